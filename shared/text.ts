@@ -18,7 +18,5 @@ export function normalizeQuestion(question: string): string {
 
 /** Character count as a person sees it (code points), for limits reported back to them. */
 export function characterCount(text: string): number {
-  let count = 0;
-  for (const _ of text) count++;
-  return count;
+  return Array.from(text).length;
 }

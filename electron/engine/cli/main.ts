@@ -37,7 +37,7 @@ export function buildProgram(): Command {
   const program = new Command('npllm')
     .description('NeuroPlastic LLM: a local code assistant that runs on your CPU and learns from you.')
     .version(packageVersion)
-    .option('-q, --query <question>', 'ask a question and stream the answer to stdout')
+    .option('-q, --query <question>', 'ask a question and stream the answer to stdout ("-" reads it from stdin)')
     .option('--json', 'print one JSON object (answer, interactionId, cached, model, timings) instead of streaming')
     .option('-c, --config <file>', 'YAML config file; without --query, starts the server')
     .option('-m, --model <path|uri>', 'GGUF model path or hf: URI (default: SmolLM2-135M-Instruct Q4_1)')
@@ -90,10 +90,11 @@ async function runQuery(options: CliOptions): Promise<number> {
   const progress = progressPrinter();
   try {
     const config = configFrom(options);
+    const question = options.query === '-' ? await readStdin() : (options.query ?? '');
     engine = await Engine.open(config, { onProgress: progress, logger: createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, home: config.home }) });
     let streamed = false;
     const result = await engine.ask(
-      { question: options.query ?? '', source: 'cli', noCache: !options.cache, ...(options.project ? { project: options.project } : {}) },
+      { question, source: 'cli', noCache: !options.cache, ...(options.project ? { project: options.project } : {}) },
       {
         signal: abort.signal,
         onProgress: progress,
@@ -117,6 +118,12 @@ async function runQuery(options: CliOptions): Promise<number> {
     process.off('SIGINT', onSigint);
     await engine?.dispose();
   }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The stable --json shape other tools parse; keep the field names. */
@@ -166,7 +173,7 @@ async function runServer(options: CliOptions): Promise<number> {
 function reportError(error: NpllmError, json: boolean): number {
   if (json) process.stdout.write(`${JSON.stringify({ error: error.toJSON() })}\n`);
   process.stderr.write(`npllm: ${error.describe()}\n`);
-  if (process.env['NPLLM_LOG_LEVEL'] === 'debug' && error.cause) process.stderr.write(`${String((error.cause as Error).stack ?? error.cause)}\n`);
+  if (process.env['NPLLM_LOG_LEVEL'] === 'debug' && error.cause instanceof Error) process.stderr.write(`${error.cause.stack ?? error.cause.message}\n`);
   return error.exitCode;
 }
 

@@ -115,7 +115,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   let merged: Record<string, unknown> = defaults();
   if (options.file) merged = mergeLayer(merged, readConfigFile(options.file), options.file);
   merged = mergeLayer(merged, environmentLayer(options.env ?? process.env), 'environment');
-  if (options.overrides) merged = mergeLayer(merged, options.overrides as Record<string, unknown>, 'command line');
+  if (options.overrides) merged = mergeLayer(merged, options.overrides, 'command line');
 
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
@@ -176,14 +176,15 @@ function readConfigFile(file: string): Record<string, unknown> {
   return resolveRelativePaths(data as Record<string, unknown>, resolve(file, '..'));
 }
 
-const pathKeys = ['home', 'model.cacheDir', 'database.dir', 'server.staticDir'];
+/** Keys holding file paths: relative ones in a config file mean "next to the file". */
+const pathKeys = ['home', 'model.path', 'model.cacheDir', 'database.dir', 'server.staticDir'];
 
 function resolveRelativePaths(layer: Record<string, unknown>, base: string): Record<string, unknown> {
-  for (const key of [...pathKeys, 'model.path']) {
+  for (const key of pathKeys) {
     const [section, leaf] = key.includes('.') ? key.split('.') : [undefined, key];
     const holder = (section ? layer[section] : layer) as Record<string, unknown> | undefined;
-    const value = holder && typeof holder === 'object' ? holder[leaf!] : undefined;
-    if (typeof value === 'string' && isLocalRelativePath(value)) holder![leaf!] = resolve(base, expandHome(value));
+    const value = holder && typeof holder === 'object' ? holder[leaf] : undefined;
+    if (typeof value === 'string' && isLocalRelativePath(value)) holder![leaf] = resolve(base, expandHome(value));
   }
   return layer;
 }

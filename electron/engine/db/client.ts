@@ -7,7 +7,6 @@ import { mkdirSync, accessSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
-import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -17,7 +16,7 @@ import pg from 'pg';
 import { DatabaseError, NpllmError } from '../../../shared/errors.js';
 import type { Progress } from '../../../shared/contract.js';
 import { migrationsFolder } from '../paths.js';
-import { acquireFileLock, type FileLock } from './lock.js';
+import { acquireFileLock } from './lock.js';
 import * as schema from './schema.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -175,4 +174,3 @@ function errorMessage(error: unknown): string {
   return cause && !message.includes(cause) ? `${message} (${cause})` : message;
 }
 
-export { sql };

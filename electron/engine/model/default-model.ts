@@ -112,7 +112,7 @@ async function downloadWheel(destination: string, options: FetchOptions): Promis
         callback(null, chunk);
       },
     });
-    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), meter, createWriteStream(destination));
+    await pipeline(Readable.fromWeb(response.body), meter, createWriteStream(destination));
     const digest = hash.digest('hex');
     if (digest !== sha256) throw failure(`the wheel's SHA-256 is ${digest}, expected ${sha256}`);
   } catch (error) {

