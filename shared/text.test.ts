@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { characterCount, normalizeQuestion } from './text.js';
+import { characterCount, checkQuestion, normalizeQuestion } from './text.js';
 
 describe('normalizeQuestion', () => {
   it('ignores case, spacing and trailing punctuation in prose', () => {
@@ -23,5 +23,13 @@ describe('normalizeQuestion', () => {
 describe('characterCount', () => {
   it('counts code points, not UTF-16 units', () => {
     expect(characterCount('a😀b')).toBe(3);
+  });
+});
+
+describe('checkQuestion', () => {
+  it('rejects blank and oversized questions with the limit named', () => {
+    expect(() => checkQuestion(' \n', 10)).toThrow(/empty/);
+    expect(() => checkQuestion('x'.repeat(11), 10)).toThrow(/11 characters; the limit is 10/);
+    expect(() => checkQuestion('fine', 10)).not.toThrow();
   });
 });

@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AskResponse, Progress } from '../../../shared/contract.js';
 import { toNpllmError, type NpllmError } from '../../../shared/errors.js';
+import { checkQuestion } from '../../../shared/text.js';
 import { loadConfig, type Config, type ConfigOverrides } from '../config/config.js';
 import { Engine } from '../engine.js';
 import { createLogger } from '../log.js';
@@ -91,6 +92,7 @@ async function runQuery(options: CliOptions): Promise<number> {
   try {
     const config = configFrom(options);
     const question = options.query === '-' ? await readStdin() : (options.query ?? '');
+    checkQuestion(question, config.query.maxChars);
     engine = await Engine.open(config, { onProgress: progress, logger: createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, home: config.home }) });
     let streamed = false;
     const result = await engine.ask(

@@ -7,6 +7,7 @@ import { newInteractionId } from '../data-collection/ids.js';
 import { findInteraction, insertInteraction } from '../data-collection/queries.js';
 import { tempHome, type TempHome } from '../test-support.js';
 import { openDatabase, redactUrl, type Database } from './client.js';
+import { schemaReport, selectRows } from './queries.js';
 
 let home: TempHome;
 const open: Database[] = [];
@@ -36,12 +37,12 @@ async function failure(promise: Promise<unknown>): Promise<NpllmError> {
 describe('embedded database (PGlite + pgvector)', () => {
   it('creates the folder, applies the migrations and has pgvector', async () => {
     const database = await openAt(join(home.home, 'nested', 'db'));
-    const extensions = await database.db.execute<{ extname: string }>(sql`select extname from pg_extension`);
-    expect(extensions.rows.map((row) => row.extname)).toContain('vector');
-    const distance = await database.db.execute<{ d: number }>(sql`select '[1,0]'::vector <=> '[0,1]'::vector as d`);
-    expect(Number(distance.rows[0]!.d)).toBeCloseTo(1);
-    const tables = await database.db.execute<{ tablename: string }>(sql`select tablename from pg_tables where schemaname = 'public'`);
-    expect(tables.rows.map((row) => row.tablename)).toEqual(expect.arrayContaining(['interactions', 'response_cache']));
+    const report = await schemaReport(database.db);
+    expect(report.extensions).toContain('vector');
+    expect(report.tables).toEqual(expect.arrayContaining(['interactions', 'response_cache']));
+    expect(report.appliedMigrations).toBe(2);
+    const [distance] = await selectRows<{ d: number }>(database.db, sql`select '[1,0]'::vector <=> '[0,1]'::vector as d`);
+    expect(Number(distance!.d)).toBeCloseTo(1);
   });
 
   it('keeps data across a close and reopen, re-applying no migration twice', async () => {

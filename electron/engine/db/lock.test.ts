@@ -33,7 +33,7 @@ describe('acquireFileLock', () => {
 
   it('takes over a lock left by a process that died', () => {
     const path = join(dir, 'db.lock');
-    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
+    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid;
     writeFileSync(path, JSON.stringify({ pid: dead, host: hostname(), since: '2020-01-01', command: 'npllm' }));
     const lock = acquireFileLock(path, 'The database');
     lock.release();

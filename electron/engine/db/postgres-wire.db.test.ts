@@ -5,13 +5,13 @@
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NpllmError } from '../../../shared/errors.js';
 import { newInteractionId } from '../data-collection/ids.js';
 import { completeInteraction, findInteraction, insertInteraction, listInteractions } from '../data-collection/queries.js';
 import { countCacheHit, findCachedAnswer, storeCachedAnswer } from '../pipeline/queries.js';
-import { openDatabase, type Database } from './client.js';
+import { openDatabase } from './client.js';
+import { schemaReport } from './queries.js';
 
 let server: PGLiteSocketServer;
 let backing: PGlite;
@@ -36,8 +36,7 @@ describe('openDatabase over the wire', () => {
     try {
       expect(database.kind).toBe('postgres');
       expect(database.location).not.toContain(':postgres@');
-      const extensions = await database.db.execute<{ extname: string }>(sql`select extname from pg_extension`);
-      expect(extensions.rows.map((row) => row.extname)).toContain('vector');
+      expect((await schemaReport(database.db)).extensions).toContain('vector');
 
       const id = newInteractionId();
       await insertInteraction(database.db, {
@@ -73,8 +72,7 @@ describe('openDatabase over the wire', () => {
     const first = await openDatabase({ url, dir: '' });
     await first.close();
     const second = await openDatabase({ url, dir: '' });
-    const applied = await second.db.execute<{ count: string }>(sql`select count(*) as count from drizzle.__drizzle_migrations`);
-    expect(Number(applied.rows[0]!.count)).toBe(2);
+    expect((await schemaReport(second.db)).appliedMigrations).toBe(2);
     await second.close();
   });
 

@@ -4,8 +4,8 @@
  * acknowledged before it is in the database.
  */
 import type { AskRequest, AskResponse, Progress, Timings } from '../../../shared/contract.js';
-import { NpllmError, RequestError, toNpllmError } from '../../../shared/errors.js';
-import { characterCount, normalizeQuestion } from '../../../shared/text.js';
+import { NpllmError, toNpllmError } from '../../../shared/errors.js';
+import { checkQuestion, normalizeQuestion } from '../../../shared/text.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/client.js';
 import { unreachable } from '../db/client.js';
@@ -30,7 +30,7 @@ export class AskPipeline {
 
   async ask(request: AskRequest, hooks: AskHooks = {}): Promise<AskResponse> {
     const started = performance.now();
-    this.validateQuestion(request.question);
+    checkQuestion(request.question, this.config.query.maxChars);
     const history = request.history ?? [];
     const maxTokens = request.maxTokens ?? this.config.model.maxTokens;
     const identity = await this.model.identify(hooks.onProgress);
@@ -128,19 +128,6 @@ export class AskPipeline {
       finishReason: generation.finishReason,
       createdAt: createdAt.toISOString(),
     };
-  }
-
-  private validateQuestion(question: string): void {
-    if (!question.trim()) {
-      throw new RequestError('QUERY_EMPTY', 'The question is empty.', { fix: 'Type a question, for example: npllm --query "How do I reverse a list in Python?"' });
-    }
-    const length = characterCount(question);
-    if (length > this.config.query.maxChars) {
-      throw new RequestError('QUERY_TOO_LONG', `The question has ${length} characters; the limit is ${this.config.query.maxChars}.`, {
-        fix: 'Ask about a smaller piece of code (set a project with --project so npllm retrieves what it needs), or raise query.maxChars in the config.',
-        details: { length, limit: this.config.query.maxChars },
-      });
-    }
   }
 
   /** Database failures mid-request become one actionable error instead of a driver stack trace. */
