@@ -47,7 +47,10 @@ function readJson(path) {
 rmSync(`${root}test-results`, { recursive: true, force: true });
 mkdirSync(`${root}test-results`, { recursive: true });
 
-const prepared = run('build', 'npm', ['run', 'build']) && run('model fixtures', 'node', ['scripts/fetch-models.mjs']);
+const prepared =
+  run('build', 'npm', ['run', 'build']) &&
+  run('model fixtures', 'node', ['scripts/fetch-models.mjs']) &&
+  run('native PostgreSQL fixture', 'node', ['scripts/fetch-test-postgres.mjs']);
 if (!prepared) {
   failed++;
 } else {

@@ -2,7 +2,9 @@
  * Helpers for tests that run the real engine: a throw-away data folder per test and the shared
  * model cache (.cache/models, filled by `npm run fetch-models`) so tests never download twice.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config, type ConfigOverrides } from './config/config.js';
@@ -39,4 +41,55 @@ export function testConfig(home: string, overrides: ConfigOverrides = {}): Confi
 export function testEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: home, NPLLM_HOME: home, NPLLM_MODELS_DIR: fixtureModelsDir, NPLLM_THREADS: '1', ...extra };
   return env;
+}
+
+export interface NativePostgres {
+  url: string;
+  stop(): void;
+}
+
+/**
+ * Starts the native PostgreSQL 16 + pgvector that `scripts/fetch-test-postgres.mjs` unpacked
+ * from the pgserver wheel, on a free port. PostgreSQL refuses to run as root, so under root it
+ * runs as `nobody`.
+ */
+export async function startNativePostgres(): Promise<NativePostgres> {
+  const bin = join(packageRoot, '.cache', 'pgserver', 'pgserver', 'pginstall', 'bin');
+  if (!existsSync(join(bin, 'postgres'))) throw new Error('The native PostgreSQL fixture is missing: run "node scripts/fetch-test-postgres.mjs".');
+  const dir = mkdtempSync(join(tmpdir(), 'npllm-pg-'));
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    const uid = Number(execFileSync('id', ['-u', 'nobody']).toString());
+    const gid = Number(execFileSync('id', ['-g', 'nobody']).toString());
+    chownSync(dir, uid, gid);
+  }
+  const run = (tool: string, args: string[]) => {
+    const [command, argv] = asRoot ? ['runuser', ['-u', 'nobody', '--', join(bin, tool), ...args]] : [join(bin, tool), args];
+    execFileSync(command, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+  };
+  const port = await freePort();
+  const data = join(dir, 'data');
+  run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  run('pg_ctl', ['-D', data, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-l', join(dir, 'log'), '-w', 'start']);
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop: () => {
+      try {
+        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

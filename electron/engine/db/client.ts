@@ -19,6 +19,9 @@ import { migrationsFolder } from '../paths.js';
 import { acquireFileLock } from './lock.js';
 import * as schema from './schema.js';
 
+/** Arbitrary but fixed: identifies npllm's migration lock among other applications' advisory locks. */
+const migrationLockKey = 0x6e706c6c6d;
+
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export interface Database {
@@ -113,7 +116,17 @@ async function openServer(url: string): Promise<Database & { migrate(): Promise<
       }
     },
     close: closeOnce(() => pool.end()),
-    migrate: () => migratePg(db, { migrationsFolder }),
+    migrate: async () => {
+      // Several npllm processes may share one server and start together: one migrates, the others wait.
+      const client = await pool.connect();
+      try {
+        await client.query('select pg_advisory_lock($1)', [migrationLockKey]);
+        await migratePg(db, { migrationsFolder });
+      } finally {
+        await client.query('select pg_advisory_unlock($1)', [migrationLockKey]).catch(() => undefined);
+        client.release();
+      }
+    },
   };
 }
 
