@@ -23,6 +23,8 @@ export default defineConfig({
         test: {
           name: 'renderer',
           environment: 'jsdom',
+          // Its own group: projects with different worker limits may not share one.
+          sequence: { groupOrder: 1 },
           include: ['renderer/**/*.test.{ts,tsx}'],
         },
       },

@@ -48,7 +48,7 @@ describe('engine on a native PostgreSQL server', () => {
     const engines = await Promise.all([Engine.open(config), Engine.open(config), Engine.open(config)]);
     try {
       for (const engine of engines) expect((await engine.health()).database.ok).toBe(true);
-      expect((await schemaReport(engines[0]!.database.db)).appliedMigrations).toBe(2);
+      expect((await schemaReport(engines[0].database.db)).appliedMigrations).toBe(2);
     } finally {
       await Promise.all(engines.map((engine) => engine.dispose()));
     }

@@ -1,0 +1,176 @@
+/**
+ * The chat UI end to end: a real `npllm serve` (built with `npm run build`) on a free port with a
+ * fresh data folder and the shared model cache, driven in Chromium. Assertions are about
+ * behaviour (streaming, cache, errors, stop), never about the model's prose.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test, type Page } from '@playwright/test';
+import type { InteractionRecord } from '../shared/contract.js';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const question = 'Write a Python function that reverses a string';
+
+test.describe.configure({ mode: 'serial' });
+
+let server: ChildProcess;
+let baseUrl: string;
+let home: string;
+let page: Page;
+
+function startServer(): Promise<string> {
+  for (const built of ['dist/electron/engine/cli/main.js', 'out/renderer/index.html']) {
+    if (!existsSync(join(repo, built))) throw new Error(`${built} is missing: run "npm run build" before the e2e tests.`);
+  }
+  home = mkdtempSync(join(tmpdir(), 'npllm-e2e-'));
+  server = spawn(process.execPath, [join(repo, 'bin/npllm.js'), 'serve', '--port', '0'], {
+    cwd: repo,
+    env: {
+      PATH: process.env['PATH'],
+      HOME: home,
+      NPLLM_HOME: home,
+      NPLLM_MODELS_DIR: join(repo, '.cache', 'models'),
+      NPLLM_THREADS: '1',
+      NPLLM_MAX_TOKENS: '48',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let log = '';
+    const timer = setTimeout(() => reject(new Error(`npllm serve did not start within 60 s:\n${log}`)), 60_000);
+    server.stderr?.setEncoding('utf8');
+    // Keep draining stderr for the whole run so the server never blocks on a full pipe.
+    server.stderr?.on('data', (chunk: string) => {
+      log = (log + chunk).slice(-20_000);
+      const listening = /server listening on (http:\/\/\S+)/.exec(log);
+      if (listening?.[1]) {
+        clearTimeout(timer);
+        resolve(listening[1]);
+      }
+    });
+    server.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`npllm serve exited with code ${code}:\n${log}`));
+    });
+  });
+}
+
+async function stopServer(): Promise<void> {
+  if (server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  server.kill('SIGTERM');
+  const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function ask(text: string): Promise<void> {
+  await page.getByTestId('question').fill(text);
+  await page.getByTestId('question').press('Enter');
+}
+
+const answers = () => page.getByTestId('answer');
+/** Answer text while the answer is still streaming: polled every animation frame by `waitFor`. */
+const streamingText = () => page.locator('[data-testid="answer"][data-status="streaming"] [data-testid="answer-text"] :is(p, pre)').first();
+
+test.beforeAll(async ({ browser }) => {
+  baseUrl = await startServer();
+  page = await browser.newPage();
+});
+
+test.afterAll(async () => {
+  await page?.close();
+  if (server) await stopServer();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+test('shows the engine status strip', async () => {
+  await page.goto(baseUrl);
+  await expect(page.getByTestId('health-model')).toContainText('SmolLM2');
+  await expect(page.getByTestId('health-database')).toHaveText('pglite');
+  await expect(page.getByTestId('health-loaded')).toHaveText('loads on first question');
+  await expect(page.getByTestId('question')).toBeFocused();
+});
+
+test('streams an answer, with model-load progress first and a meta line at the end', async () => {
+  await ask(question);
+  await expect(page.getByTestId('user-message')).toHaveText(question);
+  // The model loads lazily on the first question, and the UI says so with a progress bar.
+  await page.getByTestId('progress').waitFor({ timeout: 60_000 });
+  await streamingText().waitFor({ timeout: 60_000 });
+  const partial = (await page.getByTestId('answer-text').textContent()) ?? '';
+  await expect(page.getByTestId('stop')).toBeVisible();
+
+  const answer = answers().first();
+  await expect(answer).toHaveAttribute('data-status', 'done');
+  const final = (await page.getByTestId('answer-text').textContent()) ?? '';
+  expect(final.trim().length).toBeGreaterThan(0);
+  expect(final.length).toBeGreaterThanOrEqual(partial.length);
+  await expect(answer.getByTestId('answer-meta')).toContainText('SmolLM2');
+  await expect(answer.getByTestId('answer-meta')).toContainText(/\d+ tokens/);
+  await expect(answer.getByTestId('answer-meta')).toContainText(/ttft \d/);
+  await expect(answer.getByTestId('cached-badge')).toHaveCount(0);
+  await expect(page.getByTestId('progress')).toHaveCount(0);
+  await expect(page.getByTestId('health-loaded')).toHaveText('loaded');
+  await expect(page.getByTestId('send')).toBeVisible();
+});
+
+test('the same question again is answered from the cache', async () => {
+  const first = await page.getByTestId('answer-text').textContent();
+  // A new chat, so the question goes without history: same context, same cache key.
+  await page.getByTestId('new-chat').click();
+  await expect(answers()).toHaveCount(0);
+  await ask(question);
+  const answer = answers().first();
+  await expect(answer).toHaveAttribute('data-status', 'done');
+  await expect(answer.getByTestId('cached-badge')).toBeVisible();
+  await expect(answer.getByTestId('answer-text')).toHaveText(first ?? '');
+});
+
+test('an empty question cannot be sent; one over the limit shows the error and its fix', async () => {
+  await page.getByTestId('new-chat').click();
+  const textarea = page.getByTestId('question');
+  await textarea.fill('   ');
+  await expect(page.getByTestId('send')).toBeDisabled();
+  await textarea.press('Enter');
+  await expect(answers()).toHaveCount(0);
+
+  await textarea.fill('x'.repeat(32_001));
+  await page.getByTestId('send').click();
+  const error = page.getByTestId('error');
+  await expect(error).toBeVisible();
+  await expect(error).toHaveAttribute('data-code', 'QUERY_TOO_LONG');
+  await expect(error.getByTestId('error-message')).toContainText('limit is 32000');
+  await expect(error.getByTestId('error-fix')).toContainText(/\S/);
+  await expect(textarea).toBeEnabled();
+});
+
+test('Stop ends generation mid-answer and the chat stays usable', async ({ request }) => {
+  await page.getByTestId('new-chat').click();
+  const stopped = 'Explain how a hash map works, with a short example in Go.';
+  await ask(stopped);
+  await streamingText().waitFor();
+  await page.getByTestId('stop').click();
+
+  const answer = answers().first();
+  await expect(answer).toHaveAttribute('data-status', 'cancelled');
+  await expect(answer.getByTestId('stopped')).toBeVisible();
+  await expect(answer.getByTestId('answer-meta')).toHaveCount(0);
+  await expect(page.getByTestId('send')).toBeVisible();
+
+  // The server noticed: generation stopped and the interaction is recorded as cancelled.
+  await expect
+    .poll(async () => {
+      const response = await request.post(`${baseUrl}/api/interactions/list`, { data: {} });
+      const { items } = (await response.json()) as { items: InteractionRecord[] };
+      return items.find((item) => item.question === stopped)?.status;
+    })
+    .toBe('cancelled');
+
+  await ask('What does len() return in Python?');
+  await expect(answers().nth(1)).toHaveAttribute('data-status', 'done');
+  await expect(answers().nth(1).getByTestId('answer-meta')).toContainText(/\d+ tokens/);
+});

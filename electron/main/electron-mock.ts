@@ -1,0 +1,170 @@
+/**
+ * A fake `electron` module for main-process tests (`vi.mock('electron', ...)`): the real one would
+ * try to download Electron. It models what the wiring relies on: app lifecycle events and quit
+ * sequence, windows, the tray menu, utility processes and ipcMain.
+ */
+import { EventEmitter } from 'node:events';
+import type { BrowserWindowConstructorOptions, MenuItemConstructorOptions } from 'electron';
+import { FakeIpcMain, FakeUtilityProcess } from './test-fakes.js';
+
+export class FakeEvent {
+  defaultPrevented = false;
+  preventDefault(): void {
+    this.defaultPrevented = true;
+  }
+}
+
+class FakeApp extends EventEmitter {
+  readonly userData = '/home/someone/.config/npllm';
+  singleInstance = true;
+  quitCalls = 0;
+  quitted = false;
+  private markReady!: () => void;
+  private readonly ready = new Promise<void>((resolve) => (this.markReady = resolve));
+
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
+  fireReady(): Promise<void> {
+    this.markReady();
+    return this.ready;
+  }
+
+  getPath(name: string): string {
+    if (name !== 'userData') throw new Error(`unexpected app.getPath(${name})`);
+    return this.userData;
+  }
+
+  requestSingleInstanceLock(): boolean {
+    return this.singleInstance;
+  }
+
+  /** Electron's order: before-quit, windows close, will-quit (preventable), then the app exits. */
+  quit(): void {
+    this.quitCalls++;
+    this.emit('before-quit', new FakeEvent());
+    for (const window of FakeBrowserWindow.instances) if (!window.isDestroyed()) window.close();
+    const willQuit = new FakeEvent();
+    this.emit('will-quit', willQuit);
+    if (!willQuit.defaultPrevented) this.quitted = true;
+  }
+}
+
+class FakeWebContents extends EventEmitter {
+  readonly sent: string[] = [];
+  loading = false;
+  windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null;
+
+  setWindowOpenHandler(handler: (details: { url: string }) => { action: string }): void {
+    this.windowOpenHandler = handler;
+  }
+
+  send(channel: string): void {
+    this.sent.push(channel);
+  }
+
+  isLoading(): boolean {
+    return this.loading;
+  }
+}
+
+export class FakeBrowserWindow extends EventEmitter {
+  static readonly instances: FakeBrowserWindow[] = [];
+  readonly webContents = new FakeWebContents();
+  loaded: { file?: string; url?: string } = {};
+  visible = false;
+  focused = false;
+  private destroyed = false;
+
+  constructor(readonly options: BrowserWindowConstructorOptions) {
+    super();
+    FakeBrowserWindow.instances.push(this);
+  }
+
+  loadFile(file: string): Promise<void> {
+    this.loaded = { file };
+    return Promise.resolve();
+  }
+
+  loadURL(url: string): Promise<void> {
+    this.loaded = { url };
+    return Promise.resolve();
+  }
+
+  show(): void {
+    this.visible = true;
+  }
+
+  hide(): void {
+    this.visible = false;
+  }
+
+  focus(): void {
+    this.focused = true;
+  }
+
+  isMinimized(): boolean {
+    return false;
+  }
+
+  restore(): void {
+    this.visible = true;
+  }
+
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
+
+  close(): void {
+    const event = new FakeEvent();
+    this.emit('close', event);
+    if (!event.defaultPrevented) this.destroyed = true;
+  }
+}
+
+export class FakeTray extends EventEmitter {
+  static readonly instances: FakeTray[] = [];
+  menu: MenuItemConstructorOptions[] = [];
+  tooltip = '';
+
+  constructor(readonly image: unknown) {
+    super();
+    FakeTray.instances.push(this);
+  }
+
+  setToolTip(tooltip: string): void {
+    this.tooltip = tooltip;
+  }
+
+  setContextMenu(menu: MenuItemConstructorOptions[]): void {
+    this.menu = menu;
+  }
+
+  /** Clicks the context-menu item with this label. */
+  choose(label: string): void {
+    const item = this.menu.find((entry) => entry.label === label);
+    if (!item?.click) throw new Error(`no menu item "${label}"`);
+    (item.click as () => void)();
+  }
+}
+
+export const forked: { modulePath: string; options: unknown; child: FakeUtilityProcess }[] = [];
+
+export const fakeElectron = {
+  app: new FakeApp(),
+  ipcMain: new FakeIpcMain(),
+  BrowserWindow: FakeBrowserWindow,
+  Tray: FakeTray,
+  Menu: { buildFromTemplate: (template: MenuItemConstructorOptions[]) => template },
+  nativeImage: {
+    createFromDataURL: (dataUrl: string) => ({ dataUrl, resize: (size: { width: number; height: number }) => ({ dataUrl, size }) }),
+  },
+  utilityProcess: {
+    fork(modulePath: string, _args: string[], options: unknown): FakeUtilityProcess {
+      const child = new FakeUtilityProcess();
+      forked.push({ modulePath, options, child });
+      return child;
+    },
+  },
+};

@@ -1,0 +1,142 @@
+/**
+ * Main's handle on the engine in the utility process (electron/engine/utility.ts): numbers
+ * requests, matches replies, relays stream events and cancels. It spawns the process on first use
+ * and again after a crash, so one failure does not leave the window without an engine.
+ */
+import type { ApiMethod, ApiResponse, AskStreamEvent } from '../../shared/contract.js';
+import { NpllmError, type SerializedError } from '../../shared/errors.js';
+import type { FromEngineMessage, ToEngineMessage } from '../engine/utility.js';
+
+/** The members of Electron's UtilityProcess this client uses. */
+export interface UtilityProcessLike {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  on(event: 'exit', listener: (code: number) => void): unknown;
+  kill(): boolean;
+}
+
+export interface StreamHandle {
+  cancel(): void;
+}
+
+type Reply = { result: unknown } | { error: SerializedError } | { event: AskStreamEvent };
+
+type Pending =
+  | { kind: 'invoke'; resolve: (result: unknown) => void; reject: (error: NpllmError) => void }
+  | { kind: 'stream'; onEvent: (event: AskStreamEvent) => void };
+
+export class EngineClient {
+  private child: UtilityProcessLike | null = null;
+  private stopped = false;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(private readonly spawn: () => UtilityProcessLike) {}
+
+  get running(): boolean {
+    return this.child !== null;
+  }
+
+  /** Starts the engine ahead of the first request, so the database opens while the window loads. */
+  start(): void {
+    this.process();
+  }
+
+  /** Runs a contract method; the request is validated by the engine. Rejects with an NpllmError. */
+  invoke<M extends ApiMethod>(method: M, request: unknown): Promise<ApiResponse<M>> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.pending.set(id, { kind: 'invoke', resolve: resolve as (result: unknown) => void, reject });
+      this.send({ id, method, request });
+    });
+  }
+
+  /** chat/ask as a stream; `onEvent` receives progress and tokens, then exactly one `done` or `error`. */
+  askStream(request: unknown, onEvent: (event: AskStreamEvent) => void): StreamHandle {
+    const id = this.nextId++;
+    this.pending.set(id, { kind: 'stream', onEvent });
+    this.send({ id, method: 'chat/ask', request, stream: true });
+    return {
+      cancel: () => {
+        if (this.pending.has(id)) this.child?.postMessage({ id, cancel: true } satisfies ToEngineMessage);
+      },
+    };
+  }
+
+  /** Lets the engine close its database cleanly; kills it if it has not exited after `timeoutMs`. */
+  async shutdown(timeoutMs: number): Promise<void> {
+    this.stopped = true;
+    const child = this.child;
+    if (!child) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill();
+        resolve();
+      }, timeoutMs);
+      child.on('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.postMessage({ shutdown: true } satisfies ToEngineMessage);
+    });
+    // A killed process reports its exit later; by now it is gone either way.
+    this.detach(child, quitting());
+  }
+
+  private process(): UtilityProcessLike {
+    if (this.child) return this.child;
+    const child = this.spawn();
+    child.on('message', (message) => this.receive(message as FromEngineMessage));
+    child.on('exit', (code) => this.exited(child, code));
+    this.child = child;
+    return child;
+  }
+
+  private send(message: ToEngineMessage & { id: number }): void {
+    if (this.stopped) {
+      this.settle(message.id, { error: quitting().toJSON() });
+      return;
+    }
+    this.process().postMessage(message);
+  }
+
+  private receive(message: FromEngineMessage): void {
+    this.settle(message.id, message);
+  }
+
+  private settle(id: number, message: Reply): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    if (pending.kind === 'stream') {
+      // The engine answers a request it could not even start (unknown method, malformed) plainly.
+      const event: AskStreamEvent = 'event' in message ? message.event : 'error' in message ? { type: 'error', error: message.error } : { type: 'done', result: message.result as Extract<AskStreamEvent, { type: 'done' }>['result'] };
+      if (event.type === 'done' || event.type === 'error') this.pending.delete(id);
+      pending.onEvent(event);
+      return;
+    }
+    if ('event' in message) return;
+    this.pending.delete(id);
+    if ('error' in message) pending.reject(NpllmError.fromJSON(message.error));
+    else pending.resolve(message.result);
+  }
+
+  private exited(child: UtilityProcessLike, code: number): void {
+    this.detach(
+      child,
+      new NpllmError('INTERNAL', `The npllm engine process stopped (exit code ${code}).`, {
+        fix: 'Try again: npllm starts a new engine. If it keeps stopping, look at logs/npllm.log in the app data folder.',
+      }),
+    );
+  }
+
+  /** Forgets a process that is gone and fails what it left unanswered. */
+  private detach(child: UtilityProcessLike, failure: NpllmError): void {
+    if (this.child !== child) return;
+    this.child = null;
+    for (const id of [...this.pending.keys()]) this.settle(id, { error: failure.toJSON() });
+  }
+}
+
+function quitting(): NpllmError {
+  return new NpllmError('CANCELLED', 'npllm is quitting.');
+}

@@ -1,0 +1,57 @@
+/**
+ * The renderer's only door to the engine: `npllm:invoke` for request/response methods and a
+ * MessagePort per streamed answer. Main does not interpret requests; the engine validates them
+ * against the contract.
+ */
+import type { IpcMainEvent, IpcMainInvokeEvent, MessagePortMain } from 'electron';
+import { isApiMethod, type AskStreamEvent } from '../../shared/contract.js';
+import { NpllmError, toNpllmError } from '../../shared/errors.js';
+import { channels, type InvokeReply } from './bridge-protocol.js';
+import type { EngineClient } from './engine-client.js';
+
+/** The members of Electron's ipcMain used here. */
+export interface IpcMainLike {
+  handle(channel: string, listener: (event: IpcMainInvokeEvent, ...args: unknown[]) => Promise<unknown>): void;
+  on(channel: string, listener: (event: IpcMainEvent, ...args: unknown[]) => void): unknown;
+}
+
+export type EngineForIpc = Pick<EngineClient, 'invoke' | 'askStream'>;
+
+export function registerIpc(ipcMain: IpcMainLike, engine: EngineForIpc): void {
+  ipcMain.handle(channels.invoke, async (_event, method, request): Promise<InvokeReply> => {
+    try {
+      if (typeof method !== 'string' || !isApiMethod(method)) {
+        throw new NpllmError('NOT_FOUND', `No API method "${String(method)}".`, { fix: 'See shared/contract.ts for the methods.' });
+      }
+      return { ok: true, result: await engine.invoke(method, request) };
+    } catch (error) {
+      return { ok: false, error: toNpllmError(error).toJSON() };
+    }
+  });
+
+  ipcMain.on(channels.askStream, (event, request) => {
+    const [port] = event.ports;
+    if (port) relayStream(port, engine, request);
+  });
+}
+
+function relayStream(port: MessagePortMain, engine: EngineForIpc, request: unknown): void {
+  let ended = false;
+  const stream = engine.askStream(request, (event: AskStreamEvent) => {
+    if (ended) return;
+    port.postMessage(event);
+    if (event.type === 'done' || event.type === 'error') {
+      ended = true;
+      port.close();
+    }
+  });
+  port.on('message', ({ data }) => {
+    if ((data as { cancel?: unknown } | null)?.cancel === true) stream.cancel();
+  });
+  // A reloaded or closed window drops its port: stop generating for nobody.
+  port.on('close', () => {
+    if (!ended) stream.cancel();
+    ended = true;
+  });
+  port.start();
+}

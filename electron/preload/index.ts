@@ -1,0 +1,60 @@
+/**
+ * The preload bridge: the renderer's `window.npllm`. It runs sandboxed (bundled to CommonJS) and
+ * exposes nothing but the contract: the renderer never sees ipcRenderer or Node.
+ */
+import { contextBridge, ipcRenderer } from 'electron';
+import type { NpllmBridge } from '../../shared/bridge.js';
+import type { ApiMethod, ApiRequest, ApiResponse, AskStreamEvent } from '../../shared/contract.js';
+import { channels, type InvokeReply, type StreamCancelMessage } from '../main/bridge-protocol.js';
+
+/**
+ * The preload runs in a browser context, so MessageChannel is the DOM's; tsconfig.json types this
+ * folder with Node's libraries, which lack the DOM MessagePort. These are the members used.
+ */
+interface DomMessagePort {
+  onmessage: ((event: { data: unknown }) => void) | null;
+  postMessage(message: unknown): void;
+  close(): void;
+}
+
+const bridge: NpllmBridge = {
+  async invoke<M extends ApiMethod>(method: M, request: ApiRequest<M>): Promise<ApiResponse<M>> {
+    const reply = (await ipcRenderer.invoke(channels.invoke, method, request)) as InvokeReply<M>;
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- see `invoke` above: an Error would lose code and fix.
+    if (!reply.ok) throw reply.error;
+    return reply.result;
+  },
+
+  askStream(request, onEvent) {
+    const { port1, port2 } = new MessageChannel() as unknown as { port1: DomMessagePort; port2: DomMessagePort };
+    let ended = false;
+    port1.onmessage = (message) => {
+      const data = message.data as AskStreamEvent;
+      if (ended) return;
+      if (data.type === 'done' || data.type === 'error') {
+        ended = true;
+        port1.close();
+      }
+      onEvent(data);
+    };
+    ipcRenderer.postMessage(channels.askStream, request, [port2]);
+    return {
+      cancel() {
+        if (ended) return;
+        ended = true;
+        port1.postMessage({ cancel: true } satisfies StreamCancelMessage);
+        port1.close();
+      },
+    };
+  },
+
+  onFocusInput(listener) {
+    const handler = () => listener();
+    ipcRenderer.on(channels.focusInput, handler);
+    return () => {
+      ipcRenderer.off(channels.focusInput, handler);
+    };
+  },
+};
+
+contextBridge.exposeInMainWorld('npllm', bridge);

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import type { AskResponse } from '../../shared/contract.js';
+import { describeResult, formatMs, splitCodeFences } from './format.js';
+
+describe('splitCodeFences', () => {
+  it('separates prose from fenced code and keeps the language', () => {
+    const answer = 'Here it is:\n```python\ndef f(s):\n    return s[::-1]\n```\nCall it with a string.';
+    expect(splitCodeFences(answer)).toEqual([
+      { kind: 'text', text: 'Here it is:' },
+      { kind: 'code', language: 'python', text: 'def f(s):\n    return s[::-1]' },
+      { kind: 'text', text: 'Call it with a string.' },
+    ]);
+  });
+
+  it('treats an unclosed fence as code to the end (streaming, or cut at max tokens)', () => {
+    expect(splitCodeFences('```js\nconst x =')).toEqual([{ kind: 'code', language: 'js', text: 'const x =' }]);
+  });
+
+  it('returns plain text as one segment and nothing for an empty answer', () => {
+    expect(splitCodeFences('just words')).toEqual([{ kind: 'text', text: 'just words' }]);
+    expect(splitCodeFences('')).toEqual([]);
+  });
+});
+
+describe('describeResult', () => {
+  const result: AskResponse = {
+    interactionId: 'i1',
+    answer: 'x',
+    cached: false,
+    cachedFrom: null,
+    model: 'SmolLM2',
+    adapters: [],
+    timings: { ttftMs: 240.4, totalMs: 2500, tokens: 48, promptTokens: 30, loadMs: 1400 },
+    finishReason: 'length',
+    createdAt: '2026-01-01T00:00:00.000Z',
+  };
+
+  it('lists model, tokens, ttft, total, load time and a cut answer', () => {
+    expect(describeResult(result)).toEqual(['SmolLM2', '48 tokens', 'ttft 240 ms', 'total 2.5 s', 'model load 1.4 s', 'cut at max tokens']);
+  });
+
+  it('leaves out what did not happen', () => {
+    expect(describeResult({ ...result, finishReason: 'stop', timings: { ...result.timings, loadMs: 0 } })).toHaveLength(4);
+  });
+
+  it('formats milliseconds for people', () => {
+    expect([formatMs(3.2), formatMs(999), formatMs(12_345)]).toEqual(['3 ms', '999 ms', '12.3 s']);
+  });
+});

@@ -1,0 +1,50 @@
+/** Presentation helpers for answers, kept free of React so they are tested directly. */
+import type { AskResponse } from '../../shared/contract.js';
+
+export type Segment = { kind: 'text'; text: string } | { kind: 'code'; text: string; language: string };
+
+/**
+ * Splits an answer on Markdown code fences. An unclosed fence (an answer still streaming, or cut
+ * at maxTokens) is code up to the end, so code looks like code while it arrives.
+ */
+export function splitCodeFences(answer: string): Segment[] {
+  const segments: Segment[] = [];
+  let kind: Segment['kind'] = 'text';
+  let language = '';
+  let lines: string[] = [];
+  const flush = () => {
+    const text = lines.join('\n').replace(/^\n+|\s+$/g, '');
+    if (kind === 'code') segments.push({ kind, language, text });
+    else if (text) segments.push({ kind, text });
+    lines = [];
+  };
+  for (const line of answer.split('\n')) {
+    const fence = /^\s*```\s*([\w+#.-]*)/.exec(line);
+    if (!fence) {
+      lines.push(line);
+      continue;
+    }
+    flush();
+    language = kind === 'text' ? (fence[1] ?? '') : '';
+    kind = kind === 'text' ? 'code' : 'text';
+  }
+  flush();
+  return segments;
+}
+
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** The meta line under an answer: what produced it and how fast. */
+export function describeResult(result: AskResponse): string[] {
+  const { timings } = result;
+  return [
+    result.model,
+    `${timings.tokens} tokens`,
+    `ttft ${formatMs(timings.ttftMs)}`,
+    `total ${formatMs(timings.totalMs)}`,
+    ...(timings.loadMs > 0 ? [`model load ${formatMs(timings.loadMs)}`] : []),
+    ...(result.finishReason === 'length' ? ['cut at max tokens'] : []),
+  ];
+}

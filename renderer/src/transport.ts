@@ -1,0 +1,152 @@
+/**
+ * How the renderer reaches the engine: through the preload bridge (`window.npllm`) in the desktop
+ * app, or over HTTP when the same UI is served by `npllm serve`. Either way it speaks only the
+ * contract in shared/contract.ts, and every failure becomes an NpllmError with its `fix`.
+ */
+import type { ApiMethod, ApiRequest, ApiResponse, AskRequest, AskResponse, AskStreamEvent, Progress } from '../../shared/contract.js';
+import { cancelled, isSerializedError, NpllmError, toNpllmError } from '../../shared/errors.js';
+import { SseParser } from './sse.js';
+import type { NpllmBridge } from '../../shared/bridge.js';
+
+declare global {
+  interface Window {
+    npllm?: NpllmBridge;
+  }
+}
+
+export interface AskHooks {
+  signal?: AbortSignal;
+  onToken?: (text: string) => void;
+  onProgress?: (progress: Progress) => void;
+}
+
+export interface Transport {
+  readonly kind: 'desktop' | 'http';
+  /** Rejects with an NpllmError. */
+  invoke<M extends ApiMethod>(method: M, request: ApiRequest<M>): Promise<ApiResponse<M>>;
+  /** Streams chat/ask; rejects with an NpllmError, CANCELLED as soon as `signal` aborts. */
+  ask(request: AskRequest, hooks?: AskHooks): Promise<AskResponse>;
+  /** Main asking for the question box to take focus (the tray's quick question); desktop only. */
+  onFocusInput?: (listener: () => void) => () => void;
+}
+
+export function createTransport(): Transport {
+  return window.npllm ? bridgeTransport(window.npllm) : httpTransport(fetch.bind(window));
+}
+
+export function bridgeTransport(bridge: NpllmBridge): Transport {
+  return {
+    kind: 'desktop',
+    async invoke(method, request) {
+      try {
+        return await bridge.invoke(method, request);
+      } catch (error) {
+        throw fromBridge(error);
+      }
+    },
+    ask(request, hooks = {}) {
+      const { signal } = hooks;
+      if (signal?.aborted) return Promise.reject(cancelled());
+      return new Promise<AskResponse>((resolve, reject) => {
+        const onAbort = () => {
+          stream.cancel();
+          reject(cancelled());
+        };
+        const stream = bridge.askStream({ source: 'desktop', ...request }, (event) => {
+          if (signal?.aborted) return;
+          if (event.type === 'token') hooks.onToken?.(event.text);
+          else if (event.type === 'progress') hooks.onProgress?.(event.progress);
+          else {
+            signal?.removeEventListener('abort', onAbort);
+            if (event.type === 'done') resolve(event.result);
+            else reject(NpllmError.fromJSON(event.error));
+          }
+        });
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    },
+    onFocusInput: (listener) => bridge.onFocusInput(listener),
+  };
+}
+
+function fromBridge(error: unknown): NpllmError {
+  return isSerializedError(error) ? NpllmError.fromJSON(error) : toNpllmError(error);
+}
+
+export function httpTransport(fetchImpl: typeof fetch): Transport {
+  const post = async (method: ApiMethod, body: unknown, init: RequestInit = {}): Promise<Response> => {
+    try {
+      return await fetchImpl(`/api/${method}`, {
+        ...init,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...init.headers },
+        body: JSON.stringify(body),
+      });
+    } catch (error) {
+      if (init.signal?.aborted) throw cancelled();
+      throw new NpllmError('INTERNAL', `Cannot reach the npllm server: ${(error as Error).message}.`, {
+        cause: error,
+        fix: 'Check that "npllm serve" is still running, then try again.',
+      });
+    }
+  };
+
+  return {
+    kind: 'http',
+    async invoke<M extends ApiMethod>(method: M, request: ApiRequest<M>) {
+      const response = await post(method, request);
+      if (!response.ok) throw await responseError(response);
+      return (await response.json()) as ApiResponse<M>;
+    },
+    async ask(request, hooks = {}) {
+      const { signal } = hooks;
+      const response = await post('chat/ask', request, { headers: { accept: 'text/event-stream' }, ...(signal ? { signal } : {}) });
+      // Requests rejected before the stream starts (empty, too long) come back as plain JSON errors.
+      if (!response.ok || !response.body || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
+        throw await responseError(response);
+      }
+      const parser = new SseParser();
+      const reader = response.body.getReader();
+      const handle = (data: string): AskResponse | null => {
+        const event = JSON.parse(data) as AskStreamEvent;
+        if (event.type === 'token') hooks.onToken?.(event.text);
+        else if (event.type === 'progress') hooks.onProgress?.(event.progress);
+        else if (event.type === 'error') throw NpllmError.fromJSON(event.error);
+        else return event.result;
+        return null;
+      };
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          for (const data of done ? parser.end() : parser.push(value)) {
+            const result = handle(data);
+            if (result) return result;
+          }
+          if (done) break;
+        }
+      } catch (error) {
+        if (signal?.aborted) throw cancelled();
+        if (error instanceof NpllmError) throw error;
+        throw new NpllmError('INTERNAL', `The answer stream broke off: ${(error as Error).message}.`, {
+          cause: error,
+          fix: 'Check that "npllm serve" is still running, then ask again.',
+        });
+      } finally {
+        reader.releaseLock();
+      }
+      throw new NpllmError('INTERNAL', 'The server ended the answer stream without a result.', {
+        fix: 'Ask again; if it keeps happening, look at the server log.',
+      });
+    },
+  };
+}
+
+async function responseError(response: Response): Promise<NpllmError> {
+  const body: unknown = await response.json().catch(() => null);
+  const error = (body as { error?: unknown } | null)?.error;
+  if (isSerializedError(error)) return NpllmError.fromJSON(error);
+  const status = response.statusText ? `${response.status} ${response.statusText}` : String(response.status);
+  return new NpllmError('INTERNAL', `The server answered ${status}.`, {
+    fix: 'Check that this page is served by "npllm serve" and that the server is up to date.',
+  });
+}
