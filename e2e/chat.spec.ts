@@ -3,69 +3,17 @@
  * fresh data folder and the shared model cache, driven in Chromium. Assertions are about
  * behaviour (streaming, cache, errors, stop), never about the model's prose.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import type { InteractionRecord } from '../shared/contract.js';
+import { startNpllmServer, type NpllmServer } from './server.js';
 
-const repo = fileURLToPath(new URL('..', import.meta.url));
 const question = 'Write a Python function that reverses a string';
 
 test.describe.configure({ mode: 'serial' });
 
-let server: ChildProcess;
+let server: NpllmServer;
 let baseUrl: string;
-let home: string;
 let page: Page;
-
-function startServer(): Promise<string> {
-  for (const built of ['dist/electron/engine/cli/main.js', 'out/renderer/index.html']) {
-    if (!existsSync(join(repo, built))) throw new Error(`${built} is missing: run "npm run build" before the e2e tests.`);
-  }
-  home = mkdtempSync(join(tmpdir(), 'npllm-e2e-'));
-  server = spawn(process.execPath, [join(repo, 'bin/npllm.js'), 'serve', '--port', '0'], {
-    cwd: repo,
-    env: {
-      PATH: process.env['PATH'],
-      HOME: home,
-      NPLLM_HOME: home,
-      NPLLM_MODELS_DIR: join(repo, '.cache', 'models'),
-      NPLLM_THREADS: '1',
-      NPLLM_MAX_TOKENS: '48',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let log = '';
-    const timer = setTimeout(() => reject(new Error(`npllm serve did not start within 60 s:\n${log}`)), 60_000);
-    server.stderr?.setEncoding('utf8');
-    // Keep draining stderr for the whole run so the server never blocks on a full pipe.
-    server.stderr?.on('data', (chunk: string) => {
-      log = (log + chunk).slice(-20_000);
-      const listening = /server listening on (http:\/\/\S+)/.exec(log);
-      if (listening?.[1]) {
-        clearTimeout(timer);
-        resolve(listening[1]);
-      }
-    });
-    server.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`npllm serve exited with code ${code}:\n${log}`));
-    });
-  });
-}
-
-async function stopServer(): Promise<void> {
-  if (server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise((resolve) => server.once('exit', resolve));
-  server.kill('SIGTERM');
-  const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 async function ask(text: string): Promise<void> {
   await page.getByTestId('question').fill(text);
@@ -77,14 +25,14 @@ const answers = () => page.getByTestId('answer');
 const streamingText = () => page.locator('[data-testid="answer"][data-status="streaming"] [data-testid="answer-text"] :is(p, pre)').first();
 
 test.beforeAll(async ({ browser }) => {
-  baseUrl = await startServer();
+  server = await startNpllmServer();
+  baseUrl = server.url;
   page = await browser.newPage();
 });
 
 test.afterAll(async () => {
   await page?.close();
-  if (server) await stopServer();
-  if (home) rmSync(home, { recursive: true, force: true });
+  await server?.stop();
 });
 
 test('shows the engine status strip', async () => {

@@ -35,11 +35,6 @@ export class Engine {
   static async open(config: Config, options: EngineOptions = {}): Promise<Engine> {
     ensureWritableFolder(config.home);
     const logger = options.logger ?? createLogger({ level: config.log.level, home: config.home });
-    const database = await openDatabase({
-      url: config.database.url,
-      dir: config.database.dir!,
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
     const model = new LocalModel({
       source: config.model.path,
       cacheDir: config.model.cacheDir!,
@@ -49,6 +44,17 @@ export class Engine {
       temperature: config.model.temperature,
       systemPrompt: config.model.systemPrompt,
       log: (level, message) => logger.log(level, message),
+    });
+    // Checking and fingerprinting the model file overlaps the database opening, so even the first
+    // question of a process can be a millisecond cache hit. Failures surface on that question.
+    model.identify(options.onProgress).catch(() => undefined);
+    const database = await openDatabase({
+      url: config.database.url,
+      dir: config.database.dir!,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    }).catch(async (error: unknown) => {
+      await model.dispose();
+      throw error;
     });
     logger.log('debug', `engine open: database ${database.kind} at ${database.location}, model ${model.displayName}`);
     return new Engine(config, database, model, logger);

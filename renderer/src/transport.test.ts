@@ -196,3 +196,58 @@ describe('createTransport', () => {
     expect(createTransport().kind).toBe('desktop');
   });
 });
+
+describe('httpTransport with an API key', () => {
+  function keyStore(initial: string | null, answer: string | null) {
+    let saved = initial;
+    const asked: string[] = [];
+    return {
+      asked,
+      saved: () => saved,
+      store: { current: () => saved, request: (reason: string) => (asked.push(reason), answer), remember: (key: string | null) => (saved = key) },
+    };
+  }
+  function guardedFetch(expected: string) {
+    const seen: (string | null)[] = [];
+    const fetchImpl = ((_url: string, init: RequestInit) => {
+      const auth = new Headers(init.headers).get('authorization');
+      seen.push(auth);
+      const ok = auth === `Bearer ${expected}`;
+      return Promise.resolve(
+        new Response(JSON.stringify(ok ? { items: [] } : { error: { name: 'NpllmError', code: 'UNAUTHORIZED', message: 'Missing or wrong API key.', fix: 'Send it.' } }), {
+          status: ok ? 200 : 401,
+          headers: { 'content-type': 'application/json' },
+        }),
+      );
+    }) as typeof fetch;
+    return { fetchImpl, seen };
+  }
+
+  it('asks for the key on the first 401, remembers it, and retries', async () => {
+    const keys = keyStore(null, 'k-123');
+    const server = guardedFetch('k-123');
+    const transport = httpTransport(server.fetchImpl, keys.store);
+    await expect(transport.invoke('interactions/list', {})).resolves.toEqual({ items: [] });
+    expect(keys.asked).toHaveLength(1);
+    expect(keys.saved()).toBe('k-123');
+    await transport.invoke('interactions/list', {});
+    expect(keys.asked).toHaveLength(1);
+    expect(server.seen).toEqual([null, 'Bearer k-123', 'Bearer k-123']);
+  });
+
+  it('reports the refusal when the person declines to give a key', async () => {
+    const keys = keyStore(null, null);
+    const transport = httpTransport(guardedFetch('k-123').fetchImpl, keys.store);
+    await expect(transport.invoke('interactions/list', {})).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(keys.saved()).toBeNull();
+  });
+
+  it('says so when the saved key is wrong, and stops asking after three refusals', async () => {
+    const keys = keyStore('old', 'k-123');
+    await httpTransport(guardedFetch('k-123').fetchImpl, keys.store).invoke('interactions/list', {});
+    expect(keys.asked[0]).toContain('refused the saved API key');
+    const stubborn = keyStore(null, 'always-wrong');
+    await expect(httpTransport(guardedFetch('k-123').fetchImpl, stubborn.store).invoke('interactions/list', {})).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(stubborn.asked).toHaveLength(3);
+  });
+});

@@ -31,7 +31,28 @@ export interface Transport {
 }
 
 export function createTransport(): Transport {
-  return window.npllm ? bridgeTransport(window.npllm) : httpTransport(fetch.bind(window));
+  return window.npllm ? bridgeTransport(window.npllm) : httpTransport(fetch.bind(window), browserApiKeys());
+}
+
+/**
+ * Where the browser keeps the server's API key (servers started with NPLLM_API_KEY): asked for
+ * once, when the server first answers 401, then remembered for this origin.
+ */
+export interface ApiKeyStore {
+  current(): string | null;
+  /** Asks the person for the key; null when they decline. */
+  request(reason: string): string | null;
+  remember(key: string | null): void;
+}
+
+const apiKeyStorageKey = 'npllm.apiKey';
+
+function browserApiKeys(): ApiKeyStore {
+  return {
+    current: () => window.localStorage.getItem(apiKeyStorageKey),
+    request: (reason) => window.prompt(reason)?.trim() || null,
+    remember: (key) => (key ? window.localStorage.setItem(apiKeyStorageKey, key) : window.localStorage.removeItem(apiKeyStorageKey)),
+  };
 }
 
 export function bridgeTransport(bridge: NpllmBridge): Transport {
@@ -73,15 +94,26 @@ function fromBridge(error: unknown): NpllmError {
   return isSerializedError(error) ? NpllmError.fromJSON(error) : toNpllmError(error);
 }
 
-export function httpTransport(fetchImpl: typeof fetch): Transport {
+export function httpTransport(fetchImpl: typeof fetch, apiKeys?: ApiKeyStore): Transport {
+  const send = (method: ApiMethod, body: unknown, init: RequestInit): Promise<Response> => {
+    const key = apiKeys?.current();
+    return fetchImpl(`/api/${method}`, {
+      ...init,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...init.headers },
+      body: JSON.stringify(body),
+    });
+  };
   const post = async (method: ApiMethod, body: unknown, init: RequestInit = {}): Promise<Response> => {
     try {
-      return await fetchImpl(`/api/${method}`, {
-        ...init,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...init.headers },
-        body: JSON.stringify(body),
-      });
+      let response = await send(method, body, init);
+      for (let attempt = 0; response.status === 401 && apiKeys && attempt < 3; attempt++) {
+        const key = apiKeys.request(apiKeys.current() ? 'The npllm server refused the saved API key. Enter the right one:' : 'This npllm server needs its API key (NPLLM_API_KEY):');
+        if (!key) break;
+        apiKeys.remember(key);
+        response = await send(method, body, init);
+      }
+      return response;
     } catch (error) {
       if (init.signal?.aborted) throw cancelled();
       throw new NpllmError('INTERNAL', `Cannot reach the npllm server: ${(error as Error).message}.`, {

@@ -8,8 +8,10 @@ import {
   getLlama,
   LlamaChatSession,
   LlamaLogLevel,
+  resolveChatWrapper,
   resolveModelFile,
   type ChatHistoryItem,
+  type ChatWrapper,
   type Llama,
   type LlamaContext,
   type LlamaContextSequence,
@@ -64,6 +66,11 @@ interface Loaded {
   model: LlamaModel;
   context: LlamaContext;
   sequence: LlamaContextSequence;
+  /**
+   * Resolved once: left to "auto", every LlamaChatSession re-reads and renders the GGUF's chat
+   * template (0.3–0.5 s per request, blocking the event loop; see BENCHMARKS.md).
+   */
+  chatWrapper: ChatWrapper;
   identity: ModelIdentity;
 }
 
@@ -150,6 +157,7 @@ export class LocalModel {
         model,
         context,
         sequence: context.getSequence(),
+        chatWrapper: resolveChatWrapper(model),
         identity,
       };
       onProgress?.({ task: 'model-load', label: `Loaded ${name} (${architecture}, ${this.threads} thread${this.threads > 1 ? 's' : ''})`, fraction: 1, done: true });
@@ -209,7 +217,7 @@ export class LocalModel {
     if (!last || last.role !== 'user') {
       throw new NpllmError('REQUEST_INVALID', 'A conversation must end with a user message.', { fix: 'Send the question as the last message, with role "user".' });
     }
-    const session = new LlamaChatSession({ contextSequence: loaded.sequence, autoDisposeSequence: false });
+    const session = new LlamaChatSession({ contextSequence: loaded.sequence, chatWrapper: loaded.chatWrapper, autoDisposeSequence: false });
     try {
       session.setChatHistory(toChatHistory(this.options.systemPrompt, messages.slice(0, -1)));
       const started = performance.now();
