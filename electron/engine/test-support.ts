@@ -7,6 +7,8 @@ import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
+import { NpllmError } from '../../shared/errors.js';
 import { loadConfig, type Config, type ConfigOverrides } from './config/config.js';
 import { defaultModel } from './model/default-model.js';
 import { packageRoot } from './paths.js';
@@ -92,4 +94,14 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** The NpllmError a promise rejects with; fails the test if it resolves or throws something else. */
+export async function rejection(promise: Promise<unknown>): Promise<NpllmError> {
+  const error = await promise.then(
+    () => null,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(NpllmError);
+  return error as NpllmError;
 }

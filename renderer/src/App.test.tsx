@@ -1,33 +1,14 @@
 import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AskRequest, AskResponse, Health } from '../../shared/contract.js';
+import type { AskRequest, AskResponse } from '../../shared/contract.js';
 import { cancelled, NpllmError } from '../../shared/errors.js';
 import { App } from './App.js';
 import { createChatStore } from './store.js';
+import { askResponse, healthyEngine as health } from './test-fixtures.js';
 import type { AskHooks, Transport } from './transport.js';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-
-const health: Health = {
-  status: 'ok',
-  version: '0.1.0',
-  uptimeSeconds: 3,
-  model: { name: 'SmolLM2-135M-Instruct.Q4_1', loaded: false, threads: 1, contextSize: 4096 },
-  database: { kind: 'pglite', ok: true, error: null },
-};
-
-const result = (cached: boolean): AskResponse => ({
-  interactionId: 'i2',
-  answer: 'Use `s[::-1]`.',
-  cached,
-  cachedFrom: cached ? 'i1' : null,
-  model: 'SmolLM2-135M-Instruct.Q4_1',
-  adapters: [],
-  timings: { ttftMs: 120, totalMs: 800, tokens: 7, promptTokens: 20, loadMs: 0 },
-  finishReason: 'stop',
-  createdAt: '2026-01-01T00:00:00.000Z',
-});
 
 let container: HTMLDivElement;
 let root: Root;
@@ -115,7 +96,7 @@ describe('App', () => {
     expect(byTestId('answer-text')?.textContent).toContain('Use `s');
     expect(byTestId('stop')).not.toBeNull();
 
-    await run(() => asks[0]!.resolve(result(true)));
+    await run(() => asks[0]!.resolve(askResponse('Use `s[::-1]`.', true)));
     expect(byTestId('answer')?.dataset['status']).toBe('done');
     expect(byTestId('answer-meta')?.textContent).toMatch(/SmolLM2.*7 tokens.*ttft 120 ms/);
     expect(byTestId('cached-badge')?.textContent).toBe('cached');

@@ -1,30 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { AskRequest, AskResponse, Health, Progress } from '../../shared/contract.js';
+import type { AskRequest, AskResponse, Progress } from '../../shared/contract.js';
 import { cancelled, NpllmError } from '../../shared/errors.js';
 import { createChatStore, historyTurns } from './store.js';
+import { askResponse, healthyEngine as health } from './test-fixtures.js';
 import type { AskHooks, Transport } from './transport.js';
-
-const health: Health = {
-  status: 'ok',
-  version: '0.1.0',
-  uptimeSeconds: 1,
-  model: { name: 'SmolLM2', loaded: true, threads: 1, contextSize: 4096 },
-  database: { kind: 'pglite', ok: true, error: null },
-};
-
-function answer(text: string, cached = false): AskResponse {
-  return {
-    interactionId: `i-${text}`,
-    answer: text,
-    cached,
-    cachedFrom: cached ? 'i-first' : null,
-    model: 'SmolLM2',
-    adapters: [],
-    timings: { ttftMs: 5, totalMs: 9, tokens: 2, promptTokens: 4, loadMs: 0 },
-    finishReason: 'stop',
-    createdAt: '2026-01-01T00:00:00.000Z',
-  };
-}
 
 /** A transport whose asks the test answers by hand. */
 function fakeTransport() {
@@ -59,7 +38,7 @@ describe('chat store', () => {
     last().hooks.onToken?.('slicing');
     expect(store.getState().turns[0]?.answer).toBe('Use slicing');
 
-    last().resolve(answer('Use slicing.'));
+    last().resolve(askResponse('Use slicing.'));
     await sent;
     expect(store.getState()).toMatchObject({ busy: false, turns: [{ status: 'done', answer: 'Use slicing.', result: { interactionId: 'i-Use slicing.' } }] });
     // The status strip refreshes: the first answer loaded the model.
@@ -118,7 +97,7 @@ describe('chat store', () => {
     const store = createChatStore(transport);
     for (let index = 0; index < historyTurns + 1; index++) {
       const sent = ask(store, `q${index}`);
-      last().resolve(answer(`a${index}`));
+      last().resolve(askResponse(`a${index}`));
       await sent;
     }
     const failed = ask(store, 'broken');
@@ -139,7 +118,7 @@ describe('chat store', () => {
     const { transport, last } = fakeTransport();
     const store = createChatStore(transport);
     const sent = ask(store, 'q');
-    last().resolve(answer('a'));
+    last().resolve(askResponse('a'));
     await sent;
     store.getState().newChat();
     expect(store.getState().turns).toEqual([]);

@@ -2,10 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NpllmError } from '../../../shared/errors.js';
 import { newInteractionId } from '../data-collection/ids.js';
 import { findInteraction, insertInteraction } from '../data-collection/queries.js';
-import { tempHome, type TempHome } from '../test-support.js';
+import { rejection, tempHome, type TempHome } from '../test-support.js';
 import { openDatabase, redactUrl, type Database } from './client.js';
 import { schemaReport, selectRows } from './queries.js';
 
@@ -25,14 +24,6 @@ async function openAt(dir: string): Promise<Database> {
   return database;
 }
 
-async function failure(promise: Promise<unknown>): Promise<NpllmError> {
-  const error = await promise.then(
-    () => null,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(NpllmError);
-  return error as NpllmError;
-}
 
 describe('embedded database (PGlite + pgvector)', () => {
   it('creates the folder, applies the migrations and has pgvector', async () => {
@@ -69,7 +60,7 @@ describe('embedded database (PGlite + pgvector)', () => {
   it('refuses a second opener of the same folder with the holder named', async () => {
     const dir = join(home.home, 'db');
     await openAt(dir);
-    const error = await failure(openAt(dir));
+    const error = await rejection(openAt(dir));
     expect(error.code).toBe('DATABASE_LOCKED');
     expect(error.message).toContain(`pid ${process.pid}`);
   });
@@ -77,7 +68,7 @@ describe('embedded database (PGlite + pgvector)', () => {
   it('reports a data folder that cannot be created', async () => {
     const blocker = join(home.home, 'a-file');
     writeFileSync(blocker, 'not a folder');
-    const error = await failure(openAt(join(blocker, 'db')));
+    const error = await rejection(openAt(join(blocker, 'db')));
     expect(error.code).toBe('DATA_DIR_UNWRITABLE');
     expect(error.fix).toContain('NPLLM_HOME');
   });
@@ -85,7 +76,7 @@ describe('embedded database (PGlite + pgvector)', () => {
 
 describe('server database (DATABASE_URL)', () => {
   it('reports an unreachable server without leaking the password', async () => {
-    const error = await failure(openDatabase({ url: 'postgres://npllm:s3cret@127.0.0.1:9/npllm', dir: '' }));
+    const error = await rejection(openDatabase({ url: 'postgres://npllm:s3cret@127.0.0.1:9/npllm', dir: '' }));
     expect(error.code).toBe('DATABASE_UNAVAILABLE');
     expect(error.message).toContain('127.0.0.1:9');
     expect(error.message).not.toContain('s3cret');

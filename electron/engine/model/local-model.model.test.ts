@@ -1,8 +1,7 @@
 import { copyFileSync, openSync, closeSync, ftruncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NpllmError } from '../../../shared/errors.js';
-import { fixtureModelPath, fixtureModelsDir, tempHome, type TempHome } from '../test-support.js';
+import { fixtureModelPath, fixtureModelsDir, rejection, tempHome, type TempHome } from '../test-support.js';
 import { fingerprintFile, inspectGguf } from './gguf.js';
 import { LocalModel, type LocalModelOptions } from './local-model.js';
 
@@ -27,14 +26,6 @@ afterAll(async () => {
   home.cleanup();
 });
 
-async function failure(promise: Promise<unknown>): Promise<NpllmError> {
-  const error = await promise.then(
-    () => null,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(NpllmError);
-  return error as NpllmError;
-}
 
 describe('LocalModel (real SmolLM2-135M)', () => {
   it('identifies the model without loading it', async () => {
@@ -88,7 +79,7 @@ describe('LocalModel (real SmolLM2-135M)', () => {
   it('cancels mid-generation with CANCELLED and serves the next request normally', async () => {
     const controller = new AbortController();
     let seen = 0;
-    const error = await failure(
+    const error = await rejection(
       model.generate({
         messages: [{ role: 'user', content: 'Write a long essay about compilers.' }],
         maxTokens: 400,
@@ -113,14 +104,14 @@ describe('LocalModel (real SmolLM2-135M)', () => {
   });
 
   it('rejects a conversation that does not end with the user', async () => {
-    expect((await failure(model.generate({ messages: [{ role: 'assistant', content: 'hi' }], maxTokens: 4 }))).code).toBe('REQUEST_INVALID');
+    expect((await rejection(model.generate({ messages: [{ role: 'assistant', content: 'hi' }], maxTokens: 4 }))).code).toBe('REQUEST_INVALID');
   });
 });
 
 describe('bad model files', () => {
   it('names a missing file and how to fix it', async () => {
     const missing = new LocalModel({ ...options, source: join(home.home, 'nope.gguf') });
-    const error = await failure(missing.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 4 }));
+    const error = await rejection(missing.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 4 }));
     expect(error.code).toBe('MODEL_NOT_FOUND');
     expect(error.message).toContain('nope.gguf');
     expect(error.fix).toContain('--model');
@@ -130,7 +121,7 @@ describe('bad model files', () => {
   it('rejects a file that is not GGUF', async () => {
     const path = join(home.home, 'notes.gguf');
     writeFileSync(path, 'these are my notes, not a model');
-    const error = await failure(inspectGguf(path));
+    const error = await rejection(inspectGguf(path));
     expect(error.code).toBe('MODEL_INVALID');
     expect(error.message).toContain('not a GGUF');
   });
@@ -142,7 +133,7 @@ describe('bad model files', () => {
     ftruncateSync(fd, 30_000_000);
     closeSync(fd);
     const broken = new LocalModel({ ...options, source: path });
-    const error = await failure(broken.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 4 }));
+    const error = await rejection(broken.generate({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 4 }));
     expect(error.code).toBe('MODEL_INVALID');
     expect(error.message).toContain('truncated');
     await broken.dispose();

@@ -1,10 +1,9 @@
 import { appendFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NpllmError } from '../../../shared/errors.js';
 import { findInteraction, listInteractions } from '../data-collection/queries.js';
 import { Engine } from '../engine.js';
-import { fixtureModelPath, tempHome, testConfig, type TempHome } from '../test-support.js';
+import { fixtureModelPath, rejection, tempHome, testConfig, type TempHome } from '../test-support.js';
 
 let home: TempHome;
 const engines: Engine[] = [];
@@ -22,14 +21,6 @@ async function openEngine(overrides: Parameters<typeof testConfig>[1] = {}): Pro
   return engine;
 }
 
-async function failure(promise: Promise<unknown>): Promise<NpllmError> {
-  const error = await promise.then(
-    () => null,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(NpllmError);
-  return error as NpllmError;
-}
 
 const question = 'Write a Python function that reverses a string';
 
@@ -80,7 +71,7 @@ describe('ask: the critical path (real model, real PGlite)', () => {
     const engine = await openEngine();
     const controller = new AbortController();
     let count = 0;
-    const error = await failure(
+    const error = await rejection(
       engine.ask(
         { question: 'Write a long tutorial on Rust lifetimes.', maxTokens: 300 },
         {
@@ -99,9 +90,9 @@ describe('ask: the critical path (real model, real PGlite)', () => {
 
   it('rejects empty and oversized questions before recording or running anything', async () => {
     const engine = await openEngine();
-    const empty = await failure(engine.ask({ question: ' \n\t ' }));
+    const empty = await rejection(engine.ask({ question: ' \n\t ' }));
     expect(empty.code).toBe('QUERY_EMPTY');
-    const huge = await failure(engine.ask({ question: 'x'.repeat(1024 * 1024) }));
+    const huge = await rejection(engine.ask({ question: 'x'.repeat(1024 * 1024) }));
     expect(huge.code).toBe('QUERY_TOO_LONG');
     expect(huge.message).toContain('1048576');
     expect(huge.fix).toContain('query.maxChars');
@@ -111,16 +102,16 @@ describe('ask: the critical path (real model, real PGlite)', () => {
 
   it('validates untrusted requests against the contract', async () => {
     const engine = await openEngine();
-    const error = await failure(engine.handle('chat/ask', { question: 42, colour: 'red' }));
+    const error = await rejection(engine.handle('chat/ask', { question: 42, colour: 'red' }));
     expect(error.code).toBe('REQUEST_INVALID');
     expect(error.message).toContain('question');
-    expect((await failure(engine.handle('interactions/get', { id: 'missing' }))).code).toBe('NOT_FOUND');
+    expect((await rejection(engine.handle('interactions/get', { id: 'missing' }))).code).toBe('NOT_FOUND');
   });
 
   it('reports a database that went away instead of losing the answer silently', async () => {
     const engine = await openEngine();
     await engine.database.close();
-    const error = await failure(engine.ask({ question: 'What is a closure?' }));
+    const error = await rejection(engine.ask({ question: 'What is a closure?' }));
     expect(error.code).toBe('DATABASE_UNAVAILABLE');
     const health = await engine.health();
     expect(health.status).toBe('degraded');
