@@ -31,6 +31,8 @@ export interface AdapterUse {
   scale: number;
 }
 
+export type FinishReason = 'stop' | 'length' | 'repetition';
+
 export interface Timings {
   /** Time to first token; for a cached answer, time to the cache hit. */
   ttftMs: number;
@@ -51,8 +53,8 @@ export interface AskResponse {
   model: string;
   adapters: AdapterUse[];
   timings: Timings;
-  /** "length" when the answer stopped at maxTokens. */
-  finishReason: 'stop' | 'length';
+  /** "length": stopped at maxTokens; "repetition": stopped because the model was looping. */
+  finishReason: FinishReason;
   createdAt: string;
 }
 

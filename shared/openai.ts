@@ -3,6 +3,7 @@
  * can point at npllm's server. Unknown fields are tolerated, as OpenAI's own server does.
  */
 import { z } from 'zod';
+import type { FinishReason } from './contract.js';
 
 const contentPartSchema = z.looseObject({ type: z.string(), text: z.string().optional() });
 
@@ -30,6 +31,11 @@ export function openAiContentText(content: OpenAiChatRequest['messages'][number]
     .filter((part) => part.type === 'text' && typeof part.text === 'string')
     .map((part) => part.text)
     .join('');
+}
+
+/** OpenAI has no "repetition": an answer cut because it looped was cut short, like one at the limit. */
+export function openAiFinishReason(reason: FinishReason): 'stop' | 'length' {
+  return reason === 'stop' ? 'stop' : 'length';
 }
 
 export interface OpenAiUsage {

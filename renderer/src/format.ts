@@ -46,5 +46,6 @@ export function describeResult(result: AskResponse): string[] {
     `total ${formatMs(timings.totalMs)}`,
     ...(timings.loadMs > 0 ? [`model load ${formatMs(timings.loadMs)}`] : []),
     ...(result.finishReason === 'length' ? ['cut at max tokens'] : []),
+    ...(result.finishReason === 'repetition' ? ['stopped: the model was repeating itself'] : []),
   ];
 }

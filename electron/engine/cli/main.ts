@@ -2,6 +2,7 @@
  * `npllm`: ask a question (`--query`), or run the server (`--config FILE` / `serve`).
  * stdout carries only the answer (or the --json object); progress, logs and errors go to stderr.
  */
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AskResponse, Progress } from '../../../shared/contract.js';
 import { toNpllmError, type NpllmError } from '../../../shared/errors.js';
@@ -96,7 +97,7 @@ async function runQuery(options: CliOptions): Promise<number> {
     engine = await Engine.open(config, { onProgress: progress, logger: createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, home: config.home }) });
     let streamed = false;
     const result = await engine.ask(
-      { question, source: 'cli', noCache: !options.cache, ...(options.project ? { project: options.project } : {}) },
+      { question, source: 'cli', noCache: !options.cache, ...(options.project ? { project: resolve(options.project) } : {}) },
       {
         signal: abort.signal,
         onProgress: progress,
@@ -145,7 +146,7 @@ function jsonResult(result: AskResponse) {
 function describeResult(result: AskResponse): string {
   const source = result.cached ? `cached answer (first given in interaction ${result.cachedFrom}; the model did not run)` : `${result.model}`;
   const speed = result.cached ? `${result.timings.totalMs} ms` : `${result.timings.tokens} tokens, first after ${Math.round(result.timings.ttftMs)} ms, ${(result.timings.totalMs / 1000).toFixed(1)} s in all`;
-  const cut = result.finishReason === 'length' ? ' (cut at --max-tokens)' : '';
+  const cut = { stop: '', length: ' (cut at --max-tokens)', repetition: ' (stopped: the model was repeating itself)' }[result.finishReason];
   return `[npllm] ${source} · ${speed}${cut} · interaction ${result.interactionId}`;
 }
 

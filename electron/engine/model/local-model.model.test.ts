@@ -103,6 +103,17 @@ describe('LocalModel (real SmolLM2-135M)', () => {
     expect(order.indexOf('b')).toBeGreaterThan(order.lastIndexOf('a'));
   });
 
+  it('stops a looping answer early and says why', async () => {
+    const greedy = new LocalModel({ ...options, temperature: 0 });
+    try {
+      const result = await greedy.generate({ messages: [{ role: 'user', content: 'List the numbers 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 and continue the pattern' }], maxTokens: 300 });
+      expect(result.finishReason).toBe('repetition');
+      expect(result.tokens).toBeLessThan(150);
+    } finally {
+      await greedy.dispose();
+    }
+  });
+
   it('rejects a conversation that does not end with the user', async () => {
     expect((await rejection(model.generate({ messages: [{ role: 'assistant', content: 'hi' }], maxTokens: 4 }))).code).toBe('REQUEST_INVALID');
   });

@@ -17,11 +17,12 @@ import {
   type LlamaContextSequence,
   type LlamaModel,
 } from 'node-llama-cpp';
-import type { AdapterUse, ChatMessage, Progress } from '../../../shared/contract.js';
+import type { AdapterUse, ChatMessage, FinishReason, Progress } from '../../../shared/contract.js';
 import { cancelled, ModelError, NpllmError } from '../../../shared/errors.js';
 import { defaultThreads } from '../config/config.js';
 import { defaultModel, ensureDefaultModel } from './default-model.js';
 import { fingerprintFile, inspectGguf } from './gguf.js';
+import { RepetitionGuard } from './repetition.js';
 
 export interface LocalModelOptions {
   /** GGUF path, `hf:` URI, https URL, or null for the default model. */
@@ -47,7 +48,7 @@ export interface Generation {
   text: string;
   tokens: number;
   promptTokens: number;
-  finishReason: 'stop' | 'length';
+  finishReason: FinishReason;
   ttftMs: number;
   totalMs: number;
   /** Download + load time this request waited for. */
@@ -223,23 +224,29 @@ export class LocalModel {
       const started = performance.now();
       let ttftMs = 0;
       let tokens = 0;
+      const loop = new RepetitionGuard();
+      const looping = new AbortController();
+      const signal = request.signal ? AbortSignal.any([request.signal, looping.signal]) : looping.signal;
       const result = await session.promptWithMeta(last.content, {
         maxTokens: request.maxTokens,
         temperature: this.options.temperature,
-        ...(request.signal ? { signal: request.signal } : {}),
-        stopOnAbortSignal: false,
+        signal,
+        // Stopping returns what was generated; a caller's cancellation is turned into CANCELLED below.
+        stopOnAbortSignal: true,
         onToken: (chunk) => {
           if (tokens === 0) ttftMs = performance.now() - queuedAt;
           tokens += chunk.length;
+          if (loop.push(chunk)) looping.abort();
         },
         onTextChunk: (text) => request.onToken?.(text),
       });
+      if (request.signal?.aborted) throw cancelled();
       const text = result.responseText;
       return {
         text,
         tokens,
         promptTokens: Math.max(0, loaded.sequence.contextTokens.length - tokens),
-        finishReason: result.stopReason === 'maxTokens' ? 'length' : 'stop',
+        finishReason: looping.signal.aborted ? 'repetition' : result.stopReason === 'maxTokens' ? 'length' : 'stop',
         ttftMs: tokens === 0 ? performance.now() - queuedAt : ttftMs,
         totalMs: performance.now() - started + (started - queuedAt),
         loadMs,

@@ -67,6 +67,14 @@ describe('ask: the critical path (real model, real PGlite)', () => {
     expect((await switched.ask({ question, maxTokens: 12 })).cached).toBe(false);
   });
 
+  it('does not cache an answer the model got stuck repeating', async () => {
+    const engine = await openEngine({ model: { temperature: 0 } });
+    const loop = 'List the numbers 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 and continue the pattern';
+    const first = await engine.ask({ question: loop, maxTokens: 300 });
+    expect(first.finishReason).toBe('repetition');
+    expect((await engine.ask({ question: loop, maxTokens: 300 })).cached).toBe(false);
+  });
+
   it('records a cancelled answer with what was generated so far', async () => {
     const engine = await openEngine();
     const controller = new AbortController();

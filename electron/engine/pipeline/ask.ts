@@ -112,7 +112,8 @@ export class AskPipeline {
     await this.guard(() =>
       db.transaction(async (tx) => {
         await completeInteraction(tx, id, generation.text, timings);
-        if (this.config.cache.enabled && generation.text.trim()) {
+        // A looping answer is not worth repeating: asking again gets a fresh attempt.
+        if (this.config.cache.enabled && generation.text.trim() && generation.finishReason !== 'repetition') {
           await storeCachedAnswer(tx, { cacheKey, interactionId: id, answer: generation.text, tokens: generation.tokens, modelFingerprint: identity.fingerprint });
         }
       }),

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChatMessage } from '../../../shared/contract.js';
 import { RequestError, toNpllmError } from '../../../shared/errors.js';
-import { openAiChatRequestSchema, openAiContentText, type OpenAiChatChunk, type OpenAiChatResponse } from '../../../shared/openai.js';
+import { openAiChatRequestSchema, openAiContentText, openAiFinishReason, type OpenAiChatChunk, type OpenAiChatResponse } from '../../../shared/openai.js';
 import { describeValidationIssues } from '../../../shared/contract.js';
 import type { Engine } from '../engine.js';
 import { abortOnDisconnect, sendJson } from './http-server.js';
@@ -49,7 +49,7 @@ export async function handleChatCompletions(engine: Engine, body: unknown, reque
       object: 'chat.completion',
       created,
       model: result.model,
-      choices: [{ index: 0, message: { role: 'assistant', content: result.answer }, finish_reason: result.finishReason }],
+      choices: [{ index: 0, message: { role: 'assistant', content: result.answer }, finish_reason: openAiFinishReason(result.finishReason) }],
       usage: { prompt_tokens: result.timings.promptTokens, completion_tokens: result.timings.tokens, total_tokens: result.timings.promptTokens + result.timings.tokens },
       npllm: { interactionId: result.interactionId, cached: result.cached },
     };
@@ -73,7 +73,7 @@ export async function handleChatCompletions(engine: Engine, body: unknown, reque
   try {
     const result = await engine.handle('chat/ask', ask, { signal: abort.signal, onToken: sendToken });
     if (!stream.started) stream.send(chunk({ role: 'assistant' }, null));
-    stream.send(chunk({}, result.finishReason, { npllm: { interactionId: result.interactionId, cached: result.cached } }));
+    stream.send(chunk({}, openAiFinishReason(result.finishReason), { npllm: { interactionId: result.interactionId, cached: result.cached } }));
   } catch (error) {
     // Before the first byte the error still gets its HTTP status; after it, an error event.
     if (!stream.started) throw error;
