@@ -1,7 +1,7 @@
 import { useEffect, useRef, type KeyboardEvent } from 'react';
 import { useStore } from 'zustand';
 import type { SerializedError } from '../../shared/errors.js';
-import { describeResult, splitCodeFences } from './format.js';
+import { describeResult, splitCodeFences, splitInlineCode } from './format.js';
 import type { ChatStore, ChatTurn } from './store.js';
 
 export interface AppProps {
@@ -148,7 +148,9 @@ function Turn({ turn }: { turn: ChatTurn }) {
                 <code>{segment.text}</code>
               </pre>
             ) : (
-              <p key={index}>{segment.text}</p>
+              <p key={index}>
+                {splitInlineCode(segment.text).map((span, spanIndex) => (span.code ? <code key={spanIndex}>{span.text}</code> : span.text))}
+              </p>
             ),
           )}
           {turn.status === 'streaming' && <span className="cursor" aria-hidden />}

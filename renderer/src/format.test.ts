@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AskResponse } from '../../shared/contract.js';
-import { describeResult, formatMs, splitCodeFences } from './format.js';
+import { describeResult, formatMs, splitCodeFences, splitInlineCode } from './format.js';
 
 describe('splitCodeFences', () => {
   it('separates prose from fenced code and keeps the language', () => {
@@ -45,5 +45,21 @@ describe('describeResult', () => {
 
   it('formats milliseconds for people', () => {
     expect([formatMs(3.2), formatMs(999), formatMs(12_345)]).toEqual(['3 ms', '999 ms', '12.3 s']);
+  });
+});
+
+describe('splitInlineCode', () => {
+  it('separates inline code from prose', () => {
+    expect(splitInlineCode('Use `s[::-1]` to reverse `s`.')).toEqual([
+      { code: false, text: 'Use ' },
+      { code: true, text: 's[::-1]' },
+      { code: false, text: ' to reverse ' },
+      { code: true, text: 's' },
+      { code: false, text: '.' },
+    ]);
+  });
+
+  it('leaves an unmatched backtick of a streaming answer as text', () => {
+    expect(splitInlineCode('Call `revers')).toEqual([{ code: false, text: 'Call `revers' }]);
   });
 });

@@ -49,3 +49,21 @@ export function describeResult(result: AskResponse): string[] {
     ...(result.finishReason === 'repetition' ? ['stopped: the model was repeating itself'] : []),
   ];
 }
+
+export interface InlineSpan {
+  code: boolean;
+  text: string;
+}
+
+/** Splits prose on `inline code` spans; an unmatched backtick (still streaming) stays text. */
+export function splitInlineCode(text: string): InlineSpan[] {
+  const spans: InlineSpan[] = [];
+  let rest = text;
+  for (let match = /`([^`\n]+)`/.exec(rest); match; match = /`([^`\n]+)`/.exec(rest)) {
+    if (match.index > 0) spans.push({ code: false, text: rest.slice(0, match.index) });
+    spans.push({ code: true, text: match[1]! });
+    rest = rest.slice(match.index + match[0].length);
+  }
+  if (rest) spans.push({ code: false, text: rest });
+  return spans;
+}
