@@ -33,6 +33,20 @@ export interface AdapterUse {
 
 export type FinishReason = 'stop' | 'length' | 'repetition';
 
+export interface RetrievalSource {
+  path: string;
+  startLine: number;
+  endLine: number;
+  symbol: string | null;
+}
+
+/** Whether the answer used retrieved project code, why, and which code it was given. */
+export interface RetrievalReport {
+  used: boolean;
+  reasons: string[];
+  sources: RetrievalSource[];
+}
+
 export interface Timings {
   /** Time to first token; for a cached answer, time to the cache hit. */
   ttftMs: number;

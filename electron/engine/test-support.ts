@@ -3,7 +3,7 @@
  * model cache (.cache/models, filled by `npm run fetch-models`) so tests never download twice.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { expect } from 'vitest';
 import { NpllmError } from '../../shared/errors.js';
 import { loadConfig, type Config, type ConfigOverrides } from './config/config.js';
 import { defaultModel } from './model/default-model.js';
-import { packageRoot } from './paths.js';
+import { migrationsFolder, packageRoot } from './paths.js';
 
 export const fixtureModelsDir = join(packageRoot, '.cache', 'models');
 export const fixtureModelPath = join(fixtureModelsDir, defaultModel.fileName);
@@ -104,4 +104,9 @@ export async function rejection(promise: Promise<unknown>): Promise<NpllmError> 
   );
   expect(error).toBeInstanceOf(NpllmError);
   return error as NpllmError;
+}
+
+/** How many migrations drizzle/ holds: what a fully migrated database reports as applied. */
+export function migrationCount(): number {
+  return (JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }).entries.length;
 }

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newInteractionId } from '../data-collection/ids.js';
 import { findInteraction, insertInteraction } from '../data-collection/queries.js';
-import { rejection, tempHome, type TempHome } from '../test-support.js';
+import { rejection, tempHome, type TempHome, migrationCount } from '../test-support.js';
 import { openDatabase, redactUrl, type Database } from './client.js';
 import { schemaReport, selectRows } from './queries.js';
 
@@ -31,7 +31,7 @@ describe('embedded database (PGlite + pgvector)', () => {
     const report = await schemaReport(database.db);
     expect(report.extensions).toContain('vector');
     expect(report.tables).toEqual(expect.arrayContaining(['interactions', 'response_cache']));
-    expect(report.appliedMigrations).toBe(2);
+    expect(report.appliedMigrations).toBe(migrationCount());
     const [distance] = await selectRows<{ d: number }>(database.db, sql`select '[1,0]'::vector <=> '[0,1]'::vector as d`);
     expect(Number(distance!.d)).toBeCloseTo(1);
   });

@@ -24,8 +24,17 @@ const migrationLockKey = 0x6e706c6c6d;
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
+/** Plain SQL inside a transaction, for bulk work drizzle has no form for (COPY). */
+export interface RawExecutor {
+  query<Row>(text: string, params?: unknown[]): Promise<Row[]>;
+  /** `COPY … FROM '/dev/blob' WITH (FORMAT binary)` with `data` as the blob; absent where the driver cannot. */
+  copyFrom?: (text: string, data: Uint8Array) => Promise<void>;
+}
+
 export interface Database {
   readonly db: Db;
+  /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
+  rawTransaction<T>(work: (raw: RawExecutor) => Promise<T>): Promise<T>;
   readonly kind: 'pglite' | 'postgres';
   /** Where the data is: the folder, or the server URL without its password. */
   readonly location: string;
@@ -68,6 +77,15 @@ async function openEmbedded(dir: string, onProgress?: (progress: Progress) => vo
   const db = drizzlePglite({ client, schema, casing: 'snake_case' });
   return {
     db,
+    rawTransaction: (work) =>
+      client.transaction((tx) =>
+        work({
+          query: async <Row>(text: string, params?: unknown[]) => (await tx.query<Row>(text, params)).rows,
+          copyFrom: async (text, data) => {
+            await tx.query(text, [], { blob: new Blob([data]) });
+          },
+        }),
+      ),
     kind: 'pglite',
     location: dir,
     ping: async () => {
@@ -106,6 +124,22 @@ async function openServer(url: string): Promise<Database & { migrate(): Promise<
   const db = drizzlePg({ client: pool, schema, casing: 'snake_case' });
   return {
     db,
+    rawTransaction: async (work) => {
+      const client = await pool.connect().catch((cause: unknown) => {
+        throw unreachable(location, cause);
+      });
+      try {
+        await client.query('begin');
+        const result = await work({ query: async <Row>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as Row[] });
+        await client.query('commit');
+        return result;
+      } catch (error) {
+        await client.query('rollback').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
     kind: 'postgres',
     location,
     ping: async () => {

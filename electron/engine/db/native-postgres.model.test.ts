@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findInteraction } from '../data-collection/queries.js';
 import { Engine } from '../engine.js';
-import { startNativePostgres, tempHome, testConfig, type NativePostgres, type TempHome } from '../test-support.js';
+import { startNativePostgres, tempHome, testConfig, type NativePostgres, type TempHome, migrationCount } from '../test-support.js';
 import { schemaReport } from './queries.js';
 
 let postgres: NativePostgres;
@@ -48,7 +48,7 @@ describe('engine on a native PostgreSQL server', () => {
     const engines = await Promise.all([Engine.open(config), Engine.open(config), Engine.open(config)]);
     try {
       for (const engine of engines) expect((await engine.health()).database.ok).toBe(true);
-      expect((await schemaReport(engines[0].database.db)).appliedMigrations).toBe(2);
+      expect((await schemaReport(engines[0].database.db)).appliedMigrations).toBe(migrationCount());
     } finally {
       await Promise.all(engines.map((engine) => engine.dispose()));
     }

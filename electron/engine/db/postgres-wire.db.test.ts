@@ -12,6 +12,7 @@ import { completeInteraction, findInteraction, insertInteraction, listInteractio
 import { countCacheHit, findCachedAnswer, storeCachedAnswer } from '../pipeline/queries.js';
 import { openDatabase } from './client.js';
 import { schemaReport } from './queries.js';
+import { migrationCount } from '../test-support.js';
 
 let server: PGLiteSocketServer;
 let backing: PGlite;
@@ -72,7 +73,7 @@ describe('openDatabase over the wire', () => {
     const first = await openDatabase({ url, dir: '' });
     await first.close();
     const second = await openDatabase({ url, dir: '' });
-    expect((await schemaReport(second.db)).appliedMigrations).toBe(2);
+    expect((await schemaReport(second.db)).appliedMigrations).toBe(migrationCount());
     await second.close();
   });
 

@@ -2,8 +2,9 @@
  * The whole database schema, in one place. Column names are snake_case in SQL (drizzle `casing`).
  * Migrations under drizzle/ are generated from this file (`npm run db:generate`) and committed.
  */
-import { boolean, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
-import type { AdapterUse, ChatMessage, InteractionStatus, Timings } from '../../../shared/contract.js';
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, vector } from 'drizzle-orm/pg-core';
+import type { AdapterUse, ChatMessage, InteractionStatus, RetrievalReport, Timings } from '../../../shared/contract.js';
 import type { SerializedError } from '../../../shared/errors.js';
 
 const createdAt = () => timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow();
@@ -30,6 +31,8 @@ export const interactions = pgTable(
     modelFingerprint: text().notNull(),
     adapters: jsonb().$type<AdapterUse[]>().notNull(),
     timings: jsonb().$type<Timings>(),
+    /** The retrieval gate's decision, its reasons and the sources given to the model. */
+    retrieval: jsonb().$type<RetrievalReport>(),
   },
   (table) => [index().on(table.createdAt), index().on(table.project, table.createdAt)],
 );
@@ -47,3 +50,67 @@ export const responseCache = pgTable('response_cache', {
   hits: integer().notNull().default(0),
   lastHitAt: timestamp({ withTimezone: true, mode: 'date' }),
 });
+
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+/** Vectors of the default embedder (all-MiniLM-L6-v2); an embedder of another size needs a migration. */
+export const embeddingDimensions = 384;
+
+/** A folder indexed for retrieval (rag/). */
+export const projects = pgTable('projects', {
+  id: text().primaryKey(),
+  root: text().notNull().unique(),
+  embedderId: text().notNull(),
+  createdAt: createdAt(),
+  lastIndexedAt: timestamp({ withTimezone: true, mode: 'date' }),
+});
+
+/**
+ * One row per indexed file, written in the same transaction as its chunks: a file row exists
+ * exactly when all of its chunks do, so an interrupted run never leaves half a file behind.
+ */
+export const projectFiles = pgTable(
+  'project_files',
+  {
+    projectId: text()
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    relativePath: text().notNull(),
+    size: bigint({ mode: 'number' }).notNull(),
+    mtimeMs: doublePrecision().notNull(),
+    contentHash: text().notNull(),
+    language: text().notNull(),
+    chunkCount: integer().notNull(),
+    indexedAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.projectId, table.relativePath] })],
+);
+
+/** One function, method, class, section or window of a project file, with its embedding. */
+export const chunks = pgTable(
+  'chunks',
+  {
+    id: serial().primaryKey(),
+    projectId: text()
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    relativePath: text().notNull(),
+    language: text().notNull(),
+    symbol: text(),
+    kind: text().notNull(),
+    startLine: integer().notNull(),
+    endLine: integer().notNull(),
+    content: text().notNull(),
+    contentHash: text().notNull(),
+    /** Path, symbol and identifiers split at case and underscores, for full-text search. */
+    searchText: text().notNull(),
+    searchVector: tsvector().generatedAlwaysAs(sql`to_tsvector('simple', search_text)`),
+    embedding: vector({ dimensions: embeddingDimensions }).notNull(),
+  },
+  (table) => [
+    index().on(table.projectId, table.relativePath),
+    index().on(table.projectId, table.symbol),
+    index('chunks_embedding_hnsw').using('hnsw', table.embedding.op('vector_cosine_ops')),
+    index('chunks_search_vector_gin').using('gin', table.searchVector),
+  ],
+);
