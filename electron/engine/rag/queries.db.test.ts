@@ -87,7 +87,9 @@ describe.each(backends)('retrieval store on $name', (backend) => {
 
   beforeAll(async () => {
     home = tempHome();
-    ({ database, close } = await backend.open(home.home));
+    const opened = await backend.open(home.home);
+    database = opened.database;
+    close = () => opened.close();
     await upsertProject(database.db, { id: projectId, root: '/work/shop', embedderId: 'test' });
     await upsertProject(database.db, { id: 'p2', root: '/work/other', embedderId: 'test' });
     await replaceFiles(database, projectId, [
