@@ -69,10 +69,11 @@ export interface AskResponse {
   timings: Timings;
   /** "length": stopped at maxTokens; "repetition": stopped because the model was looping. */
   finishReason: FinishReason;
+  retrieval: RetrievalReport;
   createdAt: string;
 }
 
-export const progressTasks = ['model-download', 'model-load', 'database-open'] as const;
+export const progressTasks = ['model-download', 'model-load', 'database-open', 'embedder-download', 'project-index'] as const;
 export type ProgressTask = (typeof progressTasks)[number];
 
 export interface Progress {
@@ -83,11 +84,14 @@ export interface Progress {
   done: boolean;
 }
 
-export type AskStreamEvent =
+/** What a streaming method sends: progress, tokens (chat only), then one `done` or `error`. */
+export type StreamEvent<Result> =
   | { type: 'progress'; progress: Progress }
   | { type: 'token'; text: string }
-  | { type: 'done'; result: AskResponse }
+  | { type: 'done'; result: Result }
   | { type: 'error'; error: SerializedError };
+
+export type AskStreamEvent = StreamEvent<AskResponse>;
 
 export interface Health {
   status: 'ok' | 'degraded';
@@ -116,6 +120,34 @@ export interface InteractionRecord {
   modelFingerprint: string;
   adapters: AdapterUse[];
   timings: Timings | null;
+  retrieval: RetrievalReport | null;
+}
+
+export const indexProjectRequestSchema = z.strictObject({ path: z.string().min(1).max(4096) });
+export const projectStatusRequestSchema = z.strictObject({ path: z.string().min(1).max(4096) });
+
+export interface IndexResult {
+  root: string;
+  projectId: string;
+  /** Files and chunks in the index after the run. */
+  files: number;
+  chunks: number;
+  changedFiles: number;
+  unchangedFiles: number;
+  removedFiles: number;
+  embeddedChunks: number;
+  /** Files left out, by reason (ignored, binary, too-large, symlink-loop, unreadable, secret, vanished). */
+  skipped: Record<string, number>;
+  secretsSkipped: number;
+  seconds: number;
+}
+
+export interface ProjectStatus {
+  root: string;
+  indexed: boolean;
+  files: number;
+  chunks: number;
+  lastIndexedAt: string | null;
 }
 
 export const getInteractionRequestSchema = z.strictObject({ id: z.string().min(1).max(100) });
@@ -130,6 +162,8 @@ export interface ApiContract {
   'system/health': [z.infer<typeof healthRequestSchema>, Health];
   'interactions/get': [z.infer<typeof getInteractionRequestSchema>, InteractionRecord];
   'interactions/list': [z.infer<typeof listInteractionsRequestSchema>, { items: InteractionRecord[] }];
+  'rag/index': [z.infer<typeof indexProjectRequestSchema>, IndexResult];
+  'rag/status': [z.infer<typeof projectStatusRequestSchema>, ProjectStatus];
 }
 
 export type ApiMethod = keyof ApiContract;
@@ -141,10 +175,12 @@ export const requestSchemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
   'system/health': healthRequestSchema,
   'interactions/get': getInteractionRequestSchema,
   'interactions/list': listInteractionsRequestSchema,
+  'rag/index': indexProjectRequestSchema,
+  'rag/status': projectStatusRequestSchema,
 };
 
 /** Methods that can answer as a stream of `AskStreamEvent`s (SSE over HTTP, a port in Electron). */
-export const streamingMethods = ['chat/ask'] as const satisfies readonly ApiMethod[];
+export const streamingMethods = ['chat/ask', 'rag/index'] as const satisfies readonly ApiMethod[];
 
 export function isApiMethod(value: string): value is ApiMethod {
   return Object.hasOwn(requestSchemas, value);

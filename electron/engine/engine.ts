@@ -13,6 +13,8 @@ import { createLogger, type Logger } from './log.js';
 import { LocalModel } from './model/local-model.js';
 import { AskPipeline, type AskHooks } from './pipeline/ask.js';
 import { packageVersion } from './paths.js';
+import { defaultRagFactories } from './rag/default-factories.js';
+import { RagService } from './rag/service.js';
 
 export interface EngineOptions {
   onProgress?: (progress: Progress) => void;
@@ -22,6 +24,7 @@ export interface EngineOptions {
 export class Engine {
   private readonly startedAt = Date.now();
   private readonly pipeline: AskPipeline;
+  readonly rag: RagService;
 
   private constructor(
     readonly config: Config,
@@ -29,7 +32,8 @@ export class Engine {
     readonly model: LocalModel,
     readonly logger: Logger,
   ) {
-    this.pipeline = new AskPipeline(database, model, config);
+    this.rag = new RagService(database, config.rag, defaultRagFactories(config));
+    this.pipeline = new AskPipeline(database, model, config, this.rag.retriever);
   }
 
   static async open(config: Config, options: EngineOptions = {}): Promise<Engine> {
@@ -82,7 +86,16 @@ export class Engine {
         return record;
       },
       'interactions/list': async ({ limit, project }) => ({ items: await listInteractions(this.database.db, { limit: limit ?? 50, project }) }),
+      'rag/index': async ({ path }) => {
+        await this.rag.assertAllowed(path);
+        return this.rag.index(path, hooks);
+      },
+      'rag/status': async ({ path }) => {
+        await this.rag.assertAllowed(path);
+        return this.rag.status(path);
+      },
     };
+    if (method === 'chat/ask' && (request as ApiRequest<'chat/ask'>).project) await this.rag.assertAllowed((request as ApiRequest<'chat/ask'>).project!);
     return (handlers[method] as (request: ApiRequest<M>) => Promise<ApiResponse<M>>)(request);
   }
 
@@ -103,6 +116,7 @@ export class Engine {
   }
 
   async dispose(): Promise<void> {
-    await Promise.allSettled([this.model.dispose(), this.database.close()]);
+    await Promise.allSettled([this.model.dispose(), this.rag.dispose()]);
+    await this.database.close();
   }
 }

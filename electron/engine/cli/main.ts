@@ -11,6 +11,9 @@ import { loadConfig, type Config, type ConfigOverrides } from '../config/config.
 import { Engine } from '../engine.js';
 import { createLogger } from '../log.js';
 import { packageVersion, rendererFolder } from '../paths.js';
+import { resolveProjectRoot } from '../rag/indexer.js';
+import { describeSources } from '../rag/prompt.js';
+import { watchProject } from '../rag/watch.js';
 import { startServer } from '../server/http-server.js';
 
 interface CliOptions {
@@ -54,6 +57,17 @@ export function buildProgram(): Command {
       if (options.query !== undefined) process.exitCode = await runQuery(options);
       else if (options.config) process.exitCode = await runServer(options);
       else program.help();
+    });
+
+  program
+    .command('index')
+    .description('index a project for retrieval (incremental: only changed files are read again)')
+    .argument('<path>', 'the project folder')
+    .option('--json', 'print one JSON object with the result')
+    .option('-w, --watch', 'keep the index fresh as files change (Ctrl+C to stop)')
+    .option('-c, --config <file>', 'YAML config file')
+    .action(async (path: string, options: CliOptions & { watch?: boolean }) => {
+      process.exitCode = await runIndex(path, { ...program.opts<CliOptions>(), ...options });
     });
 
   program
@@ -111,7 +125,9 @@ async function runQuery(options: CliOptions): Promise<number> {
     );
     if (options.json) process.stdout.write(`${JSON.stringify(jsonResult(result))}\n`);
     else {
-      if (streamed && !result.answer.endsWith('\n')) process.stdout.write('\n');
+      if (!streamed) process.stdout.write(result.answer);
+      if (!result.answer.endsWith('\n')) process.stdout.write('\n');
+      if (result.retrieval.used) process.stdout.write(`\nSources:\n${describeSources(result.retrieval.sources)}\n`);
       process.stderr.write(`${describeResult(result)}\n`);
     }
     return 0;
@@ -139,6 +155,7 @@ function jsonResult(result: AskResponse) {
     adapters: result.adapters,
     timings: { ttftMs: result.timings.ttftMs, totalMs: result.timings.totalMs, tokens: result.timings.tokens, loadMs: result.timings.loadMs },
     finishReason: result.finishReason,
+    retrieval: result.retrieval,
     ...(result.cachedFrom ? { cachedFrom: result.cachedFrom } : {}),
   };
 }
@@ -148,6 +165,50 @@ function describeResult(result: AskResponse): string {
   const speed = result.cached ? `${result.timings.totalMs} ms` : `${result.timings.tokens} tokens, first after ${Math.round(result.timings.ttftMs)} ms, ${(result.timings.totalMs / 1000).toFixed(1)} s in all`;
   const cut = { stop: '', length: ' (cut at --max-tokens)', repetition: ' (stopped: the model was repeating itself)' }[result.finishReason];
   return `[npllm] ${source} · ${speed}${cut} · interaction ${result.interactionId}`;
+}
+
+async function runIndex(path: string, options: CliOptions & { watch?: boolean }): Promise<number> {
+  let engine: Engine | undefined;
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.on('SIGINT', onSigint);
+  const progress = progressPrinter();
+  try {
+    const config = configFrom(options);
+    engine = await Engine.open(config, { onProgress: progress, logger: createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, home: config.home }) });
+    const opened = engine;
+    const indexOnce = async () => {
+      const result = await opened.rag.index(path, { signal: abort.signal, onProgress: progress });
+      if (options.json) {
+        const { files, chunks, skipped, secretsSkipped, seconds } = result;
+        process.stdout.write(`${JSON.stringify({ files, chunks, skipped, secretsSkipped, seconds, changedFiles: result.changedFiles, removedFiles: result.removedFiles, root: result.root })}\n`);
+      } else {
+        const left = Object.entries(result.skipped)
+          .filter(([, count]) => count > 0)
+          .map(([reason, count]) => `${count} ${reason}`);
+        process.stderr.write(
+          `[npllm] ${result.root}: ${result.files} files, ${result.chunks} chunks (${result.changedFiles} changed, ${result.removedFiles} removed) in ${result.seconds} s` +
+            `${left.length ? `; left out: ${left.join(', ')}` : ''}${result.secretsSkipped ? ' (secrets are never read into the index)' : ''}\n`,
+        );
+      }
+    };
+    await indexOnce();
+    if (options.watch) {
+      process.stderr.write('[npllm] watching for changes (Ctrl+C to stop)\n');
+      await watchProject(await resolveProjectRoot(path), () => indexOnce().catch((error: unknown) => void reportError(toNpllmError(error), false)), {
+        debounceMs: 750,
+        pollMs: 30_000,
+        signal: abort.signal,
+        onFallback: (reason) => process.stderr.write(`[npllm] file events unavailable (${reason}); re-indexing every 30 s instead\n`),
+      });
+    }
+    return 0;
+  } catch (error) {
+    return reportError(toNpllmError(error), options.json === true);
+  } finally {
+    process.off('SIGINT', onSigint);
+    await engine?.dispose();
+  }
 }
 
 async function runServer(options: CliOptions): Promise<number> {

@@ -50,6 +50,27 @@ export const configSchema = z.strictObject({
   cache: z.strictObject({
     enabled: z.boolean(),
   }),
+  rag: z.strictObject({
+    /** Files larger than this are not indexed. */
+    maxFileBytes: positiveInt,
+    /** Chunks embedded and committed together while indexing. */
+    batchChunks: positiveInt.max(4096),
+    /** Chunks given to the model at most, and candidates taken from each search before fusion. */
+    topK: positiveInt.max(50),
+    candidates: positiveInt.max(500),
+    /** Prompt tokens retrieved code may take at most (also bounded by the context window). */
+    contextTokens: positiveInt,
+    gate: z.strictObject({
+      maxDistance: z.number().min(0).max(2),
+      strictDistance: z.number().min(0).max(2),
+    }),
+    /** Folders the API may index or read (the CLI may use any); null = the user's home folder. */
+    allowedRoots: z.array(z.string().min(1)).nullable(),
+    embedder: z.strictObject({
+      threads: positiveInt.max(64),
+      batchSize: positiveInt.max(256),
+    }),
+  }),
   query: z.strictObject({
     /** Longest question accepted, in characters. */
     maxChars: positiveInt.max(1_000_000),
@@ -81,6 +102,16 @@ export function defaults(): Config {
     database: { url: null, dir: null },
     server: { host: '127.0.0.1', port: 7411, apiKey: null, maxBodyBytes: 2 * 1024 * 1024, staticDir: null },
     cache: { enabled: true },
+    rag: {
+      maxFileBytes: 1024 * 1024,
+      batchChunks: 64,
+      topK: 6,
+      candidates: 30,
+      contextTokens: 1500,
+      gate: { maxDistance: 0.62, strictDistance: 0.42 },
+      allowedRoots: null,
+      embedder: { threads: 1, batchSize: 32 },
+    },
     query: { maxChars: 32_000 },
     log: { level: 'info' },
   };

@@ -62,5 +62,6 @@ function toRecord(row: InteractionRow): InteractionRecord {
     modelFingerprint: row.modelFingerprint,
     adapters: row.adapters,
     timings: row.timings,
+    retrieval: row.retrieval,
   };
 }

@@ -1,4 +1,4 @@
-import { appendFileSync, copyFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findInteraction, listInteractions } from '../data-collection/queries.js';
@@ -54,7 +54,9 @@ describe('ask: the critical path (real model, real PGlite)', () => {
   it('does not reuse answers across models, conversations or projects', async () => {
     const engine = await openEngine();
     const base = await engine.ask({ question, maxTokens: 12 });
-    expect((await engine.ask({ question, maxTokens: 12, project: '/work/shop' })).cached).toBe(false);
+    const shop = join(home.home, 'shop');
+    mkdirSync(shop);
+    expect((await engine.ask({ question, maxTokens: 12, project: shop })).cached).toBe(false);
     expect((await engine.ask({ question, maxTokens: 12, history: [{ role: 'user', content: 'Use Python 2.' }] })).cached).toBe(false);
     expect((await engine.ask({ question, maxTokens: 12 })).cachedFrom).toBe(base.interactionId);
     await engine.dispose();

@@ -12,6 +12,7 @@ import { unreachable } from '../db/client.js';
 import { newInteractionId } from '../data-collection/ids.js';
 import { completeInteraction, endInteractionWithError, insertInteraction } from '../data-collection/queries.js';
 import type { LocalModel } from '../model/local-model.js';
+import type { Retrieval, Retriever } from '../rag/retriever.js';
 import { responseCacheKey } from './cache-key.js';
 import { countCacheHit, findCachedAnswer, storeCachedAnswer } from './queries.js';
 
@@ -26,6 +27,7 @@ export class AskPipeline {
     private readonly database: Database,
     private readonly model: LocalModel,
     private readonly config: Config,
+    private readonly retriever: Retriever,
   ) {}
 
   async ask(request: AskRequest, hooks: AskHooks = {}): Promise<AskResponse> {
@@ -35,7 +37,9 @@ export class AskPipeline {
     const maxTokens = request.maxTokens ?? this.config.model.maxTokens;
     const identity = await this.model.identify(hooks.onProgress);
     const adapters = this.model.adapters();
+    const retrieval = await this.retrieve(request, history, maxTokens);
     const cacheKey = responseCacheKey({
+      retrieved: retrieval.fingerprint,
       question: request.question,
       history,
       project: request.project ?? null,
@@ -57,6 +61,7 @@ export class AskPipeline {
       model: identity.name,
       modelFingerprint: identity.fingerprint,
       adapters,
+      retrieval: retrieval.report,
     };
     const db = this.database.db;
 
@@ -73,7 +78,18 @@ export class AskPipeline {
         hooks.onToken?.(hit.answer);
         // maxTokens is part of the key, so an answer that filled it was cut there when first generated.
         const finishReason = hit.tokens >= maxTokens ? 'length' : 'stop';
-        return { interactionId: id, answer: hit.answer, cached: true, cachedFrom: hit.interactionId, model: identity.name, adapters, timings, finishReason, createdAt: createdAt.toISOString() };
+        return {
+          interactionId: id,
+          answer: hit.answer,
+          cached: true,
+          cachedFrom: hit.interactionId,
+          model: identity.name,
+          adapters,
+          timings,
+          finishReason,
+          retrieval: retrieval.report,
+          createdAt: createdAt.toISOString(),
+        };
       }
     }
 
@@ -84,7 +100,7 @@ export class AskPipeline {
     let generation;
     try {
       generation = await this.model.generate({
-        messages: [...history, { role: 'user', content: request.question }],
+        messages: [...history, ...(retrieval.contextMessage ? [retrieval.contextMessage] : []), { role: 'user', content: request.question }],
         maxTokens,
         signal: hooks.signal,
         onProgress: hooks.onProgress,
@@ -127,8 +143,16 @@ export class AskPipeline {
       adapters,
       timings,
       finishReason: generation.finishReason,
+      retrieval: retrieval.report,
       createdAt: createdAt.toISOString(),
     };
+  }
+
+  /** Retrieved code may use what the context window leaves after the answer and the conversation. */
+  private retrieve(request: AskRequest, history: AskRequest['history'] & object, maxTokens: number): Promise<Retrieval> {
+    const reserved = maxTokens + 512 + Math.ceil(history.reduce((total, message) => total + message.content.length, request.question.length) / 3);
+    const contextTokens = Math.min(this.config.rag.contextTokens, Math.max(0, this.config.model.contextSize - reserved));
+    return this.guard(() => this.retriever.prepare({ question: request.question, history, project: request.project, contextTokens }));
   }
 
   /** Database failures mid-request become one actionable error instead of a driver stack trace. */

@@ -10,6 +10,7 @@ const base: CacheKeyParts = {
   systemPrompt: 'be brief',
   maxTokens: 256,
   temperature: 0.2,
+  retrieved: ['abc'],
 };
 
 describe('responseCacheKey', () => {
@@ -29,6 +30,8 @@ describe('responseCacheKey', () => {
       { systemPrompt: 'be verbose' },
       { maxTokens: 512 },
       { temperature: 0.7 },
+      { retrieved: ['abd'] },
+      { retrieved: [] },
     ];
     for (const variant of variants) expect(responseCacheKey({ ...base, ...variant }), JSON.stringify(variant)).not.toBe(key);
   });

@@ -11,12 +11,14 @@ export interface CacheKeyParts {
   systemPrompt: string;
   maxTokens: number;
   temperature: number;
+  /** Content hashes of the project code retrieved for this question. */
+  retrieved: string[];
 }
 
 /**
  * Everything that can change an answer is in the key: the normalised question, the conversation
- * and project it was asked in, the exact model file, every adapter's version and scale, and the
- * generation settings. A new model or adapter version therefore never meets an old answer.
+ * and project it was asked in, the project code retrieved for it, the exact model file, every
+ * adapter's version and scale, and the generation settings. A new model or adapter version therefore never meets an old answer.
  */
 export function responseCacheKey(parts: CacheKeyParts): string {
   const adapters = [...parts.adapters].sort((a, b) => a.name.localeCompare(b.name)).map((a) => [a.name, a.version, a.scale]);
@@ -32,6 +34,7 @@ export function responseCacheKey(parts: CacheKeyParts): string {
         parts.systemPrompt,
         parts.maxTokens,
         parts.temperature,
+        parts.retrieved,
       ]),
     )
     .digest('hex');

@@ -26,6 +26,7 @@ export interface IndexedFile extends FileState {
 
 export interface ChunkHit {
   id: number;
+  contentHash: string;
   relativePath: string;
   language: string;
   symbol: string | null;
@@ -158,6 +159,7 @@ export async function projectTotals(db: Db, projectId: string): Promise<{ files:
 
 const hitColumns = {
   id: chunks.id,
+  contentHash: chunks.contentHash,
   relativePath: chunks.relativePath,
   language: chunks.language,
   symbol: chunks.symbol,

@@ -1,0 +1,77 @@
+/**
+ * Retrieval for one question: find the project in the index, ask the gate, and when it says yes
+ * run vector (HNSW) and full-text search, fuse them by reciprocal rank, and assemble the prompt.
+ */
+import type { ChatMessage, RetrievalReport } from '../../../shared/contract.js';
+import type { Database } from '../db/client.js';
+import { reciprocalRankFusion } from './fusion.js';
+import type { RetrievalGate } from './gate.js';
+import { resolveProjectRoot } from './indexer.js';
+import { buildContextMessage } from './prompt.js';
+import { findPaths, findProject, findSymbols, projectTotals, searchByText, searchByVector, type ChunkHit } from './queries.js';
+import { queryTerms } from './search-text.js';
+import type { Embedder } from './types.js';
+
+export interface RetrieverOptions {
+  /** Chunks given to the model at most. */
+  topK: number;
+  /** Candidates taken from each search before fusion. */
+  candidates: number;
+}
+
+export interface Retrieval {
+  report: RetrievalReport;
+  /** The system message carrying the retrieved code, when there is any. */
+  contextMessage: ChatMessage | null;
+  /** Content hashes of what was given: part of the response cache key. */
+  fingerprint: string[];
+}
+
+const notUsed = (reasons: string[]): Retrieval => ({ report: { used: false, reasons, sources: [] }, contextMessage: null, fingerprint: [] });
+
+export class Retriever {
+  constructor(
+    private readonly database: Database,
+    private readonly embedder: () => Promise<Embedder>,
+    private readonly gate: RetrievalGate,
+    private readonly options: RetrieverOptions,
+  ) {}
+
+  async prepare(input: { question: string; history: readonly ChatMessage[]; project: string | undefined; contextTokens: number }): Promise<Retrieval> {
+    if (!input.project) return notUsed(['no project is set']);
+    const root = await resolveProjectRoot(input.project);
+    const db = this.database.db;
+    const project = await findProject(db, root);
+    if (!project || (await projectTotals(db, project.id)).chunks === 0) return notUsed([`${root} is not indexed yet (npllm index ${root})`]);
+    const embedder = await this.embedder();
+    if (project.embedderId !== embedder.id) return notUsed([`${root} was indexed with ${project.embedderId}, not ${embedder.id}: index it again`]);
+
+    let questionVector: Float32Array | undefined;
+    const embedQuestion = async () => (questionVector ??= (await embedder.embed([input.question]))[0]!);
+    const decision = await this.gate.decide(
+      { question: input.question, history: input.history },
+      {
+        findSymbols: (names) => findSymbols(db, project.id, names),
+        findPaths: (paths) => findPaths(db, project.id, paths),
+        nearestDistance: async () => (await searchByVector(db, project.id, await embedQuestion(), 1))[0]?.distance ?? null,
+      },
+    );
+    if (!decision.retrieve) return notUsed(decision.reasons);
+
+    const [byVector, byText] = await Promise.all([
+      searchByVector(db, project.id, await embedQuestion(), this.options.candidates),
+      searchByText(db, project.id, queryTerms(input.question), this.options.candidates),
+    ]);
+    const hits = new Map<number, ChunkHit>([...byVector, ...byText].map((hit) => [hit.id, hit]));
+    const fused = reciprocalRankFusion([byVector.map((hit) => hit.id), byText.map((hit) => hit.id)])
+      .slice(0, this.options.topK)
+      .map(({ id }) => hits.get(id)!);
+    const { message, sources } = buildContextMessage(fused, input.contextTokens);
+    const given = fused.filter((hit) => sources.some((source) => source.path === hit.relativePath && source.startLine === hit.startLine));
+    return {
+      report: { used: message !== null, reasons: message ? decision.reasons : [...decision.reasons, 'no retrieved chunk fits the context budget'], sources },
+      contextMessage: message,
+      fingerprint: given.map((hit) => hit.contentHash),
+    };
+  }
+}
