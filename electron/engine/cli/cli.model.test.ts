@@ -3,7 +3,7 @@
  * model from the shared cache, a fresh data folder per test.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { packageRoot } from '../paths.js';
@@ -104,6 +104,33 @@ describe('npllm errors: a clear message, a fix and a non-zero exit', () => {
     const run = await npllm(['--query', '-', '--json'], testEnv(home.home), 'é'.repeat(1024 * 1024));
     expect(run.code).toBe(2);
     expect(lastJson(run)).toMatchObject({ error: { code: 'QUERY_TOO_LONG' } });
+  });
+});
+
+describe('npllm index and --project (real parsers, embedder and model)', () => {
+  it('indexes with the documented JSON, then answers a project question citing its sources', async () => {
+    const project = join(home.home, 'calc');
+    mkdirSync(project);
+    writeFileSync(join(project, 'tax.py'), 'def apply_vat(amount, rate=0.23):\n    """Add value-added tax to a net amount."""\n    return round(amount * (1 + rate), 2)\n');
+    writeFileSync(join(project, '.env'), 'SECRET_KEY=abc\n');
+    const env = testEnv(home.home);
+    const indexed = await npllm(['index', project, '--json'], env);
+    expect(indexed.code, indexed.stderr).toBe(0);
+    expect(lastJson(indexed)).toMatchObject({ files: 1, chunks: 1, secretsSkipped: 1, skipped: expect.any(Object), seconds: expect.any(Number) });
+    expect(indexed.stderr).toMatch(/Indexing: 1\/1 changed files/);
+
+    const asked = await npllm(['--project', project, '--query', 'What does `apply_vat` return?', '--json', '--max-tokens', '16'], env);
+    expect(asked.code, asked.stderr).toBe(0);
+    expect(lastJson(asked)).toMatchObject({ retrieval: { used: true, sources: [{ path: 'tax.py', startLine: 1, endLine: 3, symbol: 'apply_vat' }] } });
+
+    const streamed = await npllm(['--project', project, '--query', 'Explain `apply_vat` briefly', '--max-tokens', '16'], env);
+    expect(streamed.stdout).toContain('Sources:\n- tax.py:1-3 (apply_vat)');
+  });
+
+  it('names a project folder that does not exist', async () => {
+    const run = await npllm(['index', join(home.home, 'missing'), '--json'], testEnv(home.home));
+    expect(run.code).toBe(2);
+    expect(lastJson(run)).toMatchObject({ error: { code: 'NOT_FOUND' } });
   });
 });
 

@@ -66,6 +66,7 @@ export const configSchema = z.strictObject({
     }),
     /** Folders the API may index or read (the CLI may use any); null = the user's home folder. */
     allowedRoots: z.array(z.string().min(1)).nullable(),
+    /** Batches above 4 run slower on CPU (attention outgrows the cache) and block longer: see rag/README.md. */
     embedder: z.strictObject({
       threads: positiveInt.max(64),
       batchSize: positiveInt.max(256),
@@ -110,7 +111,7 @@ export function defaults(): Config {
       contextTokens: 1500,
       gate: { maxDistance: 0.62, strictDistance: 0.42 },
       allowedRoots: null,
-      embedder: { threads: 1, batchSize: 32 },
+      embedder: { threads: 1, batchSize: 4 },
     },
     query: { maxChars: 32_000 },
     log: { level: 'info' },

@@ -187,6 +187,17 @@ export function unreachable(location: string, cause: unknown): DatabaseError {
   });
 }
 
+/** True for errors raised by the database or its connection, anywhere in the cause chain. */
+export function isDatabaseFailure(error: unknown): boolean {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    const code = (current as { code?: unknown }).code;
+    if ('severity' in current || current.name === 'DrizzleQueryError') return true;
+    if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code)) return true;
+    if (/PGlite is closed|Connection terminated|Client has encountered a connection error/i.test(current.message)) return true;
+  }
+  return false;
+}
+
 export function ensureWritableFolder(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true });

@@ -115,6 +115,21 @@ describe('indexing a project', () => {
     expect(duplicates[0]?.count).toBe(0);
   });
 
+  it('reports a database that goes away mid-index, and keeps what was committed', async () => {
+    const other = await Engine.open(testConfig(join(home.home, 'second-home'), { rag: { batchChunks: 8 } }));
+    let closing: Promise<void> | undefined;
+    const error = await rejection(
+      other.rag.index(project, {
+        onProgress: (progress) => {
+          if (progress.label.startsWith('Indexing:') && (progress.fraction ?? 0) > 0) closing ??= other.database.close();
+        },
+      }),
+    );
+    await closing;
+    expect(error.code).toBe('DATABASE_UNAVAILABLE');
+    await other.dispose();
+  });
+
   it('names a folder that does not exist', async () => {
     expect((await rejection(engine.rag.index(join(home.home, 'nowhere')))).code).toBe('NOT_FOUND');
   });

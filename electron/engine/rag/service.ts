@@ -8,7 +8,7 @@ import { relative, resolve, isAbsolute } from 'node:path';
 import type { IndexResult, Progress, ProjectStatus } from '../../../shared/contract.js';
 import { NpllmError } from '../../../shared/errors.js';
 import type { Config } from '../config/config.js';
-import type { Database } from '../db/client.js';
+import { isDatabaseFailure, unreachable, type Database } from '../db/client.js';
 import { RuleBasedGate } from './gate.js';
 import { indexProject, resolveProjectRoot, type IndexerParts, type IndexProgress } from './indexer.js';
 import { findProject, projectTotals } from './queries.js';
@@ -53,7 +53,7 @@ export class RagService {
 
   async index(path: string, hooks: { signal?: AbortSignal | undefined; onProgress?: ((progress: Progress) => void) | undefined } = {}): Promise<IndexResult> {
     const [embedder, chunker] = await Promise.all([this.embedder(hooks.onProgress), this.chunker()]);
-    return indexProject(
+    return this.guard(() => indexProject(
       this.database,
       { walk: this.factories.walk, read: this.factories.read, chunk: (file) => chunker.chunk(file), embedder },
       path,
@@ -63,7 +63,17 @@ export class RagService {
         signal: hooks.signal,
         onProgress: hooks.onProgress && ((progress) => hooks.onProgress!(toProgress(progress))),
       },
-    );
+    ));
+  }
+
+  /** A database lost mid-index is reported as such; committed batches stay, the next run finishes. */
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof NpllmError || !isDatabaseFailure(error)) throw error;
+      throw unreachable(this.database.location, error);
+    }
   }
 
   async status(path: string): Promise<ProjectStatus> {

@@ -1,6 +1,8 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AskResponse, AskStreamEvent, Health, InteractionRecord } from '../../../shared/contract.js';
+import type { AskResponse, AskStreamEvent, Health, IndexResult, InteractionRecord, ProjectStatus, StreamEvent } from '../../../shared/contract.js';
 import type { OpenAiChatChunk, OpenAiChatResponse } from '../../../shared/openai.js';
 import { listInteractions } from '../data-collection/queries.js';
 import { Engine } from '../engine.js';
@@ -14,7 +16,7 @@ const apiKey = 'test-key-0123456789abcdef';
 
 beforeAll(async () => {
   home = tempHome();
-  engine = await Engine.open(testConfig(home.home));
+  engine = await Engine.open(testConfig(home.home, { rag: { allowedRoots: [home.home] } }));
   server = await startServer(engine, { host: '127.0.0.1', port: 0, apiKey: null, maxBodyBytes: 64 * 1024, staticDir: null });
 });
 afterAll(async () => {
@@ -87,6 +89,20 @@ describe('HTTP server (real engine, ephemeral port)', () => {
     expect(chunks.filter((chunk) => chunk.choices[0]?.delta.content).length).toBeGreaterThan(2);
     expect(chunks.at(-1)?.choices[0]?.finish_reason).toMatch(/stop|length/);
     expect(chunks.at(-1)?.npllm?.interactionId).toBeTruthy();
+  });
+
+  it('indexes a project over the API, streaming progress, and refuses folders outside the allowed roots', async () => {
+    const project = join(home.home, 'api-project');
+    mkdirSync(project);
+    writeFileSync(join(project, 'main.py'), 'def main():\n    """Entry point."""\n    print("hi")\n');
+    const response = await post('/api/rag/index', { path: project }, { accept: 'text/event-stream' });
+    const events = sseData(await response.text()).map((data) => JSON.parse(data) as StreamEvent<IndexResult>);
+    expect(events.some((event) => event.type === 'progress' && event.progress.task === 'project-index')).toBe(true);
+    expect(events.at(-1)).toMatchObject({ type: 'done', result: { files: 1, chunks: 1 } });
+    const status = (await (await post('/api/rag/status', { path: project })).json()) as ProjectStatus;
+    expect(status).toMatchObject({ indexed: true, files: 1 });
+    const outside = await post('/api/rag/index', { path: '/usr' });
+    expect(outside.status).toBe(400);
   });
 
   it('lists the model for editors', async () => {

@@ -75,10 +75,7 @@ export class MiniLmEmbedder implements Embedder {
     for (const batch of batchesByLength(rows.map((row) => row.length), this.options.batchSize)) {
       throwIfCancelled(signal);
       if (this.loading !== loading) throw cancelled('The embedder was disposed while it was embedding.');
-      const pooled = await this.run(
-        loaded,
-        batch.map((index) => rows[index]!),
-      );
+      const pooled = await this.run(loaded, batch.map((index) => rows[index]!));
       batch.forEach((index, row) => (vectors[index] = pooled[row]!));
     }
     return vectors;
@@ -93,11 +90,14 @@ export class MiniLmEmbedder implements Embedder {
   }
 
   private load(): Promise<Loaded> {
-    this.loading ??= loadModel(this.options).catch((error: unknown) => {
-      this.loading = undefined;
+    if (this.loading) return this.loading;
+    // A failed load is forgotten so the next call tries again, unless a newer load replaced it.
+    const loading: Promise<Loaded> = loadModel(this.options).catch((error: unknown) => {
+      if (this.loading === loading) this.loading = undefined;
       throw error;
     });
-    return this.loading;
+    this.loading = loading;
+    return loading;
   }
 
   private async run(loaded: Loaded, rows: readonly number[][]): Promise<Float32Array[]> {
@@ -205,7 +205,7 @@ async function readJson(modelDir: string, name: MiniLmFileName): Promise<unknown
  * Token ids with [CLS] and [SEP], cut as the Rust tokenizer truncates a single text: the first
  * `maxTokens` − 1 ids, then [SEP].
  */
-export function encodeTruncated(tokenizer: Tokenizer, text: string, maxTokens: number): number[] {
+function encodeTruncated(tokenizer: Tokenizer, text: string, maxTokens: number): number[] {
   // A long text is mostly cut away, so tokenise a prefix first. Ending the prefix at ASCII
   // whitespace keeps it exact: no token spans whitespace and the normaliser works per character.
   const prefixChars = maxTokens * 12;

