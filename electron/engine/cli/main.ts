@@ -99,22 +99,17 @@ function configFrom(options: CliOptions): Config {
 }
 
 async function runQuery(options: CliOptions): Promise<number> {
-  let engine: Engine | undefined;
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.on('SIGINT', onSigint);
-  const progress = progressPrinter();
-  try {
-    const config = configFrom(options);
+  return withEngine(options, { beforeOpen: async (config) => {
     const question = options.query === '-' ? await readStdin() : (options.query ?? '');
     checkQuestion(question, config.query.maxChars);
-    engine = await Engine.open(config, { onProgress: progress, logger: createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, home: config.home }) });
+    return question;
+  } }, async (engine, question, session) => {
     let streamed = false;
     const result = await engine.ask(
       { question, source: 'cli', noCache: !options.cache, ...(options.project ? { project: resolve(options.project) } : {}) },
       {
-        signal: abort.signal,
-        onProgress: progress,
+        signal: session.signal,
+        onProgress: session.progress,
         onToken: options.json
           ? undefined
           : (text) => {
@@ -130,6 +125,33 @@ async function runQuery(options: CliOptions): Promise<number> {
       if (result.retrieval.used) process.stdout.write(`\nSources:\n${describeSources(result.retrieval.sources)}\n`);
       process.stderr.write(`${describeResult(result)}\n`);
     }
+  });
+}
+
+interface EngineSession {
+  signal: AbortSignal;
+  progress: (progress: Progress) => void;
+}
+
+/**
+ * Opens the engine for one command: Ctrl+C cancels the work (which records what it must), progress
+ * goes to stderr, failures become a message with a fix and the exit code of their kind.
+ */
+async function withEngine<T>(
+  options: CliOptions,
+  setup: { beforeOpen: (config: Config) => Promise<T> },
+  work: (engine: Engine, prepared: T, session: EngineSession) => Promise<void>,
+): Promise<number> {
+  let engine: Engine | undefined;
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.on('SIGINT', onSigint);
+  const progress = progressPrinter();
+  try {
+    const config = configFrom(options);
+    const prepared = await setup.beforeOpen(config);
+    engine = await Engine.open(config, { onProgress: progress, logger: createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, home: config.home }) });
+    await work(engine, prepared, { signal: abort.signal, progress });
     return 0;
   } catch (error) {
     return reportError(toNpllmError(error), options.json === true);
@@ -168,47 +190,32 @@ function describeResult(result: AskResponse): string {
 }
 
 async function runIndex(path: string, options: CliOptions & { watch?: boolean }): Promise<number> {
-  let engine: Engine | undefined;
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.on('SIGINT', onSigint);
-  const progress = progressPrinter();
-  try {
-    const config = configFrom(options);
-    engine = await Engine.open(config, { onProgress: progress, logger: createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, home: config.home }) });
-    const opened = engine;
+  return withEngine(options, { beforeOpen: () => resolveProjectRoot(path) }, async (engine, root, session) => {
     const indexOnce = async () => {
-      const result = await opened.rag.index(path, { signal: abort.signal, onProgress: progress });
+      const result = await engine.rag.index(root, { signal: session.signal, onProgress: session.progress });
       if (options.json) {
         const { files, chunks, skipped, secretsSkipped, seconds } = result;
         process.stdout.write(`${JSON.stringify({ files, chunks, skipped, secretsSkipped, seconds, changedFiles: result.changedFiles, removedFiles: result.removedFiles, root: result.root })}\n`);
-      } else {
-        const left = Object.entries(result.skipped)
-          .filter(([, count]) => count > 0)
-          .map(([reason, count]) => `${count} ${reason}`);
-        process.stderr.write(
-          `[npllm] ${result.root}: ${result.files} files, ${result.chunks} chunks (${result.changedFiles} changed, ${result.removedFiles} removed) in ${result.seconds} s` +
-            `${left.length ? `; left out: ${left.join(', ')}` : ''}${result.secretsSkipped ? ' (secrets are never read into the index)' : ''}\n`,
-        );
+        return;
       }
+      const left = Object.entries(result.skipped)
+        .filter(([, count]) => count > 0)
+        .map(([reason, count]) => `${count} ${reason}`);
+      process.stderr.write(
+        `[npllm] ${result.root}: ${result.files} files, ${result.chunks} chunks (${result.changedFiles} changed, ${result.removedFiles} removed) in ${result.seconds} s` +
+          `${left.length ? `; left out: ${left.join(', ')}` : ''}${result.secretsSkipped ? ' (secrets are never read into the index)' : ''}\n`,
+      );
     };
     await indexOnce();
-    if (options.watch) {
-      process.stderr.write('[npllm] watching for changes (Ctrl+C to stop)\n');
-      await watchProject(await resolveProjectRoot(path), () => indexOnce().catch((error: unknown) => void reportError(toNpllmError(error), false)), {
-        debounceMs: 750,
-        pollMs: 30_000,
-        signal: abort.signal,
-        onFallback: (reason) => process.stderr.write(`[npllm] file events unavailable (${reason}); re-indexing every 30 s instead\n`),
-      });
-    }
-    return 0;
-  } catch (error) {
-    return reportError(toNpllmError(error), options.json === true);
-  } finally {
-    process.off('SIGINT', onSigint);
-    await engine?.dispose();
-  }
+    if (!options.watch) return;
+    process.stderr.write('[npllm] watching for changes (Ctrl+C to stop)\n');
+    await watchProject(root, () => indexOnce().catch((error: unknown) => void reportError(toNpllmError(error), false)), {
+      debounceMs: 750,
+      pollMs: 30_000,
+      signal: session.signal,
+      onFallback: (reason) => process.stderr.write(`[npllm] file events unavailable (${reason}); re-indexing every 30 s instead\n`),
+    });
+  });
 }
 
 async function runServer(options: CliOptions): Promise<number> {

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { realpath, stat } from 'node:fs/promises';
+import type { IndexResult } from '../../../shared/contract.js';
 import { cancelled, NpllmError } from '../../../shared/errors.js';
 import type { Database } from '../db/client.js';
 import { chunkSearchText } from './search-text.js';
@@ -46,20 +47,8 @@ export interface IndexProgress {
   etaSeconds: number | null;
 }
 
-export interface IndexSummary {
-  root: string;
-  projectId: string;
-  /** Files and chunks in the index after this run. */
-  files: number;
-  chunks: number;
-  changedFiles: number;
-  unchangedFiles: number;
-  removedFiles: number;
-  embeddedChunks: number;
-  skipped: SkipCounts;
-  secretsSkipped: number;
-  seconds: number;
-}
+/** Same shape as the contract's result: what the CLI prints and the API returns. */
+export type IndexSummary = IndexResult;
 
 export function projectIdFor(root: string): string {
   return createHash('sha256').update(root).digest('hex').slice(0, 16);

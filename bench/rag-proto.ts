@@ -1,0 +1,17 @@
+import { Engine } from '../electron/engine/engine.js';
+import { tempHome, testConfig } from '../electron/engine/test-support.js';
+import { otherCpuMeter } from './measure.js';
+const [root] = process.argv.slice(2);
+const home = tempHome('npllm-proto-');
+const engine = await Engine.open(testConfig(home.home, process.env['T'] ? { rag: { embedder: { threads: Number(process.env['T']) } } } : {}));
+const e = await engine.rag.embedder();
+let t = performance.now();
+await e.embed(['warm up']);
+console.error('embedder load', performance.now() - t);
+const meter = otherCpuMeter();
+t = performance.now();
+const r = await engine.rag.index(root!);
+const s = (performance.now() - t) / 1000;
+console.log(JSON.stringify({ ...r, wall: s, cps: r.embeddedChunks / s, other: meter() }));
+await engine.dispose();
+home.cleanup();
