@@ -101,6 +101,17 @@ describe('App', () => {
     expect(byTestId('answer-meta')?.textContent).toMatch(/SmolLM2.*7 tokens.*ttft 120 ms/);
     expect(byTestId('cached-badge')?.textContent).toBe('cached');
     expect(byTestId('send')).not.toBeNull();
+    expect(byTestId('answer-sources')).toBeNull();
+  });
+
+  it('lists the project code an answer was given, with the gate\'s reasons', async () => {
+    await renderApp();
+    await typeInto(byTestId<HTMLTextAreaElement>('question')!, 'What does `apply_vat` do?');
+    await run(() => byTestId('send')?.click());
+    const retrieval = { used: true, reasons: ['names "apply_vat" from the project'], sources: [{ path: 'tax.py', startLine: 1, endLine: 3, symbol: 'apply_vat' }] };
+    await run(() => asks[0]!.resolve({ ...askResponse('It adds VAT.'), retrieval }));
+    expect(byTestId('answer-sources')?.textContent).toBe('tax.py:1-3 apply_vat');
+    expect(byTestId('answer-sources')?.getAttribute('title')).toContain('apply_vat');
   });
 
   it('Stop cancels the answer and leaves the input usable', async () => {

@@ -167,6 +167,18 @@ function Turn({ turn }: { turn: ChatTurn }) {
             ))}
           </footer>
         )}
+        {turn.result?.retrieval.used && (
+          <ul className="sources" data-testid="answer-sources" title={turn.result.retrieval.reasons.join('; ')}>
+            {turn.result.retrieval.sources.map((source) => (
+              <li key={`${source.path}:${source.startLine}`}>
+                <code>
+                  {source.path}:{source.startLine}-{source.endLine}
+                </code>
+                {source.symbol ? ` ${source.symbol}` : ''}
+              </li>
+            ))}
+          </ul>
+        )}
         {turn.status === 'cancelled' && (
           <footer className="meta" data-testid="stopped">
             stopped
