@@ -9,6 +9,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../../../shared/errors.js';
+import { embedderModels } from '../rag/embedder/models.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -68,6 +69,8 @@ export const configSchema = z.strictObject({
     allowedRoots: z.array(z.string().min(1)).nullable(),
     /** Batches above 4 run slower on CPU (attention outgrows the cache) and block longer: see rag/README.md. */
     embedder: z.strictObject({
+      /** The local embedding model; a project indexed with another one must be indexed again. */
+      model: z.enum(embedderModels),
       threads: positiveInt.max(64),
       batchSize: positiveInt.max(256),
     }),
@@ -111,7 +114,7 @@ export function defaults(): Config {
       contextTokens: 1500,
       gate: { maxDistance: 0.62, strictDistance: 0.42 },
       allowedRoots: null,
-      embedder: { threads: 1, batchSize: 4 },
+      embedder: { model: 'all-MiniLM-L6-v2-int8', threads: 1, batchSize: 4 },
     },
     query: { maxChars: 32_000 },
     log: { level: 'info' },

@@ -6,9 +6,9 @@ import type { Progress } from '../../../../shared/contract.js';
 import type { Embedder } from '../types.js';
 import { MiniLmEmbedder } from './minilm-embedder.js';
 import { ensureMiniLm, miniLm } from './minilm-files.js';
+import type { EmbedderModel } from './models.js';
 
-export const embedderModels = [miniLm.id] as const;
-export type EmbedderModel = (typeof embedderModels)[number];
+export { embedderModels, type EmbedderModel } from './models.js';
 
 export interface EmbedderConfig {
   model: EmbedderModel;
