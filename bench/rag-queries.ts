@@ -20,7 +20,6 @@ import { readProjectFile, walkProject } from '../electron/engine/rag/walker.js';
 
 export interface Target {
   relativePath: string;
-  symbol: string;
   /** 1-based, inclusive, in the stripped copy. */
   startLine: number;
   endLine: number;
@@ -127,7 +126,7 @@ export async function buildRetrievalSet(sources: readonly string[], destination:
     for (const found of documented) {
       const kept: number[] = [];
       for (let row = found.firstRow; row <= found.lastRow; row++) if (newRowOf[row]! >= 0) kept.push(newRowOf[row]!);
-      targets.set(found, { relativePath, symbol: found.symbol, startLine: kept[0]! + 1, endLine: kept[kept.length - 1]! + 1 });
+      targets.set(found, { relativePath, startLine: kept[0]! + 1, endLine: kept[kept.length - 1]! + 1 });
     }
   }
 

@@ -3,10 +3,11 @@
  * the ranked lists d appears in. It needs no score calibration between cosine distances and
  * ts_rank, and k = 60 is the paper's value, robust across collections.
  */
-export function reciprocalRankFusion(lists: readonly (readonly number[])[], k = 60): { id: number; score: number }[] {
+export function reciprocalRankFusion(lists: readonly (readonly number[])[], k = 60, weights: readonly number[] = []): { id: number; score: number }[] {
   const scores = new Map<number, number>();
-  for (const list of lists) {
-    list.forEach((id, index) => scores.set(id, (scores.get(id) ?? 0) + 1 / (k + index + 1)));
-  }
+  lists.forEach((list, listIndex) => {
+    const weight = weights[listIndex] ?? 1;
+    list.forEach((id, index) => scores.set(id, (scores.get(id) ?? 0) + weight / (k + index + 1)));
+  });
   return [...scores.entries()].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score || a.id - b.id);
 }

@@ -14,6 +14,7 @@ import {
   loadFileStates,
   markProjectIndexed,
   projectTotals,
+  refreshStatistics,
   removeFiles,
   replaceFiles,
   touchFile,
@@ -153,6 +154,7 @@ export async function indexProject(database: Database, parts: IndexerParts, path
   onProgress?.({ ...progress });
   const gone = [...indexed.keys()].filter((relativePath) => !seen.has(relativePath));
   await removeFiles(database, projectId, [...gone, ...vanished]);
+  if (changedFiles > 0 || gone.length + vanished.length > 0) await refreshStatistics(database.db);
   await markProjectIndexed(database.db, projectId);
   const totals = await projectTotals(database.db, projectId);
   return {

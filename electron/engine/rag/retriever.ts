@@ -8,7 +8,7 @@ import { reciprocalRankFusion } from './fusion.js';
 import type { RetrievalGate } from './gate.js';
 import { resolveProjectRoot } from './indexer.js';
 import { buildContextMessage } from './prompt.js';
-import { findPaths, findProject, findSymbols, projectTotals, searchByText, searchByVector, type ChunkHit } from './queries.js';
+import { findPaths, findProject, findSymbols, projectHasChunks, searchByText, searchByVector, type ChunkHit } from './queries.js';
 import { queryTerms } from './search-text.js';
 import type { Embedder } from './types.js';
 
@@ -42,7 +42,7 @@ export class Retriever {
     const root = await resolveProjectRoot(input.project);
     const db = this.database.db;
     const project = await findProject(db, root);
-    if (!project || (await projectTotals(db, project.id)).chunks === 0) return notUsed([`${root} is not indexed yet (npllm index ${root})`]);
+    if (!project || !(await projectHasChunks(db, project.id))) return notUsed([`${root} is not indexed yet (npllm index ${root})`]);
     const embedder = await this.embedder();
     if (project.embedderId !== embedder.id) return notUsed([`${root} was indexed with ${project.embedderId}, not ${embedder.id}: index it again`]);
 
@@ -63,7 +63,8 @@ export class Retriever {
       searchByText(db, project.id, queryTerms(input.question), this.options.candidates),
     ]);
     const hits = new Map<number, ChunkHit>([...byVector, ...byText].map((hit) => [hit.id, hit]));
-    const fused = reciprocalRankFusion([byVector.map((hit) => hit.id), byText.map((hit) => hit.id)])
+    // Text search is the weaker list on docstring→code retrieval (BENCHMARKS.md): half weight.
+    const fused = reciprocalRankFusion([byVector.map((hit) => hit.id), byText.map((hit) => hit.id)], 60, [1, 0.5])
       .slice(0, this.options.topK)
       .map(({ id }) => hits.get(id)!);
     const { message, sources } = buildContextMessage(fused, input.contextTokens);
