@@ -19,7 +19,7 @@ import { eq, sql } from 'drizzle-orm';
 import { openDatabase, type Db } from '../electron/engine/db/client.js';
 import { selectRows } from '../electron/engine/db/queries.js';
 import { chunks } from '../electron/engine/db/schema.js';
-import { projectTotals, replaceFiles, searchByVector, upsertProject, type IndexedFile } from '../electron/engine/rag/queries.js';
+import { hitColumns, projectTotals, replaceFiles, searchByVector, upsertProject, type IndexedFile } from '../electron/engine/rag/queries.js';
 import { chunkSearchText } from '../electron/engine/rag/search-text.js';
 import { median, otherCpuMeter, progress, round, rssMb, table } from './measure.js';
 import { latency, randomPairDistance, usesHnsw, type Latency } from './rag-measure.js';
@@ -353,17 +353,6 @@ function syntheticFiles(data: Float32Array, n: number, firstFile: number, endFil
   return files;
 }
 
-const hitColumns = {
-  id: chunks.id,
-  contentHash: chunks.contentHash,
-  relativePath: chunks.relativePath,
-  language: chunks.language,
-  symbol: chunks.symbol,
-  kind: chunks.kind,
-  startLine: chunks.startLine,
-  endLine: chunks.endLine,
-  content: chunks.content,
-};
 
 /** searchByVector's query (same columns, filter, order, iterative scan) with another ef_search, which it does not take. */
 async function searchWithEfSearch(db: Db, query: Float32Array, efSearch: number): Promise<number[]> {

@@ -169,7 +169,8 @@ export async function projectTotals(db: Db, projectId: string): Promise<{ files:
   return { files: files?.value ?? 0, chunks: chunkTotal?.value ?? 0 };
 }
 
-const hitColumns = {
+/** The columns every search returns (a `ChunkHit`). */
+export const hitColumns = {
   id: chunks.id,
   contentHash: chunks.contentHash,
   relativePath: chunks.relativePath,
