@@ -19,6 +19,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve, sep } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import type { Progress } from '../shared/contract.js';
@@ -26,8 +27,8 @@ import type { Db } from '../electron/engine/db/client.js';
 import { selectRows } from '../electron/engine/db/queries.js';
 import { Engine } from '../electron/engine/engine.js';
 import { packageRoot } from '../electron/engine/paths.js';
-import { reciprocalRankFusion } from '../electron/engine/rag/fusion.js';
 import { searchByText, searchByVector, type ChunkHit } from '../electron/engine/rag/queries.js';
+import { fuseHits } from '../electron/engine/rag/retriever.js';
 import { queryTerms } from '../electron/engine/rag/search-text.js';
 import { tempHome, testConfig } from '../electron/engine/test-support.js';
 import { loadAverage, median, otherCpuMeter, positiveIntFlag, progress, round, rssMb, table } from './measure.js';
@@ -87,6 +88,8 @@ interface RepoResult {
   files: number;
   chunks: number;
   indexSeconds: number;
+  /** Event-loop delay while indexing (p99 and max): how long a streamed token could be held up. */
+  eventLoopDelayMs: { p99: number; max: number };
   /** Embedding alone, on a sample of the indexed chunks in the indexer's batches: the ceiling of chunksPerSecond. */
   embedOnlyChunksPerSecond: number;
   /** Whether searchByVector walked the HNSW graph or scanned the project (see usesHnsw). */
@@ -184,6 +187,9 @@ async function benchRepo(engine: Engine, repo: RepoSpec, copyDir: string, rag: E
 
   let cpu = otherCpuMeter();
   let lastReport = 0;
+  // How long the engine's event loop was held while indexing: what a streamed answer would wait.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const started = performance.now();
   const indexed = await engine.rag.index(set.root, {
     onProgress: (update: Progress) => {
@@ -193,6 +199,8 @@ async function benchRepo(engine: Engine, repo: RepoSpec, copyDir: string, rag: E
     },
   });
   const indexSeconds = (performance.now() - started) / 1000;
+  loopDelay.disable();
+  const eventLoopDelayMs = { p99: round(loopDelay.percentile(99) / 1e6, 1), max: round(loopDelay.max / 1e6, 1) };
   const indexCpu = cpu();
   const chunksPerSecond = round(indexed.embeddedChunks / indexSeconds);
   progress(`${repo.name}: indexed ${indexed.files} files, ${indexed.embeddedChunks} chunks in ${round(indexSeconds)} s: ${chunksPerSecond} chunks/s (other processes ${indexCpu} cores)`);
@@ -209,10 +217,7 @@ async function benchRepo(engine: Engine, repo: RepoSpec, copyDir: string, rag: E
       searchByVector(db, indexed.projectId, vector!, rag.candidates),
       searchByText(db, indexed.projectId, queryTerms(query.text), rag.candidates),
     ]);
-    const hits = new Map<number, ChunkHit>([...byVector, ...byText].map((hit) => [hit.id, hit]));
-    const hybrid = reciprocalRankFusion([byVector.map((hit) => hit.id), byText.map((hit) => hit.id)])
-      .slice(0, topK)
-      .map(({ id }) => hits.get(id)!);
+    const hybrid = fuseHits(byVector, byText, topK);
     const fused = performance.now();
     const vectorOnly = await searchByVector(db, indexed.projectId, vector!, topK);
     const vectorDone = performance.now();
@@ -272,6 +277,7 @@ async function benchRepo(engine: Engine, repo: RepoSpec, copyDir: string, rag: E
     files: indexed.files,
     chunks: indexed.embeddedChunks,
     indexSeconds: round(indexSeconds, 2),
+    eventLoopDelayMs,
     embedOnlyChunksPerSecond,
     vectorPlanUsesHnsw: await usesHnsw(db, indexed.projectId, (await embedder.embed([set.queries[0]!.text]))[0]!),
     distances: await distancesOf(db, indexed.projectId, distance(0), distance(1)),
@@ -287,7 +293,7 @@ async function benchRepo(engine: Engine, repo: RepoSpec, copyDir: string, rag: E
       ],
     )}\n\nhybrid p95 ${result.p95Ms} ms; without embedding the question p50 ${result.searchOnlyP50Ms} / p95 ${result.searchOnlyP95Ms} ms; ` +
       `Retriever.prepare p50 ${result.retrieverPrepareP50Ms} / p95 ${result.retrieverPrepareP95Ms} ms (gate retrieved for ${round(result.gateRetrieved * 100)}%)\n` +
-      `indexing ${result.chunksPerSecond} chunks/s end to end; embedding alone ${result.embedOnlyChunksPerSecond} chunks/s\n\n`,
+      `indexing ${result.chunksPerSecond} chunks/s end to end; embedding alone ${result.embedOnlyChunksPerSecond} chunks/s; event loop held up to ${result.eventLoopDelayMs.max} ms (p99 ${result.eventLoopDelayMs.p99} ms)\n\n`,
   );
   return result;
 }

@@ -22,6 +22,11 @@ export const askRequestSchema = z.strictObject({
   /** Skip the response cache lookup (the answer is still recorded and cached). */
   noCache: z.boolean().optional(),
   source: z.enum(['cli', 'api', 'openai', 'desktop', 'tray', 'bench']).optional(),
+  /**
+   * The interaction this message answers, whose reward the message's tone feeds. Without it the
+   * engine takes the latest interaction of the same source and project within the follow-up window.
+   */
+  replyTo: z.string().min(1).max(100).optional(),
 });
 export type AskRequest = z.infer<typeof askRequestSchema>;
 
@@ -157,6 +162,113 @@ export const listInteractionsRequestSchema = z.strictObject({
 });
 export const healthRequestSchema = z.strictObject({});
 
+export const pathRequestSchema = z.strictObject({ path: z.string().min(1).max(4096) });
+
+/** A stack detected from a project's metadata (context/). */
+export interface DetectedStack {
+  name: string;
+  version: string | null;
+  /** 0..1. */
+  confidence: number;
+  /** What was seen, naming the file: `package.json depends on next ^14.2.3`. */
+  evidence: string[];
+}
+
+export interface ContextProposal {
+  root: string;
+  /** Most likely first; empty when the folder does not look like a project. */
+  stacks: DetectedStack[];
+  scannedFiles: number;
+  /** The bounded walk stopped before seeing every file. */
+  truncated: boolean;
+  elapsedMs: number;
+  /** The most frequent file extensions seen. */
+  extensions: Record<string, number>;
+}
+
+export const confirmContextRequestSchema = z.strictObject({
+  path: z.string().min(1).max(4096),
+  /** The stacks the user confirms; omitted = the detected proposal as it is. */
+  stacks: z
+    .array(z.strictObject({ name: z.string().min(1).max(64), version: z.string().min(1).max(32).nullable().optional() }))
+    .max(32)
+    .optional(),
+});
+
+/** The confirmed, versioned description of a project that conditions learning and the modulator. */
+export interface ProjectProfile {
+  root: string;
+  /** 1 for the first confirmation; each later confirmation adds a version. */
+  version: number;
+  stacks: DetectedStack[];
+  /** The user changed the proposal (added, removed or re-versioned a stack). */
+  edited: boolean;
+  contextVector: number[];
+  confirmedAt: string;
+}
+
+export const feedbackEventTypes = ['copied', 'inserted', 'edited', 'regenerated', 'corrected', 'dwell', 'ignored', 'follow-up'] as const;
+export type FeedbackEventType = (typeof feedbackEventTypes)[number];
+
+export const feedbackRequestSchema = z.strictObject({
+  /** Client-chosen id that makes a retry harmless; generated when omitted. */
+  eventId: z.string().min(8).max(100).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only').optional(),
+  interactionId: z.string().min(1).max(100),
+  /** `follow-up` is derived by the engine from the user's next message and cannot be sent. */
+  type: z.enum(feedbackEventTypes).exclude(['follow-up']),
+  /** dwell: seconds; edited: edit distance in characters (or send `text`). */
+  value: z.number().finite().optional(),
+  /** edited: the user's final version of the answer; corrected: the user's correction. */
+  text: z.string().max(200_000).optional(),
+  /** When it happened on the client (ISO 8601); defaults to when it arrived. */
+  occurredAt: z.iso.datetime({ offset: true }).optional(),
+});
+export type FeedbackRequest = z.infer<typeof feedbackRequestSchema>;
+
+export interface RewardSummary {
+  interactionId: string;
+  /** In [-1, 1]; null until an event has arrived. */
+  reward: number | null;
+  /** Each signal's contribution before squashing. */
+  components: Record<string, number>;
+  events: number;
+}
+
+export interface FeedbackAck {
+  eventId: string;
+  /** The same event had already been stored; nothing changed. */
+  duplicate: boolean;
+  reward: RewardSummary;
+}
+
+export const statsRequestSchema = z.strictObject({
+  project: z.string().min(1).max(4096).optional(),
+  /** Days of history in the daily series. */
+  days: z.number().int().min(1).max(3650).optional(),
+});
+
+export interface BehaviourMetrics {
+  interactions: number;
+  /** Share of answered interactions copied or inserted. */
+  acceptanceRate: number | null;
+  regenerateRate: number | null;
+  /** Share of answers whose follow-up message read as frustrated. */
+  frustrationRate: number | null;
+  meanReward: number | null;
+  rewarded: number;
+  cacheHitRate: number | null;
+  retrievalRate: number | null;
+  latencyMs: { ttftP50: number | null; ttftP95: number | null; totalP50: number | null; totalP95: number | null };
+}
+
+export interface BehaviourStats {
+  overall: BehaviourMetrics;
+  projects: ({ project: string | null } & BehaviourMetrics)[];
+  daily: ({ day: string } & BehaviourMetrics)[];
+  /** Latest rewarded interactions, newest first. */
+  recentRewards: { interactionId: string; createdAt: string; question: string; project: string | null; reward: number; events: number }[];
+}
+
 export interface ApiContract {
   'chat/ask': [AskRequest, AskResponse];
   'system/health': [z.infer<typeof healthRequestSchema>, Health];
@@ -164,6 +276,11 @@ export interface ApiContract {
   'interactions/list': [z.infer<typeof listInteractionsRequestSchema>, { items: InteractionRecord[] }];
   'rag/index': [z.infer<typeof indexProjectRequestSchema>, IndexResult];
   'rag/status': [z.infer<typeof projectStatusRequestSchema>, ProjectStatus];
+  'context/detect': [z.infer<typeof pathRequestSchema>, ContextProposal];
+  'context/confirm': [z.infer<typeof confirmContextRequestSchema>, ProjectProfile];
+  'context/get': [z.infer<typeof pathRequestSchema>, { profile: ProjectProfile | null }];
+  'feedback/record': [FeedbackRequest, FeedbackAck];
+  'stats/behaviour': [z.infer<typeof statsRequestSchema>, BehaviourStats];
 }
 
 export type ApiMethod = keyof ApiContract;
@@ -177,6 +294,11 @@ export const requestSchemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
   'interactions/list': listInteractionsRequestSchema,
   'rag/index': indexProjectRequestSchema,
   'rag/status': projectStatusRequestSchema,
+  'context/detect': pathRequestSchema,
+  'context/confirm': confirmContextRequestSchema,
+  'context/get': pathRequestSchema,
+  'feedback/record': feedbackRequestSchema,
+  'stats/behaviour': statsRequestSchema,
 };
 
 /** Methods that can answer as a stream of `AskStreamEvent`s (SSE over HTTP, a port in Electron). */

@@ -22,6 +22,7 @@ export const errorCodes = {
   REQUEST_TOO_LARGE: { status: 413, exitCode: 2 },
   UNAUTHORIZED: { status: 401, exitCode: 2 },
   NOT_FOUND: { status: 404, exitCode: 2 },
+  CONFLICT: { status: 409, exitCode: 2 },
   METHOD_NOT_ALLOWED: { status: 405, exitCode: 2 },
   CANCELLED: { status: 499, exitCode: 130 },
   INTERNAL: { status: 500, exitCode: 1 },

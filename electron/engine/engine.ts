@@ -3,28 +3,36 @@
  * server and (later) Electron's utility process all drive it through `handle()`, which speaks the
  * typed contract in shared/contract.ts.
  */
-import type { ApiMethod, ApiRequest, ApiResponse, AskRequest, AskResponse, Health, Progress } from '../../shared/contract.js';
+import type { ApiMethod, ApiRequest, ApiResponse, AskRequest, AskResponse, BehaviourStats, Health, Progress } from '../../shared/contract.js';
 import { requestSchemas, describeValidationIssues } from '../../shared/contract.js';
 import { NpllmError, RequestError, toNpllmError } from '../../shared/errors.js';
 import type { Config } from './config/config.js';
+import { ContextService } from './context/service.js';
 import { ensureWritableFolder, openDatabase, type Database } from './db/client.js';
+import { FeedbackService } from './feedback/service.js';
+import { behaviourStats } from './metrics/behaviour.js';
 import { findInteraction, listInteractions } from './data-collection/queries.js';
 import { createLogger, type Logger } from './log.js';
 import { LocalModel } from './model/local-model.js';
 import { AskPipeline, type AskHooks } from './pipeline/ask.js';
 import { packageVersion } from './paths.js';
 import { defaultRagFactories } from './rag/default-factories.js';
+import { resolveProjectRoot } from './rag/indexer.js';
 import { RagService } from './rag/service.js';
 
 export interface EngineOptions {
   onProgress?: (progress: Progress) => void;
   logger?: Logger;
+  /** Check (and if needed download) the model while the database opens; off for work that never generates. */
+  prepareModel?: boolean;
 }
 
 export class Engine {
   private readonly startedAt = Date.now();
   private readonly pipeline: AskPipeline;
   readonly rag: RagService;
+  readonly feedback: FeedbackService;
+  readonly context: ContextService;
 
   private constructor(
     readonly config: Config,
@@ -33,7 +41,9 @@ export class Engine {
     readonly logger: Logger,
   ) {
     this.rag = new RagService(database, config.rag, defaultRagFactories(config));
-    this.pipeline = new AskPipeline(database, model, config, this.rag.retriever);
+    this.feedback = new FeedbackService(database.db, config.feedback);
+    this.context = new ContextService(database.db);
+    this.pipeline = new AskPipeline(database, model, config, this.rag.retriever, this.feedback);
   }
 
   static async open(config: Config, options: EngineOptions = {}): Promise<Engine> {
@@ -51,7 +61,7 @@ export class Engine {
     });
     // Checking and fingerprinting the model file overlaps the database opening, so even the first
     // question of a process can be a millisecond cache hit. Failures surface on that question.
-    model.identify(options.onProgress).catch(() => undefined);
+    if (options.prepareModel !== false) model.identify(options.onProgress).catch(() => undefined);
     const database = await openDatabase({
       url: config.database.url,
       dir: config.database.dir!,
@@ -94,9 +104,29 @@ export class Engine {
         await this.rag.assertAllowed(path);
         return this.rag.status(path);
       },
+      'context/detect': async ({ path }) => {
+        await this.rag.assertAllowed(path);
+        return this.context.detect(path);
+      },
+      'context/confirm': async ({ path, stacks }) => {
+        await this.rag.assertAllowed(path);
+        return this.context.confirm(path, stacks);
+      },
+      'context/get': async ({ path }) => {
+        await this.rag.assertAllowed(path);
+        return { profile: await this.context.get(path) };
+      },
+      'feedback/record': (event) => this.feedback.record(event),
+      'stats/behaviour': ({ project, days }) => this.stats({ project, days }),
     };
     if (method === 'chat/ask' && (request as ApiRequest<'chat/ask'>).project) await this.rag.assertAllowed((request as ApiRequest<'chat/ask'>).project!);
     return (handlers[method] as (request: ApiRequest<M>) => Promise<ApiResponse<M>>)(request);
+  }
+
+  /** Behaviour metrics; `project` is resolved as questions resolve it, so both name the folder alike. */
+  async stats(options: { project?: string | undefined; days?: number | undefined }): Promise<BehaviourStats> {
+    const project = options.project === undefined ? undefined : await resolveProjectRoot(options.project).catch(() => options.project);
+    return behaviourStats(this.database.db, { project, days: options.days ?? 30, recent: 20 });
   }
 
   async health(): Promise<Health> {

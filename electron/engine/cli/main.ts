@@ -2,12 +2,16 @@
  * `npllm`: ask a question (`--query`), or run the server (`--config FILE` / `serve`).
  * stdout carries only the answer (or the --json object); progress, logs and errors go to stderr.
  */
-import { resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { AskResponse, Progress } from '../../../shared/contract.js';
+import { feedbackEventTypes, type AskResponse, type BehaviourMetrics, type BehaviourStats, type DetectedStack, type Progress } from '../../../shared/contract.js';
 import { toNpllmError, type NpllmError } from '../../../shared/errors.js';
 import { checkQuestion } from '../../../shared/text.js';
 import { loadConfig, type Config, type ConfigOverrides } from '../config/config.js';
+import { detectContext } from '../context/detect.js';
+import { buildTrainingData, writeJsonl } from '../data-collection/training-data.js';
 import { Engine } from '../engine.js';
 import { createLogger } from '../log.js';
 import { packageVersion, rendererFolder } from '../paths.js';
@@ -25,6 +29,7 @@ interface CliOptions {
   maxTokens?: number;
   contextSize?: number;
   project?: string;
+  replyTo?: string;
   cache: boolean;
   host?: string;
   port?: number;
@@ -42,6 +47,8 @@ export function buildProgram(): Command {
   const program = new Command('npllm')
     .description('NeuroPlastic LLM: a local code assistant that runs on your CPU and learns from you.')
     .version(packageVersion)
+    // `npllm data export --project P`: options after a command are that command's, not the root's `--project`.
+    .enablePositionalOptions()
     .option('-q, --query <question>', 'ask a question and stream the answer to stdout ("-" reads it from stdin)')
     .option('--json', 'print one JSON object (answer, interactionId, cached, model, timings) instead of streaming')
     .option('-c, --config <file>', 'YAML config file; without --query, starts the server')
@@ -51,6 +58,7 @@ export function buildProgram(): Command {
     .option('--context-size <n>', 'model context window, in tokens', integer('--context-size'))
     .option('-p, --project <path>', 'the project the question is about')
     .option('--no-cache', 'do not answer from the response cache')
+    .option('--reply-to <interactionId>', 'the answer this question reacts to (default: your previous question within 10 minutes)')
     .addOption(new Option('--host <host>', 'server address').hideHelp())
     .addOption(new Option('--port <port>', 'server port').argParser(integer('--port')).hideHelp())
     .action(async (options: CliOptions) => {
@@ -68,6 +76,64 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'YAML config file')
     .action(async (path: string, options: CliOptions & { watch?: boolean }) => {
       process.exitCode = await runIndex(path, { ...program.opts<CliOptions>(), ...options });
+    });
+
+  const context = program.command('context').description("a project's stacks, detected from its metadata and confirmed by you");
+  context
+    .command('detect')
+    .description('propose the stacks of a project folder, with evidence (reads manifests and file names only)')
+    .argument('<path>', 'the project folder')
+    .option('--json', 'print one JSON object')
+    .action(async (path: string, options: { json?: boolean }) => {
+      process.exitCode = await runContextDetect(path, options);
+    });
+  context
+    .command('confirm')
+    .description("store the project's profile: the detected stacks, or the ones you name")
+    .argument('<path>', 'the project folder')
+    .option('-s, --stack <stacks...>', 'the stacks to keep, as name or name@version (default: the proposal; asked on a terminal)')
+    .option('-y, --yes', 'confirm the proposal without asking')
+    .option('--json', 'print one JSON object')
+    .option('-c, --config <file>', 'YAML config file')
+    .action(async (path: string, options: CliOptions & { stack?: string[]; yes?: boolean }) => {
+      process.exitCode = await runContextConfirm(path, { ...program.opts<CliOptions>(), ...options });
+    });
+
+  program
+    .command('feedback')
+    .description(`record what happened to an answer: ${feedbackEventTypes.filter((type) => type !== 'follow-up').join(', ')}`)
+    .argument('<interactionId>', 'the interaction (printed by --query)')
+    .argument('<event>', 'the event type')
+    .option('-v, --value <number>', 'dwell: seconds; edited: edit distance in characters', parseNumber)
+    .option('--text <text>', 'edited: your final version; corrected: your correction')
+    .option('--event-id <id>', 'makes a retry harmless: the same id is stored once')
+    .option('--json', 'print one JSON object')
+    .option('-c, --config <file>', 'YAML config file')
+    .action(async (interactionId: string, event: string, options: CliOptions & { value?: number; text?: string; eventId?: string }) => {
+      process.exitCode = await runFeedback(interactionId, event, { ...program.opts<CliOptions>(), ...options });
+    });
+
+  program
+    .command('stats')
+    .description('behaviour metrics: acceptance, regenerations, frustration, reward, cache hits, retrieval, latency')
+    .option('-p, --project <path>', 'one project only')
+    .option('--days <n>', 'days of history (default 30)', integer('--days'))
+    .option('--json', 'print one JSON object')
+    .option('-c, --config <file>', 'YAML config file')
+    .action(async (options: CliOptions & { days?: number }) => {
+      process.exitCode = await runStats({ ...program.opts<CliOptions>(), ...options });
+    });
+
+  const data = program.command('data').description('the training data npllm collects');
+  data
+    .command('export')
+    .description("write a project's training examples (accepted answers, corrections, code) as JSONL")
+    .requiredOption('-p, --project <path>', 'the project')
+    .option('-o, --out <file>', 'output file (default: <data folder>/exports/<project>-<time>.jsonl)')
+    .option('--json', 'print one JSON object with the counts')
+    .option('-c, --config <file>', 'YAML config file')
+    .action(async (options: CliOptions & { out?: string }) => {
+      process.exitCode = await runDataExport({ ...program.opts<CliOptions>(), ...options });
     });
 
   program
@@ -99,14 +165,20 @@ function configFrom(options: CliOptions): Config {
 }
 
 async function runQuery(options: CliOptions): Promise<number> {
-  return withEngine(options, { beforeOpen: async (config) => {
+  return withEngine(options, { needsModel: true, beforeOpen: async (config) => {
     const question = options.query === '-' ? await readStdin() : (options.query ?? '');
     checkQuestion(question, config.query.maxChars);
     return question;
   } }, async (engine, question, session) => {
     let streamed = false;
     const result = await engine.ask(
-      { question, source: 'cli', noCache: !options.cache, ...(options.project ? { project: resolve(options.project) } : {}) },
+      {
+        question,
+        source: 'cli',
+        noCache: !options.cache,
+        ...(options.project ? { project: resolve(options.project) } : {}),
+        ...(options.replyTo ? { replyTo: options.replyTo } : {}),
+      },
       {
         signal: session.signal,
         onProgress: session.progress,
@@ -139,7 +211,8 @@ interface EngineSession {
  */
 async function withEngine<T>(
   options: CliOptions,
-  setup: { beforeOpen: (config: Config) => Promise<T> },
+  /** `needsModel`: the model is checked (and fetched) while the database opens; other commands never touch it. */
+  setup: { beforeOpen: (config: Config) => Promise<T>; needsModel?: boolean },
   work: (engine: Engine, prepared: T, session: EngineSession) => Promise<void>,
 ): Promise<number> {
   let engine: Engine | undefined;
@@ -150,7 +223,7 @@ async function withEngine<T>(
   try {
     const config = configFrom(options);
     const prepared = await setup.beforeOpen(config);
-    engine = await Engine.open(config, { onProgress: progress, logger: createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, home: config.home }) });
+    engine = await Engine.open(config, { prepareModel: setup.needsModel === true, onProgress: progress, logger: createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, home: config.home }) });
     await work(engine, prepared, { signal: abort.signal, progress });
     return 0;
   } catch (error) {
@@ -216,6 +289,123 @@ async function runIndex(path: string, options: CliOptions & { watch?: boolean })
       onFallback: (reason) => process.stderr.write(`[npllm] file events unavailable (${reason}); re-indexing every 30 s instead\n`),
     });
   });
+}
+
+async function runContextDetect(path: string, options: { json?: boolean }): Promise<number> {
+  try {
+    const proposal = await detectContext(await resolveProjectRoot(path));
+    if (options.json) process.stdout.write(`${JSON.stringify(proposal)}\n`);
+    else process.stdout.write(`${describeStacks(proposal.root, proposal.stacks)}\n`);
+    return 0;
+  } catch (error) {
+    return reportError(toNpllmError(error), options.json === true);
+  }
+}
+
+async function runContextConfirm(path: string, options: CliOptions & { stack?: string[]; yes?: boolean }): Promise<number> {
+  return withEngine(options, { beforeOpen: () => resolveProjectRoot(path) }, async (engine, root) => {
+    let choice = options.stack?.map(parseStackChoice);
+    if (!choice && !options.yes && process.stdin.isTTY && process.stderr.isTTY) {
+      const proposal = await detectContext(root);
+      process.stderr.write(`${describeStacks(root, proposal.stacks)}\n`);
+      const answer = await ask('Confirm these stacks? [Y]es, or type the ones to keep (name[@version] …): ');
+      if (answer.trim() && !/^y(es)?$/i.test(answer.trim())) choice = answer.trim().split(/[\s,]+/).map(parseStackChoice);
+    }
+    const profile = await engine.context.confirm(root, choice);
+    if (options.json) process.stdout.write(`${JSON.stringify(profile)}\n`);
+    else process.stderr.write(`[npllm] ${root}: profile version ${profile.version} stored (${profile.stacks.map((stack) => `${stack.name}${stack.version ? ` ${stack.version}` : ''}`).join(', ')})\n`);
+  });
+}
+
+async function runFeedback(interactionId: string, event: string, options: CliOptions & { value?: number; text?: string; eventId?: string }): Promise<number> {
+  return withEngine(options, { beforeOpen: () => Promise.resolve() }, async (engine) => {
+    const ack = await engine.handle('feedback/record', {
+      interactionId,
+      type: event,
+      ...(options.value !== undefined ? { value: options.value } : {}),
+      ...(options.text !== undefined ? { text: options.text } : {}),
+      ...(options.eventId !== undefined ? { eventId: options.eventId } : {}),
+    });
+    if (options.json) process.stdout.write(`${JSON.stringify(ack)}\n`);
+    else {
+      const reward = ack.reward.reward === null ? 'none yet' : ack.reward.reward.toFixed(3);
+      process.stderr.write(`[npllm] ${ack.duplicate ? 'already recorded' : 'recorded'} ${event} for ${interactionId} · reward ${reward} from ${ack.reward.events} event(s)\n`);
+    }
+  });
+}
+
+async function runStats(options: CliOptions & { days?: number }): Promise<number> {
+  return withEngine(options, { beforeOpen: () => Promise.resolve() }, async (engine) => {
+    const stats = await engine.stats({ project: options.project === undefined ? undefined : resolve(options.project), days: options.days });
+    if (options.json) process.stdout.write(`${JSON.stringify(stats)}\n`);
+    else process.stdout.write(`${describeStats(stats)}\n`);
+  });
+}
+
+async function runDataExport(options: CliOptions & { out?: string }): Promise<number> {
+  return withEngine(options, { beforeOpen: () => resolveProjectRoot(options.project!) }, async (engine, root) => {
+    const data = await buildTrainingData(engine.database.db, { project: root, acceptThreshold: engine.config.feedback.acceptThreshold });
+    const out = options.out ? resolve(options.out) : defaultExportPath(engine.config.home, root);
+    await mkdir(dirname(out), { recursive: true });
+    await writeJsonl(out, data.examples);
+    const summary = { path: out, examples: data.examples.length, byKind: data.byKind, duplicatesDropped: data.duplicatesDropped, secretsScrubbed: data.secretsScrubbed };
+    if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else {
+      process.stdout.write(`${out}\n`);
+      process.stderr.write(
+        `[npllm] ${summary.examples} examples (${data.byKind.accepted} accepted, ${data.byKind.correction} corrections, ${data.byKind.code} code) · ${summary.duplicatesDropped} duplicates dropped · ${summary.secretsScrubbed} secrets removed\n`,
+      );
+    }
+  });
+}
+
+function defaultExportPath(home: string, root: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return join(home, 'exports', `${basename(root) || 'project'}-${stamp}.jsonl`);
+}
+
+function parseStackChoice(text: string): { name: string; version?: string } {
+  const [name, version] = text.split('@', 2) as [string, string | undefined];
+  return { name: name.trim().toLowerCase(), ...(version ? { version: version.trim() } : {}) };
+}
+
+function parseNumber(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed)) throw new InvalidArgumentError(`--value must be a number, got "${value}".`);
+  return parsed;
+}
+
+async function ask(question: string): Promise<string> {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await prompt.question(question);
+  } finally {
+    prompt.close();
+  }
+}
+
+function describeStacks(root: string, stacks: readonly DetectedStack[]): string {
+  if (stacks.length === 0) return `${root}: no known stack detected (not a project, or one npllm does not know yet)`;
+  return [
+    `${root}:`,
+    ...stacks.map((stack) => `  ${stack.name}${stack.version ? ` ${stack.version}` : ''} (${Math.round(stack.confidence * 100)}%): ${stack.evidence.slice(0, 3).join('; ')}`),
+  ].join('\n');
+}
+
+function describeStats(stats: BehaviourStats): string {
+  const percent = (value: number | null) => (value === null ? '–' : `${Math.round(value * 100)}%`);
+  const number = (value: number | null, digits = 2) => (value === null ? '–' : value.toFixed(digits));
+  const row = (label: string, metrics: BehaviourMetrics) =>
+    [label, String(metrics.interactions), percent(metrics.acceptanceRate), percent(metrics.regenerateRate), percent(metrics.frustrationRate), number(metrics.meanReward), percent(metrics.cacheHitRate), percent(metrics.retrievalRate), number(metrics.latencyMs.ttftP50, 0), number(metrics.latencyMs.totalP95, 0)];
+  const rows = [
+    ['', 'asked', 'accepted', 'regenerated', 'frustrated', 'reward', 'cache hits', 'retrieval', 'TTFT p50 ms', 'total p95 ms'],
+    row('all', stats.overall),
+    ...stats.projects.map((project) => row(project.project ?? '(no project)', project)),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((cells) => cells[column]!.length)));
+  const lines = rows.map((cells) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  '));
+  const recent = stats.recentRewards.slice(0, 5).map((item) => `  ${item.reward >= 0 ? '+' : ''}${item.reward.toFixed(2)}  ${item.question.slice(0, 60).replace(/\s+/g, ' ')}  (${item.interactionId})`);
+  return [...lines, ...(recent.length ? ['', 'latest rewards:', ...recent] : [])].join('\n');
 }
 
 async function runServer(options: CliOptions): Promise<number> {

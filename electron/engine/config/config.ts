@@ -75,6 +75,27 @@ export const configSchema = z.strictObject({
       batchSize: positiveInt.max(256),
     }),
   }),
+  feedback: z.strictObject({
+    /** A message within this many seconds of the previous answer (same source and project) is its follow-up. */
+    followUpWindowSeconds: positiveInt.max(86_400),
+    /** Dwell times above this are rejected as absurd (a tab left open overnight says nothing). */
+    maxDwellSeconds: positiveInt,
+    /** Dwell reaches its full weight here. */
+    dwellSaturationSeconds: positiveInt,
+    /** Weights of the reward formula (feedback/README.md): reward = tanh(Σ weight × signal). */
+    weights: z.strictObject({
+      copied: z.number().min(0).max(5),
+      inserted: z.number().min(0).max(5),
+      edited: z.number().min(0).max(5),
+      regenerated: z.number().min(0).max(5),
+      corrected: z.number().min(0).max(5),
+      dwell: z.number().min(0).max(5),
+      ignored: z.number().min(0).max(5),
+      emotion: z.number().min(0).max(5),
+    }),
+    /** Answers rewarded at least this much become training targets. */
+    acceptThreshold: z.number().min(-1).max(1),
+  }),
   query: z.strictObject({
     /** Longest question accepted, in characters. */
     maxChars: positiveInt.max(1_000_000),
@@ -115,6 +136,13 @@ export function defaults(): Config {
       gate: { maxDistance: 0.62, strictDistance: 0.42 },
       allowedRoots: null,
       embedder: { model: 'all-MiniLM-L6-v2-int8', threads: 1, batchSize: 4 },
+    },
+    feedback: {
+      followUpWindowSeconds: 600,
+      maxDwellSeconds: 86_400,
+      dwellSaturationSeconds: 60,
+      weights: { copied: 0.4, inserted: 0.8, edited: 0.8, regenerated: 0.8, corrected: 0.6, dwell: 0.2, ignored: 0.4, emotion: 0.9 },
+      acceptThreshold: 0.3,
     },
     query: { maxChars: 32_000 },
     log: { level: 'info' },

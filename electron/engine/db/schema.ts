@@ -4,7 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, vector } from 'drizzle-orm/pg-core';
-import type { AdapterUse, ChatMessage, InteractionStatus, RetrievalReport, Timings } from '../../../shared/contract.js';
+import type { AdapterUse, ChatMessage, DetectedStack, FeedbackEventType, InteractionStatus, RetrievalReport, Timings } from '../../../shared/contract.js';
 import type { SerializedError } from '../../../shared/errors.js';
 
 const createdAt = () => timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow();
@@ -63,7 +63,25 @@ export const projects = pgTable('projects', {
   embedderId: text().notNull(),
   createdAt: createdAt(),
   lastIndexedAt: timestamp({ withTimezone: true, mode: 'date' }),
+  /** Chunks when `project_terms` was last counted: the N of document frequencies. */
+  termStatsChunks: integer().notNull().default(0),
 });
+
+/**
+ * In how many of a project's chunks each search term occurs, counted after each indexing change:
+ * full-text search keeps a question's rarer terms only, so ranking never walks most of the index.
+ */
+export const projectTerms = pgTable(
+  'project_terms',
+  {
+    projectId: text()
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    term: text().notNull(),
+    chunks: integer().notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.projectId, table.term] })],
+);
 
 /**
  * One row per indexed file, written in the same transaction as its chunks: a file row exists
@@ -110,7 +128,61 @@ export const chunks = pgTable(
   (table) => [
     index().on(table.projectId, table.relativePath),
     index().on(table.projectId, table.symbol),
-    index('chunks_embedding_hnsw').using('hnsw', table.embedding.op('vector_cosine_ops')),
+    index('chunks_embedding_hnsw')
+      .using('hnsw', table.embedding.op('vector_cosine_ops'))
+      .with({ m: 16, ef_construction: 200 }),
     index('chunks_search_vector_gin').using('gin', table.searchVector),
   ],
 );
+
+/**
+ * A project's confirmed stacks (context/). Confirming again adds a version, so what a model learned
+ * under an earlier profile stays traceable.
+ */
+export const projectProfiles = pgTable(
+  'project_profiles',
+  {
+    root: text().notNull(),
+    version: integer().notNull(),
+    stacks: jsonb().$type<DetectedStack[]>().notNull(),
+    /** What detection proposed before the user confirmed or edited it. */
+    proposal: jsonb().$type<DetectedStack[]>().notNull(),
+    edited: boolean().notNull(),
+    contextVector: jsonb().$type<number[]>().notNull(),
+    confirmedAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.root, table.version] })],
+);
+
+/**
+ * Implicit feedback about one interaction (feedback/), stored before it is acknowledged. The id is
+ * the client's, so a retried event is recognised; `follow-up` rows are derived by the engine from
+ * the user's next message.
+ */
+export const feedbackEvents = pgTable(
+  'feedback_events',
+  {
+    id: text().primaryKey(),
+    interactionId: text()
+      .notNull()
+      .references(() => interactions.id),
+    type: text().$type<FeedbackEventType>().notNull(),
+    value: doublePrecision(),
+    text: text(),
+    detail: jsonb().$type<Record<string, unknown>>(),
+    occurredAt: timestamp({ withTimezone: true, mode: 'date' }).notNull(),
+    receivedAt: createdAt(),
+  },
+  (table) => [index().on(table.interactionId), index().on(table.type, table.occurredAt)],
+);
+
+/** The reward of an interaction, recomputed from all its events whenever one arrives (feedback/). */
+export const rewards = pgTable('rewards', {
+  interactionId: text()
+    .primaryKey()
+    .references(() => interactions.id),
+  reward: doublePrecision().notNull(),
+  components: jsonb().$type<Record<string, number>>().notNull(),
+  events: integer().notNull(),
+  updatedAt: createdAt(),
+});

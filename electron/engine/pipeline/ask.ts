@@ -11,7 +11,9 @@ import type { Database } from '../db/client.js';
 import { unreachable } from '../db/client.js';
 import { newInteractionId } from '../data-collection/ids.js';
 import { completeInteraction, endInteractionWithError, insertInteraction } from '../data-collection/queries.js';
+import type { FeedbackService } from '../feedback/service.js';
 import type { LocalModel } from '../model/local-model.js';
+import { resolveProjectRoot } from '../rag/indexer.js';
 import type { Retrieval, Retriever } from '../rag/retriever.js';
 import { responseCacheKey } from './cache-key.js';
 import { countCacheHit, findCachedAnswer, storeCachedAnswer } from './queries.js';
@@ -28,6 +30,7 @@ export class AskPipeline {
     private readonly model: LocalModel,
     private readonly config: Config,
     private readonly retriever: Retriever,
+    private readonly feedback: FeedbackService,
   ) {}
 
   async ask(request: AskRequest, hooks: AskHooks = {}): Promise<AskResponse> {
@@ -35,6 +38,10 @@ export class AskPipeline {
     checkQuestion(request.question, this.config.query.maxChars);
     const history = request.history ?? [];
     const maxTokens = request.maxTokens ?? this.config.model.maxTokens;
+    // One spelling per folder (symlinks, trailing slashes), so feedback, metrics and training data
+    // of a project are never split across two names.
+    const project = request.project ? await resolveProjectRoot(request.project) : null;
+    request = { ...request, ...(project ? { project } : {}) };
     const identity = await this.model.identify(hooks.onProgress);
     const adapters = this.model.adapters();
     const retrieval = await this.retrieve(request, history, maxTokens);
@@ -56,7 +63,7 @@ export class AskPipeline {
       question: request.question,
       normalizedQuestion: normalizeQuestion(request.question),
       history,
-      project: request.project ?? null,
+      project,
       cacheKey,
       model: identity.name,
       modelFingerprint: identity.fingerprint,
@@ -64,6 +71,9 @@ export class AskPipeline {
       retrieval: retrieval.report,
     };
     const db = this.database.db;
+    // The message is also the user's reaction to their previous answer; reading it before answering
+    // keeps a crash mid-generation from losing the signal.
+    await this.guard(() => this.feedback.noteFollowUp({ interactionId: id, question: request.question, source: base.source, project, replyTo: request.replyTo }));
 
     if (this.config.cache.enabled && !request.noCache) {
       const hit = await this.guard(() => findCachedAnswer(db, cacheKey));

@@ -11,10 +11,12 @@ import { cancelled, NpllmError } from '../../../shared/errors.js';
 import type { Database } from '../db/client.js';
 import { chunkSearchText } from './search-text.js';
 import {
+  findProject,
   loadFileStates,
   markProjectIndexed,
   projectTotals,
   refreshStatistics,
+  refreshTermStatistics,
   removeFiles,
   replaceFiles,
   touchFile,
@@ -97,11 +99,7 @@ export async function indexProject(database: Database, parts: IndexerParts, path
   let changedFiles = 0;
   const vanished: string[] = [];
 
-  const flush = async () => {
-    if (pending.length === 0) return;
-    const batch = pending;
-    pending = [];
-    pendingChunks = 0;
+  const store = async (batch: IndexedFile[]) => {
     const chunks = batch.flatMap((file) => file.chunks);
     const vectors = await parts.embedder.embed(
       chunks.map((chunk) => `${chunk.relativePath}${chunk.symbol ? ` ${chunk.symbol}` : ''}\n${chunk.content}`),
@@ -117,37 +115,55 @@ export async function indexProject(database: Database, parts: IndexerParts, path
     progress.etaSeconds = Math.round((toIndex.length - progress.filesIndexed) / Math.max(rate, 1e-3));
     onProgress?.({ ...progress });
   };
+  // One batch is embedded (in the embedder's worker) while the next is read and parsed here.
+  let storing: Promise<void> = Promise.resolve();
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    pendingChunks = 0;
+    await storing;
+    storing = store(batch);
+    // Awaited by the next flush or after the loop; this only keeps it from counting as unhandled meanwhile.
+    storing.catch(() => undefined);
+  };
 
-  for (const entry of toIndex) {
-    if (signal?.aborted) throw cancelled('Indexing was cancelled; run it again to finish (work already saved is kept).');
-    const read = await parts.read(entry, { maxFileBytes: options.maxFileBytes, ...(signal ? { signal } : {}) });
-    const known = indexed.get(entry.relativePath);
-    if (!read.ok) {
-      skipped[read.reason]++;
-      // A file that became unreadable, binary, too large or secret leaves the index.
-      if (known) vanished.push(entry.relativePath);
-      progress.filesIndexed++;
-      continue;
+  try {
+    for (const entry of toIndex) {
+      if (signal?.aborted) throw cancelled('Indexing was cancelled; run it again to finish (work already saved is kept).');
+      const read = await parts.read(entry, { maxFileBytes: options.maxFileBytes, ...(signal ? { signal } : {}) });
+      const known = indexed.get(entry.relativePath);
+      if (!read.ok) {
+        skipped[read.reason]++;
+        // A file that became unreadable, binary, too large or secret leaves the index.
+        if (known) vanished.push(entry.relativePath);
+        progress.filesIndexed++;
+        continue;
+      }
+      if (known && known.contentHash === read.contentHash) {
+        await touchFile(database.db, projectId, entry.relativePath, { size: entry.size, mtimeMs: entry.mtimeMs, contentHash: read.contentHash });
+        progress.filesIndexed++;
+        continue;
+      }
+      const chunks = await parts.chunk({ relativePath: entry.relativePath, content: read.content });
+      changedFiles++;
+      pending.push({
+        relativePath: entry.relativePath,
+        size: entry.size,
+        mtimeMs: entry.mtimeMs,
+        contentHash: read.contentHash,
+        language: chunks[0]?.language ?? 'text',
+        chunks: chunks.map((chunk) => ({ ...chunk, searchText: chunkSearchText(chunk), embedding: new Float32Array(0) })),
+      });
+      pendingChunks += chunks.length;
+      if (pendingChunks >= options.batchChunks) await flush();
     }
-    if (known && known.contentHash === read.contentHash) {
-      await touchFile(database.db, projectId, entry.relativePath, { size: entry.size, mtimeMs: entry.mtimeMs, contentHash: read.contentHash });
-      progress.filesIndexed++;
-      continue;
-    }
-    const chunks = await parts.chunk({ relativePath: entry.relativePath, content: read.content });
-    changedFiles++;
-    pending.push({
-      relativePath: entry.relativePath,
-      size: entry.size,
-      mtimeMs: entry.mtimeMs,
-      contentHash: read.contentHash,
-      language: chunks[0]?.language ?? 'text',
-      chunks: chunks.map((chunk) => ({ ...chunk, searchText: chunkSearchText(chunk), embedding: new Float32Array(0) })),
-    });
-    pendingChunks += chunks.length;
-    if (pendingChunks >= options.batchChunks) await flush();
+    await flush();
+    await storing;
+  } finally {
+    // Nothing may write after indexing returned or failed.
+    await storing.catch(() => undefined);
   }
-  await flush();
   if (signal?.aborted) throw cancelled('Indexing was cancelled; run it again to finish (work already saved is kept).');
 
   progress.phase = 'cleaning';
@@ -157,6 +173,9 @@ export async function indexProject(database: Database, parts: IndexerParts, path
   if (changedFiles > 0 || gone.length + vanished.length > 0) await refreshStatistics(database.db);
   await markProjectIndexed(database.db, projectId);
   const totals = await projectTotals(database.db, projectId);
+  // Also after a cancelled run whose saved batches the next, unchanged run does not touch again.
+  const counted = (await findProject(database.db, root))?.termStatsChunks;
+  if (changedFiles > 0 || gone.length + vanished.length > 0 || counted !== totals.chunks) await refreshTermStatistics(database.db, projectId);
   return {
     root,
     projectId,

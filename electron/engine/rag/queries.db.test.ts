@@ -16,6 +16,7 @@ import {
   findSymbols,
   loadFileStates,
   projectTotals,
+  refreshTermStatistics,
   removeFiles,
   replaceFiles,
   searchByText,
@@ -97,6 +98,8 @@ describe.each(backends)('retrieval store on $name', (backend) => {
       file('utils/strings.py', [chunk('utils/strings.py', 'reverseString', 'def reverseString(s):\n    return s[::-1]', 2)]),
     ]);
     await replaceFiles(database, 'p2', [file('other.py', [chunk('other.py', 'reverseString', 'def reverseString(s): ...', 2)])]);
+    await refreshTermStatistics(database.db, projectId);
+    await refreshTermStatistics(database.db, 'p2');
   });
   afterAll(async () => {
     await close();
@@ -120,6 +123,15 @@ describe.each(backends)('retrieval store on $name', (backend) => {
     const hits = await searchByText(database.db, projectId, ['compute', 'total'], 5);
     expect(hits[0]?.symbol).toBe('SaleOrder._compute_total');
     expect((await searchByText(database.db, projectId, ['reverse'], 5))[0]?.symbol).toBe('reverseString');
+  });
+
+  it('leaves out terms most chunks contain, and terms the project lacks', async () => {
+    const strict = { maxTermShare: 0.5, minTermChunks: 1, maxTerms: 8 };
+    // "def" is in all three chunks: kept, it would match them all.
+    expect((await searchByText(database.db, projectId, ['def', 'reverse'], 5, strict)).map((hit) => hit.symbol)).toEqual(['reverseString']);
+    expect(await searchByText(database.db, projectId, ['def'], 5, strict)).toEqual([]);
+    expect(await searchByText(database.db, projectId, ['nowhere'], 5)).toEqual([]);
+    expect((await searchByText(database.db, projectId, ['def'], 5)).length).toBe(3);
   });
 
   it('looks up symbols by full or last name, and paths by path or file name', async () => {

@@ -1,7 +1,7 @@
 import { and, count, eq, inArray, or, sql } from 'drizzle-orm';
 import type { Database, Db, RawExecutor } from '../db/client.js';
 import { selectRows } from '../db/queries.js';
-import { chunks, projectFiles, projects } from '../db/schema.js';
+import { chunks, projectFiles, projects, projectTerms } from '../db/schema.js';
 import { encodeBinaryCopy, type CopyValue } from './copy-binary.js';
 import type { Chunk } from './types.js';
 
@@ -214,18 +214,63 @@ export async function searchByVector(db: Db, projectId: string, embedding: Float
   });
 }
 
-/** Full-text matches of any of `terms` (identifiers split as in search_text), best ranked first. */
-export async function searchByText(db: Db, projectId: string, terms: readonly string[], limit: number): Promise<(ChunkHit & { rank: number })[]> {
+export interface TextSearchOptions {
+  /** Terms in more than this share of the project's chunks are left out: they match nearly everything and rank nothing. */
+  maxTermShare: number;
+  /** …unless they occur in at most this many chunks: in a small project every term is in a large share. */
+  minTermChunks: number;
+  /** The rarest terms kept. */
+  maxTerms: number;
+}
+
+export const textSearchDefaults: TextSearchOptions = { maxTermShare: 0.2, minTermChunks: 10, maxTerms: 8 };
+
+/**
+ * Full-text matches of the question's rarer terms (identifiers split as in search_text), best
+ * ranked first. Terms the project does not contain are dropped and the rest kept rarest first
+ * (document frequencies from `project_terms`): an OR of every word of a docstring matched most
+ * chunks, and ranking them all cost 66 ms at 3,000 chunks (BENCHMARKS.md).
+ */
+export async function searchByText(
+  db: Db,
+  projectId: string,
+  terms: readonly string[],
+  limit: number,
+  options: TextSearchOptions = textSearchDefaults,
+): Promise<(ChunkHit & { rank: number })[]> {
   if (terms.length === 0) return [];
-  const query = sql`to_tsquery('simple', ${terms.join(' | ')})`;
+  const picked = sql`(
+    select to_tsquery('simple', string_agg(quote_literal(term), ' | '))
+    from (
+      select t.term from ${projectTerms} t
+      where t.project_id = ${projectId} and t.term in (${sql.join(terms.map((term) => sql`${term}`), sql`, `)})
+        and t.chunks <= greatest(${options.minTermChunks}::int, ${options.maxTermShare}::float8 * (select p.term_stats_chunks from ${projects} p where p.id = ${projectId}))
+      order by t.chunks, t.term
+      limit ${options.maxTerms}
+    ) rare
+  )`;
   // Normalisation 2 divides by document length: otherwise long chunks full of common words win.
-  const rank = sql<number>`ts_rank_cd(${chunks.searchVector}, ${query}, 2)`;
+  const rank = sql<number>`ts_rank_cd(${chunks.searchVector}, ${picked}, 2)`;
   return db
     .select({ ...hitColumns, rank })
     .from(chunks)
-    .where(and(eq(chunks.projectId, projectId), sql`${chunks.searchVector} @@ ${query}`))
+    .where(and(eq(chunks.projectId, projectId), sql`${chunks.searchVector} @@ ${picked}`))
     .orderBy(sql`${rank} desc`)
     .limit(limit);
+}
+
+/** Recounts in how many chunks each term of the project occurs (`ts_stat`), and the chunks counted. */
+export async function refreshTermStatistics(db: Db, projectId: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.delete(projectTerms).where(eq(projectTerms.projectId, projectId));
+    await tx.execute(sql`
+      insert into ${projectTerms} (project_id, term, chunks)
+      select ${projectId}, word, ndoc from ts_stat(format('select search_vector from chunks where project_id = %L', ${projectId}::text))`);
+    await tx
+      .update(projects)
+      .set({ termStatsChunks: sql`(select count(*)::int from ${chunks} where ${chunks.projectId} = ${projectId})` })
+      .where(eq(projects.id, projectId));
+  });
 }
 
 /** Which of these names are symbols (or the last part of a qualified symbol) in the project. */

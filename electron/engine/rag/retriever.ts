@@ -62,11 +62,7 @@ export class Retriever {
       searchByVector(db, project.id, await embedQuestion(), this.options.candidates),
       searchByText(db, project.id, queryTerms(input.question), this.options.candidates),
     ]);
-    const hits = new Map<number, ChunkHit>([...byVector, ...byText].map((hit) => [hit.id, hit]));
-    // Text search is the weaker list on docstring→code retrieval (BENCHMARKS.md): half weight.
-    const fused = reciprocalRankFusion([byVector.map((hit) => hit.id), byText.map((hit) => hit.id)], 60, [1, 0.5])
-      .slice(0, this.options.topK)
-      .map(({ id }) => hits.get(id)!);
+    const fused = fuseHits(byVector, byText, this.options.topK);
     const { message, sources } = buildContextMessage(fused, input.contextTokens);
     const given = fused.filter((hit) => sources.some((source) => source.path === hit.relativePath && source.startLine === hit.startLine));
     return {
@@ -75,4 +71,12 @@ export class Retriever {
       fingerprint: given.map((hit) => hit.contentHash),
     };
   }
+}
+
+/** Both searches' hits fused by reciprocal rank; text search is the weaker list on docstring→code retrieval (BENCHMARKS.md), so it weighs half. */
+export function fuseHits(byVector: readonly ChunkHit[], byText: readonly ChunkHit[], limit: number): ChunkHit[] {
+  const hits = new Map<number, ChunkHit>([...byVector, ...byText].map((hit) => [hit.id, hit]));
+  return reciprocalRankFusion([byVector.map((hit) => hit.id), byText.map((hit) => hit.id)], 60, [1, 0.5])
+    .slice(0, limit)
+    .map(({ id }) => hits.get(id)!);
 }

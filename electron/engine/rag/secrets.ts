@@ -246,3 +246,21 @@ function lineAt(text: string, index: number): number {
   for (let at = text.indexOf('\n'); at !== -1 && at < index; at = text.indexOf('\n', at + 1)) line++;
   return line;
 }
+
+/**
+ * `text` with every secret-looking value replaced by a marker naming its kind, for text that must
+ * be kept (training examples) rather than left out whole as the indexer leaves files out.
+ */
+export function scrubSecrets(text: string): { text: string; removed: number } {
+  let removed = 0;
+  let scrubbed = text;
+  for (const rule of contentRules) {
+    scrubbed = scrubbed.replace(rule.pattern, (match: string, group?: unknown) => {
+      const value = typeof group === 'string' ? group : match;
+      if (rule.accept && !rule.accept(value)) return match;
+      removed++;
+      return match.replace(value, `[secret removed: ${rule.kind}]`);
+    });
+  }
+  return { text: scrubbed, removed };
+}

@@ -4,7 +4,7 @@
  */
 import type { Progress } from '../../../../shared/contract.js';
 import type { Embedder } from '../types.js';
-import { MiniLmEmbedder } from './minilm-embedder.js';
+import { WorkerEmbedder } from './worker-embedder.js';
 import { ensureMiniLm, miniLm } from './minilm-files.js';
 import type { EmbedderModel } from './models.js';
 
@@ -31,7 +31,7 @@ export async function createEmbedder(config: EmbedderConfig, environment: Embedd
   switch (config.model) {
     case miniLm.id: {
       const modelDir = await ensureMiniLm(environment);
-      return new MiniLmEmbedder({
+      return new WorkerEmbedder({
         modelDir,
         ...(config.threads === undefined ? {} : { threads: config.threads }),
         ...(config.batchSize === undefined ? {} : { batchSize: config.batchSize }),

@@ -7,28 +7,11 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tokenizers from '@huggingface/tokenizers';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { cancelled, ConfigError, ModelError } from '../../../../shared/errors.js';
+import { cancelled, ModelError } from '../../../../shared/errors.js';
 import type { Embedder } from '../types.js';
 import { miniLm, type MiniLmFileName } from './minilm-files.js';
+import { checkMiniLmOptions, miniLmDefaults, type MiniLmOptions } from './minilm-options.js';
 import { batchesByLength, meanPoolNormalize } from './pooling.js';
-
-export interface MiniLmOptions {
-  /** Folder holding the files `ensureMiniLm` fetches. */
-  modelDir: string;
-  /** ONNX Runtime intra-op threads. */
-  threads: number;
-  /** Texts per inference call. */
-  batchSize: number;
-}
-
-/**
- * One thread leaves the other core of a 2-core machine to the LLM. Batches of 4 (measured, see
- * rag/README.md): short texts gain from batching up to there, code chunks lose a little beyond it
- * as attention outgrows the cache, and each call blocks the event loop for its whole length.
- */
-export function miniLmDefaults(): Omit<MiniLmOptions, 'modelDir'> {
-  return { threads: 1, batchSize: 4 };
-}
 
 /**
  * The part of @huggingface/tokenizers we use, typed here: its declarations import without file
@@ -56,13 +39,7 @@ export class MiniLmEmbedder implements Embedder {
   private readonly running = new Set<Promise<unknown>>();
 
   constructor(options: Pick<MiniLmOptions, 'modelDir'> & Partial<MiniLmOptions>) {
-    this.options = { ...miniLmDefaults(), ...options };
-    for (const key of ['threads', 'batchSize'] as const) {
-      const value = this.options[key];
-      if (!Number.isInteger(value) || value < 1) {
-        throw new ConfigError('CONFIG_INVALID', `The embedder's ${key} must be a whole number of at least 1, not ${value}.`, { fix: `Set rag.embedder.${key} to 1 or more.` });
-      }
-    }
+    this.options = checkMiniLmOptions({ ...miniLmDefaults(), ...options });
   }
 
   async embed(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]> {

@@ -1,0 +1,129 @@
+/**
+ * Training examples for one project (data-collection/README.md): answers the user accepted, better
+ * targets where the user corrected an answer, and the project's own code for next-token learning.
+ * Every text is scrubbed of secrets, and examples with the same content are kept once.
+ */
+import { createHash } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
+import type { ChatMessage } from '../../../shared/contract.js';
+import type { Db } from '../db/client.js';
+import { scrubSecrets } from '../rag/secrets.js';
+import { acceptedAnswers, editedCorrections, followUpCorrections, projectCode } from './queries.js';
+
+interface ExampleBase {
+  project: string;
+  /** sha256 of the content; the key duplicates share. */
+  hash: string;
+}
+
+/** A chat turn and the answer worth learning: accepted as given, or the user's better version. */
+export interface ChatExample extends ExampleBase {
+  kind: 'accepted' | 'correction';
+  interactionId: string;
+  messages: ChatMessage[];
+  completion: string;
+  /** The reward that made it a target (for a correction: of the better answer, 1 for a user's own edit). */
+  reward: number;
+  /** For corrections: where the better target came from. */
+  correctedBy?: 'edit' | 'follow-up';
+}
+
+/** Project code as plain text, for self-supervised next-token learning. */
+export interface CodeExample extends ExampleBase {
+  kind: 'code';
+  path: string;
+  language: string;
+  symbol: string | null;
+  startLine: number;
+  endLine: number;
+  text: string;
+}
+
+export type TrainingExample = ChatExample | CodeExample;
+
+export interface TrainingData {
+  examples: TrainingExample[];
+  byKind: Record<TrainingExample['kind'], number>;
+  duplicatesDropped: number;
+  secretsScrubbed: number;
+}
+
+export async function buildTrainingData(db: Db, options: { project: string; acceptThreshold: number }): Promise<TrainingData> {
+  const { project, acceptThreshold } = options;
+  const [accepted, edits, followUps, code] = await Promise.all([
+    acceptedAnswers(db, project, acceptThreshold),
+    editedCorrections(db, project),
+    followUpCorrections(db, project, acceptThreshold),
+    projectCode(db, project),
+  ]);
+
+  let secretsScrubbed = 0;
+  const scrub = (text: string) => {
+    const result = scrubSecrets(text);
+    secretsScrubbed += result.removed;
+    return result.text;
+  };
+  const chat = (
+    kind: ChatExample['kind'],
+    row: { interactionId: string; history: ChatMessage[]; question: string; completion: string; reward: number },
+    correctedBy?: ChatExample['correctedBy'],
+  ): ChatExample => {
+    const messages = [...row.history, { role: 'user' as const, content: row.question }].map((message) => ({ role: message.role, content: scrub(message.content) }));
+    const completion = scrub(row.completion);
+    return {
+      kind,
+      project,
+      interactionId: row.interactionId,
+      messages,
+      completion,
+      reward: row.reward,
+      ...(correctedBy ? { correctedBy } : {}),
+      hash: contentHash([...messages.map((message) => `${message.role}:${message.content}`), `assistant:${completion}`]),
+    };
+  };
+
+  const candidates: TrainingExample[] = [
+    // A correction says what the answer should have been, so it wins over the same answer accepted.
+    ...edits.map((row) => chat('correction', { ...row, reward: 1 }, 'edit')),
+    ...followUps.map((row) => chat('correction', row, 'follow-up')),
+    // The user's edit replaces the answer they started from: learning both would teach the worse one too.
+    ...accepted.filter((row) => !edits.some((edit) => edit.interactionId === row.interactionId)).map((row) => chat('accepted', row)),
+    ...code.map((row): CodeExample => {
+      const text = scrub(row.content);
+      return { kind: 'code', project, path: row.path, language: row.language, symbol: row.symbol, startLine: row.startLine, endLine: row.endLine, text, hash: contentHash([text]) };
+    }),
+  ];
+  const seen = new Set<string>();
+  const examples = candidates.filter((example) => {
+    // Whitespace-only differences are the same example: a cached answer and its original, a
+    // chunk copied between two files with other indentation.
+    if (seen.has(example.hash)) return false;
+    seen.add(example.hash);
+    return true;
+  });
+  const byKind = { accepted: 0, correction: 0, code: 0 };
+  for (const example of examples) byKind[example.kind]++;
+  return { examples, byKind, duplicatesDropped: candidates.length - examples.length, secretsScrubbed };
+}
+
+/** JSONL, one example per line; written beside the target and renamed, so a crash leaves no half file. */
+export async function writeJsonl(path: string, rows: readonly unknown[]): Promise<void> {
+  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+  const file = await open(temporary, 'w');
+  try {
+    for (const row of rows) await file.write(`${JSON.stringify(row)}\n`);
+    await file.sync();
+    await file.close();
+    await rename(temporary, path);
+  } catch (error) {
+    await file.close().catch(() => undefined);
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+function contentHash(parts: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part.replace(/\s+/g, ' ').trim()).update('\u0000');
+  return hash.digest('hex');
+}

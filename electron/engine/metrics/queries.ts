@@ -1,0 +1,134 @@
+import { sql } from 'drizzle-orm';
+import type { BehaviourMetrics } from '../../../shared/contract.js';
+import type { Db } from '../db/client.js';
+import { selectRows } from '../db/queries.js';
+
+interface MetricsRow {
+  grouping: 'overall' | 'project' | 'day';
+  project: string | null;
+  day: string | null;
+  interactions: number;
+  answered: number;
+  accepted: number;
+  regenerated: number;
+  followed: number;
+  frustrated: number;
+  rewarded: number;
+  mean_reward: number | null;
+  cached: number;
+  retrieved: number;
+  ttft_p50: number | null;
+  ttft_p95: number | null;
+  total_p50: number | null;
+  total_p95: number | null;
+}
+
+export interface GroupedMetrics {
+  overall: BehaviourMetrics;
+  projects: ({ project: string | null } & BehaviourMetrics)[];
+  daily: ({ day: string } & BehaviourMetrics)[];
+}
+
+/**
+ * Every behaviour metric, overall, per project and per UTC day, in one pass over the interactions
+ * since `since` (GROUPING SETS). Latency percentiles count generated answers only: a cache hit's
+ * 2 ms would hide how fast the model is.
+ */
+export async function behaviourMetrics(db: Db, options: { since: Date; project?: string | undefined }): Promise<GroupedMetrics> {
+  const rows = await selectRows<MetricsRow>(
+    db,
+    sql`
+      with base as (
+        select i.project,
+               to_char(i.created_at at time zone 'UTC', 'YYYY-MM-DD') as day,
+               i.status = 'completed' as answered,
+               i.cached,
+               coalesce((i.retrieval ->> 'used')::boolean, false) as retrieved,
+               case when not i.cached and i.status = 'completed' then (i.timings ->> 'ttftMs')::float8 end as ttft,
+               case when not i.cached and i.status = 'completed' then (i.timings ->> 'totalMs')::float8 end as total,
+               r.reward,
+               exists (select 1 from feedback_events e where e.interaction_id = i.id and e.type in ('copied', 'inserted', 'edited')) as accepted,
+               exists (select 1 from feedback_events e where e.interaction_id = i.id and e.type = 'regenerated') as regenerated,
+               exists (select 1 from feedback_events e where e.interaction_id = i.id and e.type = 'follow-up') as followed,
+               exists (select 1 from feedback_events e where e.interaction_id = i.id and e.type = 'follow-up' and e.detail ->> 'label' = 'frustration') as frustrated
+        from interactions i
+        left join rewards r on r.interaction_id = i.id
+        where i.created_at >= ${options.since}
+          ${options.project === undefined ? sql`` : sql`and i.project = ${options.project}`}
+      )
+      select case when grouping(project) = 0 then 'project' when grouping(day) = 0 then 'day' else 'overall' end as grouping,
+             project, day,
+             count(*)::int as interactions,
+             count(*) filter (where answered)::int as answered,
+             count(*) filter (where answered and accepted)::int as accepted,
+             count(*) filter (where answered and regenerated)::int as regenerated,
+             count(*) filter (where followed)::int as followed,
+             count(*) filter (where frustrated)::int as frustrated,
+             count(reward)::int as rewarded,
+             avg(reward) as mean_reward,
+             count(*) filter (where cached)::int as cached,
+             count(*) filter (where retrieved)::int as retrieved,
+             percentile_cont(0.5) within group (order by ttft) as ttft_p50,
+             percentile_cont(0.95) within group (order by ttft) as ttft_p95,
+             percentile_cont(0.5) within group (order by total) as total_p50,
+             percentile_cont(0.95) within group (order by total) as total_p95
+      from base
+      group by grouping sets ((), (project), (day))
+      order by grouping, day, project nulls first`,
+  );
+  const overall = rows.find((row) => row.grouping === 'overall');
+  return {
+    overall: overall ? toMetrics(overall) : emptyMetrics(),
+    projects: rows.filter((row) => row.grouping === 'project').map((row) => ({ project: row.project, ...toMetrics(row) })),
+    daily: rows.filter((row) => row.grouping === 'day').map((row) => ({ day: row.day!, ...toMetrics(row) })),
+  };
+}
+
+export async function recentRewards(
+  db: Db,
+  options: { limit: number; project?: string | undefined },
+): Promise<{ interactionId: string; createdAt: string; question: string; project: string | null; reward: number; events: number }[]> {
+  const rows = await selectRows<{ id: string; created_at: Date | string; question: string; project: string | null; reward: number; events: number }>(
+    db,
+    sql`select i.id, i.created_at, left(i.question, 200) as question, i.project, r.reward, r.events
+        from rewards r join interactions i on i.id = r.interaction_id
+        ${options.project === undefined ? sql`` : sql`where i.project = ${options.project}`}
+        order by r.updated_at desc, i.id desc
+        limit ${options.limit}`,
+  );
+  return rows.map((row) => ({
+    interactionId: row.id,
+    createdAt: new Date(row.created_at).toISOString(),
+    question: row.question,
+    project: row.project,
+    reward: row.reward,
+    events: row.events,
+  }));
+}
+
+function toMetrics(row: MetricsRow): BehaviourMetrics {
+  const share = (count: number, of: number) => (of === 0 ? null : round(count / of));
+  const ms = (value: number | null) => (value === null ? null : Math.round(value * 10) / 10);
+  return {
+    interactions: row.interactions,
+    acceptanceRate: share(row.accepted, row.answered),
+    regenerateRate: share(row.regenerated, row.answered),
+    frustrationRate: share(row.frustrated, row.followed),
+    meanReward: row.mean_reward === null ? null : round(row.mean_reward),
+    rewarded: row.rewarded,
+    cacheHitRate: share(row.cached, row.interactions),
+    retrievalRate: share(row.retrieved, row.interactions),
+    latencyMs: { ttftP50: ms(row.ttft_p50), ttftP95: ms(row.ttft_p95), totalP50: ms(row.total_p50), totalP95: ms(row.total_p95) },
+  };
+}
+
+function emptyMetrics(): BehaviourMetrics {
+  return toMetrics({
+    grouping: 'overall', project: null, day: null, interactions: 0, answered: 0, accepted: 0, regenerated: 0, followed: 0, frustrated: 0,
+    rewarded: 0, mean_reward: null, cached: 0, retrieved: 0, ttft_p50: null, ttft_p95: null, total_p50: null, total_p95: null,
+  });
+}
+
+function round(value: number): number {
+  return Math.round(value * 1e4) / 1e4;
+}
