@@ -23,10 +23,16 @@ export const askRequestSchema = z.strictObject({
   noCache: z.boolean().optional(),
   source: z.enum(['cli', 'api', 'openai', 'desktop', 'tray', 'bench']).optional(),
   /**
-   * The interaction this message answers, whose reward the message's tone feeds. Without it the
-   * engine takes the latest interaction of the same source and project within the follow-up window.
+   * The interaction this message reacts to, whose reward the message's tone feeds. Omitted: the
+   * latest interaction of the same source and project within the follow-up window. null: none
+   * (the first question of a new conversation).
    */
-  replyTo: z.string().min(1).max(100).optional(),
+  replyTo: z.string().min(1).max(100).nullable().optional(),
+  /**
+   * The interaction whose answer this request asks for again (a Regenerate button): recorded as
+   * that interaction's `regenerated` event, and the repeated question is not read as a follow-up.
+   */
+  regenerates: z.string().min(1).max(100).optional(),
 });
 export type AskRequest = z.infer<typeof askRequestSchema>;
 

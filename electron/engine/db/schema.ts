@@ -3,7 +3,7 @@
  * Migrations under drizzle/ are generated from this file (`npm run db:generate`) and committed.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, vector } from 'drizzle-orm/pg-core';
+import { bigint, boolean, customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, unique, vector } from 'drizzle-orm/pg-core';
 import type { AdapterUse, ChatMessage, DetectedStack, FeedbackEventType, InteractionStatus, RetrievalReport, Timings } from '../../../shared/contract.js';
 import type { SerializedError } from '../../../shared/errors.js';
 
@@ -186,3 +186,90 @@ export const rewards = pgTable('rewards', {
   events: integer().notNull(),
   updatedAt: createdAt(),
 });
+
+export type AdapterChannel = 'experimental' | 'stable' | 'archived';
+
+/**
+ * Every LoRA adapter version (adapters/): the file in the data folder, what it was trained from
+ * and on, and its channel. At most one version per name is `stable`, the one answers use.
+ */
+export const adapters = pgTable(
+  'adapters',
+  {
+    name: text().notNull(),
+    version: integer().notNull(),
+    channel: text().$type<AdapterChannel>().notNull(),
+    /** What the adapter learns across projects: a stack (`odoo`) or `user`. */
+    scope: text().notNull(),
+    /** The project whose consolidation produced this version, if any. */
+    project: text(),
+    baseModel: text().notNull(),
+    /** The base GGUF's fingerprint: an adapter never serves another base. */
+    baseModelFingerprint: text().notNull(),
+    parentVersion: integer(),
+    trainingRunId: text(),
+    /** Relative to the data folder. */
+    path: text().notNull(),
+    sha256: text().notNull(),
+    bytes: bigint({ mode: 'number' }).notNull(),
+    rank: integer().notNull(),
+    alpha: doublePrecision().notNull(),
+    targets: jsonb().$type<string[]>().notNull(),
+    /** MAS importance (Ω) file accumulated up to this version, relative to the data folder. */
+    importancePath: text(),
+    metrics: jsonb().$type<Record<string, unknown>>().notNull(),
+    /** Why it is in its channel: promoted, kept experimental (and why), rolled back. */
+    reason: text(),
+    createdAt: createdAt(),
+    promotedAt: timestamp({ withTimezone: true, mode: 'date' }),
+  },
+  (table) => [primaryKey({ columns: [table.name, table.version] }), index().on(table.name, table.channel)],
+);
+
+export type TrainingRunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** One consolidation (learning/): its settings, loss curve, evaluations and outcome. */
+export const trainingRuns = pgTable(
+  'training_runs',
+  {
+    id: text().primaryKey(),
+    adapterName: text().notNull(),
+    project: text().notNull(),
+    status: text().$type<TrainingRunStatus>().notNull(),
+    startedAt: createdAt(),
+    finishedAt: timestamp({ withTimezone: true, mode: 'date' }),
+    settings: jsonb().$type<Record<string, unknown>>().notNull(),
+    /** Loss per step. */
+    lossCurve: jsonb().$type<number[]>().notNull(),
+    /** Held-out NLL per project, before and after. */
+    nllBefore: jsonb().$type<Record<string, number>>(),
+    nllAfter: jsonb().$type<Record<string, number>>(),
+    importanceStats: jsonb().$type<Record<string, number>>(),
+    /** The adapter version it produced, if any. */
+    version: integer(),
+    promoted: boolean(),
+    reason: text(),
+    error: jsonb().$type<SerializedError>(),
+  },
+  (table) => [index().on(table.adapterName, table.startedAt), index().on(table.project, table.startedAt)],
+);
+
+/**
+ * The replay reservoir (learning/): past training texts across projects, kept by weighted
+ * reservoir sampling (each row's `key` = u^(1/weight); the lowest keys leave when it is full).
+ */
+export const replayExamples = pgTable(
+  'replay_examples',
+  {
+    id: serial().primaryKey(),
+    adapterName: text().notNull(),
+    project: text().notNull(),
+    kind: text().notNull(),
+    text: text().notNull(),
+    tokens: integer().notNull(),
+    contentHash: text().notNull(),
+    key: doublePrecision().notNull(),
+    addedAt: createdAt(),
+  },
+  (table) => [unique().on(table.adapterName, table.contentHash), index().on(table.adapterName, table.key)],
+);

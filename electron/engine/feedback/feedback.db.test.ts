@@ -187,3 +187,24 @@ describe('behaviourStats', () => {
     expect(stats.projects).toEqual([]);
   });
 });
+
+describe('regenerations and repeated dwell', () => {
+  it('records a regeneration as a regenerated event of the old answer, not as a follow-up', async () => {
+    const old = await interaction({ source: 'regen' });
+    const summary = await feedback.noteRegeneration({ interactionId: newInteractionId(), regenerates: old });
+    expect(summary.components).toEqual({ regenerated: -0.8 });
+    expect((await eventsOf(database.db, old)).map((event) => event.type)).toEqual(['regenerated']);
+    expect((await rejection(feedback.noteRegeneration({ interactionId: newInteractionId(), regenerates: 'missing' }))).code).toBe('NOT_FOUND');
+  });
+
+  it('keeps the longest dwell reported under one event id', async () => {
+    const id = await interaction();
+    await feedback.record({ eventId: `dwell-${id}`, interactionId: id, type: 'dwell', value: 12 });
+    const longer = await feedback.record({ eventId: `dwell-${id}`, interactionId: id, type: 'dwell', value: 30 });
+    expect(longer).toMatchObject({ duplicate: false, reward: { events: 1 } });
+    expect(longer.reward.components['dwell']).toBeCloseTo(0.1, 4);
+    const shorter = await feedback.record({ eventId: `dwell-${id}`, interactionId: id, type: 'dwell', value: 5 });
+    expect(shorter).toMatchObject({ duplicate: true, reward: { reward: longer.reward.reward } });
+    expect((await eventsOf(database.db, id))[0]?.value).toBe(30);
+  });
+});

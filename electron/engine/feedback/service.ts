@@ -9,7 +9,7 @@ import type { Db } from '../db/client.js';
 import { newInteractionId } from '../data-collection/ids.js';
 import { boundedEditDistance } from './edit-distance.js';
 import { scoreEmotion, type EmotionScore } from './emotion/score.js';
-import { eventsOf, findEvent, findInteractionQuestion, findReward, insertEvent, latestAnsweredInteraction, lockInteraction, storeReward, type FeedbackEventRow, type NewFeedbackEvent } from './queries.js';
+import { eventsOf, findEvent, updateEventValue, findInteractionQuestion, findReward, insertEvent, latestAnsweredInteraction, lockInteraction, storeReward, type FeedbackEventRow, type NewFeedbackEvent } from './queries.js';
 import { computeReward } from './reward.js';
 
 export interface FollowUpMessage {
@@ -55,7 +55,13 @@ export class FeedbackService {
       const inserted = await insertEvent(tx, row);
       if (!inserted) {
         const existing = (await findEvent(tx, eventId))!;
-        if (!sameEvent(existing, row)) {
+        // Reading time only grows: a client reports dwell under one id and may report it again
+        // after more reading, so a larger value replaces the stored one.
+        if (isLongerDwell(existing, row)) {
+          await updateEventValue(tx, eventId, row.value!);
+          return { eventId, duplicate: false, reward: await this.recompute(tx, request.interactionId, interaction.answer) };
+        }
+        if (!sameEvent(existing, row) && !(existing.type === 'dwell' && row.type === 'dwell' && existing.interactionId === row.interactionId)) {
           throw new NpllmError('CONFLICT', `Feedback event ${eventId} already exists with different content.`, {
             fix: 'Use a new eventId for a new event; resend an event only to retry it, unchanged.',
           });
@@ -101,6 +107,26 @@ export class FeedbackService {
     return { interactionId: previous.id, emotion };
   }
 
+  /** A request that asks again for an answer: that answer's `regenerated` event, stored with the request. */
+  async noteRegeneration(message: { interactionId: string; regenerates: string }): Promise<RewardSummary> {
+    return this.db.transaction(async (tx) => {
+      const interaction = await lockInteraction(tx, message.regenerates);
+      if (!interaction) {
+        throw new NpllmError('NOT_FOUND', `regenerates names no interaction (${message.regenerates}).`, { fix: 'Set regenerates to the interactionId of the answer being asked for again.' });
+      }
+      await insertEvent(tx, {
+        id: `regenerated:${message.interactionId}`,
+        interactionId: message.regenerates,
+        type: 'regenerated',
+        value: null,
+        text: null,
+        detail: { regeneratedBy: message.interactionId },
+        occurredAt: new Date(),
+      });
+      return this.recompute(tx, message.regenerates, interaction.answer);
+    });
+  }
+
   async reward(interactionId: string): Promise<RewardSummary> {
     return this.rewardSummary(this.db, interactionId);
   }
@@ -143,6 +169,10 @@ export class FeedbackService {
       throw invalid(`The event's occurredAt (${request.occurredAt}) is in the future.`, "Send the client's current time, or leave occurredAt out.");
     }
   }
+}
+
+function isLongerDwell(existing: FeedbackEventRow, incoming: NewFeedbackEvent): boolean {
+  return existing.type === 'dwell' && incoming.type === 'dwell' && existing.interactionId === incoming.interactionId && (incoming.value ?? 0) > (existing.value ?? 0);
 }
 
 function sameEvent(existing: FeedbackEventRow, incoming: NewFeedbackEvent): boolean {

@@ -98,6 +98,24 @@ describe('ask: the critical path (real model, real PGlite)', () => {
     expect(record?.answer?.length).toBeGreaterThan(0);
   });
 
+  it("reads the next question as the previous answer's follow-up, unless told it follows nothing or regenerates", async () => {
+    const engine = await openEngine();
+    const first = await engine.ask({ question, source: 'api', maxTokens: 8 });
+    await engine.ask({ question: 'this is wrong, it does not work!!', source: 'api', maxTokens: 8 });
+    const afterFollowUp = await engine.feedback.reward(first.interactionId);
+    expect(afterFollowUp.components['emotion']).toBeLessThan(0);
+
+    await engine.ask({ question: 'still wrong, useless', source: 'api', replyTo: null, maxTokens: 8 });
+    expect(await engine.feedback.reward(first.interactionId)).toEqual(afterFollowUp);
+
+    const again = await engine.ask({ question, source: 'api', noCache: true, regenerates: first.interactionId, maxTokens: 8 });
+    const regenerated = await engine.feedback.reward(first.interactionId);
+    expect(regenerated.components).toMatchObject({ emotion: afterFollowUp.components['emotion'], regenerated: -0.8 });
+    expect(regenerated.events).toBe(afterFollowUp.events + 1);
+    expect(again.cached).toBe(false);
+    expect((await rejection(engine.ask({ question, regenerates: 'nope', maxTokens: 8 }))).code).toBe('NOT_FOUND');
+  });
+
   it('rejects empty and oversized questions before recording or running anything', async () => {
     const engine = await openEngine();
     const empty = await rejection(engine.ask({ question: ' \n\t ' }));

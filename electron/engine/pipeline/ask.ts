@@ -73,7 +73,12 @@ export class AskPipeline {
     const db = this.database.db;
     // The message is also the user's reaction to their previous answer; reading it before answering
     // keeps a crash mid-generation from losing the signal.
-    await this.guard(() => this.feedback.noteFollowUp({ interactionId: id, question: request.question, source: base.source, project, replyTo: request.replyTo }));
+    await this.guard(async () => {
+      if (request.regenerates) await this.feedback.noteRegeneration({ interactionId: id, regenerates: request.regenerates });
+      else if (request.replyTo !== null) {
+        await this.feedback.noteFollowUp({ interactionId: id, question: request.question, source: base.source, project, replyTo: request.replyTo });
+      }
+    });
 
     if (this.config.cache.enabled && !request.noCache) {
       const hit = await this.guard(() => findCachedAnswer(db, cacheKey));
