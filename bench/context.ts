@@ -7,13 +7,13 @@
  *
  *   node dist/bench/context.js [--runs 20]
  */
-import { accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { detectContext } from '../electron/engine/context/detect.js';
 import type { ContextProposal } from '../electron/engine/context/types.js';
+import { emptyFileTree } from '../electron/engine/test-support.js';
 import { loadAverage, median, positiveIntFlag, progress, round, table } from './measure.js';
 
 const folders = 100;
@@ -22,25 +22,10 @@ const filesPerFolder = 1000;
 const { values: flags } = parseArgs({ options: { runs: { type: 'string' } } });
 const runs = positiveIntFlag('runs', flags.runs, 20);
 
-function writable(path: string): boolean {
-  try {
-    accessSync(path, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function buildTree(): string {
-  // tmpfs when there is one: creating the inodes is the slow part of this benchmark, not what it measures.
-  const root = mkdtempSync(join(writable('/dev/shm') ? '/dev/shm' : tmpdir(), 'npllm-bench-context-'));
+  const root = emptyFileTree('npllm-bench-context-', { folders, filesPerFolder });
   writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'big', dependencies: { next: '^14.2.3', react: '^18.3.1' } }));
   writeFileSync(join(root, 'next.config.js'), '');
-  for (let folder = 0; folder < folders; folder++) {
-    const dir = join(root, `pkg${String(folder).padStart(3, '0')}`);
-    mkdirSync(dir);
-    for (let file = 0; file < filesPerFolder; file++) closeSync(openSync(join(dir, `f${file}.ts`), 'w'));
-  }
   return root;
 }
 

@@ -173,22 +173,24 @@ export const pathRequestSchema = z.strictObject({ path: z.string().min(1).max(40
 /** A stack detected from a project's metadata (context/). */
 export interface DetectedStack {
   name: string;
+  /** Major.minor as declared (or the Odoo series, the Rust edition); null when nothing declares it. */
   version: string | null;
-  /** 0..1. */
+  /** 0..1 with two decimals: noisy-OR of the evidence weights (context/README.md). */
   confidence: number;
-  /** What was seen, naming the file: `package.json depends on next ^14.2.3`. */
+  /** Strongest first; each names the file or folder it comes from: `package.json depends on next ^14.2.3`. */
   evidence: string[];
 }
 
 export interface ContextProposal {
+  /** Absolute path of the folder that was scanned. */
   root: string;
-  /** Most likely first; empty when the folder does not look like a project. */
+  /** Most likely first; a framework precedes the base stacks it implies. Empty: not a recognised project. */
   stacks: DetectedStack[];
   scannedFiles: number;
-  /** The bounded walk stopped before seeing every file. */
+  /** True when the depth, entry or manifest limits left part of the tree unread. */
   truncated: boolean;
   elapsedMs: number;
-  /** The most frequent file extensions seen. */
+  /** The most frequent file extensions (lower-case, with the dot) among the scanned files. */
   extensions: Record<string, number>;
 }
 

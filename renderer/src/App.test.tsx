@@ -1,21 +1,24 @@
 import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AskRequest, AskResponse } from '../../shared/contract.js';
+import type { AskRequest, AskResponse, FeedbackRequest } from '../../shared/contract.js';
 import { cancelled, NpllmError } from '../../shared/errors.js';
 import { App } from './App.js';
-import { createChatStore } from './store.js';
-import { askResponse, healthyEngine as health } from './test-fixtures.js';
-import type { AskHooks, Transport } from './transport.js';
+import { createChatStore, type ChatStoreOptions } from './store.js';
+import { askResponse, feedbackAck, healthyEngine as health } from './test-fixtures.js';
+import type { AskHooks, InvokeOptions, Transport } from './transport.js';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
 let container: HTMLDivElement;
 let root: Root;
 let asks: { request: AskRequest; hooks: AskHooks; resolve: (result: AskResponse) => void; reject: (error: unknown) => void }[];
+/** Every request the view made of the engine, but health checks, in order. */
+let requests: { method: string; request: unknown; options?: InvokeOptions | undefined }[];
 
 beforeEach(() => {
   asks = [];
+  requests = [];
   container = document.createElement('div');
   document.body.append(container);
   root = createRoot(container);
@@ -26,18 +29,30 @@ afterEach(async () => {
   container.remove();
 });
 
-async function renderApp(focusRequests?: (listener: () => void) => () => void) {
+/**
+ * jsdom's page counts as visible and focused, and without IntersectionObserver every answer as in
+ * view: on a stopped dwell clock no reading time accrues unless a test drives the clock itself.
+ */
+async function renderApp(focusRequests?: (listener: () => void) => () => void, options: ChatStoreOptions = { dwell: { now: () => 0 } }) {
+  const invoke = (method: string, request: unknown, invokeOptions?: InvokeOptions) => {
+    if (method === 'system/health') return Promise.resolve(health);
+    requests.push({ method, request, options: invokeOptions });
+    return Promise.resolve(feedbackAck(request as FeedbackRequest));
+  };
   const transport: Transport = {
     kind: 'http',
-    invoke: vi.fn(() => Promise.resolve(health)),
+    invoke: vi.fn(invoke),
     ask: (request, hooks = {}) =>
       new Promise((resolve, reject) => {
         asks.push({ request, hooks, resolve, reject });
+        requests.push({ method: 'chat/ask', request });
         hooks.signal?.addEventListener('abort', () => reject(cancelled()));
       }),
   };
-  await run(() => root.render(<App store={createChatStore(transport)} onFocusRequest={focusRequests} />));
+  await run(() => root.render(<App store={createChatStore(transport, options)} onFocusRequest={focusRequests} />));
 }
+
+const feedbackSent = () => requests.filter((request) => request.method === 'feedback/record').map((request) => request.request as FeedbackRequest);
 
 const byTestId = <T extends HTMLElement = HTMLElement>(id: string) => container.querySelector<T>(`[data-testid="${id}"]`);
 const allByTestId = (id: string) => [...container.querySelectorAll<HTMLElement>(`[data-testid="${id}"]`)];
@@ -162,5 +177,179 @@ describe('App', () => {
     await run(() => root.unmount());
     expect(unsubscribe).toHaveBeenCalled();
     root = createRoot(container);
+  });
+});
+
+describe('App: implicit feedback', () => {
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  let writeText: ReturnType<typeof vi.fn<(text: string) => Promise<void>>>;
+
+  beforeEach(() => {
+    writeText = vi.fn(() => Promise.resolve());
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+  });
+  afterEach(() => {
+    delete (navigator as { clipboard?: unknown }).clipboard;
+    vi.unstubAllGlobals();
+    vi.restoreAllMocks();
+  });
+
+  async function askAndAnswer(question: string, answer: AskResponse, index = asks.length) {
+    await typeInto(byTestId<HTMLTextAreaElement>('question')!, question);
+    await run(() => byTestId('send')?.click());
+    await run(() => asks[index]!.resolve(answer));
+  }
+
+  const answerAt = (index: number) => allByTestId('answer')[index]!;
+  const inAnswer = <T extends HTMLElement = HTMLElement>(index: number, id: string) => answerAt(index).querySelector<T>(`[data-testid="${id}"]`);
+
+  it('Copy puts the answer on the clipboard and sends copied; buttons appear only on finished answers', async () => {
+    await renderApp();
+    await typeInto(byTestId<HTMLTextAreaElement>('question')!, 'Reverse a string?');
+    await run(() => byTestId('send')?.click());
+    await run(() => asks[0]!.hooks.onToken?.('Use'));
+    expect(byTestId('copy-answer')).toBeNull();
+    expect(byTestId('regenerate')).toBeNull();
+
+    await run(() => asks[0]!.resolve(askResponse('Use `s[::-1]`.')));
+    const copy = byTestId<HTMLButtonElement>('copy-answer')!;
+    expect(copy.dataset['label']).toBe('Copy');
+    await run(() => copy.click());
+    expect(writeText).toHaveBeenCalledWith('Use `s[::-1]`.');
+    expect(feedbackSent()).toEqual([{ eventId: expect.stringMatching(uuid), interactionId: 'i-Use `s[::-1]`.', type: 'copied' }]);
+    expect(copy.dataset['state']).toBe('copied');
+    expect(copy.getAttribute('aria-label')).toBe('Copied');
+  });
+
+  it('each code block has its own Copy, which copies just the code and sends copied too', async () => {
+    await renderApp();
+    await askAndAnswer('x', askResponse('Here:\n```python\nprint(1)\n```\nand\n```js\nconsole.log(2)\n```'));
+    const buttons = allByTestId('copy-code');
+    expect(buttons).toHaveLength(2);
+    // The buttons' labels come from CSS: the answer's text is the answer only.
+    expect(byTestId('answer-text')?.textContent).toBe('Here:print(1)andconsole.log(2)');
+    await run(() => buttons[1]!.click());
+    expect(writeText).toHaveBeenCalledWith('console.log(2)');
+    expect(feedbackSent()).toEqual([{ eventId: expect.stringMatching(uuid), interactionId: expect.stringContaining('i-Here'), type: 'copied' }]);
+  });
+
+  it('a refused clipboard says so and sends nothing', async () => {
+    writeText.mockRejectedValue(new DOMException('Denied', 'NotAllowedError'));
+    await renderApp();
+    await askAndAnswer('x', askResponse('answer'));
+    await run(() => byTestId('copy-answer')?.click());
+    expect(byTestId('copy-answer')?.dataset['state']).toBe('failed');
+    expect(feedbackSent()).toEqual([]);
+  });
+
+  it('Regenerate asks again without the cache, naming the answer it replaces, and keeps the old answer one click away', async () => {
+    await renderApp();
+    await askAndAnswer('q1', askResponse('first'));
+    await askAndAnswer('q2', askResponse('second'));
+    // Only the latest answer can be regenerated: later turns were built on the earlier ones.
+    expect(inAnswer(0, 'regenerate')).toBeNull();
+    expect(inAnswer(1, 'regenerate')?.textContent).toBe('Regenerate');
+    requests = [];
+
+    await run(() => inAnswer(1, 'regenerate')?.click());
+    // The engine records the regenerated event from `regenerates`: no feedback/record of its own.
+    expect(requests).toEqual([
+      { method: 'chat/ask', request: { question: 'q2', history: [{ role: 'user', content: 'q1' }, { role: 'assistant', content: 'first' }], noCache: true, regenerates: 'i-second' } },
+    ]);
+    expect(allByTestId('answer')).toHaveLength(2);
+    expect(answerAt(1).dataset).toMatchObject({ status: 'streaming', attempt: '2', attempts: '2' });
+    expect(byTestId('regenerate')).toBeNull();
+
+    await run(() => asks[2]!.resolve(askResponse('second, again')));
+    expect(inAnswer(1, 'answer-text')?.textContent).toBe('second, again');
+    expect(inAnswer(1, 'attempt-position')?.textContent).toBe('2 / 2');
+    expect(inAnswer<HTMLButtonElement>(1, 'attempt-next')?.disabled).toBe(true);
+
+    await run(() => inAnswer(1, 'attempt-previous')?.click());
+    expect(inAnswer(1, 'answer-text')?.textContent).toBe('second');
+    expect(inAnswer(1, 'attempt-position')?.textContent).toBe('1 / 2');
+    await run(() => inAnswer(1, 'attempt-next')?.click());
+    expect(inAnswer(1, 'answer-text')?.textContent).toBe('second, again');
+  });
+
+  it('a follow-up question names the answer above it (replyTo); after New chat, or a failed answer, replyTo is null', async () => {
+    await renderApp();
+    await askAndAnswer('q1', askResponse('a1'));
+    expect(asks[0]!.request).toEqual({ question: 'q1', replyTo: null });
+    await typeInto(byTestId<HTMLTextAreaElement>('question')!, 'and in Go?');
+    await run(() => byTestId('send')?.click());
+    expect(asks[1]!.request).toEqual({ question: 'and in Go?', history: [{ role: 'user', content: 'q1' }, { role: 'assistant', content: 'a1' }], replyTo: 'i-a1' });
+    await run(() => asks[1]!.reject(new NpllmError('GENERATION_FAILED', 'boom')));
+
+    await run(() => byTestId('regenerate')?.click());
+    expect(byTestId('regenerate')).toBeNull();
+    expect(asks[2]!.request).toEqual({ question: 'and in Go?', history: [{ role: 'user', content: 'q1' }, { role: 'assistant', content: 'a1' }], noCache: true, replyTo: null });
+    await run(() => asks[2]!.reject(new NpllmError('GENERATION_FAILED', 'boom')));
+
+    await askAndAnswer('and in Rust?', askResponse('a3'));
+    expect(asks[3]!.request).toMatchObject({ question: 'and in Rust?', replyTo: null });
+
+    await run(() => byTestId('new-chat')?.click());
+    await askAndAnswer('q1', askResponse('a1'));
+    expect(asks[4]!.request).toEqual({ question: 'q1', replyTo: null });
+    expect(feedbackSent()).toEqual([]);
+  });
+
+  it('sends the dwell of an answer read in view, once, when the next question is asked; and the rest on pagehide', async () => {
+    // Chromium's observer, driven by hand: the first answer is on screen, then scrolled away.
+    const observers: { callback: IntersectionObserverCallback; elements: Element[] }[] = [];
+    vi.stubGlobal(
+      'IntersectionObserver',
+      class {
+        private readonly record: { callback: IntersectionObserverCallback; elements: Element[] };
+        constructor(callback: IntersectionObserverCallback) {
+          this.record = { callback, elements: [] };
+          observers.push(this.record);
+        }
+        observe(element: Element) {
+          this.record.elements.push(element);
+        }
+        disconnect() {
+          this.record.elements = [];
+        }
+      },
+    );
+    const show = (element: Element, visible: boolean) => {
+      for (const observer of observers.filter((each) => each.elements.includes(element))) {
+        const entry = { isIntersecting: visible, intersectionRatio: visible ? 1 : 0, intersectionRect: { height: visible ? 200 : 0 }, rootBounds: { height: 800 } };
+        observer.callback([entry as unknown as IntersectionObserverEntry], {} as IntersectionObserver);
+      }
+    };
+    vi.spyOn(document, 'hasFocus').mockReturnValue(true);
+    vi.spyOn(document, 'visibilityState', 'get').mockReturnValue('visible');
+    let clock = 0;
+    await renderApp(undefined, { dwell: { now: () => clock } });
+
+    await typeInto(byTestId<HTMLTextAreaElement>('question')!, 'q1');
+    await run(() => byTestId('send')?.click());
+    await run(() => show(answerAt(0), true));
+    clock += 4000;
+    await run(() => asks[0]!.resolve(askResponse('a1')));
+    clock += 8000;
+    await run(() => show(answerAt(0), false));
+    clock += 30_000;
+    await run(() => window.dispatchEvent(new Event('blur')));
+    await run(() => show(answerAt(0), true));
+    clock += 30_000; // on screen, but the window is not focused
+    expect(feedbackSent()).toEqual([]);
+
+    await run(() => window.dispatchEvent(new Event('focus')));
+    await askAndAnswer('q2', askResponse('a2'));
+    expect(feedbackSent()).toEqual([{ eventId: 'dwell-i-a1', interactionId: 'i-a1', type: 'dwell', value: 12 }]);
+
+    await run(() => show(answerAt(1), true));
+    clock += 2500;
+    await run(() => window.dispatchEvent(new Event('pagehide')));
+    expect(requests.filter((request) => request.method === 'feedback/record').slice(1)).toEqual([
+      { method: 'feedback/record', request: { eventId: 'dwell-i-a2', interactionId: 'i-a2', type: 'dwell', value: 2.5 }, options: { askForKey: false, keepalive: true } },
+    ]);
+    // A second pagehide (bfcache, then closed) repeats nothing.
+    await run(() => window.dispatchEvent(new Event('pagehide')));
+    expect(feedbackSent()).toHaveLength(2);
   });
 });

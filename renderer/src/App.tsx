@@ -1,8 +1,10 @@
-import { useEffect, useRef, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { useStore } from 'zustand';
 import type { SerializedError } from '../../shared/errors.js';
+import { copyText } from './clipboard.js';
+import { watchInView, watchPage } from './dwell.js';
 import { describeResult, splitCodeFences, splitInlineCode } from './format.js';
-import type { ChatStore, ChatTurn } from './store.js';
+import { shownAttempt, type Attempt, type ChatStore, type ChatTurn } from './store.js';
 
 export interface AppProps {
   store: ChatStore;
@@ -14,7 +16,7 @@ export function App({ store, onFocusRequest }: AppProps) {
   const turns = useStore(store, (state) => state.turns);
   const draft = useStore(store, (state) => state.draft);
   const busy = useStore(store, (state) => state.busy);
-  const { setDraft, send, stop, newChat, refreshHealth } = store.getState();
+  const { setDraft, send, stop, newChat, refreshHealth, setPageActive, leave } = store.getState();
   const input = useRef<HTMLTextAreaElement>(null);
   const list = useRef<HTMLElement>(null);
 
@@ -23,6 +25,9 @@ export function App({ store, onFocusRequest }: AppProps) {
   }, [refreshHealth]);
 
   useEffect(() => onFocusRequest?.(() => input.current?.focus()), [onFocusRequest]);
+
+  // Dwell counts only while the window is visible and focused, and is sent when the page goes.
+  useEffect(() => watchPage({ onActive: setPageActive, onLeave: leave }), [setPageActive, leave]);
 
   // A new question scrolls to its answer; streaming follows the answer unless the reader scrolled up.
   const following = useRef(true);
@@ -63,7 +68,7 @@ export function App({ store, onFocusRequest }: AppProps) {
         {turns.length === 0 ? (
           <p className="placeholder">Ask about code. Answers are generated on this machine and never leave it.</p>
         ) : (
-          turns.map((turn) => <Turn key={turn.id} turn={turn} />)
+          turns.map((turn, index) => <Turn key={turn.id} turn={turn} store={store} latest={index === turns.length - 1} busy={busy} />)
         )}
       </main>
 
@@ -128,65 +133,168 @@ function HealthStrip({ store }: { store: ChatStore }) {
   );
 }
 
-function Turn({ turn }: { turn: ChatTurn }) {
+function Turn({ turn, store, latest, busy }: { turn: ChatTurn; store: ChatStore; latest: boolean; busy: boolean }) {
+  const attempt = shownAttempt(turn);
+  const { setAnswerInView, copied, regenerate } = store.getState();
+  const article = useRef<HTMLElement>(null);
+  // Dwell is per attempt: paging to another answer starts measuring that one.
+  useEffect(() => {
+    const element = article.current;
+    return element ? watchInView(element, (inView) => setAnswerInView(attempt.id, inView)) : undefined;
+  }, [attempt.id, setAnswerInView]);
+
+  const done = attempt.status === 'done';
   return (
     <>
       <div className="bubble user" data-testid="user-message">
         {turn.question}
       </div>
-      <article className="bubble assistant" data-testid="answer" data-status={turn.status}>
-        {turn.progress && (
+      <article
+        className="bubble assistant"
+        ref={article}
+        data-testid="answer"
+        data-status={attempt.status}
+        data-attempt={turn.shown + 1}
+        data-attempts={turn.attempts.length}
+        data-interaction-id={attempt.result?.interactionId}
+      >
+        {attempt.progress && (
           <div className="progress" data-testid="progress">
-            <span>{turn.progress.label}</span>
-            {turn.progress.fraction === null ? <progress /> : <progress max={1} value={turn.progress.fraction} />}
+            <span>{attempt.progress.label}</span>
+            {attempt.progress.fraction === null ? <progress /> : <progress max={1} value={attempt.progress.fraction} />}
           </div>
         )}
         <div className="answer-text" data-testid="answer-text">
-          {splitCodeFences(turn.answer).map((segment, index) =>
+          {splitCodeFences(attempt.answer).map((segment, index) =>
             segment.kind === 'code' ? (
-              <pre key={index} data-language={segment.language || undefined}>
-                <code>{segment.text}</code>
-              </pre>
+              <div className="code-block" key={index}>
+                <pre data-language={segment.language || undefined}>
+                  <code>{segment.text}</code>
+                </pre>
+                {done && <CopyButton text={segment.text} what="code" testId="copy-code" onCopied={() => copied(attempt.id)} />}
+              </div>
             ) : (
               <p key={index}>
                 {splitInlineCode(segment.text).map((span, spanIndex) => (span.code ? <code key={spanIndex}>{span.text}</code> : span.text))}
               </p>
             ),
           )}
-          {turn.status === 'streaming' && <span className="cursor" aria-hidden />}
+          {attempt.status === 'streaming' && <span className="cursor" aria-hidden />}
         </div>
-        {turn.result && (
-          <footer className="meta" data-testid="answer-meta">
-            {turn.result.cached && (
-              <span className="badge" data-testid="cached-badge" title={`Same question as interaction ${turn.result.cachedFrom ?? ''}: answered from the cache, the model did not run.`}>
-                cached
-              </span>
+        <AttemptFooter attempt={attempt} />
+        {(done || (latest && !busy) || turn.attempts.length > 1) && (
+          <div className="actions" data-testid="answer-actions">
+            {done && <CopyButton text={attempt.answer} what="answer" testId="copy-answer" onCopied={() => copied(attempt.id)} />}
+            {latest && !busy && attempt.status !== 'streaming' && (
+              <button
+                type="button"
+                className="ghost small"
+                data-testid="regenerate"
+                title="Ask the same question again for a fresh answer (the response cache is skipped); this one stays reachable"
+                onClick={() => void regenerate()}
+              >
+                {done ? 'Regenerate' : 'Retry'}
+              </button>
             )}
-            {describeResult(turn.result).map((part) => (
-              <span key={part}>{part}</span>
-            ))}
-          </footer>
+            {turn.attempts.length > 1 && <AttemptPager turn={turn} store={store} />}
+          </div>
         )}
-        {turn.result?.retrieval.used && (
-          <ul className="sources" data-testid="answer-sources" title={turn.result.retrieval.reasons.join('; ')}>
-            {turn.result.retrieval.sources.map((source) => (
-              <li key={`${source.path}:${source.startLine}`}>
-                <code>
-                  {source.path}:{source.startLine}-{source.endLine}
-                </code>
-                {source.symbol ? ` ${source.symbol}` : ''}
-              </li>
-            ))}
-          </ul>
-        )}
-        {turn.status === 'cancelled' && (
-          <footer className="meta" data-testid="stopped">
-            stopped
-          </footer>
-        )}
-        {turn.error && <ErrorBox error={turn.error} />}
       </article>
     </>
+  );
+}
+
+function AttemptFooter({ attempt }: { attempt: Attempt }) {
+  return (
+    <>
+      {attempt.result && (
+        <footer className="meta" data-testid="answer-meta">
+          {attempt.result.cached && (
+            <span className="badge" data-testid="cached-badge" title={`Same question as interaction ${attempt.result.cachedFrom ?? ''}: answered from the cache, the model did not run.`}>
+              cached
+            </span>
+          )}
+          {describeResult(attempt.result).map((part) => (
+            <span key={part}>{part}</span>
+          ))}
+        </footer>
+      )}
+      {attempt.result?.retrieval.used && (
+        <ul className="sources" data-testid="answer-sources" title={attempt.result.retrieval.reasons.join('; ')}>
+          {attempt.result.retrieval.sources.map((source) => (
+            <li key={`${source.path}:${source.startLine}`}>
+              <code>
+                {source.path}:{source.startLine}-{source.endLine}
+              </code>
+              {source.symbol ? ` ${source.symbol}` : ''}
+            </li>
+          ))}
+        </ul>
+      )}
+      {attempt.status === 'cancelled' && (
+        <footer className="meta" data-testid="stopped">
+          stopped
+        </footer>
+      )}
+      {attempt.error && <ErrorBox error={attempt.error} />}
+    </>
+  );
+}
+
+/** Earlier answers of a regenerated question stay one click away. */
+function AttemptPager({ turn, store }: { turn: ChatTurn; store: ChatStore }) {
+  const { showAttempt } = store.getState();
+  return (
+    <span className="pager">
+      <button type="button" className="ghost small" data-testid="attempt-previous" aria-label="Previous answer" disabled={turn.shown === 0} onClick={() => showAttempt(turn.id, turn.shown - 1)}>
+        ‹
+      </button>
+      <span data-testid="attempt-position" aria-live="polite">
+        {turn.shown + 1} / {turn.attempts.length}
+      </span>
+      <button
+        type="button"
+        className="ghost small"
+        data-testid="attempt-next"
+        aria-label="Next answer"
+        disabled={turn.shown === turn.attempts.length - 1}
+        onClick={() => showAttempt(turn.id, turn.shown + 1)}
+      >
+        ›
+      </button>
+    </span>
+  );
+}
+
+type CopyState = 'idle' | 'copied' | 'failed';
+const copyLabels: Record<CopyState, string> = { idle: 'Copy', copied: 'Copied', failed: 'Copy failed' };
+
+/**
+ * Its label comes from CSS (`data-label`), so a code block's button adds no text to the answer:
+ * selecting or reading the answer's text gets the answer only.
+ */
+function CopyButton({ text, what, testId, onCopied }: { text: string; what: 'answer' | 'code'; testId: string; onCopied: () => void }) {
+  const [state, setState] = useState<CopyState>('idle');
+  const reset = useRef<ReturnType<typeof setTimeout>>(undefined);
+  useEffect(() => () => clearTimeout(reset.current), []);
+  const onClick = async () => {
+    const ok = await copyText(text);
+    if (ok) onCopied();
+    setState(ok ? 'copied' : 'failed');
+    clearTimeout(reset.current);
+    reset.current = setTimeout(() => setState('idle'), 2000);
+  };
+  return (
+    <button
+      type="button"
+      className={`ghost small copy copy-${what}`}
+      data-testid={testId}
+      data-state={state}
+      data-label={copyLabels[state]}
+      aria-label={`${copyLabels[state]}${state === 'idle' ? ` ${what}` : ''}`}
+      title={state === 'failed' ? 'The browser refused the clipboard; select the text and copy it by hand.' : `Copy the ${what} to the clipboard`}
+      onClick={() => void onClick()}
+    />
   );
 }
 

@@ -1,5 +1,5 @@
 /** Engine replies for renderer tests, shaped exactly as the contract says. */
-import type { AskResponse, Health } from '../../shared/contract.js';
+import type { AskResponse, FeedbackAck, FeedbackRequest, Health } from '../../shared/contract.js';
 
 export const healthyEngine: Health = {
   status: 'ok',
@@ -21,5 +21,13 @@ export function askResponse(answer: string, cached = false): AskResponse {
     finishReason: 'stop',
     retrieval: { used: false, reasons: ['no project is set'], sources: [] },
     createdAt: '2026-01-01T00:00:00.000Z',
+  };
+}
+
+export function feedbackAck(request: FeedbackRequest, duplicate = false): FeedbackAck {
+  return {
+    eventId: request.eventId ?? 'evt-generated',
+    duplicate,
+    reward: { interactionId: request.interactionId, reward: 0.1, components: { [request.type]: 0.1 }, events: 1 },
   };
 }

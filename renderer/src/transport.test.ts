@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AskResponse, AskStreamEvent, Progress } from '../../shared/contract.js';
 import { NpllmError, type SerializedError } from '../../shared/errors.js';
-import { bridgeTransport, createTransport, httpTransport } from './transport.js';
+import { bridgeTransport, createTransport, httpTransport, isNetworkError } from './transport.js';
 
 const result: AskResponse = {
   interactionId: 'i1',
@@ -67,6 +67,19 @@ describe('httpTransport', () => {
 
     const down = vi.fn(() => Promise.reject(new TypeError('Failed to fetch'))) as unknown as typeof fetch;
     await expect(httpTransport(down).invoke('system/health', {})).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('Cannot reach'), fix: expect.stringContaining('npllm serve') });
+  });
+
+  it('invoke can send a request that outlives the page (keepalive), and marks only transit failures as network errors', async () => {
+    const { fetchImpl, calls } = fakeFetch(() => jsonResponse(200, { eventId: 'dwell-i1', duplicate: false }));
+    await httpTransport(fetchImpl).invoke('feedback/record', { eventId: 'dwell-i1', interactionId: 'i1', type: 'dwell', value: 3 }, { keepalive: true });
+    expect(calls[0]?.init).toMatchObject({ method: 'POST', keepalive: true, body: '{"eventId":"dwell-i1","interactionId":"i1","type":"dwell","value":3}' });
+    await httpTransport(fetchImpl).invoke('system/health', {});
+    expect(calls[1]?.init.keepalive).toBeUndefined();
+
+    const down = vi.fn(() => Promise.reject(new TypeError('Failed to fetch'))) as unknown as typeof fetch;
+    expect(isNetworkError(await httpTransport(down).invoke('system/health', {}).catch((e: unknown) => e))).toBe(true);
+    const refused = fakeFetch(() => jsonResponse(404, { error: { name: 'NpllmError', code: 'NOT_FOUND', message: 'No interaction.' } }));
+    expect(isNetworkError(await httpTransport(refused.fetchImpl).invoke('system/health', {}).catch((e: unknown) => e))).toBe(false);
   });
 
   it('ask streams SSE: tokens and progress to the hooks, the done result as the value', async () => {
@@ -241,6 +254,14 @@ describe('httpTransport with an API key', () => {
     const transport = httpTransport(guardedFetch('k-123').fetchImpl, keys.store);
     await expect(transport.invoke('interactions/list', {})).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     expect(keys.saved()).toBeNull();
+  });
+
+  it('never prompts for the key from a background request (askForKey: false): it fails quietly', async () => {
+    const keys = keyStore(null, 'k-123');
+    const server = guardedFetch('k-123');
+    await expect(httpTransport(server.fetchImpl, keys.store).invoke('feedback/record', { interactionId: 'i1', type: 'copied' }, { askForKey: false })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(keys.asked).toEqual([]);
+    expect(server.seen).toEqual([null]);
   });
 
   it('says so when the saved key is wrong, and stops asking after three refusals', async () => {

@@ -20,10 +20,20 @@ export interface AskHooks {
   onProgress?: (progress: Progress) => void;
 }
 
+export interface InvokeOptions {
+  /** Let the request outlive the page (sent from pagehide); HTTP only, the desktop IPC needs nothing. */
+  keepalive?: boolean;
+  /**
+   * Background requests (feedback) must not pop up the API key prompt: a refused key fails them
+   * quietly, and the next thing the person does asks for it.
+   */
+  askForKey?: boolean;
+}
+
 export interface Transport {
   readonly kind: 'desktop' | 'http';
   /** Rejects with an NpllmError. */
-  invoke<M extends ApiMethod>(method: M, request: ApiRequest<M>): Promise<ApiResponse<M>>;
+  invoke<M extends ApiMethod>(method: M, request: ApiRequest<M>, options?: InvokeOptions): Promise<ApiResponse<M>>;
   /** Streams chat/ask; rejects with an NpllmError, CANCELLED as soon as `signal` aborts. */
   ask(request: AskRequest, hooks?: AskHooks): Promise<AskResponse>;
   /** Main asking for the question box to take focus (the tray's quick question); desktop only. */
@@ -90,6 +100,14 @@ export function bridgeTransport(bridge: NpllmBridge): Transport {
   };
 }
 
+/** Errors raised because the server could not be reached at all: the request may never have arrived. */
+const networkFailures = new WeakSet<Error>();
+
+/** The request failed in transit (not refused by the engine), so sending it again may succeed. */
+export function isNetworkError(error: unknown): boolean {
+  return error instanceof Error && networkFailures.has(error);
+}
+
 function fromBridge(error: unknown): NpllmError {
   return isSerializedError(error) ? NpllmError.fromJSON(error) : toNpllmError(error);
 }
@@ -104,10 +122,10 @@ export function httpTransport(fetchImpl: typeof fetch, apiKeys?: ApiKeyStore): T
       body: JSON.stringify(body),
     });
   };
-  const post = async (method: ApiMethod, body: unknown, init: RequestInit = {}): Promise<Response> => {
+  const post = async (method: ApiMethod, body: unknown, init: RequestInit = {}, askForKey = true): Promise<Response> => {
     try {
       let response = await send(method, body, init);
-      for (let attempt = 0; response.status === 401 && apiKeys && attempt < 3; attempt++) {
+      for (let attempt = 0; response.status === 401 && apiKeys && askForKey && attempt < 3; attempt++) {
         const key = apiKeys.request(apiKeys.current() ? 'The npllm server refused the saved API key. Enter the right one:' : 'This npllm server needs its API key (NPLLM_API_KEY):');
         if (!key) break;
         apiKeys.remember(key);
@@ -116,17 +134,19 @@ export function httpTransport(fetchImpl: typeof fetch, apiKeys?: ApiKeyStore): T
       return response;
     } catch (error) {
       if (init.signal?.aborted) throw cancelled();
-      throw new NpllmError('INTERNAL', `Cannot reach the npllm server: ${(error as Error).message}.`, {
+      const unreachable = new NpllmError('INTERNAL', `Cannot reach the npllm server: ${(error as Error).message}.`, {
         cause: error,
         fix: 'Check that "npllm serve" is still running, then try again.',
       });
+      networkFailures.add(unreachable);
+      throw unreachable;
     }
   };
 
   return {
     kind: 'http',
-    async invoke<M extends ApiMethod>(method: M, request: ApiRequest<M>) {
-      const response = await post(method, request);
+    async invoke<M extends ApiMethod>(method: M, request: ApiRequest<M>, options: InvokeOptions = {}) {
+      const response = await post(method, request, options.keepalive ? { keepalive: true } : {}, options.askForKey ?? true);
       if (!response.ok) throw await responseError(response);
       return (await response.json()) as ApiResponse<M>;
     },

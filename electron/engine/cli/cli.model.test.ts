@@ -8,32 +8,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { packageRoot } from '../paths.js';
 import { tempHome, testEnv, type TempHome } from '../test-support.js';
+import { cliPath as cli, lastJson, runNpllm } from './cli.test-support.js';
 
-const cli = join(packageRoot, 'bin', 'npllm.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function npllm(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env, cwd: packageRoot });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
-}
-
-function lastJson(run: Run): Record<string, unknown> {
-  const lines = run.stdout.trim().split('\n');
-  return JSON.parse(lines.at(-1)!) as Record<string, unknown>;
-}
+const npllm = runNpllm;
 
 let home: TempHome;
 beforeEach(() => {

@@ -3,36 +3,14 @@
  * real model, a fresh data folder. A conversation's follow-up message and explicit events end in a
  * stored reward that `npllm stats --json` shows, and `npllm data export` writes the examples.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../paths.js';
 import { tempHome, testEnv, type TempHome } from '../test-support.js';
+import { lastJson, runNpllm, type CliRun } from './cli.test-support.js';
 
-const cli = join(packageRoot, 'bin', 'npllm.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function npllm(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: testEnv(home.home), cwd: packageRoot });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end('');
-  });
-}
-
-function lastJson<T = Record<string, unknown>>(run: Run): T {
-  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as T;
+function npllm(args: string[]): Promise<CliRun> {
+  return runNpllm(args, testEnv(home.home));
 }
 
 let home: TempHome;

@@ -1,4 +1,5 @@
 import type { StackName } from '../../../shared/context-vector.js';
+import type { ContextProposal as ContractProposal, DetectedStack as ContractStack } from '../../../shared/contract.js';
 
 export interface DetectOptions {
   /** Folders deeper than this below the root are not listed (the root is depth 0). */
@@ -18,26 +19,12 @@ export interface DetectOptions {
   signal: AbortSignal | undefined;
 }
 
-export interface DetectedStack {
+/** The contract's stack, with its name narrowed to the stacks detection knows. */
+export interface DetectedStack extends ContractStack {
   name: StackName;
-  /** Major.minor as declared (or the Odoo series, the Rust edition); null when nothing declares it. */
-  version: string | null;
-  /** 0..1 with two decimals: noisy-OR of the evidence weights (README.md). */
-  confidence: number;
-  /** Strongest first; each names the file or folder it comes from. */
-  evidence: string[];
 }
 
 /** What detection proposes; the user confirms or corrects it before it is stored. */
-export interface ContextProposal {
-  /** Absolute path of the folder that was scanned. */
-  root: string;
-  /** Most likely first; a framework precedes the base stacks it implies. Empty: not a recognised project. */
+export interface ContextProposal extends Omit<ContractProposal, 'stacks'> {
   stacks: DetectedStack[];
-  scannedFiles: number;
-  /** True when the depth, entry or manifest limits left part of the tree unread. */
-  truncated: boolean;
-  elapsedMs: number;
-  /** The most frequent file extensions (lower-case, with the dot) among the scanned files. */
-  extensions: Record<string, number>;
 }

@@ -1,9 +1,9 @@
-import { accessSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { emptyFileTree } from '../test-support.js';
 import { walkProject } from './walker.js';
 
 /** A project of 100,000 files: 100 folders of 1,000, every tenth one ignored by the root .gitignore. */
@@ -13,16 +13,8 @@ const filesPerFolder = 1000;
 let root: string;
 
 beforeAll(() => {
-  // Creating 100,000 inodes on a busy disk took 23 s here, on tmpfs under one; the walk is the same.
-  root = mkdtempSync(join(writable('/dev/shm') ? '/dev/shm' : tmpdir(), 'npllm-walker-large-'));
+  root = emptyFileTree('npllm-walker-large-', { folders, filesPerFolder, fileName: (file) => (file % 10 === 0 ? `f${file}.tmp` : `f${file}.ts`) });
   writeFileSync(join(root, '.gitignore'), '*.tmp\n');
-  for (let folder = 0; folder < folders; folder++) {
-    const dir = join(root, `pkg${String(folder).padStart(3, '0')}`);
-    mkdirSync(dir);
-    for (let file = 0; file < filesPerFolder; file++) {
-      closeSync(openSync(join(dir, file % 10 === 0 ? `f${file}.tmp` : `f${file}.ts`), 'w'));
-    }
-  }
 });
 
 afterAll(() => {
@@ -36,14 +28,6 @@ function liveHeap(): number {
   return process.memoryUsage().heapUsed;
 }
 
-function writable(path: string): boolean {
-  try {
-    accessSync(path, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 it('walks 100,000 files in bounded memory', async ({ annotate }) => {
   const heapBefore = liveHeap();
