@@ -33,6 +33,11 @@ export const askRequestSchema = z.strictObject({
    * that interaction's `regenerated` event, and the repeated question is not read as a follow-up.
    */
   regenerates: z.string().min(1).max(100).optional(),
+  /**
+   * Which version of each matching LoRA adapter answers: `stable` (the default) or the newest
+   * `experimental` one, to try it before it is promoted (falls back to stable where there is none).
+   */
+  adapterChannel: z.enum(['stable', 'experimental']).optional(),
 });
 export type AskRequest = z.infer<typeof askRequestSchema>;
 
@@ -110,6 +115,16 @@ export interface Health {
   uptimeSeconds: number;
   model: { name: string; loaded: boolean; threads: number; contextSize: number };
   database: { kind: 'pglite' | 'postgres'; ok: boolean; error: SerializedError | null };
+  /** LoRA adapters on the loaded model, and those left out of answers because they are broken or foreign. */
+  adapters?: { applied: AdapterUse[]; skipped: SkippedAdapter[] };
+}
+
+/** An adapter version that answers do without, and why (its file is missing, damaged or for another base). */
+export interface SkippedAdapter {
+  name: string;
+  version: string;
+  code: string;
+  reason: string;
 }
 
 export type InteractionStatus = 'pending' | 'completed' | 'failed' | 'cancelled';
@@ -277,6 +292,52 @@ export interface BehaviourStats {
   recentRewards: { interactionId: string; createdAt: string; question: string; project: string | null; reward: number; events: number }[];
 }
 
+export const adapterChannels = ['experimental', 'stable', 'archived'] as const;
+export type AdapterChannelName = (typeof adapterChannels)[number];
+
+/** One registered LoRA adapter version (adapters/README.md). */
+export interface AdapterRecord {
+  name: string;
+  version: number;
+  /** At most one version per name is `stable`: the one answers use. */
+  channel: AdapterChannelName;
+  /** `user`, or the stack whose projects it serves (`odoo`). */
+  scope: string;
+  project: string | null;
+  baseModel: string;
+  baseModelFingerprint: string;
+  parentVersion: number | null;
+  trainingRunId: string | null;
+  /** The GGUF file, relative to the data folder. */
+  path: string;
+  sha256: string;
+  bytes: number;
+  rank: number;
+  alpha: number;
+  targets: string[];
+  importancePath: string | null;
+  metrics: Record<string, unknown>;
+  /** Why it is in its channel. */
+  reason: string | null;
+  createdAt: string;
+  promotedAt: string | null;
+}
+
+export const adapterNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits and . _ - only, at most 64');
+export const listAdaptersRequestSchema = z.strictObject({ name: adapterNameSchema.optional() });
+export const changeAdapterChannelRequestSchema = z.strictObject({
+  name: adapterNameSchema,
+  /** promote: default the newest experimental version; rollback: the version promoted before the current one. */
+  version: z.number().int().min(1).optional(),
+  reason: z.string().min(1).max(1000).optional(),
+});
+
+/** The outcome of a promotion or rollback: the new stable version and the one it replaced. */
+export interface AdapterChannelChange {
+  stable: AdapterRecord;
+  archived: AdapterRecord | null;
+}
+
 export interface ApiContract {
   'chat/ask': [AskRequest, AskResponse];
   'system/health': [z.infer<typeof healthRequestSchema>, Health];
@@ -289,6 +350,9 @@ export interface ApiContract {
   'context/get': [z.infer<typeof pathRequestSchema>, { profile: ProjectProfile | null }];
   'feedback/record': [FeedbackRequest, FeedbackAck];
   'stats/behaviour': [z.infer<typeof statsRequestSchema>, BehaviourStats];
+  'adapters/list': [z.infer<typeof listAdaptersRequestSchema>, { items: AdapterRecord[] }];
+  'adapters/promote': [z.infer<typeof changeAdapterChannelRequestSchema>, AdapterChannelChange];
+  'adapters/rollback': [z.infer<typeof changeAdapterChannelRequestSchema>, AdapterChannelChange];
 }
 
 export type ApiMethod = keyof ApiContract;
@@ -307,6 +371,9 @@ export const requestSchemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
   'context/get': pathRequestSchema,
   'feedback/record': feedbackRequestSchema,
   'stats/behaviour': statsRequestSchema,
+  'adapters/list': listAdaptersRequestSchema,
+  'adapters/promote': changeAdapterChannelRequestSchema,
+  'adapters/rollback': changeAdapterChannelRequestSchema,
 };
 
 /** Methods that can answer as a stream of `AskStreamEvent`s (SSE over HTTP, a port in Electron). */

@@ -12,6 +12,9 @@ export const errorCodes = {
   MODEL_DOWNLOAD_FAILED: { status: 503, exitCode: 3 },
   MODEL_LOAD_FAILED: { status: 503, exitCode: 3 },
   GENERATION_FAILED: { status: 500, exitCode: 1 },
+  ADAPTER_NOT_FOUND: { status: 404, exitCode: 3 },
+  ADAPTER_INVALID: { status: 422, exitCode: 3 },
+  ADAPTER_MISMATCH: { status: 422, exitCode: 3 },
   DATA_DIR_UNWRITABLE: { status: 500, exitCode: 4 },
   DATABASE_LOCKED: { status: 503, exitCode: 4 },
   DATABASE_UNAVAILABLE: { status: 503, exitCode: 4 },
@@ -110,6 +113,10 @@ export class ConfigError extends NpllmError {
 export class ModelError extends NpllmError {
   override name = 'ModelError';
 }
+/** A LoRA adapter that is missing, damaged, or made for another base model (adapters/). */
+export class AdapterError extends ModelError {
+  override name = 'AdapterError';
+}
 export class DatabaseError extends NpllmError {
   override name = 'DatabaseError';
 }
@@ -128,6 +135,7 @@ const errorClassesByName: Record<string, new (code: ErrorCode, message: string, 
   NpllmError,
   ConfigError,
   ModelError,
+  AdapterError,
   DatabaseError,
   RequestError,
   CancelledError,

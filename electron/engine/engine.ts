@@ -6,6 +6,8 @@
 import type { ApiMethod, ApiRequest, ApiResponse, AskRequest, AskResponse, BehaviourStats, Health, Progress } from '../../shared/contract.js';
 import { requestSchemas, describeValidationIssues } from '../../shared/contract.js';
 import { NpllmError, RequestError, toNpllmError } from '../../shared/errors.js';
+import { AdapterServing } from './adapters/serving.js';
+import { AdapterStore } from './adapters/store.js';
 import type { Config } from './config/config.js';
 import { ContextService } from './context/service.js';
 import { ensureWritableFolder, openDatabase, type Database } from './db/client.js';
@@ -33,6 +35,8 @@ export class Engine {
   readonly rag: RagService;
   readonly feedback: FeedbackService;
   readonly context: ContextService;
+  readonly adapters: AdapterStore;
+  private readonly adapterServing: AdapterServing;
 
   private constructor(
     readonly config: Config,
@@ -43,7 +47,9 @@ export class Engine {
     this.rag = new RagService(database, config.rag, defaultRagFactories(config));
     this.feedback = new FeedbackService(database.db, config.feedback);
     this.context = new ContextService(database.db);
-    this.pipeline = new AskPipeline(database, model, config, this.rag.retriever, this.feedback);
+    this.adapters = new AdapterStore(database.db, config.home);
+    this.adapterServing = new AdapterServing(database.db, { home: config.home, ...config.adapters, log: (level, message) => logger.log(level, message) });
+    this.pipeline = new AskPipeline(database, model, config, this.rag.retriever, this.feedback, this.adapterServing);
   }
 
   static async open(config: Config, options: EngineOptions = {}): Promise<Engine> {
@@ -118,6 +124,9 @@ export class Engine {
       },
       'feedback/record': (event) => this.feedback.record(event),
       'stats/behaviour': ({ project, days }) => this.stats({ project, days }),
+      'adapters/list': async ({ name }) => ({ items: await this.adapters.list(name) }),
+      'adapters/promote': ({ name, version, reason }) => this.adapters.promote(name, version, reason),
+      'adapters/rollback': ({ name, version, reason }) => this.adapters.rollback(name, version, reason),
     };
     if (method === 'chat/ask' && (request as ApiRequest<'chat/ask'>).project) await this.rag.assertAllowed((request as ApiRequest<'chat/ask'>).project!);
     return (handlers[method] as (request: ApiRequest<M>) => Promise<ApiResponse<M>>)(request);
@@ -142,6 +151,10 @@ export class Engine {
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       model: { name: this.model.displayName, loaded: this.model.isLoaded, threads: this.model.threads, contextSize: this.model.contextSize },
       database: { kind: this.database.kind, ok: databaseError === null, error: databaseError },
+      adapters: {
+        applied: this.model.adapters(),
+        skipped: [...this.adapterServing.skipped(), ...this.model.refusedAdapters()],
+      },
     };
   }
 

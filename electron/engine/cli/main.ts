@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { feedbackEventTypes, type AskResponse, type BehaviourMetrics, type BehaviourStats, type DetectedStack, type Progress } from '../../../shared/contract.js';
+import { feedbackEventTypes, type AdapterChannelChange, type AdapterRecord, type AskResponse, type BehaviourMetrics, type BehaviourStats, type DetectedStack, type Progress } from '../../../shared/contract.js';
 import { toNpllmError, type NpllmError } from '../../../shared/errors.js';
 import { checkQuestion } from '../../../shared/text.js';
 import { loadConfig, type Config, type ConfigOverrides } from '../config/config.js';
@@ -30,6 +30,7 @@ interface CliOptions {
   contextSize?: number;
   project?: string;
   replyTo?: string;
+  adapterChannel?: 'stable' | 'experimental';
   cache: boolean;
   host?: string;
   port?: number;
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
     .option('-p, --project <path>', 'the project the question is about')
     .option('--no-cache', 'do not answer from the response cache')
     .option('--reply-to <interactionId>', 'the answer this question reacts to (default: your previous question within 10 minutes)')
+    .addOption(new Option('--adapter-channel <channel>', 'answer with the stable adapters, or try the newest experimental ones').choices(['stable', 'experimental']))
     .addOption(new Option('--host <host>', 'server address').hideHelp())
     .addOption(new Option('--port <port>', 'server port').argParser(integer('--port')).hideHelp())
     .action(async (options: CliOptions) => {
@@ -136,6 +138,33 @@ export function buildProgram(): Command {
       process.exitCode = await runDataExport({ ...program.opts<CliOptions>(), ...options });
     });
 
+  const adapters = program.command('adapters').description('the LoRA adapters npllm learned: versions and channels (experimental, stable, archived)');
+  adapters
+    .command('list')
+    .description('every registered adapter version, newest first')
+    .argument('[name]', 'one adapter only')
+    .option('--json', 'print a JSON array')
+    .option('-c, --config <file>', 'YAML config file')
+    .action(async (name: string | undefined, options: CliOptions) => {
+      process.exitCode = await runAdaptersList(name, { ...program.opts<CliOptions>(), ...options });
+    });
+  for (const [action, description] of [
+    ['promote', 'make a version stable (default: the newest experimental one); the stable one before it is archived'],
+    ['rollback', 'archive the stable version and restore the given one (default: the one promoted before it)'],
+  ] as const) {
+    adapters
+      .command(action)
+      .description(description)
+      .argument('<name>', 'the adapter')
+      .argument('[version]', 'the version', integer('VERSION'))
+      .option('--reason <text>', 'why, kept with the version')
+      .option('--json', 'print one JSON object')
+      .option('-c, --config <file>', 'YAML config file')
+      .action(async (name: string, version: number | undefined, options: CliOptions & { reason?: string }) => {
+        process.exitCode = await runAdaptersChange(action, name, version, { ...program.opts<CliOptions>(), ...options });
+      });
+  }
+
   program
     .command('serve')
     .description('start the HTTP server (API, OpenAI-compatible endpoint, web UI)')
@@ -178,6 +207,7 @@ async function runQuery(options: CliOptions): Promise<number> {
         noCache: !options.cache,
         ...(options.project ? { project: resolve(options.project) } : {}),
         ...(options.replyTo ? { replyTo: options.replyTo } : {}),
+        ...(options.adapterChannel ? { adapterChannel: options.adapterChannel } : {}),
       },
       {
         signal: session.signal,
@@ -259,7 +289,8 @@ function describeResult(result: AskResponse): string {
   const source = result.cached ? `cached answer (first given in interaction ${result.cachedFrom}; the model did not run)` : `${result.model}`;
   const speed = result.cached ? `${result.timings.totalMs} ms` : `${result.timings.tokens} tokens, first after ${Math.round(result.timings.ttftMs)} ms, ${(result.timings.totalMs / 1000).toFixed(1)} s in all`;
   const cut = { stop: '', length: ' (cut at --max-tokens)', repetition: ' (stopped: the model was repeating itself)' }[result.finishReason];
-  return `[npllm] ${source} · ${speed}${cut} · interaction ${result.interactionId}`;
+  const adapters = result.adapters.length ? ` · adapters ${result.adapters.map((adapter) => `${adapter.name} v${adapter.version}`).join(', ')}` : '';
+  return `[npllm] ${source}${adapters} · ${speed}${cut} · interaction ${result.interactionId}`;
 }
 
 async function runIndex(path: string, options: CliOptions & { watch?: boolean }): Promise<number> {
@@ -357,6 +388,34 @@ async function runDataExport(options: CliOptions & { out?: string }): Promise<nu
       );
     }
   });
+}
+
+async function runAdaptersList(name: string | undefined, options: CliOptions): Promise<number> {
+  return withEngine(options, { beforeOpen: () => Promise.resolve() }, async (engine) => {
+    const { items } = await engine.handle('adapters/list', name === undefined ? {} : { name });
+    if (options.json) process.stdout.write(`${JSON.stringify(items)}\n`);
+    else process.stdout.write(`${describeAdapterTable(items)}\n`);
+  });
+}
+
+async function runAdaptersChange(action: 'promote' | 'rollback', name: string, version: number | undefined, options: CliOptions & { reason?: string }): Promise<number> {
+  return withEngine(options, { beforeOpen: () => Promise.resolve() }, async (engine) => {
+    const request = { name, ...(version !== undefined ? { version } : {}), ...(options.reason ? { reason: options.reason } : {}) };
+    const change: AdapterChannelChange = await engine.handle(action === 'promote' ? 'adapters/promote' : 'adapters/rollback', request);
+    if (options.json) process.stdout.write(`${JSON.stringify(change)}\n`);
+    else process.stderr.write(`[npllm] ${name}: v${change.stable.version} is stable${change.archived ? `, v${change.archived.version} archived` : ''}\n`);
+  });
+}
+
+function describeAdapterTable(items: readonly AdapterRecord[]): string {
+  if (items.length === 0) return 'No adapters yet: they appear once npllm has learned from your feedback.';
+  const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  const rows = [
+    ['name', 'version', 'channel', 'scope', 'rank', 'alpha', 'size', 'created', 'promoted', 'reason'],
+    ...items.map((item) => [item.name, `v${item.version}`, item.channel, item.scope, String(item.rank), String(item.alpha), megabytes(item.bytes), item.createdAt.slice(0, 16).replace('T', ' '), item.promotedAt?.slice(0, 16).replace('T', ' ') ?? '–', item.reason ?? '']),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((cells) => cells[column]!.length)));
+  return rows.map((cells) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
 }
 
 function defaultExportPath(home: string, root: string): string {

@@ -96,6 +96,12 @@ export const configSchema = z.strictObject({
     /** Answers rewarded at least this much become training targets. */
     acceptThreshold: z.number().min(-1).max(1),
   }),
+  adapters: z.strictObject({
+    /** LoRA scale of every applied adapter (llama.cpp multiplies it with alpha / rank); 0 = as if absent. */
+    defaultScale: z.number().min(0).max(4),
+    /** Adapters applied to one answer at most (stack adapters first, then `user`); 0 serves the base model only. */
+    maxActive: z.number().int().min(0).max(16),
+  }),
   query: z.strictObject({
     /** Longest question accepted, in characters. */
     maxChars: positiveInt.max(1_000_000),
@@ -144,6 +150,7 @@ export function defaults(): Config {
       weights: { copied: 0.4, inserted: 0.8, edited: 0.8, regenerated: 0.8, corrected: 0.6, dwell: 0.2, ignored: 0.4, emotion: 0.9 },
       acceptThreshold: 0.3,
     },
+    adapters: { defaultScale: 1, maxActive: 4 },
     query: { maxChars: 32_000 },
     log: { level: 'info' },
   };

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte, isNotNull, lt, ne, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import type { ChatMessage, InteractionRecord, Timings } from '../../../shared/contract.js';
+import type { AdapterUse, ChatMessage, InteractionRecord, Timings } from '../../../shared/contract.js';
 import type { SerializedError } from '../../../shared/errors.js';
 import type { Db } from '../db/client.js';
 import { chunks, feedbackEvents, interactions, projects, rewards } from '../db/schema.js';
@@ -12,8 +12,12 @@ export async function insertInteraction(db: Db, row: NewInteraction): Promise<vo
   await db.insert(interactions).values(row);
 }
 
-export async function completeInteraction(db: Db, id: string, answer: string, timings: Timings): Promise<void> {
-  await db.update(interactions).set({ answer, timings, status: 'completed', finishedAt: new Date() }).where(eq(interactions.id, id));
+/** `adapters`: what really answered, when it differs from what the interaction was recorded with. */
+export async function completeInteraction(db: Db, id: string, answer: string, timings: Timings, adapters?: AdapterUse[]): Promise<void> {
+  await db
+    .update(interactions)
+    .set({ answer, timings, status: 'completed', finishedAt: new Date(), ...(adapters ? { adapters } : {}) })
+    .where(eq(interactions.id, id));
 }
 
 export async function endInteractionWithError(

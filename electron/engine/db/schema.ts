@@ -3,7 +3,7 @@
  * Migrations under drizzle/ are generated from this file (`npm run db:generate`) and committed.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, unique, vector } from 'drizzle-orm/pg-core';
+import { bigint, boolean, customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, unique, uniqueIndex, vector } from 'drizzle-orm/pg-core';
 import type { AdapterUse, ChatMessage, DetectedStack, FeedbackEventType, InteractionStatus, RetrievalReport, Timings } from '../../../shared/contract.js';
 import type { SerializedError } from '../../../shared/errors.js';
 
@@ -223,7 +223,12 @@ export const adapters = pgTable(
     createdAt: createdAt(),
     promotedAt: timestamp({ withTimezone: true, mode: 'date' }),
   },
-  (table) => [primaryKey({ columns: [table.name, table.version] }), index().on(table.name, table.channel)],
+  (table) => [
+    primaryKey({ columns: [table.name, table.version] }),
+    index().on(table.name, table.channel),
+    // The database itself refuses a second stable version, whatever a caller forgets.
+    uniqueIndex('adapters_one_stable_per_name').on(table.name).where(sql`${table.channel} = 'stable'`),
+  ],
 );
 
 export type TrainingRunStatus = 'running' | 'completed' | 'failed' | 'cancelled';

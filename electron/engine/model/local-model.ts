@@ -17,7 +17,7 @@ import {
   type LlamaContextSequence,
   type LlamaModel,
 } from 'node-llama-cpp';
-import type { AdapterUse, ChatMessage, FinishReason, Progress } from '../../../shared/contract.js';
+import type { AdapterUse, ChatMessage, FinishReason, Progress, SkippedAdapter } from '../../../shared/contract.js';
 import { cancelled, ModelError, NpllmError } from '../../../shared/errors.js';
 import { defaultThreads } from '../config/config.js';
 import { defaultModel, ensureDefaultModel } from './default-model.js';
@@ -36,9 +36,17 @@ export interface LocalModelOptions {
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 }
 
+/** A LoRA adapter to apply: which version, at what scale, from which GGUF file. */
+export interface ServedAdapter extends AdapterUse {
+  /** Absolute path of the adapter's GGUF; node-llama-cpp loads each path once per model and keeps it. */
+  path: string;
+}
+
 export interface GenerateRequest {
   messages: ChatMessage[];
   maxTokens: number;
+  /** Adapters to answer with; none or omitted = the base model. A change of set recreates the context. */
+  adapters?: readonly ServedAdapter[] | undefined;
   signal?: AbortSignal | undefined;
   onToken?: ((text: string) => void) | undefined;
   onProgress?: ((progress: Progress) => void) | undefined;
@@ -53,6 +61,8 @@ export interface Generation {
   totalMs: number;
   /** Download + load time this request waited for. */
   loadMs: number;
+  /** The adapters that answered: those asked for, less any llama.cpp refused. */
+  adapters: AdapterUse[];
 }
 
 export interface ModelIdentity {
@@ -65,8 +75,10 @@ export interface ModelIdentity {
 interface Loaded {
   llama: Llama;
   model: LlamaModel;
+  /** Recreated when the set of adapters changes (LoRA adapters are fixed when a context is created). */
   context: LlamaContext;
   sequence: LlamaContextSequence;
+  applied: ServedAdapter[];
   /**
    * Resolved once: left to "auto", every LlamaChatSession re-reads and renders the GGUF's chat
    * template (0.3–0.5 s per request, blocking the event loop; see BENCHMARKS.md).
@@ -82,6 +94,10 @@ export class LocalModel {
   private loaded: Loaded | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
+  /** The adapters the next context is created with. */
+  private wanted: readonly ServedAdapter[] = [];
+  /** Adapter files llama.cpp would not load, with its reason: never offered to it again. */
+  private readonly refused = new Map<string, SkippedAdapter>();
 
   constructor(private readonly options: LocalModelOptions) {
     this.threads = options.threads ?? defaultThreads(cpus().length);
@@ -102,9 +118,14 @@ export class LocalModel {
     return this.options.contextSize;
   }
 
-  /** Adapters applied to the served model; the adapters capability fills this in. */
+  /** Adapters applied by the current context (none before the model loads). */
   adapters(): AdapterUse[] {
-    return [];
+    return (this.loaded?.applied ?? []).map(({ name, version, scale }) => ({ name, version, scale }));
+  }
+
+  /** Adapter files llama.cpp refused to load, which answers therefore do without. */
+  refusedAdapters(): SkippedAdapter[] {
+    return [...this.refused.values()];
   }
 
   /** Loads the model if needed; concurrent callers share one load. */
@@ -152,12 +173,13 @@ export class LocalModel {
         modelPath: path,
         onLoadProgress: (fraction) => onProgress?.({ task: 'model-load', label: `Loading ${name}`, fraction, done: false }),
       });
-      const context = await model.createContext({ contextSize: this.options.contextSize, threads: this.threads, sequences: 1 });
+      const { context, applied } = await this.createContext(model, this.wanted);
       const loaded: Loaded = {
         llama,
         model,
         context,
         sequence: context.getSequence(),
+        applied,
         chatWrapper: resolveChatWrapper(model),
         identity,
       };
@@ -174,6 +196,55 @@ export class LocalModel {
       throw new ModelError('MODEL_LOAD_FAILED', `llama.cpp could not load ${path}: ${(cause as Error).message}.`, {
         cause,
         fix: `Check that the model's architecture (${architecture}) is supported by node-llama-cpp 3.22, that enough memory is free, and that model.contextSize (${this.options.contextSize}) fits the model.`,
+      });
+    }
+  }
+
+  /**
+   * A context with `adapters`. llama.cpp refusing one (checked files should never be refused, but
+   * a broken adapter must not take serving down) leaves out that one only: each is tried alone,
+   * and those that fail are remembered and logged.
+   */
+  private async createContext(model: LlamaModel, adapters: readonly ServedAdapter[]): Promise<{ context: LlamaContext; applied: ServedAdapter[] }> {
+    const wanted = adapters.filter((adapter) => !this.refused.has(adapter.path));
+    const options = { contextSize: this.options.contextSize, threads: this.threads, sequences: 1 };
+    const lora = (list: readonly ServedAdapter[]) => (list.length ? { lora: { adapters: list.map((adapter) => ({ filePath: adapter.path, scale: adapter.scale })) } } : {});
+    try {
+      return { context: await model.createContext({ ...options, ...lora(wanted) }), applied: [...wanted] };
+    } catch (cause) {
+      if (wanted.length === 0) throw cause;
+      for (const adapter of wanted) {
+        try {
+          const probe = await model.createContext({ contextSize: 256, threads: this.threads, sequences: 1, ...lora([adapter]) });
+          await probe.dispose();
+        } catch (error) {
+          const reason = (error as Error).message;
+          this.refused.set(adapter.path, { name: adapter.name, version: adapter.version, code: 'ADAPTER_INVALID', reason: `llama.cpp refused ${adapter.path}: ${reason}` });
+          this.options.log?.('warn', `adapter ${adapter.name} v${adapter.version} (${adapter.path}) left out: llama.cpp refused it (${reason}); answering without it.`);
+        }
+      }
+      const accepted = wanted.filter((adapter) => !this.refused.has(adapter.path));
+      if (accepted.length === wanted.length) throw cause;
+      return this.createContext(model, accepted);
+    }
+  }
+
+  /** Recreates the context when the request wants another set of adapters (≈ 10–60 ms, see adapters/README.md). */
+  private async useAdapters(loaded: Loaded, adapters: readonly ServedAdapter[]): Promise<void> {
+    const wanted = adapters.filter((adapter) => !this.refused.has(adapter.path));
+    if (sameAdapters(loaded.applied, wanted)) return;
+    await loaded.context.dispose();
+    try {
+      const { context, applied } = await this.createContext(loaded.model, wanted);
+      Object.assign(loaded, { context, sequence: context.getSequence(), applied });
+    } catch (cause) {
+      // Without a context the loaded model is useless: forget it, so the next request loads afresh.
+      this.loaded = undefined;
+      this.loading = undefined;
+      await loaded.llama.dispose().catch(() => undefined);
+      throw new ModelError('MODEL_LOAD_FAILED', `llama.cpp could not create a context with adapters ${describeAdapters(wanted)}: ${(cause as Error).message}.`, {
+        cause,
+        fix: 'Free some memory or lower model.contextSize; if it persists, roll the adapters back (npllm adapters rollback NAME).',
       });
     }
   }
@@ -209,8 +280,10 @@ export class LocalModel {
     if (request.signal?.aborted) throw cancelled();
     const wasLoaded = this.isLoaded;
     const loadStart = performance.now();
+    this.wanted = request.adapters ?? [];
     await this.load(request.onProgress);
     const loaded = this.loaded!;
+    await this.useAdapters(loaded, this.wanted);
     const loadMs = wasLoaded ? 0 : performance.now() - loadStart;
 
     const messages = request.messages.filter((message) => message.content.length > 0);
@@ -250,6 +323,7 @@ export class LocalModel {
         ttftMs: tokens === 0 ? performance.now() - queuedAt : ttftMs,
         totalMs: performance.now() - started + (started - queuedAt),
         loadMs,
+        adapters: loaded.applied.map(({ name, version, scale }) => ({ name, version, scale })),
       };
     } catch (cause) {
       if (request.signal?.aborted) throw cancelled();
@@ -274,6 +348,14 @@ export class LocalModel {
     this.loading = undefined;
     await loaded?.llama.dispose();
   }
+}
+
+function sameAdapters(a: readonly ServedAdapter[], b: readonly ServedAdapter[]): boolean {
+  return a.length === b.length && a.every((adapter, index) => adapter.path === b[index]!.path && adapter.scale === b[index]!.scale);
+}
+
+function describeAdapters(adapters: readonly ServedAdapter[]): string {
+  return adapters.length ? adapters.map((adapter) => `${adapter.name} v${adapter.version}`).join(', ') : '(none)';
 }
 
 function toChatHistory(systemPrompt: string, messages: ChatMessage[]): ChatHistoryItem[] {

@@ -3,7 +3,8 @@
  * record the interaction → generate (streaming) → record the answer → acknowledge. Nothing is
  * acknowledged before it is in the database.
  */
-import type { AskRequest, AskResponse, Progress, Timings } from '../../../shared/contract.js';
+import type { AdapterUse, AskRequest, AskResponse, Progress, Timings } from '../../../shared/contract.js';
+import { adapterUses, type AdapterPlan, type AdapterPlanner } from '../adapters/serving.js';
 import { NpllmError, toNpllmError } from '../../../shared/errors.js';
 import { checkQuestion, normalizeQuestion } from '../../../shared/text.js';
 import type { Config } from '../config/config.js';
@@ -31,6 +32,7 @@ export class AskPipeline {
     private readonly config: Config,
     private readonly retriever: Retriever,
     private readonly feedback: FeedbackService,
+    private readonly adapterPlanner?: AdapterPlanner,
   ) {}
 
   async ask(request: AskRequest, hooks: AskHooks = {}): Promise<AskResponse> {
@@ -43,7 +45,10 @@ export class AskPipeline {
     const project = request.project ? await resolveProjectRoot(request.project) : null;
     request = { ...request, ...(project ? { project } : {}) };
     const identity = await this.model.identify(hooks.onProgress);
-    const adapters = this.model.adapters();
+    const plan: AdapterPlan = this.adapterPlanner
+      ? await this.guard(() => this.adapterPlanner!.plan({ project, channel: request.adapterChannel ?? 'stable' }, identity))
+      : { apply: [], skipped: [] };
+    const adapters = adapterUses(plan.apply);
     const retrieval = await this.retrieve(request, history, maxTokens);
     const cacheKey = responseCacheKey({
       retrieved: retrieval.fingerprint,
@@ -117,6 +122,7 @@ export class AskPipeline {
       generation = await this.model.generate({
         messages: [...history, ...(retrieval.contextMessage ? [retrieval.contextMessage] : []), { role: 'user', content: request.question }],
         maxTokens,
+        adapters: plan.apply,
         signal: hooks.signal,
         onProgress: hooks.onProgress,
         onToken: (text) => {
@@ -140,11 +146,14 @@ export class AskPipeline {
       promptTokens: generation.promptTokens,
       loadMs: round(generation.loadMs),
     };
+    // llama.cpp may still refuse an adapter the checks passed: the answer then reports what really
+    // applied, and is not cached under a key that names adapters it did not use.
+    const asPlanned = sameUses(generation.adapters, adapters);
     await this.guard(() =>
       db.transaction(async (tx) => {
-        await completeInteraction(tx, id, generation.text, timings);
+        await completeInteraction(tx, id, generation.text, timings, asPlanned ? undefined : generation.adapters);
         // A looping answer is not worth repeating: asking again gets a fresh attempt.
-        if (this.config.cache.enabled && generation.text.trim() && generation.finishReason !== 'repetition') {
+        if (this.config.cache.enabled && asPlanned && generation.text.trim() && generation.finishReason !== 'repetition') {
           await storeCachedAnswer(tx, { cacheKey, interactionId: id, answer: generation.text, tokens: generation.tokens, modelFingerprint: identity.fingerprint });
         }
       }),
@@ -155,7 +164,7 @@ export class AskPipeline {
       cached: false,
       cachedFrom: null,
       model: identity.name,
-      adapters,
+      adapters: generation.adapters,
       timings,
       finishReason: generation.finishReason,
       retrieval: retrieval.report,
@@ -179,6 +188,10 @@ export class AskPipeline {
       throw unreachable(this.database.location, error);
     }
   }
+}
+
+function sameUses(a: readonly AdapterUse[], b: readonly AdapterUse[]): boolean {
+  return a.length === b.length && a.every((use, index) => use.name === b[index]!.name && use.version === b[index]!.version && use.scale === b[index]!.scale);
 }
 
 function round(ms: number): number {

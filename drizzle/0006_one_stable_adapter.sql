@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "adapters_one_stable_per_name" ON "adapters" USING btree ("name") WHERE "adapters"."channel" = 'stable';

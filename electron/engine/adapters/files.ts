@@ -1,0 +1,84 @@
+/**
+ * Files that are either there whole or not at all: written under a scratch name in the target's
+ * own folder (so the rename stays on one filesystem and is atomic), flushed to disk, renamed, and
+ * the folder flushed so the rename itself survives a crash.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export function scratchPath(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Writes `chunks` to `path` atomically; returns the file's SHA-256 and size. */
+export async function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): Promise<{ sha256: string; bytes: number }> {
+  await mkdir(dirname(path), { recursive: true });
+  const scratch = scratchPath(path);
+  try {
+    const written = await writeAndSync(scratch, chunks);
+    await rename(scratch, path);
+    await syncFolder(dirname(path));
+    return written;
+  } catch (error) {
+    await rm(scratch, { force: true });
+    throw error;
+  }
+}
+
+/** Copies `source` to a flushed scratch file beside `target`'s future place, hashing it on the way. */
+export async function copyToScratch(source: string, targetFolder: string): Promise<{ scratch: string; sha256: string; bytes: number }> {
+  await mkdir(targetFolder, { recursive: true });
+  const scratch = scratchPath(join(targetFolder, basename(source)));
+  try {
+    const handle = await open(scratch, 'wx');
+    const hash = createHash('sha256');
+    let bytes = 0;
+    try {
+      for await (const chunk of createReadStream(source)) {
+        const data = chunk as Buffer;
+        hash.update(data);
+        bytes += data.length;
+        await handle.write(data);
+      }
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return { scratch, sha256: hash.digest('hex'), bytes };
+  } catch (error) {
+    await rm(scratch, { force: true });
+    throw error;
+  }
+}
+
+async function writeAndSync(path: string, chunks: Iterable<Uint8Array>): Promise<{ sha256: string; bytes: number }> {
+  const handle = await open(path, 'wx');
+  const hash = createHash('sha256');
+  let bytes = 0;
+  try {
+    for (const chunk of chunks) {
+      hash.update(chunk);
+      bytes += chunk.byteLength;
+      await handle.write(chunk);
+    }
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+/** Makes a rename in `folder` durable; platforms that cannot open folders (Windows) skip it. */
+export async function syncFolder(folder: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(folder, 'r');
+    await handle.sync();
+  } catch {
+    // Best effort: the data itself is already flushed.
+  } finally {
+    await handle?.close();
+  }
+}
