@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * The whole test suite, as `npm test`: installs what tests need beyond npm packages (Debian's
- * Chromium, the model fixture), builds, then runs type checks, lint, vitest and Playwright, and
- * ends with one plain line `N passed, N failed` (CI reads that line, not vitest's summary).
+ * Chromium, the model fixture, the native LoRA trainer), builds, then runs type checks, lint,
+ * vitest and Playwright, and ends with one plain line `N passed, N failed` (CI reads that line,
+ * not vitest's summary).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -54,6 +55,8 @@ const prepared =
 if (!prepared) {
   failed++;
 } else {
+  // Only the trainer's own tests need it: a failed build fails them (with the fix), not the rest.
+  if (!run('LoRA trainer (npllm-train, built from the llama.cpp node-llama-cpp ships)', 'node', ['scripts/build-trainer.mjs'])) failed++;
   check('typecheck (node)', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
   check('typecheck (renderer)', 'npx', ['tsc', '-p', 'tsconfig.web.json', '--noEmit']);
   check('lint', 'npx', ['eslint', '.']);

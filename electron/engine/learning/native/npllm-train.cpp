@@ -1,0 +1,1402 @@
+// npllm-train: LoRA training and evaluation over a frozen (quantized) llama.cpp base model.
+//
+// Protocol: one JSON object per line on stdout (machine-readable, flushed per line); human-readable
+// diagnostics on stderr. Exit code 0 on success (including a SIGTERM/SIGINT stop, which still writes
+// the adapter), 1 on a usage or input error, 2 on an internal failure.
+//
+// The adapter A/B tensors live in a llama_adapter_lora loaded from GGUF (a fresh one is generated in
+// memory), so the training graph is exactly the inference graph node-llama-cpp runs with that adapter.
+
+#include "ggml.h"
+#include "ggml-backend.h"
+#include "ggml-opt.h"
+#include "gguf.h"
+#include "llama.h"
+
+#include "llama-adapter.h" // internal: ab_map, the adapter's A/B tensors
+#include "llama-model.h"   // internal: llama_internal_get_tensor_map, to find the target weights
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// output
+
+std::string json_escape(const std::string & s) {
+    std::string out;
+    out.reserve(s.size() + 2);
+    for (const unsigned char c : s) {
+        switch (c) {
+            case '"':  out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n";  break;
+            case '\r': out += "\\r";  break;
+            case '\t': out += "\\t";  break;
+            default:
+                if (c < 0x20) {
+                    char buf[8];
+                    snprintf(buf, sizeof(buf), "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += (char) c;
+                }
+        }
+    }
+    return out;
+}
+
+std::string json_num(double v) {
+    if (!std::isfinite(v)) {
+        return "null";
+    }
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%.6g", v);
+    return buf;
+}
+
+void emit(const std::string & line) {
+    fputs(line.c_str(), stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+}
+
+struct usage_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+bool g_verbose = false;
+
+void log_cb(ggml_log_level level, const char * text, void *) {
+    if (g_verbose || level == GGML_LOG_LEVEL_ERROR || level == GGML_LOG_LEVEL_WARN) {
+        fputs(text, stderr);
+    }
+}
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) {
+    g_stop.store(true);
+}
+
+double now_ms() {
+    using namespace std::chrono;
+    return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
+}
+
+// ---------------------------------------------------------------------------------------------
+// options
+
+struct options {
+    std::string mode;                 // train | eval
+    std::string model;
+    std::vector<std::string> data;
+    std::string out;
+    std::string adapter_in;           // train: continue from; eval: adapter to apply
+    float       adapter_scale = 1.0f; // eval only
+    int         rank  = 8;
+    float       alpha = 16.0f;
+    std::vector<std::string> targets = {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"};
+    int         n_ctx   = 128;
+    float       lr      = 1e-4f;
+    float       lr_min  = -1.0f;      // < 0: constant lr
+    int         warmup  = 0;
+    float       wd      = 0.0f;
+    float       beta1   = 0.9f;
+    float       beta2   = 0.999f;
+    int         epochs  = 1;
+    long        steps   = -1;         // < 0: epochs * windows
+    int         threads = 2;
+    uint32_t    seed    = 42;
+    bool        shuffle = true;
+    long        save_every = 0;       // 0: only at the end
+    long        max_windows = -1;     // eval, importance: limit
+    std::string mas_importance;       // train: Omega file from the importance mode
+    std::string mas_anchor;           // train: theta* (adapter); defaults to --adapter-in
+    float       mas_lambda = 0.0f;    // train: penalty strength, 0 = off
+};
+
+const char * USAGE =
+    "usage:\n"
+    "  npllm-train train --model BASE.gguf --data FILE [--data FILE...] --out ADAPTER.gguf\n"
+    "                    [--adapter-in ADAPTER.gguf] [--rank 8] [--alpha 16]\n"
+    "                    [--targets attn_q,attn_k,attn_v,attn_output,ffn_gate,ffn_up,ffn_down]\n"
+    "                    [--ctx 128] [--lr 1e-4] [--lr-min LR] [--warmup 0] [--wd 0]\n"
+    "                    [--beta1 0.9] [--beta2 0.999] [--epochs 1] [--steps N] [--threads 2]\n"
+    "                    [--seed 42] [--no-shuffle] [--save-every N] [--verbose]\n"
+    "                    [--mas-importance OMEGA.gguf --mas-lambda L [--mas-anchor ADAPTER.gguf]]\n"
+    "  npllm-train eval  --model BASE.gguf --data FILE [--data FILE...] [--adapter ADAPTER.gguf]\n"
+    "                    [--scale 1] [--ctx 128] [--threads 2] [--max-windows N] [--verbose]\n"
+    "  npllm-train importance --model BASE.gguf --adapter ADAPTER.gguf --data FILE [--data FILE...]\n"
+    "                    --out OMEGA.gguf [--ctx 128] [--threads 2] [--max-windows N] [--verbose]\n"
+    "FILE is plain text, or JSON Lines (*.jsonl) whose objects carry a \"text\" string.\n";
+
+std::vector<std::string> split_csv(const std::string & s) {
+    std::vector<std::string> out;
+    std::stringstream ss(s);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        if (!item.empty()) {
+            out.push_back(item);
+        }
+    }
+    return out;
+}
+
+options parse_args(int argc, char ** argv) {
+    options o;
+    if (argc < 2) {
+        throw usage_error("missing mode (train, eval or importance)");
+    }
+    o.mode = argv[1];
+    if (o.mode == "--help" || o.mode == "-h") {
+        throw usage_error("");
+    }
+    if (o.mode != "train" && o.mode != "eval" && o.mode != "importance") {
+        throw usage_error("unknown mode '" + o.mode + "' (expected train, eval or importance)");
+    }
+    for (int i = 2; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto next = [&]() -> std::string {
+            if (i + 1 >= argc) {
+                throw usage_error("option " + a + " needs a value");
+            }
+            return argv[++i];
+        };
+        auto num = [&](const std::string & v) -> double {
+            char * end = nullptr;
+            const double d = strtod(v.c_str(), &end);
+            if (v.empty() || *end != '\0' || !std::isfinite(d)) {
+                throw usage_error("option " + a + " expects a number, got '" + v + "'");
+            }
+            return d;
+        };
+        if      (a == "--model")       { o.model = next(); }
+        else if (a == "--data")        { o.data.push_back(next()); }
+        else if (a == "--out")         { o.out = next(); }
+        else if (a == "--adapter-in" || a == "--adapter") { o.adapter_in = next(); }
+        else if (a == "--scale")       { o.adapter_scale = (float) num(next()); }
+        else if (a == "--rank")        { o.rank = (int) num(next()); }
+        else if (a == "--alpha")       { o.alpha = (float) num(next()); }
+        else if (a == "--targets")     { o.targets = split_csv(next()); }
+        else if (a == "--ctx")         { o.n_ctx = (int) num(next()); }
+        else if (a == "--lr")          { o.lr = (float) num(next()); }
+        else if (a == "--lr-min")      { o.lr_min = (float) num(next()); }
+        else if (a == "--warmup")      { o.warmup = (int) num(next()); }
+        else if (a == "--wd")          { o.wd = (float) num(next()); }
+        else if (a == "--beta1")       { o.beta1 = (float) num(next()); }
+        else if (a == "--beta2")       { o.beta2 = (float) num(next()); }
+        else if (a == "--epochs")      { o.epochs = (int) num(next()); }
+        else if (a == "--steps")       { o.steps = (long) num(next()); }
+        else if (a == "--threads")     { o.threads = (int) num(next()); }
+        else if (a == "--seed")        { o.seed = (uint32_t) num(next()); }
+        else if (a == "--no-shuffle")  { o.shuffle = false; }
+        else if (a == "--save-every")  { o.save_every = (long) num(next()); }
+        else if (a == "--max-windows") { o.max_windows = (long) num(next()); }
+        else if (a == "--mas-importance") { o.mas_importance = next(); }
+        else if (a == "--mas-anchor")  { o.mas_anchor = next(); }
+        else if (a == "--mas-lambda")  { o.mas_lambda = (float) num(next()); }
+        else if (a == "--verbose")     { g_verbose = true; }
+        else if (a == "--help" || a == "-h") { throw usage_error(""); }
+        else { throw usage_error("unknown option '" + a + "'"); }
+    }
+    if (o.model.empty()) { throw usage_error("--model is required"); }
+    if (o.data.empty())  { throw usage_error("--data is required"); }
+    if (o.mode != "eval" && o.out.empty()) { throw usage_error("--out is required for " + o.mode); }
+    if (o.mode == "importance" && o.adapter_in.empty()) {
+        throw usage_error("importance needs --adapter (the trained adapter whose parameters are weighed)");
+    }
+    if (o.mas_lambda < 0.0f) { throw usage_error("--mas-lambda must be >= 0"); }
+    if (o.mas_lambda > 0.0f && o.mas_importance.empty()) {
+        throw usage_error("--mas-lambda needs --mas-importance OMEGA.gguf (from the importance mode)");
+    }
+    if (o.mas_lambda > 0.0f && o.mas_anchor.empty() && o.adapter_in.empty()) {
+        throw usage_error("the MAS penalty needs an anchor: --adapter-in or --mas-anchor");
+    }
+    if (o.n_ctx < 8 || o.n_ctx > 8192) { throw usage_error("--ctx must be within 8..8192"); }
+    if (o.threads < 1) { throw usage_error("--threads must be >= 1"); }
+    if (o.rank < 1 || o.rank > 1024) { throw usage_error("--rank must be within 1..1024"); }
+    if (!(o.lr > 0.0f)) { throw usage_error("--lr must be > 0"); }
+    if (o.wd < 0.0f || o.wd > 1.0f) { throw usage_error("--wd must be within 0..1"); }
+    if (o.epochs < 1) { throw usage_error("--epochs must be >= 1"); }
+    if (o.targets.empty()) { throw usage_error("--targets is empty"); }
+    return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// data
+
+std::string read_file(const std::string & path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) {
+        throw usage_error("cannot read data file '" + path + "': " + strerror(errno));
+    }
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+void append_utf8(std::string & out, uint32_t cp) {
+    if (cp < 0x80) {
+        out += (char) cp;
+    } else if (cp < 0x800) {
+        out += (char) (0xC0 | (cp >> 6));
+        out += (char) (0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += (char) (0xE0 | (cp >> 12));
+        out += (char) (0x80 | ((cp >> 6) & 0x3F));
+        out += (char) (0x80 | (cp & 0x3F));
+    } else {
+        out += (char) (0xF0 | (cp >> 18));
+        out += (char) (0x80 | ((cp >> 12) & 0x3F));
+        out += (char) (0x80 | ((cp >> 6) & 0x3F));
+        out += (char) (0x80 | (cp & 0x3F));
+    }
+}
+
+// Minimal JSON reader: enough to pull the top-level "text" string out of one JSONL object.
+struct json_reader {
+    const std::string & s;
+    size_t i = 0;
+
+    [[noreturn]] void fail(const char * what) const {
+        throw std::runtime_error(std::string(what) + " at column " + std::to_string(i + 1));
+    }
+    void ws() {
+        while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) {
+            ++i;
+        }
+    }
+    uint32_t hex4() {
+        if (i + 4 > s.size()) { fail("truncated \\u escape"); }
+        uint32_t v = 0;
+        for (int k = 0; k < 4; ++k) {
+            const char c = s[i++];
+            v <<= 4;
+            if      (c >= '0' && c <= '9') { v |= (uint32_t) (c - '0'); }
+            else if (c >= 'a' && c <= 'f') { v |= (uint32_t) (c - 'a' + 10); }
+            else if (c >= 'A' && c <= 'F') { v |= (uint32_t) (c - 'A' + 10); }
+            else { fail("bad \\u escape"); }
+        }
+        return v;
+    }
+    std::string str() {
+        if (i >= s.size() || s[i] != '"') { fail("expected string"); }
+        ++i;
+        std::string out;
+        while (true) {
+            if (i >= s.size()) { fail("unterminated string"); }
+            const char c = s[i++];
+            if (c == '"') { return out; }
+            if (c != '\\') { out += c; continue; }
+            if (i >= s.size()) { fail("unterminated escape"); }
+            const char e = s[i++];
+            switch (e) {
+                case '"': out += '"'; break;
+                case '\\': out += '\\'; break;
+                case '/': out += '/'; break;
+                case 'b': out += '\b'; break;
+                case 'f': out += '\f'; break;
+                case 'n': out += '\n'; break;
+                case 'r': out += '\r'; break;
+                case 't': out += '\t'; break;
+                case 'u': {
+                    uint32_t cp = hex4();
+                    if (cp >= 0xD800 && cp < 0xDC00 && i + 1 < s.size() && s[i] == '\\' && s[i + 1] == 'u') {
+                        i += 2;
+                        const uint32_t lo = hex4();
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    }
+                    append_utf8(out, cp);
+                } break;
+                default: fail("bad escape");
+            }
+        }
+    }
+    void skip_value() {
+        ws();
+        if (i >= s.size()) { fail("expected value"); }
+        const char c = s[i];
+        if (c == '"') { str(); return; }
+        if (c == '{' || c == '[') {
+            const char close = c == '{' ? '}' : ']';
+            ++i;
+            ws();
+            if (i < s.size() && s[i] == close) { ++i; return; }
+            while (true) {
+                if (close == '}') { ws(); str(); ws(); if (i >= s.size() || s[i] != ':') { fail("expected ':'"); } ++i; }
+                skip_value();
+                ws();
+                if (i < s.size() && s[i] == ',') { ++i; continue; }
+                if (i < s.size() && s[i] == close) { ++i; return; }
+                fail("expected ',' or closing bracket");
+            }
+        }
+        while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\n') {
+            ++i;
+        }
+    }
+    // returns false when the object has no string "text"
+    bool text_field(std::string & out) {
+        ws();
+        if (i >= s.size() || s[i] != '{') { fail("expected a JSON object"); }
+        ++i;
+        bool found = false;
+        ws();
+        if (i < s.size() && s[i] == '}') { return false; }
+        while (true) {
+            ws();
+            const std::string key = str();
+            ws();
+            if (i >= s.size() || s[i] != ':') { fail("expected ':'"); }
+            ++i;
+            ws();
+            if (key == "text" && i < s.size() && s[i] == '"') {
+                out = str();
+                found = true;
+            } else {
+                skip_value();
+            }
+            ws();
+            if (i < s.size() && s[i] == ',') { ++i; continue; }
+            if (i < s.size() && s[i] == '}') { ++i; return found; }
+            fail("expected ',' or '}'");
+        }
+    }
+};
+
+std::vector<std::string> read_texts(const std::string & path) {
+    const std::string content = read_file(path);
+    const bool jsonl = path.size() >= 6 && path.compare(path.size() - 6, 6, ".jsonl") == 0;
+    if (!jsonl) {
+        return {content};
+    }
+    std::vector<std::string> texts;
+    std::stringstream ss(content);
+    std::string line;
+    size_t lineno = 0;
+    while (std::getline(ss, line)) {
+        ++lineno;
+        if (line.find_first_not_of(" \t\r") == std::string::npos) {
+            continue;
+        }
+        json_reader r{line};
+        std::string text;
+        try {
+            if (!r.text_field(text)) {
+                throw std::runtime_error("no string field \"text\"");
+            }
+        } catch (const std::exception & e) {
+            throw usage_error(path + ":" + std::to_string(lineno) + ": " + e.what() +
+                              " (each line must be a JSON object like {\"text\": \"...\"})");
+        }
+        texts.push_back(std::move(text));
+    }
+    return texts;
+}
+
+std::vector<llama_token> tokenize(const llama_vocab * vocab, const std::string & text) {
+    std::vector<llama_token> toks(text.size() + 16);
+    int32_t n = llama_tokenize(vocab, text.data(), (int32_t) text.size(), toks.data(), (int32_t) toks.size(), true, false);
+    if (n < 0) {
+        toks.resize(-n);
+        n = llama_tokenize(vocab, text.data(), (int32_t) text.size(), toks.data(), (int32_t) toks.size(), true, false);
+    }
+    if (n < 0) {
+        throw std::runtime_error("tokenization failed");
+    }
+    toks.resize(n);
+    return toks;
+}
+
+// All texts as one token stream; each text is tokenized on its own and ends with EOS (when the
+// vocabulary has one) so windows that straddle two texts see an explicit boundary.
+std::vector<llama_token> load_tokens(const llama_vocab * vocab, const std::vector<std::string> & files) {
+    std::vector<llama_token> all;
+    const llama_token eos = llama_vocab_eos(vocab);
+    for (const auto & f : files) {
+        for (const auto & text : read_texts(f)) {
+            if (text.empty()) {
+                continue;
+            }
+            const auto toks = tokenize(vocab, text);
+            all.insert(all.end(), toks.begin(), toks.end());
+            if (eos != LLAMA_TOKEN_NULL) {
+                all.push_back(eos);
+            }
+        }
+    }
+    return all;
+}
+
+// ---------------------------------------------------------------------------------------------
+// model, adapter
+
+struct model_handle {
+    llama_model * model = nullptr;
+    ~model_handle() { if (model) { llama_model_free(model); } }
+};
+
+struct context_handle {
+    llama_context * ctx = nullptr;
+    ~context_handle() { if (ctx) { llama_free(ctx); } }
+};
+
+llama_model * load_model(const std::string & path) {
+    FILE * probe = fopen(path.c_str(), "rb");
+    if (!probe) {
+        throw usage_error("cannot open base model '" + path + "': " + strerror(errno));
+    }
+    fclose(probe);
+    llama_model_params mp = llama_model_default_params();
+    mp.n_gpu_layers    = 0;
+    // repacked weights (CPU "extra" buffers) have no backward kernels
+    mp.use_extra_bufts = false;
+    llama_model * model = llama_model_load_from_file(path.c_str(), mp);
+    if (!model) {
+        throw usage_error("cannot load base model '" + path + "' (not a llama.cpp GGUF model?)");
+    }
+    return model;
+}
+
+std::string model_meta(const llama_model * model, const char * key) {
+    char buf[512];
+    const int32_t n = llama_model_meta_val_str(model, key, buf, sizeof(buf));
+    return n < 0 ? std::string() : std::string(buf);
+}
+
+std::string adapter_meta(const llama_adapter_lora * adapter, const char * key) {
+    char buf[512];
+    const int32_t n = llama_adapter_meta_val_str(adapter, key, buf, sizeof(buf));
+    return n < 0 ? std::string() : std::string(buf);
+}
+
+llama_adapter_lora * load_adapter_file(llama_model * model, const std::string & path) {
+    FILE * probe = fopen(path.c_str(), "rb");
+    if (!probe) {
+        throw usage_error("cannot open adapter '" + path + "': " + strerror(errno));
+    }
+    fclose(probe);
+    llama_adapter_lora * adapter = llama_adapter_lora_init(model, path.c_str());
+    if (!adapter) {
+        throw usage_error("cannot load adapter '" + path + "' (not a LoRA GGUF for this base model?)");
+    }
+    return adapter;
+}
+
+struct lora_target {
+    std::string name; // base tensor name, e.g. blk.3.attn_q.weight
+    int64_t n_in;
+    int64_t n_out;
+};
+
+std::vector<lora_target> find_targets(llama_model * model, const std::vector<std::string> & kinds) {
+    std::vector<lora_target> out;
+    std::map<std::string, const ggml_tensor *> by_name;
+    for (const auto & kv : llama_internal_get_tensor_map(model)) {
+        by_name[kv.first] = kv.second;
+    }
+    const int n_layer = llama_model_n_layer(model);
+    for (const auto & kind : kinds) {
+        int found = 0;
+        for (int il = 0; il < n_layer; ++il) {
+            const std::string name = "blk." + std::to_string(il) + "." + kind + ".weight";
+            const auto it = by_name.find(name);
+            if (it == by_name.end()) {
+                continue;
+            }
+            const ggml_tensor * t = it->second;
+            if (ggml_n_dims(t) != 2) {
+                throw usage_error("target '" + name + "' is not a matrix");
+            }
+            out.push_back({name, t->ne[0], t->ne[1]});
+            ++found;
+        }
+        if (found == 0) {
+            throw usage_error("target '" + kind + "' matches no tensor blk.N." + kind + ".weight in the base model");
+        }
+    }
+    return out;
+}
+
+// A fresh adapter is generated as an in-memory GGUF and loaded through the regular loader, so it
+// ends up in exactly the buffers and layout a file-loaded adapter would have.
+llama_adapter_lora * create_adapter(llama_model * model, const options & o, const std::string & arch) {
+    const auto targets = find_targets(model, o.targets);
+
+    size_t n_bytes = 0;
+    for (const auto & t : targets) {
+        n_bytes += (size_t) (t.n_in + t.n_out) * o.rank * sizeof(float);
+    }
+    ggml_init_params ip = {
+        /*.mem_size   =*/ n_bytes + 2 * targets.size() * ggml_tensor_overhead() + 1024,
+        /*.mem_buffer =*/ nullptr,
+        /*.no_alloc   =*/ false,
+    };
+    ggml_context * gctx = ggml_init(ip);
+    gguf_context * gguf = gguf_init_empty();
+    gguf_set_val_str(gguf, "general.architecture", arch.c_str());
+    gguf_set_val_str(gguf, "general.type", "adapter");
+    gguf_set_val_str(gguf, "adapter.type", "lora");
+    gguf_set_val_f32(gguf, "adapter.lora.alpha", o.alpha);
+
+    std::mt19937 rng(o.seed);
+    for (const auto & t : targets) {
+        ggml_tensor * a = ggml_new_tensor_2d(gctx, GGML_TYPE_F32, t.n_in, o.rank);
+        ggml_tensor * b = ggml_new_tensor_2d(gctx, GGML_TYPE_F32, o.rank, t.n_out);
+        ggml_set_name(a, (t.name + ".lora_a").c_str());
+        ggml_set_name(b, (t.name + ".lora_b").c_str());
+        // standard LoRA init (as PEFT): A ~ U(-1/sqrt(in), 1/sqrt(in)), B = 0, so the adapter starts as a no-op
+        const float bound = 1.0f / std::sqrt((float) t.n_in);
+        std::uniform_real_distribution<float> dist(-bound, bound);
+        float * ad = (float *) a->data;
+        for (int64_t k = 0; k < ggml_nelements(a); ++k) {
+            ad[k] = dist(rng);
+        }
+        memset(b->data, 0, ggml_nbytes(b));
+        gguf_add_tensor(gguf, a);
+        gguf_add_tensor(gguf, b);
+    }
+
+    FILE * f = tmpfile();
+    if (!f) {
+        throw std::runtime_error(std::string("tmpfile: ") + strerror(errno));
+    }
+    const bool ok = gguf_write_to_file_ptr(gguf, f, false);
+    gguf_free(gguf);
+    ggml_free(gctx);
+    if (!ok) {
+        fclose(f);
+        throw std::runtime_error("cannot serialise the initial adapter");
+    }
+    rewind(f);
+    llama_adapter_lora * adapter = llama_adapter_lora_init_from_file_ptr(model, f);
+    fclose(f);
+    if (!adapter) {
+        throw std::runtime_error("cannot load the initial adapter");
+    }
+    return adapter;
+}
+
+std::vector<std::pair<std::string, llama_adapter_lora_weight>> adapter_weights(const llama_adapter_lora * adapter) {
+    std::vector<std::pair<std::string, llama_adapter_lora_weight>> out(adapter->ab_map.begin(), adapter->ab_map.end());
+    std::sort(out.begin(), out.end(), [](const auto & x, const auto & y) { return x.first < y.first; });
+    return out;
+}
+
+int adapter_rank(const llama_adapter_lora * adapter) {
+    for (const auto & kv : adapter->ab_map) {
+        return (int) kv.second.b->ne[0];
+    }
+    return 0;
+}
+
+// Every A and B tensor of the adapter, in a stable (name) order.
+struct lora_slot {
+    std::string   name; // e.g. blk.3.attn_q.weight.lora_a
+    ggml_tensor * t;
+    size_t        n;
+};
+
+std::vector<lora_slot> lora_slots(const llama_adapter_lora * adapter) {
+    std::vector<lora_slot> out;
+    for (const auto & kv : adapter_weights(adapter)) {
+        for (ggml_tensor * t : {kv.second.a, kv.second.b}) {
+            out.push_back({t->name, t, (size_t) ggml_nelements(t)});
+        }
+    }
+    return out;
+}
+
+std::vector<std::vector<float>> read_slots(const std::vector<lora_slot> & slots) {
+    std::vector<std::vector<float>> out(slots.size());
+    for (size_t i = 0; i < slots.size(); ++i) {
+        out[i].resize(slots[i].n);
+        ggml_backend_tensor_get(slots[i].t, out[i].data(), 0, slots[i].n * sizeof(float));
+    }
+    return out;
+}
+
+void fsync_path(const std::string & path, int flags) {
+    const int fd = open(path.c_str(), flags);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+// Fails before hours of training rather than after them when OUT cannot be written.
+void check_writable(const std::string & out) {
+    const std::string tmp = out + ".tmp-" + std::to_string(getpid());
+    const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        throw usage_error("cannot write '" + out + "': " + strerror(errno) + " (create the directory or pick another --out)");
+    }
+    close(fd);
+    unlink(tmp.c_str());
+}
+
+// Written to OUT.tmp-<pid> and renamed over OUT, so readers see the old or the new file, never half.
+void write_gguf_atomic(gguf_context * gguf, const std::string & out) {
+    const std::string tmp = out + ".tmp-" + std::to_string(getpid());
+    if (!gguf_write_to_file(gguf, tmp.c_str(), false)) {
+        unlink(tmp.c_str());
+        throw usage_error("cannot write '" + tmp + "' (directory missing or not writable?)");
+    }
+    fsync_path(tmp, O_RDONLY);
+    if (rename(tmp.c_str(), out.c_str()) != 0) {
+        const std::string err = strerror(errno);
+        unlink(tmp.c_str());
+        throw usage_error("cannot rename '" + tmp + "' to '" + out + "': " + err);
+    }
+    const size_t slash = out.find_last_of('/');
+    fsync_path(slash == std::string::npos ? "." : out.substr(0, slash + 1), O_RDONLY | O_DIRECTORY);
+}
+
+// GGUF with one F32 tensor per slot (same names and shapes as the adapter's tensors).
+void write_slot_file(const std::string & out, const std::vector<lora_slot> & slots,
+                     const std::vector<std::vector<float>> & data, const std::function<void(gguf_context *)> & set_kv) {
+    size_t n_bytes = 0;
+    for (const auto & sl : slots) {
+        n_bytes += sl.n * sizeof(float);
+    }
+    ggml_init_params ip = {
+        /*.mem_size   =*/ n_bytes + slots.size() * (ggml_tensor_overhead() + 64) + 1024,
+        /*.mem_buffer =*/ nullptr,
+        /*.no_alloc   =*/ false,
+    };
+    ggml_context * gctx = ggml_init(ip);
+    gguf_context * gguf = gguf_init_empty();
+    set_kv(gguf);
+    for (size_t i = 0; i < slots.size(); ++i) {
+        ggml_tensor * dst = ggml_new_tensor_2d(gctx, GGML_TYPE_F32, slots[i].t->ne[0], slots[i].t->ne[1]);
+        ggml_set_name(dst, slots[i].name.c_str());
+        memcpy(dst->data, data[i].data(), slots[i].n * sizeof(float));
+        gguf_add_tensor(gguf, dst);
+    }
+    try {
+        write_gguf_atomic(gguf, out);
+    } catch (...) {
+        gguf_free(gguf);
+        ggml_free(gctx);
+        throw;
+    }
+    gguf_free(gguf);
+    ggml_free(gctx);
+}
+
+// Reads the tensors named like the slots from a GGUF (an adapter or an importance file).
+std::vector<std::vector<float>> read_slot_file(const std::string & path, const std::vector<lora_slot> & slots,
+                                               const char * what, std::map<std::string, std::string> * kv_str = nullptr) {
+    ggml_context * gctx = nullptr;
+    gguf_init_params gp = { /*.no_alloc =*/ false, /*.ctx =*/ &gctx };
+    gguf_context * gguf = gguf_init_from_file(path.c_str(), gp);
+    if (!gguf) {
+        throw usage_error(std::string("cannot read ") + what + " '" + path + "' (missing or not a GGUF file)");
+    }
+    std::vector<std::vector<float>> out(slots.size());
+    std::string err;
+    for (size_t i = 0; i < slots.size() && err.empty(); ++i) {
+        const ggml_tensor * t = ggml_get_tensor(gctx, slots[i].name.c_str());
+        if (!t) {
+            err = "has no tensor '" + slots[i].name + "'";
+        } else if (t->type != GGML_TYPE_F32 || (size_t) ggml_nelements(t) != slots[i].n ||
+                   t->ne[0] != slots[i].t->ne[0]) {
+            err = "tensor '" + slots[i].name + "' has another type or shape than the adapter's";
+        } else {
+            out[i].assign((const float *) t->data, (const float *) t->data + slots[i].n);
+        }
+    }
+    if (kv_str) {
+        for (int64_t k = 0; k < gguf_get_n_kv(gguf); ++k) {
+            if (gguf_get_kv_type(gguf, k) == GGUF_TYPE_STRING) {
+                (*kv_str)[gguf_get_key(gguf, k)] = gguf_get_val_str(gguf, k);
+            }
+        }
+    }
+    gguf_free(gguf);
+    ggml_free(gctx);
+    if (!err.empty()) {
+        throw usage_error(std::string(what) + " '" + path + "' " + err + " (made for another adapter layout?)");
+    }
+    return out;
+}
+
+struct save_info {
+    std::string arch;
+    std::string base_name;
+    long        steps_total;
+    long long   tokens_total;
+};
+
+void save_adapter(const llama_adapter_lora * adapter, const std::string & out, const save_info & info) {
+    const auto slots = lora_slots(adapter);
+    write_slot_file(out, slots, read_slots(slots), [&](gguf_context * gguf) {
+        gguf_set_val_str(gguf, "general.architecture", info.arch.c_str());
+        gguf_set_val_str(gguf, "general.type", "adapter");
+        gguf_set_val_str(gguf, "adapter.type", "lora");
+        gguf_set_val_f32(gguf, "adapter.lora.alpha", adapter->alpha);
+        gguf_set_val_u32(gguf, "npllm.lora.rank", (uint32_t) adapter_rank(adapter));
+        gguf_set_val_str(gguf, "npllm.base_model", info.base_name.c_str());
+        gguf_set_val_u32(gguf, "npllm.train.steps", (uint32_t) info.steps_total);
+        gguf_set_val_u64(gguf, "npllm.train.tokens", (uint64_t) info.tokens_total);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// context, windows
+
+llama_context * make_context(llama_model * model, const options & o, bool training,
+                             ggml_backend_sched_eval_callback cb_eval = nullptr, void * cb_eval_ud = nullptr) {
+    llama_context_params cp = llama_context_default_params();
+    cp.n_ctx             = (uint32_t) o.n_ctx; // llama.cpp pads this to a multiple of 256
+    cp.n_batch           = (uint32_t) o.n_ctx;
+    cp.n_ubatch          = (uint32_t) o.n_ctx;
+    cp.n_seq_max         = 1;
+    cp.n_threads         = o.threads;
+    cp.n_threads_batch   = o.threads;
+    cp.no_perf           = true;
+    cp.cb_eval           = cb_eval;
+    cp.cb_eval_user_data = cb_eval_ud;
+    if (training) {
+        // the backward pass needs OUT_PROD of K/V, which has no F16 kernel; FLASH_ATTN_EXT has no backward
+        cp.type_k          = GGML_TYPE_F32;
+        cp.type_v          = GGML_TYPE_F32;
+        cp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    }
+    llama_context * ctx = llama_init_from_model(model, cp);
+    if (!ctx) {
+        throw std::runtime_error("cannot create a llama context");
+    }
+    return ctx;
+}
+
+// Training and evaluation see the data as consecutive windows of --ctx tokens, each predicting its
+// next --ctx tokens from scratch (no context carried over from the previous window).
+long count_windows(const std::vector<llama_token> & tokens, int n_ctx) {
+    return tokens.size() > (size_t) n_ctx ? (long) ((tokens.size() - 1) / n_ctx) : 0;
+}
+
+// llama_opt_epoch takes datapoints of the padded context size; with n_ctx_train = --ctx it trains on
+// the first --ctx tokens only, so one call on this 1-datapoint dataset = one window = one step.
+struct window_feed {
+    ggml_opt_dataset_t ds = nullptr;
+    llama_token * data   = nullptr;
+    llama_token * labels = nullptr;
+    int n_ctx = 0;
+
+    window_feed(llama_context * ctx, int n_ctx_) : n_ctx(n_ctx_) {
+        const int padded = (int) llama_n_ctx(ctx);
+        if (padded % n_ctx != 0) {
+            throw usage_error("--ctx " + std::to_string(n_ctx) + " does not divide the padded context of " +
+                              std::to_string(padded) + " tokens (use 32, 64, 128, 256 or a multiple of 256)");
+        }
+        ds = ggml_opt_dataset_init(GGML_TYPE_I32, GGML_TYPE_I32, padded, padded, 1, 1);
+        data   = (llama_token *) ggml_opt_dataset_data(ds)->data;
+        labels = (llama_token *) ggml_opt_dataset_labels(ds)->data;
+        memset(data, 0, ggml_nbytes(ggml_opt_dataset_data(ds)));
+        memset(labels, 0, ggml_nbytes(ggml_opt_dataset_labels(ds)));
+    }
+    ~window_feed() { ggml_opt_dataset_free(ds); }
+
+    void set(const std::vector<llama_token> & tokens, long window) {
+        const size_t off = (size_t) window * n_ctx;
+        for (int j = 0; j < n_ctx; ++j) {
+            data[j]   = tokens[off + j];
+            labels[j] = tokens[off + j + 1];
+        }
+    }
+};
+
+// ---------------------------------------------------------------------------------------------
+// MAS penalty: lambda * sum(Omega * (theta - theta*)^2), applied as a decoupled proximal step after
+// each AdamW update (like AdamW's weight decay): theta <- (theta + c*theta*) / (1 + c),
+// c = 2 * lr * lambda * Omega. Omega is divided by its mean so lambda does not depend on the scale
+// of the logits.
+
+struct mas_penalty {
+    float lambda = 0.0f;
+    std::vector<lora_slot> slots;
+    std::vector<std::vector<float>> omega, anchor, theta;
+
+    void apply(float lr) {
+        for (size_t i = 0; i < slots.size(); ++i) {
+            ggml_backend_tensor_get(slots[i].t, theta[i].data(), 0, slots[i].n * sizeof(float));
+            for (size_t k = 0; k < slots[i].n; ++k) {
+                const float c = 2.0f * lr * lambda * omega[i][k];
+                theta[i][k] = (theta[i][k] + c * anchor[i][k]) / (1.0f + c);
+            }
+            ggml_backend_tensor_set(slots[i].t, theta[i].data(), 0, slots[i].n * sizeof(float));
+        }
+    }
+    // after apply(): theta holds the current parameters
+    double value() const {
+        double sum = 0.0;
+        for (size_t i = 0; i < slots.size(); ++i) {
+            for (size_t k = 0; k < slots[i].n; ++k) {
+                const double d = (double) theta[i][k] - anchor[i][k];
+                sum += omega[i][k] * d * d;
+            }
+        }
+        return lambda * sum;
+    }
+};
+
+void load_mas_penalty(mas_penalty & mp, const options & o, const llama_adapter_lora * adapter) {
+    mp.lambda = o.mas_lambda;
+    mp.slots  = lora_slots(adapter);
+    mp.omega  = read_slot_file(o.mas_importance, mp.slots, "importance file");
+    double sum = 0.0;
+    size_t n = 0;
+    for (const auto & v : mp.omega) {
+        for (const float x : v) {
+            sum += x;
+        }
+        n += v.size();
+    }
+    const double mean = n > 0 ? sum / n : 0.0;
+    if (!(mean > 0.0)) {
+        throw usage_error("importance file '" + o.mas_importance + "' is all zeros (computed on an untrained adapter?)");
+    }
+    for (auto & v : mp.omega) {
+        for (float & x : v) {
+            x = (float) (x / mean);
+        }
+    }
+    // theta* is the adapter training starts from, unless another one is named
+    mp.anchor = o.mas_anchor.empty() ? read_slots(mp.slots) : read_slot_file(o.mas_anchor, mp.slots, "anchor adapter");
+    mp.theta  = mp.anchor;
+}
+
+// ---------------------------------------------------------------------------------------------
+// training
+
+struct lr_schedule {
+    float lr, lr_min, beta1, beta2, wd;
+    long  warmup, total;
+    long  step = 0; // 0-based index of the step being computed
+
+    float at(long s) const {
+        if (warmup > 0 && s < warmup) {
+            return lr * (float) (s + 1) / (float) warmup;
+        }
+        if (lr_min < 0.0f || total <= warmup + 1) {
+            return lr;
+        }
+        const float t = (float) (s - warmup) / (float) (total - warmup - 1);
+        return lr + (lr_min - lr) * std::min(1.0f, std::max(0.0f, t));
+    }
+};
+
+ggml_opt_optimizer_params get_adamw_pars(void * ud) {
+    const auto * sch = (const lr_schedule *) ud;
+    ggml_opt_optimizer_params p = ggml_opt_get_default_optimizer_params(nullptr);
+    p.adamw.alpha = sch->at(sch->step);
+    p.adamw.beta1 = sch->beta1;
+    p.adamw.beta2 = sch->beta2;
+    p.adamw.eps   = 1e-8f;
+    p.adamw.wd    = sch->wd;
+    return p;
+}
+
+bool no_model_params(const ggml_tensor *, void *) {
+    return false; // the base stays frozen; only the adapter tensors (flagged by the caller) train
+}
+
+void opt_init(llama_context * ctx, llama_model * model, int n_ctx, ggml_opt_optimizer_type type,
+              ggml_opt_get_optimizer_params get_pars, void * ud) {
+    llama_opt_params op{};
+    op.n_ctx_train     = (uint32_t) n_ctx;
+    op.param_filter    = no_model_params;
+    op.param_filter_ud = nullptr;
+    op.get_opt_pars    = get_pars;
+    op.get_opt_pars_ud = ud;
+    op.optimizer_type  = type;
+    llama_opt_init(ctx, model, op);
+}
+
+std::string base_name_of(const llama_model * model, const std::string & path) {
+    std::string name = model_meta(model, "general.name");
+    if (name.empty()) {
+        const size_t slash = path.find_last_of('/');
+        name = slash == std::string::npos ? path : path.substr(slash + 1);
+    }
+    return name;
+}
+
+long mark_trainable(llama_adapter_lora * adapter) {
+    long n_params = 0;
+    for (auto & kv : adapter->ab_map) {
+        ggml_set_param(kv.second.a);
+        ggml_set_param(kv.second.b);
+        n_params += ggml_nelements(kv.second.a) + ggml_nelements(kv.second.b);
+    }
+    return n_params;
+}
+
+int run_train(const options & o) {
+    check_writable(o.out);
+    model_handle mh;
+    mh.model = load_model(o.model);
+    llama_model * model = mh.model;
+    const std::string arch = model_meta(model, "general.architecture");
+
+    llama_adapter_lora * adapter = nullptr;
+    long      steps_before  = 0;
+    long long tokens_before = 0;
+    if (!o.adapter_in.empty()) {
+        adapter = load_adapter_file(model, o.adapter_in);
+        steps_before  = atol(adapter_meta(adapter, "npllm.train.steps").c_str());
+        tokens_before = atoll(adapter_meta(adapter, "npllm.train.tokens").c_str());
+    } else {
+        adapter = create_adapter(model, o, arch);
+    }
+    const long n_params = mark_trainable(adapter);
+
+    mas_penalty mas;
+    if (o.mas_lambda > 0.0f) {
+        load_mas_penalty(mas, o, adapter);
+    }
+
+    const double t_prep0 = now_ms();
+    const auto tokens = load_tokens(llama_model_get_vocab(model), o.data);
+    const long n_windows = count_windows(tokens, o.n_ctx);
+    if (n_windows < 1) {
+        throw usage_error("training data has " + std::to_string(tokens.size()) + " tokens; need at least --ctx + 1 = " +
+                          std::to_string(o.n_ctx + 1) + " (add text or lower --ctx)");
+    }
+
+    context_handle ch;
+    ch.ctx = make_context(model, o, true);
+    llama_context * ctx = ch.ctx;
+    window_feed feed(ctx, o.n_ctx);
+    float scale = 1.0f;
+    if (llama_set_adapters_lora(ctx, &adapter, 1, &scale) != 0) {
+        throw std::runtime_error("cannot attach the adapter to the context");
+    }
+
+    const long total_steps = o.steps >= 0 ? o.steps : (long) o.epochs * n_windows;
+    lr_schedule sch{o.lr, o.lr_min, o.beta1, o.beta2, o.wd, o.warmup, total_steps};
+    opt_init(ctx, model, o.n_ctx, GGML_OPT_OPTIMIZER_TYPE_ADAMW, get_adamw_pars, &sch);
+
+    ggml_opt_result_t result      = ggml_opt_result_init();
+    ggml_opt_result_t result_eval = ggml_opt_result_init();
+
+    emit(std::string("{\"type\":\"start\",\"mode\":\"train\"") +
+         ",\"dataTokens\":" + std::to_string(tokens.size()) +
+         ",\"windows\":" + std::to_string(n_windows) +
+         ",\"ctx\":" + std::to_string(o.n_ctx) +
+         ",\"totalSteps\":" + std::to_string(total_steps) +
+         ",\"rank\":" + std::to_string(adapter_rank(adapter)) +
+         ",\"alpha\":" + json_num(adapter->alpha) +
+         ",\"loraTensors\":" + std::to_string(adapter->ab_map.size() * 2) +
+         ",\"trainableParams\":" + std::to_string(n_params) +
+         ",\"threads\":" + std::to_string(o.threads) +
+         ",\"resumedSteps\":" + std::to_string(steps_before) +
+         ",\"masLambda\":" + json_num(o.mas_lambda) +
+         ",\"prepMs\":" + json_num(std::round(now_ms() - t_prep0)) + "}");
+
+    save_info info{arch, base_name_of(model, o.model), steps_before, tokens_before};
+
+    std::mt19937 rng(o.seed ^ 0x9E3779B9u);
+    std::vector<long> order(n_windows);
+    long step = 0;
+    long long n_tok = 0;
+    long next_save = o.save_every > 0 ? o.save_every : -1;
+    double last_loss = NAN;
+    std::string stop_reason = "complete";
+    const double t0 = now_ms();
+    for (int epoch = 0; step < total_steps && stop_reason == "complete"; ++epoch) {
+        for (long k = 0; k < n_windows; ++k) {
+            order[k] = k;
+        }
+        if (o.shuffle) {
+            std::shuffle(order.begin(), order.end(), rng);
+        }
+        for (long k = 0; k < n_windows && step < total_steps; ++k) {
+            if (g_stop.load()) {
+                stop_reason = "signal";
+                break;
+            }
+            feed.set(tokens, order[k]);
+            sch.step = step;
+            const float lr_now = sch.at(step);
+            llama_opt_epoch(ctx, feed.ds, result, result_eval, /*idata_split =*/ 1, nullptr, nullptr);
+            double loss = NAN, unc = NAN;
+            ggml_opt_result_loss(result, &loss, &unc);
+            ggml_opt_result_reset(result);
+            ++step;
+            n_tok += o.n_ctx;
+            last_loss = loss;
+            std::string extra;
+            if (o.mas_lambda > 0.0f) {
+                mas.apply(lr_now);
+                extra = ",\"penalty\":" + json_num(mas.value());
+            }
+            emit(std::string("{\"type\":\"step\",\"step\":") + std::to_string(step) +
+                 ",\"epoch\":" + std::to_string(epoch) +
+                 ",\"loss\":" + json_num(loss) + extra +
+                 ",\"lr\":" + json_num(lr_now) +
+                 ",\"tokens\":" + std::to_string(n_tok) +
+                 ",\"elapsedMs\":" + json_num(std::round(now_ms() - t0)) + "}");
+            if (!std::isfinite(loss)) {
+                stop_reason = "diverged";
+                break;
+            }
+            if (next_save > 0 && step >= next_save && step < total_steps) {
+                next_save += o.save_every;
+                info.steps_total  = steps_before + step;
+                info.tokens_total = tokens_before + n_tok;
+                save_adapter(adapter, o.out, info);
+                emit("{\"type\":\"checkpoint\",\"step\":" + std::to_string(step) + ",\"out\":\"" + json_escape(o.out) + "\"}");
+            }
+        }
+    }
+    const double elapsed = now_ms() - t0;
+    ggml_opt_result_free(result);
+    ggml_opt_result_free(result_eval);
+
+    if (stop_reason == "diverged") {
+        emit("{\"type\":\"error\",\"code\":\"diverged\",\"message\":\"loss is not finite; adapter not written (lower --lr)\"}");
+        return 2;
+    }
+    info.steps_total  = steps_before + step;
+    info.tokens_total = tokens_before + n_tok;
+    save_adapter(adapter, o.out, info);
+    emit(std::string("{\"type\":\"done\",\"stopped\":\"") + stop_reason + "\"" +
+         ",\"steps\":" + std::to_string(step) +
+         ",\"tokens\":" + std::to_string(n_tok) +
+         ",\"loss\":" + json_num(last_loss) +
+         ",\"elapsedMs\":" + json_num(std::round(elapsed)) +
+         ",\"tokensPerSecond\":" + json_num(elapsed > 0 ? n_tok / (elapsed / 1000.0) : NAN) +
+         ",\"out\":\"" + json_escape(o.out) + "\"}");
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// MAS importance: Omega = mean over windows of |d(mean_t ||logits_t||^2) / d theta| for every LoRA
+// parameter. ggml_opt builds the usual cross-entropy training graph; an eval callback replaces the
+// gradient the cross-entropy backward node emits with d/dlogits of the squared logit norm, and reads
+// each LoRA gradient where the optimizer node consumes it. The optimizer is SGD with a learning rate
+// far below float resolution, so the adapter does not move.
+
+struct importance_state {
+    std::map<std::string, size_t>   slot_of;
+    std::vector<std::vector<double>> abs_grad_sum;
+    std::vector<float>              scratch;
+    long   samples = 0;
+    double sq_norm_sum = 0.0;
+    double last_sq_norm = 0.0;
+    bool   failed = false;
+};
+
+bool importance_cb(ggml_tensor * t, bool ask, void * ud) {
+    auto & st = *(importance_state *) ud;
+    const bool is_ce_back = t->op == GGML_OP_CROSS_ENTROPY_LOSS_BACK;
+    const bool is_lora_step = t->op == GGML_OP_OPT_STEP_SGD && st.slot_of.count(t->src[0]->name) > 0;
+    if (ask) {
+        return is_ce_back || is_lora_step;
+    }
+    if (is_ce_back) {
+        const ggml_tensor * logits = t->src[1];
+        if (logits->type != GGML_TYPE_F32 || t->type != GGML_TYPE_F32 || !ggml_is_contiguous(logits) || !ggml_is_contiguous(t)) {
+            st.failed = true;
+            return false;
+        }
+        const int64_t n = ggml_nelements(logits);
+        const int64_t n_tok = ggml_nrows(logits);
+        st.scratch.resize(n);
+        ggml_backend_tensor_get(logits, st.scratch.data(), 0, n * sizeof(float));
+        double sq = 0.0;
+        for (int64_t i = 0; i < n; ++i) {
+            sq += (double) st.scratch[i] * st.scratch[i];
+            st.scratch[i] = 2.0f * st.scratch[i] / (float) n_tok;
+        }
+        ggml_backend_tensor_set(t, st.scratch.data(), 0, n * sizeof(float));
+        st.last_sq_norm = sq / n_tok;
+        st.sq_norm_sum += st.last_sq_norm;
+        ++st.samples;
+        return true;
+    }
+    if (is_lora_step) {
+        const ggml_tensor * grad = t->src[1];
+        const size_t i = st.slot_of[t->src[0]->name];
+        const int64_t n = ggml_nelements(grad);
+        if (grad->type != GGML_TYPE_F32 || (size_t) n != st.abs_grad_sum[i].size()) {
+            st.failed = true;
+            return false;
+        }
+        st.scratch.resize(n);
+        ggml_backend_tensor_get(grad, st.scratch.data(), 0, n * sizeof(float));
+        auto & acc = st.abs_grad_sum[i];
+        for (int64_t k = 0; k < n; ++k) {
+            acc[k] += std::fabs(st.scratch[k]);
+        }
+    }
+    return true;
+}
+
+ggml_opt_optimizer_params get_probe_pars(void *) {
+    ggml_opt_optimizer_params p = ggml_opt_get_default_optimizer_params(nullptr);
+    p.sgd.alpha = 1e-30f;
+    p.sgd.wd    = 0.0f;
+    return p;
+}
+
+int run_importance(const options & o) {
+    check_writable(o.out);
+    model_handle mh;
+    mh.model = load_model(o.model);
+    llama_model * model = mh.model;
+    const std::string arch = model_meta(model, "general.architecture");
+
+    llama_adapter_lora * adapter = load_adapter_file(model, o.adapter_in);
+    mark_trainable(adapter);
+    const auto slots = lora_slots(adapter);
+    const auto theta0 = read_slots(slots);
+
+    importance_state st;
+    st.abs_grad_sum.resize(slots.size());
+    for (size_t i = 0; i < slots.size(); ++i) {
+        st.slot_of[slots[i].name] = i;
+        st.abs_grad_sum[i].assign(slots[i].n, 0.0);
+    }
+
+    const auto tokens = load_tokens(llama_model_get_vocab(model), o.data);
+    long n_windows = count_windows(tokens, o.n_ctx);
+    if (o.max_windows >= 0) {
+        n_windows = std::min(n_windows, o.max_windows);
+    }
+    if (n_windows < 1) {
+        throw usage_error("importance data has " + std::to_string(tokens.size()) + " tokens; need at least --ctx + 1 = " +
+                          std::to_string(o.n_ctx + 1));
+    }
+
+    context_handle ch;
+    ch.ctx = make_context(model, o, true, importance_cb, &st);
+    llama_context * ctx = ch.ctx;
+    window_feed feed(ctx, o.n_ctx);
+    float scale = 1.0f;
+    if (llama_set_adapters_lora(ctx, &adapter, 1, &scale) != 0) {
+        throw std::runtime_error("cannot attach the adapter to the context");
+    }
+    opt_init(ctx, model, o.n_ctx, GGML_OPT_OPTIMIZER_TYPE_SGD, get_probe_pars, nullptr);
+
+    ggml_opt_result_t result      = ggml_opt_result_init();
+    ggml_opt_result_t result_eval = ggml_opt_result_init();
+    emit(std::string("{\"type\":\"start\",\"mode\":\"importance\"") +
+         ",\"dataTokens\":" + std::to_string(tokens.size()) +
+         ",\"windows\":" + std::to_string(n_windows) +
+         ",\"ctx\":" + std::to_string(o.n_ctx) +
+         ",\"loraTensors\":" + std::to_string(slots.size()) + "}");
+    const double t0 = now_ms();
+    std::string stop_reason = "complete";
+    for (long w = 0; w < n_windows; ++w) {
+        if (g_stop.load()) {
+            stop_reason = "signal";
+            break;
+        }
+        feed.set(tokens, w);
+        const long samples_before = st.samples;
+        llama_opt_epoch(ctx, feed.ds, result, result_eval, /*idata_split =*/ 1, nullptr, nullptr);
+        ggml_opt_result_reset(result);
+        if (st.failed || st.samples != samples_before + 1) {
+            throw std::runtime_error("the training graph did not expose the expected cross-entropy/optimizer nodes "
+                                     "(llama.cpp changed? see native/README.md, MAS importance)");
+        }
+        emit("{\"type\":\"sample\",\"sample\":" + std::to_string(st.samples) +
+             ",\"sqNorm\":" + json_num(st.last_sq_norm) +
+             ",\"tokens\":" + std::to_string((long long) st.samples * o.n_ctx) +
+             ",\"elapsedMs\":" + json_num(std::round(now_ms() - t0)) + "}");
+    }
+    ggml_opt_result_free(result);
+    ggml_opt_result_free(result_eval);
+
+    // the probe steps are far below float resolution; check that the adapter really did not move
+    double max_drift = 0.0;
+    const auto theta1 = read_slots(slots);
+    for (size_t i = 0; i < slots.size(); ++i) {
+        for (size_t k = 0; k < slots[i].n; ++k) {
+            max_drift = std::max(max_drift, (double) std::fabs(theta1[i][k] - theta0[i][k]));
+        }
+    }
+
+    std::vector<std::vector<float>> omega(slots.size());
+    double sum = 0.0, mx = 0.0;
+    size_t n_total = 0;
+    for (size_t i = 0; i < slots.size(); ++i) {
+        omega[i].resize(slots[i].n);
+        for (size_t k = 0; k < slots[i].n; ++k) {
+            omega[i][k] = st.samples > 0 ? (float) (st.abs_grad_sum[i][k] / st.samples) : 0.0f;
+            sum += omega[i][k];
+            mx = std::max(mx, (double) omega[i][k]);
+        }
+        n_total += slots[i].n;
+    }
+    const std::string adapter_name = o.adapter_in.substr(o.adapter_in.find_last_of('/') + 1);
+    write_slot_file(o.out, slots, omega, [&](gguf_context * gguf) {
+        gguf_set_val_str(gguf, "general.architecture", arch.c_str());
+        gguf_set_val_str(gguf, "general.type", "npllm.mas_importance");
+        gguf_set_val_str(gguf, "npllm.mas.output", "mean_t ||logits_t||^2");
+        gguf_set_val_str(gguf, "npllm.mas.adapter", adapter_name.c_str());
+        gguf_set_val_u32(gguf, "npllm.mas.samples", (uint32_t) st.samples);
+        gguf_set_val_u32(gguf, "npllm.mas.ctx", (uint32_t) o.n_ctx);
+        gguf_set_val_f32(gguf, "npllm.mas.mean", (float) (n_total ? sum / n_total : 0.0));
+    });
+    emit(std::string("{\"type\":\"done\",\"stopped\":\"") + stop_reason + "\"" +
+         ",\"samples\":" + std::to_string(st.samples) +
+         ",\"meanSqNorm\":" + json_num(st.samples ? st.sq_norm_sum / st.samples : NAN) +
+         ",\"omegaMean\":" + json_num(n_total ? sum / n_total : NAN) +
+         ",\"omegaMax\":" + json_num(mx) +
+         ",\"adapterDrift\":" + json_num(max_drift) +
+         ",\"elapsedMs\":" + json_num(std::round(now_ms() - t0)) +
+         ",\"out\":\"" + json_escape(o.out) + "\"}");
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// evaluation: mean NLL of each next token under base (+ adapter), through the inference path
+
+int run_eval(const options & o) {
+    model_handle mh;
+    mh.model = load_model(o.model);
+    llama_model * model = mh.model;
+
+    const auto tokens = load_tokens(llama_model_get_vocab(model), o.data);
+    if (tokens.size() < 2) {
+        throw usage_error("evaluation data has fewer than 2 tokens");
+    }
+    llama_adapter_lora * adapter = nullptr;
+    if (!o.adapter_in.empty()) {
+        adapter = load_adapter_file(model, o.adapter_in);
+    }
+
+    context_handle ch;
+    ch.ctx = make_context(model, o, false);
+    llama_context * ctx = ch.ctx;
+    if (adapter) {
+        float scale = o.adapter_scale;
+        if (llama_set_adapters_lora(ctx, &adapter, 1, &scale) != 0) {
+            throw std::runtime_error("cannot attach the adapter to the context");
+        }
+    }
+    const int n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(model));
+
+    // the windows training uses; the short tail window is included
+    llama_batch batch = llama_batch_init(o.n_ctx, 0, 1);
+    double nll_sum = 0.0;
+    long long n_scored = 0;
+    long n_windows = 0;
+    const double t0 = now_ms();
+    for (size_t off = 0; off + 1 < tokens.size(); off += o.n_ctx) {
+        if (g_stop.load() || (o.max_windows >= 0 && n_windows >= o.max_windows)) {
+            break;
+        }
+        const int n = (int) std::min<size_t>(o.n_ctx, tokens.size() - 1 - off);
+        llama_memory_clear(llama_get_memory(ctx), true);
+        batch.n_tokens = n;
+        for (int j = 0; j < n; ++j) {
+            batch.token[j]     = tokens[off + j];
+            batch.pos[j]       = j;
+            batch.n_seq_id[j]  = 1;
+            batch.seq_id[j][0] = 0;
+            batch.logits[j]    = true;
+        }
+        if (llama_decode(ctx, batch) != 0) {
+            llama_batch_free(batch);
+            throw std::runtime_error("llama_decode failed");
+        }
+        for (int j = 0; j < n; ++j) {
+            const float * logits = llama_get_logits_ith(ctx, j);
+            double mx = logits[0];
+            for (int v = 1; v < n_vocab; ++v) {
+                mx = std::max(mx, (double) logits[v]);
+            }
+            double se = 0.0;
+            for (int v = 0; v < n_vocab; ++v) {
+                se += std::exp((double) logits[v] - mx);
+            }
+            nll_sum += (mx + std::log(se)) - logits[tokens[off + j + 1]];
+            ++n_scored;
+        }
+        ++n_windows;
+    }
+    llama_batch_free(batch);
+    const double elapsed = now_ms() - t0;
+    const double nll = n_scored > 0 ? nll_sum / n_scored : NAN;
+    emit(std::string("{\"type\":\"eval\",\"nll\":") + json_num(nll) +
+         ",\"perplexity\":" + json_num(std::exp(nll)) +
+         ",\"tokens\":" + std::to_string(n_scored) +
+         ",\"windows\":" + std::to_string(n_windows) +
+         ",\"ctx\":" + std::to_string(o.n_ctx) +
+         ",\"adapter\":" + (adapter ? "\"" + json_escape(o.adapter_in) + "\"" : std::string("null")) +
+         ",\"scale\":" + json_num(adapter ? o.adapter_scale : 0.0) +
+         ",\"elapsedMs\":" + json_num(std::round(elapsed)) + "}");
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char ** argv) {
+    options o;
+    try {
+        o = parse_args(argc, argv);
+    } catch (const usage_error & e) {
+        fputs(USAGE, stderr);
+        if (!e.what()[0]) {
+            return 0; // --help
+        }
+        emit(std::string("{\"type\":\"error\",\"code\":\"usage\",\"message\":\"") + json_escape(e.what()) + "\"}");
+        fprintf(stderr, "npllm-train: %s\n", e.what());
+        return 1;
+    }
+
+    struct sigaction sa = {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+
+    llama_log_set(log_cb, nullptr);
+    llama_backend_init();
+    int rc = 0;
+    try {
+        if (o.mode == "train") {
+            rc = run_train(o);
+        } else if (o.mode == "importance") {
+            rc = run_importance(o);
+        } else {
+            rc = run_eval(o);
+        }
+    } catch (const usage_error & e) {
+        emit(std::string("{\"type\":\"error\",\"code\":\"input\",\"message\":\"") + json_escape(e.what()) + "\"}");
+        fprintf(stderr, "npllm-train: %s\n", e.what());
+        rc = 1;
+    } catch (const std::exception & e) {
+        emit(std::string("{\"type\":\"error\",\"code\":\"internal\",\"message\":\"") + json_escape(e.what()) + "\"}");
+        fprintf(stderr, "npllm-train: %s\n", e.what());
+        rc = 2;
+    }
+    llama_backend_free();
+    return rc;
+}
