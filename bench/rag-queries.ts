@@ -271,15 +271,3 @@ function shuffle<T>(items: T[], random: () => number): T[] {
   }
   return items;
 }
-
-/** mulberry32: a seeded generator, so every run samples the same queries and synthetic vectors. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

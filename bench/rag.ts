@@ -23,6 +23,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import type { Progress } from '../shared/contract.js';
+import { seededRandom } from '../shared/random.js';
 import type { Db } from '../electron/engine/db/client.js';
 import { selectRows } from '../electron/engine/db/queries.js';
 import { Engine } from '../electron/engine/engine.js';
@@ -33,7 +34,7 @@ import { queryTerms } from '../electron/engine/rag/search-text.js';
 import { tempHome, testConfig } from '../electron/engine/test-support.js';
 import { loadAverage, median, otherCpuMeter, positiveIntFlag, progress, round, rssMb, table } from './measure.js';
 import { chunkNeighbourDistances, latency, randomPairDistance, usesHnsw } from './rag-measure.js';
-import { buildRetrievalSet, seededRandom, type RetrievalQuery, type Target } from './rag-queries.js';
+import { buildRetrievalSet, type RetrievalQuery, type Target } from './rag-queries.js';
 import { benchSynthetic, type SyntheticResult } from './rag-synthetic.js';
 
 const targets = { chunksPerSecond: 200, syntheticP95Ms: 10, syntheticRecallAt10: 0.98 };

@@ -7,6 +7,7 @@
  */
 import { GGML_TYPE_F32, GGUF_MAGIC, ggufValueTypes, type BaseModelShapes, type GgufValueTypeName } from './gguf.js';
 import { writeFileAtomic } from './files.js';
+import { seededRandom } from '../../../shared/random.js';
 
 /** An F32 tensor to write. */
 export interface LoraTensor {
@@ -111,7 +112,7 @@ export interface FreshLoraOptions {
 export function freshLora(base: BaseModelShapes, options: FreshLoraOptions): LoraAdapterSpec {
   const names = [...base.tensors.keys()].filter((name) => (Array.isArray(options.targets) ? options.targets.includes(name) : options.targets.test(name)));
   if (names.length === 0) throw new RangeError(`no tensor of ${base.path} matches the targets ${String(options.targets)}`);
-  const random = mulberry32(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const tensors: LoraTensor[] = [];
   for (const name of names) {
     const dims = base.tensors.get(name)!;
@@ -135,17 +136,6 @@ function littleEndianF32(data: Float32Array): Uint8Array {
   const copy = Buffer.alloc(data.byteLength);
   data.forEach((value, index) => copy.writeFloatLE(value, index * 4));
   return copy;
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 class ByteWriter {

@@ -1,6 +1,7 @@
 /** The replay reservoir on a real PGlite: bounded, weighted, deduplicated, per adapter. */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../shared/random.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { tempHome, type TempHome } from '../test-support.js';
 import { reservoirSize } from './queries.js';
@@ -8,17 +9,6 @@ import { addToReservoir, sampleReplay } from './replay.js';
 
 let home: TempHome;
 let database: Database;
-
-/** A deterministic stand-in for Math.random (mulberry32). */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const texts = (prefix: string, count: number, weight = 1) => Array.from({ length: count }, (_, index) => ({ kind: 'code', text: `${prefix} ${index}`, tokens: 3, weight }));
 
@@ -34,7 +24,7 @@ afterAll(async () => {
 
 describe('replay reservoir', () => {
   it('never grows past its capacity and keeps texts of every project it saw', async () => {
-    const random = seeded(1);
+    const random = seededRandom(1);
     const first = await addToReservoir(database.db, { adapterName: 'odoo', project: '/a', candidates: texts('a', 300), capacity: 100, random });
     expect(first).toEqual({ added: 300, evicted: 200, size: 100 });
     const second = await addToReservoir(database.db, { adapterName: 'odoo', project: '/b', candidates: texts('b', 300), capacity: 100, random });
@@ -47,7 +37,7 @@ describe('replay reservoir', () => {
   });
 
   it('favours heavier texts, ignores repeats and empty texts, and keeps adapters apart', async () => {
-    const random = seeded(2);
+    const random = seededRandom(2);
     await addToReservoir(database.db, { adapterName: 'django', project: '/c', candidates: [...texts('light', 200, 1), ...texts('heavy', 200, 8)], capacity: 50, random });
     const kept = await sampleReplay(database.db, { adapterName: 'django', count: 50, seed: 3 });
     expect(kept.filter((row) => row.text.startsWith('heavy')).length).toBeGreaterThan(40);
