@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { detectContext } from '../electron/engine/context/detect.js';
 import type { ContextProposal } from '../electron/engine/context/types.js';
 import { emptyFileTree } from '../electron/engine/test-support.js';
-import { loadAverage, median, positiveIntFlag, progress, round, table } from './measure.js';
+import { loadAverage, median, percentile, positiveIntFlag, progress, round, table } from './measure.js';
 
 const folders = 100;
 const filesPerFolder = 1000;
@@ -27,12 +27,6 @@ function buildTree(): string {
   writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'big', dependencies: { next: '^14.2.3', react: '^18.3.1' } }));
   writeFileSync(join(root, 'next.config.js'), '');
   return root;
-}
-
-/** Nearest-rank percentile. */
-function percentile(values: readonly number[], fraction: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
 }
 
 async function main(): Promise<void> {

@@ -18,8 +18,7 @@ import { scoreEmotion, type EmotionLabel, type EmotionScore } from '../electron/
 import { prepareText } from '../electron/engine/feedback/emotion/text.js';
 import { tokenizeLines } from '../electron/engine/feedback/emotion/tokens.js';
 import { packageRoot } from '../electron/engine/paths.js';
-import { loadAverage, median, positiveIntFlag, progress, round, table } from './measure.js';
-import { percentile } from './rag-measure.js';
+import { loadAverage, median, percentile, positiveIntFlag, progress, round, table } from './measure.js';
 
 const targetFrustrationF1 = 0.85;
 

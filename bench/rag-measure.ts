@@ -3,14 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../electron/engine/db/client.js';
 import { selectRows } from '../electron/engine/db/queries.js';
 import { chunks } from '../electron/engine/db/schema.js';
-import { median, round } from './measure.js';
-
-/** Nearest rank: the smallest sample with at least `fraction` of the samples at or below it. */
-export function percentile(values: readonly number[], fraction: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(fraction * sorted.length) - 1)]!;
-}
+import { median, percentile, round } from './measure.js';
 
 export interface Latency {
   p50Ms: number;

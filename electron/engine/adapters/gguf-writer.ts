@@ -5,9 +5,11 @@
  * `<name>.lora_b` (ne [r, out]) as F32, each aligned to 32 bytes. llama.cpp scales the product
  * B·A by alpha / r × the adapter's scale.
  */
-import { GGML_TYPE_F32, GGUF_MAGIC, ggufValueTypes, type BaseModelShapes, type GgufValueTypeName } from './gguf.js';
-import { writeFileAtomic } from './files.js';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { seededRandom } from '../../../shared/random.js';
+import { writeFileAtomic } from '../files.js';
+import { GGML_TYPE_F32, GGUF_MAGIC, ggufValueTypes, type BaseModelShapes, type GgufValueTypeName } from './gguf.js';
 
 /** An F32 tensor to write. */
 export interface LoraTensor {
@@ -89,8 +91,9 @@ export function encodeGguf(entries: [string, GgufWritableValue][], tensors: Lora
   return chunks;
 }
 
-/** Writes the adapter atomically; returns its SHA-256 and size. */
-export function writeLoraAdapter(path: string, spec: LoraAdapterSpec): Promise<{ sha256: string; bytes: number }> {
+/** Writes the adapter atomically (creating its folder); returns its SHA-256 and size. */
+export async function writeLoraAdapter(path: string, spec: LoraAdapterSpec): Promise<{ sha256: string; bytes: number }> {
+  await mkdir(dirname(path), { recursive: true });
   return writeFileAtomic(path, encodeLoraAdapter(spec));
 }
 

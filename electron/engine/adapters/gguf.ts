@@ -5,10 +5,9 @@
  * an assertion that aborts the whole process. So every adapter is checked here first, and a bad
  * one gets an error naming the file, the problem and the fix.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { AdapterError } from '../../../shared/errors.js';
+import { sha256File } from '../files.js';
 
 export const ggufValueTypes = {
   u8: 0,
@@ -348,10 +347,4 @@ function invalid(path: string, problem: string, cause?: unknown): AdapterError {
     ...(cause === undefined ? {} : { cause }),
     fix: 'The file is damaged or was not written as a llama.cpp LoRA adapter. Train or export it again; until then npllm answers without it.',
   });
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

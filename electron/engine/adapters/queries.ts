@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, isNotNull, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { lockForTransaction } from '../db/queries.js';
 import { adapters, type AdapterChannel } from '../db/schema.js';
 
 export type AdapterRow = typeof adapters.$inferSelect;
@@ -11,7 +12,7 @@ export type NewAdapterRow = Omit<typeof adapters.$inferInsert, 'version' | 'crea
  * on the unique version or on `adapters_one_stable_per_name` (at most one stable per name).
  */
 export async function lockAdapterName(tx: Db, name: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`npllm-adapter:${name}`}))`);
+  await lockForTransaction(tx, `npllm-adapter:${name}`);
 }
 
 export async function nextAdapterVersion(tx: Db, name: string): Promise<number> {

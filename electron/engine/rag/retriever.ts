@@ -6,7 +6,6 @@ import type { ChatMessage, RetrievalReport } from '../../../shared/contract.js';
 import type { Database } from '../db/client.js';
 import { reciprocalRankFusion } from './fusion.js';
 import type { RetrievalGate } from './gate.js';
-import { resolveProjectRoot } from './indexer.js';
 import { buildContextMessage } from './prompt.js';
 import { findPaths, findProject, findSymbols, projectHasChunks, searchByText, searchByVector, type ChunkHit } from './queries.js';
 import { queryTerms } from './search-text.js';
@@ -37,9 +36,10 @@ export class Retriever {
     private readonly options: RetrieverOptions,
   ) {}
 
-  async prepare(input: { question: string; history: readonly ChatMessage[]; project: string | undefined; contextTokens: number }): Promise<Retrieval> {
-    if (!input.project) return notUsed(['no project is set']);
-    const root = await resolveProjectRoot(input.project);
+  /** `root`: the project folder's real path (indexer.ts resolveProjectRoot), which keys the index; null without a project. */
+  async prepare(input: { question: string; history: readonly ChatMessage[]; root: string | null; contextTokens: number }): Promise<Retrieval> {
+    const { root } = input;
+    if (!root) return notUsed(['no project is set']);
     const db = this.database.db;
     const project = await findProject(db, root);
     if (!project || !(await projectHasChunks(db, project.id))) return notUsed([`${root} is not indexed yet (npllm index ${root})`]);

@@ -1,20 +1,26 @@
 /**
  * Files that are either there whole or not at all: written under a scratch name in the target's
  * own folder (so the rename stays on one filesystem and is atomic), flushed to disk, renamed, and
- * the folder flushed so the rename itself survives a crash.
+ * the folder flushed so the rename itself survives a crash. Also the streaming SHA-256 of a file.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
 
 export function scratchPath(target: string): string {
   return join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-/** Writes `chunks` to `path` atomically; returns the file's SHA-256 and size. */
+/** Writes `chunks` to `path` atomically, into an existing folder; returns the file's SHA-256 and size. */
 export async function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): Promise<{ sha256: string; bytes: number }> {
-  await mkdir(dirname(path), { recursive: true });
   const scratch = scratchPath(path);
   try {
     const written = await writeAndSync(scratch, chunks);
