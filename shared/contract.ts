@@ -89,7 +89,7 @@ export interface AskResponse {
   createdAt: string;
 }
 
-export const progressTasks = ['model-download', 'model-load', 'database-open', 'embedder-download', 'project-index'] as const;
+export const progressTasks = ['model-download', 'model-load', 'database-open', 'embedder-download', 'project-index', 'learning'] as const;
 export type ProgressTask = (typeof progressTasks)[number];
 
 export interface Progress {
@@ -338,6 +338,108 @@ export interface AdapterChannelChange {
   archived: AdapterRecord | null;
 }
 
+export const learnRequestSchema = z.strictObject({
+  /** The project folder to consolidate. */
+  project: z.string().min(1).max(4096),
+  /** Train this adapter instead of the one the project's first confirmed stack names (`user` for a per-user adapter). */
+  adapter: adapterNameSchema.optional(),
+});
+
+export type LearnRequest = z.infer<typeof learnRequestSchema>;
+
+/** What one consolidation did (learning/README.md); `npllm learn --json` prints it. */
+export interface LearnResult {
+  runId: string;
+  adapter: string;
+  /** The version it registered; null when it stopped before registering one. */
+  version: number | null;
+  channel: 'stable' | 'experimental' | null;
+  /** Held-out NLL per project (this one and every earlier one the adapter learned) before and after. */
+  nllBefore: Record<string, number>;
+  nllAfter: Record<string, number>;
+  promoted: boolean;
+  reason: string;
+  parentVersion: number | null;
+  lossCurve: number[];
+  stats: LearnRunStats;
+}
+
+export interface LearnRunStats {
+  trainTexts: number;
+  replayTexts: number;
+  heldOutTexts: number;
+  steps: number;
+  trainTokens: number;
+  tokensPerSecond: number;
+  durationMs: number;
+  masLambda: number;
+}
+
+export type LearningRunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface LearningRunRecord {
+  id: string;
+  adapter: string;
+  project: string;
+  status: LearningRunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  version: number | null;
+  promoted: boolean | null;
+  reason: string | null;
+  lossCurve: number[];
+  nllBefore: Record<string, number> | null;
+  nllAfter: Record<string, number> | null;
+  importanceStats: Record<string, number> | null;
+  stats: Record<string, number> | null;
+  error: SerializedError | null;
+}
+
+/** The background learner: what it is doing and what waits. */
+export interface LearnerStatus {
+  state: 'idle' | 'running' | 'paused';
+  current: { project: string; adapter: string | null; runId: string | null; progress: Progress | null } | null;
+  queue: string[];
+  last: LearnResult | null;
+  lastError: SerializedError | null;
+}
+
+export const learningStatsRequestSchema = z.strictObject({
+  adapter: adapterNameSchema.optional(),
+  /** Most recent runs listed per adapter. */
+  runs: z.number().int().min(1).max(500).optional(),
+});
+
+/**
+ * One adapter's learning history: the forgetting matrix (held-out NLL of each version, row, on each
+ * project, column; row version 0 = the base model), the gain over the base, and backward transfer
+ * (Lopez-Paz & Ranzato, 2017). Computed by `learningMatrix` in shared/learning-metrics.ts.
+ */
+export interface AdapterLearningStats {
+  adapter: string;
+  /** Columns: projects in the order the adapter first learned them, then projects only evaluated. */
+  projects: string[];
+  /** Rows: 0 (base) then every registered or evaluated version, ascending; `project` = the one it learned. */
+  versions: { version: number; channel: AdapterChannelName | 'base'; project: string | null; createdAt: string | null }[];
+  /** nll[row][column]: held-out NLL per token; null = not measured, or measured on an older held-out set. */
+  nll: (number | null)[][];
+  /** (base − nll) / base per cell: the share of the base's NLL the version removed. */
+  gain: (number | null)[][];
+  /**
+   * Mean over the projects its ancestors learned of gain(bwtVersion, p) − gain(ancestor that learned
+   * p, p); < 0 is forgetting. null with fewer than two learned projects or no measured pair.
+   */
+  bwt: number | null;
+  /** The version BWT is measured at: the stable one, else the newest that learned a project. */
+  bwtVersion: number | null;
+  /** Newest first. */
+  runs: LearningRunRecord[];
+}
+
+export interface LearningStats {
+  adapters: AdapterLearningStats[];
+}
+
 export interface ApiContract {
   'chat/ask': [AskRequest, AskResponse];
   'system/health': [z.infer<typeof healthRequestSchema>, Health];
@@ -353,6 +455,9 @@ export interface ApiContract {
   'adapters/list': [z.infer<typeof listAdaptersRequestSchema>, { items: AdapterRecord[] }];
   'adapters/promote': [z.infer<typeof changeAdapterChannelRequestSchema>, AdapterChannelChange];
   'adapters/rollback': [z.infer<typeof changeAdapterChannelRequestSchema>, AdapterChannelChange];
+  'learning/consolidate': [LearnRequest, LearnResult];
+  'learning/status': [z.infer<typeof healthRequestSchema>, LearnerStatus];
+  'stats/learning': [z.infer<typeof learningStatsRequestSchema>, LearningStats];
 }
 
 export type ApiMethod = keyof ApiContract;
@@ -374,10 +479,13 @@ export const requestSchemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
   'adapters/list': listAdaptersRequestSchema,
   'adapters/promote': changeAdapterChannelRequestSchema,
   'adapters/rollback': changeAdapterChannelRequestSchema,
+  'learning/consolidate': learnRequestSchema,
+  'learning/status': healthRequestSchema,
+  'stats/learning': learningStatsRequestSchema,
 };
 
 /** Methods that can answer as a stream of `AskStreamEvent`s (SSE over HTTP, a port in Electron). */
-export const streamingMethods = ['chat/ask', 'rag/index'] as const satisfies readonly ApiMethod[];
+export const streamingMethods = ['chat/ask', 'rag/index', 'learning/consolidate'] as const satisfies readonly ApiMethod[];
 
 export function isApiMethod(value: string): value is ApiMethod {
   return Object.hasOwn(requestSchemas, value);

@@ -15,6 +15,8 @@ export const errorCodes = {
   ADAPTER_NOT_FOUND: { status: 404, exitCode: 3 },
   ADAPTER_INVALID: { status: 422, exitCode: 3 },
   ADAPTER_MISMATCH: { status: 422, exitCode: 3 },
+  LEARNING_NO_DATA: { status: 422, exitCode: 2 },
+  LEARNING_FAILED: { status: 500, exitCode: 1 },
   DATA_DIR_UNWRITABLE: { status: 500, exitCode: 4 },
   DATABASE_LOCKED: { status: 503, exitCode: 4 },
   DATABASE_UNAVAILABLE: { status: 503, exitCode: 4 },
@@ -117,6 +119,9 @@ export class ModelError extends NpllmError {
 export class AdapterError extends ModelError {
   override name = 'AdapterError';
 }
+export class LearningError extends NpllmError {
+  override name = 'LearningError';
+}
 export class DatabaseError extends NpllmError {
   override name = 'DatabaseError';
 }
@@ -136,6 +141,7 @@ const errorClassesByName: Record<string, new (code: ErrorCode, message: string, 
   ConfigError,
   ModelError,
   AdapterError,
+  LearningError,
   DatabaseError,
   RequestError,
   CancelledError,

@@ -13,10 +13,12 @@ import { ContextService } from './context/service.js';
 import { ensureWritableFolder, openDatabase, type Database } from './db/client.js';
 import { FeedbackService } from './feedback/service.js';
 import { behaviourStats } from './metrics/behaviour.js';
+import { learningStats } from './metrics/learning.js';
 import { findInteraction, listInteractions } from './data-collection/queries.js';
 import { createLogger, type Logger } from './log.js';
 import { LocalModel } from './model/local-model.js';
 import { AskPipeline, type AskHooks } from './pipeline/ask.js';
+import { Learner } from './pipeline/learner.js';
 import { packageVersion } from './paths.js';
 import { defaultRagFactories } from './rag/default-factories.js';
 import { resolveProjectRoot } from './rag/indexer.js';
@@ -37,6 +39,7 @@ export class Engine {
   readonly context: ContextService;
   readonly adapters: AdapterStore;
   private readonly adapterServing: AdapterServing;
+  readonly learner: Learner;
 
   private constructor(
     readonly config: Config,
@@ -50,6 +53,10 @@ export class Engine {
     this.adapters = new AdapterStore(database.db, config.home);
     this.adapterServing = new AdapterServing(database.db, { home: config.home, ...config.adapters, log: (level, message) => logger.log(level, message) });
     this.pipeline = new AskPipeline(database, model, config, this.rag.retriever, this.feedback, this.adapterServing);
+    this.learner = new Learner(
+      { db: database.db, home: config.home, learning: config.learning, acceptThreshold: config.feedback.acceptThreshold, adapters: this.adapters, base: () => model.identify() },
+      { onSwitch: config.learning.onSwitch, log: (level, message) => logger.log(level, message) },
+    );
   }
 
   static async open(config: Config, options: EngineOptions = {}): Promise<Engine> {
@@ -80,8 +87,11 @@ export class Engine {
     return new Engine(config, database, model, logger);
   }
 
-  ask(request: AskRequest, hooks: AskHooks = {}): Promise<AskResponse> {
-    return this.pipeline.ask(request, hooks);
+  /** Training pauses while the question is answered; a question in another project than the last one lets the learner take up the project left. */
+  async ask(request: AskRequest, hooks: AskHooks = {}): Promise<AskResponse> {
+    const response = await this.learner.whileAnswering(() => this.pipeline.ask(request, hooks));
+    if (request.project) this.learner.noteProject(await resolveProjectRoot(request.project).catch(() => request.project!));
+    return response;
   }
 
   /** Validates an untrusted request against the contract, then runs it. */
@@ -127,6 +137,12 @@ export class Engine {
       'adapters/list': async ({ name }) => ({ items: await this.adapters.list(name) }),
       'adapters/promote': ({ name, version, reason }) => this.adapters.promote(name, version, reason),
       'adapters/rollback': ({ name, version, reason }) => this.adapters.rollback(name, version, reason),
+      'learning/consolidate': async (learn) => {
+        await this.rag.assertAllowed(learn.project);
+        return this.learner.consolidate(learn, { onProgress: hooks.onProgress, signal: hooks.signal });
+      },
+      'learning/status': async () => this.learner.status(),
+      'stats/learning': ({ adapter, runs }) => learningStats(this.database.db, { adapter, runs }),
     };
     if (method === 'chat/ask' && (request as ApiRequest<'chat/ask'>).project) await this.rag.assertAllowed((request as ApiRequest<'chat/ask'>).project!);
     return (handlers[method] as (request: ApiRequest<M>) => Promise<ApiResponse<M>>)(request);
@@ -159,6 +175,7 @@ export class Engine {
   }
 
   async dispose(): Promise<void> {
+    await this.learner.dispose();
     await Promise.allSettled([this.model.dispose(), this.rag.dispose()]);
     await this.database.close();
   }

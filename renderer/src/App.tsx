@@ -4,15 +4,22 @@ import type { SerializedError } from '../../shared/errors.js';
 import { copyText } from './clipboard.js';
 import { watchInView, watchPage } from './dwell.js';
 import { describeResult, splitCodeFences, splitInlineCode } from './format.js';
+import { LearningView } from './Learning.js';
+import type { LearningStore } from './learning-store.js';
 import { shownAttempt, type Attempt, type ChatStore, type ChatTurn } from './store.js';
 
 export interface AppProps {
   store: ChatStore;
   /** Subscribes to main's "focus the question box" (tray quick question); desktop only. */
   onFocusRequest?: ((listener: () => void) => () => void) | undefined;
+  /** The learning dashboard's state; without it there is only the chat. */
+  learning?: LearningStore | undefined;
 }
 
-export function App({ store, onFocusRequest }: AppProps) {
+type View = 'chat' | 'learning';
+
+export function App({ store, onFocusRequest, learning }: AppProps) {
+  const [view, setView] = useState<View>('chat');
   const turns = useStore(store, (state) => state.turns);
   const draft = useStore(store, (state) => state.draft);
   const busy = useStore(store, (state) => state.busy);
@@ -24,7 +31,18 @@ export function App({ store, onFocusRequest }: AppProps) {
     void refreshHealth();
   }, [refreshHealth]);
 
-  useEffect(() => onFocusRequest?.(() => input.current?.focus()), [onFocusRequest]);
+  useEffect(
+    () =>
+      onFocusRequest?.(() => {
+        // The tray's quick question wants the question box, whichever view is open.
+        setView('chat');
+        input.current?.focus();
+      }),
+    [onFocusRequest],
+  );
+  useEffect(() => {
+    if (view === 'chat') input.current?.focus();
+  }, [view]);
 
   // Dwell counts only while the window is visible and focused, and is sent when the page goes.
   useEffect(() => watchPage({ onActive: setPageActive, onLeave: leave }), [setPageActive, leave]);
@@ -58,13 +76,25 @@ export function App({ store, onFocusRequest }: AppProps) {
     <div className="app">
       <header className="topbar">
         <span className="brand">npllm</span>
+        {learning && (
+          <nav className="tabs" role="tablist" aria-label="Views">
+            {(['chat', 'learning'] as const).map((each) => (
+              <button key={each} type="button" role="tab" className="ghost small" aria-selected={view === each} data-testid={`tab-${each}`} onClick={() => setView(each)}>
+                {each === 'chat' ? 'Chat' : 'Learning'}
+              </button>
+            ))}
+          </nav>
+        )}
         <HealthStrip store={store} />
-        <button type="button" className="ghost" data-testid="new-chat" onClick={() => newChat()} disabled={turns.length === 0 && !busy}>
-          New chat
-        </button>
+        {view === 'chat' && (
+          <button type="button" className="ghost" data-testid="new-chat" onClick={() => newChat()} disabled={turns.length === 0 && !busy}>
+            New chat
+          </button>
+        )}
       </header>
 
-      <main className="messages" ref={list} onScroll={onScroll} data-testid="messages" aria-live="polite">
+      {/* Hidden, not unmounted: an answer keeps streaming while the dashboard is open, and a hidden one is not "in view" for dwell. */}
+      <main className="messages" ref={list} onScroll={onScroll} data-testid="messages" aria-live="polite" hidden={view !== 'chat'}>
         {turns.length === 0 ? (
           <p className="placeholder">Ask about code. Answers are generated on this machine and never leave it.</p>
         ) : (
@@ -74,6 +104,7 @@ export function App({ store, onFocusRequest }: AppProps) {
 
       <form
         className="composer"
+        hidden={view !== 'chat'}
         onSubmit={(event) => {
           event.preventDefault();
           void send();
@@ -99,6 +130,7 @@ export function App({ store, onFocusRequest }: AppProps) {
           </button>
         )}
       </form>
+      {view === 'learning' && learning && <LearningView store={learning} />}
     </div>
   );
 }

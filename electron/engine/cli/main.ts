@@ -7,13 +7,16 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { feedbackEventTypes, type AdapterChannelChange, type AdapterRecord, type AskResponse, type BehaviourMetrics, type BehaviourStats, type DetectedStack, type Progress } from '../../../shared/contract.js';
-import { toNpllmError, type NpllmError } from '../../../shared/errors.js';
+import { describeValidationIssues, learningStatsRequestSchema, type AdapterLearningStats, type LearningRunRecord, type LearningStats } from '../../../shared/contract.js';
+import { RequestError, toNpllmError, type NpllmError } from '../../../shared/errors.js';
+import { shortProjectNames } from '../../../shared/learning-metrics.js';
 import { checkQuestion } from '../../../shared/text.js';
 import { loadConfig, type Config, type ConfigOverrides } from '../config/config.js';
 import { detectContext } from '../context/detect.js';
 import { buildTrainingData, writeJsonl } from '../data-collection/training-data.js';
 import { Engine } from '../engine.js';
 import { createLogger } from '../log.js';
+import { defaultLearningRuns, learningStats } from '../metrics/learning.js';
 import { packageVersion, rendererFolder } from '../paths.js';
 import { resolveProjectRoot } from '../rag/indexer.js';
 import { describeSources } from '../rag/prompt.js';
@@ -34,6 +37,8 @@ interface CliOptions {
   cache: boolean;
   host?: string;
   port?: number;
+  maxSteps?: number;
+  trainerThreads?: number;
 }
 
 function integer(name: string) {
@@ -117,12 +122,15 @@ export function buildProgram(): Command {
 
   program
     .command('stats')
-    .description('behaviour metrics: acceptance, regenerations, frustration, reward, cache hits, retrieval, latency')
+    .description('behaviour metrics: acceptance, regenerations, frustration, reward, cache hits, retrieval, latency; with --learning, what the adapters learned and forgot')
     .option('-p, --project <path>', 'one project only')
     .option('--days <n>', 'days of history (default 30)', integer('--days'))
+    .option('--learning', 'learning metrics instead: held-out NLL of every adapter version on every project, gain over the base model, backward transfer, latest runs')
+    .option('--adapter <name>', 'with --learning: one adapter only')
+    .option('--runs <n>', `with --learning: latest runs listed per adapter (default ${defaultLearningRuns})`, integer('--runs'))
     .option('--json', 'print one JSON object')
     .option('-c, --config <file>', 'YAML config file')
-    .action(async (options: CliOptions & { days?: number }) => {
+    .action(async (options: StatsOptions) => {
       process.exitCode = await runStats({ ...program.opts<CliOptions>(), ...options });
     });
 
@@ -166,6 +174,19 @@ export function buildProgram(): Command {
   }
 
   program
+    .command('learn')
+    .description("consolidate a project: train the next version of its stack's adapter, judge it on this and earlier projects, promote it if it earned it")
+    .requiredOption('-p, --project <path>', 'the project to learn (its confirmed first stack names the adapter)')
+    .option('-a, --adapter <name>', 'train this adapter instead (user: one adapter for everything you do)')
+    .option('--max-steps <n>', 'at most this many training steps (learning.maxSteps)', integer('--max-steps'))
+    .option('--trainer-threads <n>', 'trainer threads (learning.threads; default: 1 on a busy machine)', integer('--trainer-threads'))
+    .option('--json', 'print one JSON object with the result as the last line')
+    .option('-c, --config <file>', 'YAML config file')
+    .action(async (options: CliOptions & { project: string; adapter?: string }) => {
+      process.exitCode = await runLearn({ ...program.opts<CliOptions>(), ...options });
+    });
+
+  program
     .command('serve')
     .description('start the HTTP server (API, OpenAI-compatible endpoint, web UI)')
     .option('-c, --config <file>', 'YAML config file')
@@ -188,6 +209,10 @@ function configFrom(options: CliOptions): Config {
     server: {
       ...(options.host ? { host: options.host } : {}),
       ...(options.port !== undefined ? { port: options.port } : {}),
+    },
+    learning: {
+      ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
+      ...(options.trainerThreads !== undefined ? { threads: options.trainerThreads } : {}),
     },
   };
   return loadConfig({ file: options.config, overrides });
@@ -365,12 +390,35 @@ async function runFeedback(interactionId: string, event: string, options: CliOpt
   });
 }
 
-async function runStats(options: CliOptions & { days?: number }): Promise<number> {
+type StatsOptions = CliOptions & { days?: number; learning?: boolean; adapter?: string; runs?: number };
+
+async function runStats(options: StatsOptions): Promise<number> {
+  if (options.learning) return runLearningStats(options);
   return withEngine(options, { beforeOpen: () => Promise.resolve() }, async (engine) => {
     const stats = await engine.stats({ project: options.project === undefined ? undefined : resolve(options.project), days: options.days });
     if (options.json) process.stdout.write(`${JSON.stringify(stats)}\n`);
     else process.stdout.write(`${describeStats(stats)}\n`);
   });
+}
+
+async function runLearningStats(options: StatsOptions): Promise<number> {
+  return withEngine(
+    options,
+    {
+      beforeOpen: () => {
+        const parsed = learningStatsRequestSchema.safeParse({ adapter: options.adapter, runs: options.runs });
+        if (!parsed.success) {
+          return Promise.reject(new RequestError('REQUEST_INVALID', `Invalid --adapter or --runs: ${describeValidationIssues(parsed.error)}.`, { fix: 'Name an adapter as "npllm adapters list" shows it, and ask for 1 to 500 runs.' }));
+        }
+        return Promise.resolve(parsed.data);
+      },
+    },
+    async (engine, request) => {
+      const stats = await learningStats(engine.database.db, request);
+      if (options.json) process.stdout.write(`${JSON.stringify(stats)}\n`);
+      else process.stdout.write(`${describeLearningStats(stats)}\n`);
+    },
+  );
 }
 
 async function runDataExport(options: CliOptions & { out?: string }): Promise<number> {
@@ -404,6 +452,24 @@ async function runAdaptersChange(action: 'promote' | 'rollback', name: string, v
     const change: AdapterChannelChange = await engine.handle(action === 'promote' ? 'adapters/promote' : 'adapters/rollback', request);
     if (options.json) process.stdout.write(`${JSON.stringify(change)}\n`);
     else process.stderr.write(`[npllm] ${name}: v${change.stable.version} is stable${change.archived ? `, v${change.archived.version} archived` : ''}\n`);
+  });
+}
+
+async function runLearn(options: CliOptions & { project: string; adapter?: string }): Promise<number> {
+  return withEngine(options, { beforeOpen: () => Promise.resolve() }, async (engine, _prepared, session) => {
+    const request = { project: options.project, ...(options.adapter ? { adapter: options.adapter } : {}) };
+    const result = await engine.learner.consolidate(request, { signal: session.signal, onProgress: session.progress });
+    if (options.json) {
+      const { adapter, version, channel, nllBefore, nllAfter, promoted, reason, ...rest } = result;
+      process.stdout.write(`${JSON.stringify({ adapter, version, channel, nllBefore, nllAfter, promoted, reason, ...rest })}\n`);
+      return;
+    }
+    const rows = Object.keys(result.nllBefore).map((project) => `  ${project}: ${result.nllBefore[project]!.toFixed(3)} → ${result.nllAfter[project]?.toFixed(3) ?? '–'}`);
+    process.stdout.write(
+      `${result.adapter} v${result.version} (${result.channel}, from ${result.parentVersion ? `v${result.parentVersion}` : 'the base model'}): ${result.reason}\n` +
+        `held-out NLL before → after:\n${rows.join('\n')}\n` +
+        `${result.stats.steps} steps, ${result.stats.trainTokens} tokens at ${result.stats.tokensPerSecond.toFixed(1)} tokens/s, ${result.stats.replayTexts} replayed texts, MAS λ ${result.stats.masLambda}, ${(result.stats.durationMs / 1000).toFixed(0)} s\n`,
+    );
   });
 }
 
@@ -465,6 +531,66 @@ function describeStats(stats: BehaviourStats): string {
   const lines = rows.map((cells) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  '));
   const recent = stats.recentRewards.slice(0, 5).map((item) => `  ${item.reward >= 0 ? '+' : ''}${item.reward.toFixed(2)}  ${item.question.slice(0, 60).replace(/\s+/g, ' ')}  (${item.interactionId})`);
   return [...lines, ...(recent.length ? ['', 'latest rewards:', ...recent] : [])].join('\n');
+}
+
+function describeLearningStats(stats: LearningStats): string {
+  if (stats.adapters.length === 0) return 'No learning yet: adapters appear once npllm has consolidated a project into one.';
+  return stats.adapters.map(describeAdapterLearning).join('\n\n');
+}
+
+function describeAdapterLearning(stats: AdapterLearningStats): string {
+  const names = shortProjectNames(stats.projects);
+  const label = (row: AdapterLearningStats['versions'][number]) => [`v${row.version}`, row.channel, row.project === null ? '' : (names.get(row.project) ?? row.project)];
+  const percent = (value: number | null) => (value === null ? '–' : `${value > 0 ? '+' : ''}${(value * 100).toFixed(1)}%`);
+  const header = ['version', 'channel', 'learned', ...stats.projects.map((project) => names.get(project)!)];
+  const nll = table([header, ...stats.versions.map((row, index) => [...label(row), ...stats.nll[index]!.map((value) => (value === null ? '–' : value.toFixed(3)))])], (column) => column >= 3);
+  const gain = table([header, ...stats.versions.slice(1).map((row, index) => [...label(row), ...stats.gain[index + 1]!.map(percent)])], (column) => column >= 3);
+  const bwt = stats.bwtVersion === null ? 'no version learned a project yet' : `${stats.bwt === null ? '– (needs two projects learned and measured)' : percent(stats.bwt)} at v${stats.bwtVersion} (mean change of gain on earlier projects since they were learned; below 0 is forgetting)`;
+  const legend = stats.projects.filter((project) => names.get(project) !== project).map((project) => `${names.get(project)} = ${project}`);
+  return [
+    stats.adapter,
+    ...(stats.projects.length === 0 ? ['  no held-out evaluations yet'] : [...(legend.length ? [`projects: ${legend.join(' · ')}`] : []), '', 'held-out NLL (lower is better):', nll, '', 'gain over the base model:', gain]),
+    '',
+    `BWT: ${bwt}`,
+    '',
+    ...(stats.runs.length === 0 ? ['no training runs yet'] : ['latest runs:', describeRuns(stats.runs, names)]),
+  ].join('\n');
+}
+
+function describeRuns(runs: readonly LearningRunRecord[], names: ReadonlyMap<string, string>): string {
+  const duration = (run: LearningRunRecord) => {
+    const ms = run.stats?.['durationMs'] ?? (run.finishedAt === null ? null : Date.parse(run.finishedAt) - Date.parse(run.startedAt));
+    return ms === null ? '–' : formatDuration(ms);
+  };
+  const speed = (run: LearningRunRecord) => (run.stats?.['tokensPerSecond'] === undefined ? '–' : run.stats['tokensPerSecond'].toFixed(1));
+  const promoted = (run: LearningRunRecord) => (run.promoted === null ? '–' : run.promoted ? 'yes' : 'no');
+  const rows = [
+    ['started', 'status', 'project', 'version', 'promoted', 'duration', 'tokens/s', 'reason'],
+    ...runs.map((run) => [
+      run.startedAt.slice(0, 16).replace('T', ' '),
+      run.status,
+      names.get(run.project) ?? basename(run.project),
+      run.version === null ? '–' : `v${run.version}`,
+      promoted(run),
+      duration(run),
+      speed(run),
+      run.reason ?? run.error?.message ?? '',
+    ]),
+  ];
+  return table(rows, (column) => column === 5 || column === 6);
+}
+
+/** Numbers right-aligned, so their decimals line up; text left-aligned. */
+function table(rows: readonly string[][], numeric: (column: number) => boolean): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((cells) => cells[column]?.length ?? 0)));
+  return rows.map((cells) => cells.map((cell, column) => (numeric(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd()).join('\n');
+}
+
+function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${(ms / 1000).toFixed(1)} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, '0')} s`;
+  return `${Math.floor(seconds / 3600)} h ${String(Math.floor(seconds / 60) % 60).padStart(2, '0')} min`;
 }
 
 async function runServer(options: CliOptions): Promise<number> {

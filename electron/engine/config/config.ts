@@ -102,6 +102,39 @@ export const configSchema = z.strictObject({
     /** Adapters applied to one answer at most (stack adapters first, then `user`); 0 serves the base model only. */
     maxActive: z.number().int().min(0).max(16),
   }),
+  /** Consolidation (learning/README.md): what a run trains, how it is judged, when it starts. */
+  learning: z.strictObject({
+    rank: positiveInt.max(256),
+    alpha: z.number().positive().max(4096),
+    /** Tokens per training window; llama.cpp needs a power of two up to 512 here. */
+    ctx: z.union([z.literal(32), z.literal(64), z.literal(128), z.literal(256), z.literal(512)]),
+    lr: z.number().positive().max(0.1),
+    /** Passes over the project's training windows, capped by maxSteps. */
+    epochs: z.number().positive().max(100),
+    maxSteps: positiveInt.max(1_000_000),
+    /** Trainer threads; null: 1 when the machine is busy, else every core up to 4 (learning/native/README.md). */
+    threads: positiveInt.max(64).nullable(),
+    /** MAS penalty weight λ on Ω/mean(Ω); 0 turns MAS off. */
+    masLambda: z.number().min(0).max(1e6),
+    /** Windows of the project's data used to measure Ω after training. */
+    importanceWindows: positiveInt.max(10_000),
+    /** Replayed texts' share of every batch (0 turns replay off). */
+    replayRatio: z.number().min(0).max(0.9),
+    /** Past texts kept per adapter for replay. */
+    replayCapacity: z.number().int().min(0).max(1_000_000),
+    /** Share of a project's files held out to judge it (split by file, never by chunk). */
+    heldOutShare: z.number().min(0.05).max(0.5),
+    /** Held-out windows evaluated per project (bounds the time a consolidation spends judging). */
+    heldOutWindows: positiveInt.max(10_000),
+    /** A project needs at least this many training tokens (estimated) to be learned. */
+    minTrainTokens: positiveInt,
+    /** Promotion: this project's held-out NLL must drop by at least this much (nats)… */
+    minImprovement: z.number().min(0).max(10),
+    /** …and no earlier project's may rise by more than this share. */
+    forgettingTolerance: z.number().min(0).max(1),
+    /** Learn a project in the background when the user switches away from it. */
+    onSwitch: z.boolean(),
+  }),
   query: z.strictObject({
     /** Longest question accepted, in characters. */
     maxChars: positiveInt.max(1_000_000),
@@ -151,6 +184,25 @@ export function defaults(): Config {
       acceptThreshold: 0.3,
     },
     adapters: { defaultScale: 1, maxActive: 4 },
+    learning: {
+      rank: 8,
+      alpha: 16,
+      ctx: 128,
+      lr: 3e-4,
+      epochs: 2,
+      maxSteps: 400,
+      threads: null,
+      masLambda: 100,
+      importanceWindows: 32,
+      replayRatio: 0.25,
+      replayCapacity: 2000,
+      heldOutShare: 0.2,
+      heldOutWindows: 24,
+      minTrainTokens: 1024,
+      minImprovement: 0.001,
+      forgettingTolerance: 0.02,
+      onSwitch: true,
+    },
     query: { maxChars: 32_000 },
     log: { level: 'info' },
   };

@@ -250,6 +250,8 @@ export const trainingRuns = pgTable(
     nllBefore: jsonb().$type<Record<string, number>>(),
     nllAfter: jsonb().$type<Record<string, number>>(),
     importanceStats: jsonb().$type<Record<string, number>>(),
+    /** Data and speed: texts trained on and replayed, tokens, tokens/s, duration. */
+    stats: jsonb().$type<Record<string, number>>(),
     /** The adapter version it produced, if any. */
     version: integer(),
     promoted: boolean(),
@@ -257,6 +259,26 @@ export const trainingRuns = pgTable(
     error: jsonb().$type<SerializedError>(),
   },
   (table) => [index().on(table.adapterName, table.startedAt), index().on(table.project, table.startedAt)],
+);
+
+/**
+ * Held-out NLL of one adapter version on one project's held-out set (learning/): the cells of the
+ * forgetting matrix (versions × projects). Version 0 is the base model without the adapter.
+ */
+export const learningEvaluations = pgTable(
+  'learning_evaluations',
+  {
+    adapterName: text().notNull(),
+    version: integer().notNull(),
+    project: text().notNull(),
+    nll: doublePrecision().notNull(),
+    tokens: integer().notNull(),
+    /** The held-out set's fingerprint: a changed set makes earlier cells incomparable. */
+    heldOutHash: text().notNull(),
+    runId: text(),
+    measuredAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.adapterName, table.version, table.project] })],
 );
 
 /**

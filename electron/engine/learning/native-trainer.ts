@@ -87,6 +87,11 @@ export class TrainerProcess {
     });
   }
 
+  /** The child's pid (for measuring its memory), or undefined if it could not start. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Gives the CPU back at once (a question is being answered); the step resumes where it was. */
   pause(): void {
     if (this.paused || this.child.exitCode !== null) return;

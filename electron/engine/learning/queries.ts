@@ -1,6 +1,6 @@
-import { and, asc, count, eq, ne, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, inArray, max, min, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { replayExamples } from '../db/schema.js';
+import { interactions, learningEvaluations, replayExamples, trainingRuns } from '../db/schema.js';
 
 export type ReplayRow = typeof replayExamples.$inferSelect;
 export type NewReplayRow = typeof replayExamples.$inferInsert;
@@ -36,4 +36,62 @@ export async function sampleReplayRows(db: Db, options: { adapterName: string; e
     .where(and(eq(replayExamples.adapterName, options.adapterName), options.excludeProject === undefined ? undefined : ne(replayExamples.project, options.excludeProject)))
     .orderBy(sql`md5(${replayExamples.id}::text || ':' || ${String(options.seed)})`, asc(replayExamples.id))
     .limit(options.limit);
+}
+
+export type TrainingRunRow = typeof trainingRuns.$inferSelect;
+export type EvaluationRow = typeof learningEvaluations.$inferSelect;
+
+export async function insertTrainingRun(db: Db, row: typeof trainingRuns.$inferInsert): Promise<void> {
+  await db.insert(trainingRuns).values(row);
+}
+
+export async function updateTrainingRun(db: Db, id: string, change: Partial<Omit<typeof trainingRuns.$inferInsert, 'id'>>): Promise<void> {
+  await db.update(trainingRuns).set(change).where(eq(trainingRuns.id, id));
+}
+
+export async function runningTrainingRuns(db: Db, adapterName: string): Promise<TrainingRunRow[]> {
+  return db.select().from(trainingRuns).where(and(eq(trainingRuns.adapterName, adapterName), eq(trainingRuns.status, 'running')));
+}
+
+/** Projects an adapter has learned, in the order it first learned them. */
+export async function learnedProjects(db: Db, adapterName: string): Promise<string[]> {
+  const rows = await db
+    .select({ project: trainingRuns.project, first: min(trainingRuns.startedAt) })
+    .from(trainingRuns)
+    .where(and(eq(trainingRuns.adapterName, adapterName), eq(trainingRuns.status, 'completed')))
+    .groupBy(trainingRuns.project)
+    .orderBy(min(trainingRuns.startedAt));
+  return rows.map((row) => row.project);
+}
+
+export async function findEvaluation(db: Db, key: { adapterName: string; version: number; project: string }): Promise<EvaluationRow | null> {
+  const [row] = await db
+    .select()
+    .from(learningEvaluations)
+    .where(and(eq(learningEvaluations.adapterName, key.adapterName), eq(learningEvaluations.version, key.version), eq(learningEvaluations.project, key.project)));
+  return row ?? null;
+}
+
+/** The latest measurement of a cell replaces the earlier one. */
+export async function upsertEvaluations(db: Db, rows: readonly (typeof learningEvaluations.$inferInsert)[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insert(learningEvaluations)
+    .values([...rows])
+    .onConflictDoUpdate({
+      target: [learningEvaluations.adapterName, learningEvaluations.version, learningEvaluations.project],
+      set: { nll: sql`excluded.nll`, tokens: sql`excluded.tokens`, heldOutHash: sql`excluded.held_out_hash`, runId: sql`excluded.run_id`, measuredAt: sql`excluded.measured_at` },
+    });
+}
+
+/** When the project was last learned (any adapter), and whether the user asked anything there since. */
+export async function learnedSince(db: Db, project: string): Promise<{ lastRun: Date | null; newInteractions: number }> {
+  const [last] = await db
+    .select({ at: max(trainingRuns.startedAt) })
+    .from(trainingRuns)
+    .where(and(eq(trainingRuns.project, project), inArray(trainingRuns.status, ['completed', 'running'])));
+  const lastRun = last?.at ?? null;
+  if (!lastRun) return { lastRun: null, newInteractions: 0 };
+  const [fresh] = await db.select({ value: count() }).from(interactions).where(and(eq(interactions.project, project), gt(interactions.createdAt, lastRun)));
+  return { lastRun, newInteractions: fresh?.value ?? 0 };
 }

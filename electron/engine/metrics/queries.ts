@@ -1,7 +1,8 @@
-import { sql } from 'drizzle-orm';
+import { asc, desc, eq, sql } from 'drizzle-orm';
 import type { BehaviourMetrics } from '../../../shared/contract.js';
 import type { Db } from '../db/client.js';
 import { selectRows } from '../db/queries.js';
+import { adapters, learningEvaluations, trainingRuns } from '../db/schema.js';
 
 interface MetricsRow {
   grouping: 'overall' | 'project' | 'day';
@@ -104,6 +105,60 @@ export async function recentRewards(
     reward: row.reward,
     events: row.events,
   }));
+}
+
+export type TrainingRunRow = typeof trainingRuns.$inferSelect;
+export type LearningEvaluationRow = typeof learningEvaluations.$inferSelect;
+
+export interface AdapterVersionRow {
+  name: string;
+  version: number;
+  channel: (typeof adapters.$inferSelect)['channel'];
+  /** The version's own project, else its training run's. */
+  project: string | null;
+  parentVersion: number | null;
+  createdAt: Date;
+}
+
+/** Every adapter name that has a version, a training run or an evaluation: a first run that failed still shows. */
+export async function learningAdapterNames(db: Db, name?: string): Promise<string[]> {
+  const only = (column: string) => (name === undefined ? sql`` : sql`where ${sql.identifier(column)} = ${name}`);
+  const rows = await selectRows<{ name: string }>(
+    db,
+    sql`select name from ${adapters} ${only('name')}
+        union select adapter_name from ${trainingRuns} ${only('adapter_name')}
+        union select adapter_name from ${learningEvaluations} ${only('adapter_name')}`,
+  );
+  return rows.map((row) => row.name);
+}
+
+export async function adapterVersions(db: Db, name?: string): Promise<AdapterVersionRow[]> {
+  return db
+    .select({
+      name: adapters.name,
+      version: adapters.version,
+      channel: adapters.channel,
+      project: sql<string | null>`coalesce(${adapters.project}, ${trainingRuns.project})`,
+      parentVersion: adapters.parentVersion,
+      createdAt: adapters.createdAt,
+    })
+    .from(adapters)
+    .leftJoin(trainingRuns, eq(trainingRuns.id, adapters.trainingRunId))
+    .where(name === undefined ? undefined : eq(adapters.name, name))
+    .orderBy(asc(adapters.name), asc(adapters.version));
+}
+
+export async function learningEvaluationRows(db: Db, name?: string): Promise<LearningEvaluationRow[]> {
+  return db
+    .select()
+    .from(learningEvaluations)
+    .where(name === undefined ? undefined : eq(learningEvaluations.adapterName, name))
+    .orderBy(asc(learningEvaluations.adapterName), asc(learningEvaluations.version), asc(learningEvaluations.project));
+}
+
+/** One adapter's latest training runs, newest first. */
+export async function recentTrainingRuns(db: Db, name: string, limit: number): Promise<TrainingRunRow[]> {
+  return db.select().from(trainingRuns).where(eq(trainingRuns.adapterName, name)).orderBy(desc(trainingRuns.startedAt), desc(trainingRuns.id)).limit(limit);
 }
 
 function toMetrics(row: MetricsRow): BehaviourMetrics {

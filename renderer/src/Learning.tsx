@@ -1,0 +1,281 @@
+import { useEffect, useMemo } from 'react';
+import { useStore } from 'zustand';
+import type { AdapterLearningStats, LearnerStatus, LearningRunRecord } from '../../shared/contract.js';
+import type { SerializedError } from '../../shared/errors.js';
+import { shortProjectNames } from '../../shared/learning-metrics.js';
+import { describeLearner, formatDuration, formatNll, formatPercent, lossChart, nllShade, runDurationMs, runOutcome } from './learning-format.js';
+import type { LearningStore } from './learning-store.js';
+
+/** Runs whose loss curves the chart draws: more lines than this turn into noise. */
+const chartedRuns = 5;
+
+/** What the adapters learned and forgot, and what the background learner is doing. */
+export function LearningView({ store }: { store: LearningStore }) {
+  const stats = useStore(store, (state) => state.stats);
+  const statsError = useStore(store, (state) => state.statsError);
+  const loading = useStore(store, (state) => state.statsLoading);
+  const { open, refreshStats } = store.getState();
+
+  useEffect(() => open(), [open]);
+
+  return (
+    <section className="learning" data-testid="learning-view" aria-busy={loading}>
+      <div className="learning-toolbar">
+        <LearnerPanel store={store} />
+        <button type="button" className="ghost small" data-testid="learning-refresh" onClick={() => void refreshStats()} disabled={loading}>
+          Refresh
+        </button>
+      </div>
+      {statsError && <Failure error={statsError} testId="learning-error" />}
+      {!stats && !statsError && (
+        <p className="placeholder" data-testid="learning-loading">
+          Loading the learning history…
+        </p>
+      )}
+      {stats?.adapters.length === 0 && (
+        <p className="placeholder" data-testid="learning-empty">
+          Nothing learned yet: an adapter appears here once npllm has consolidated a project into it (<code>npllm learn --project PATH</code>).
+        </p>
+      )}
+      {stats?.adapters.map((adapter) => <AdapterPanel key={adapter.adapter} stats={adapter} />)}
+    </section>
+  );
+}
+
+function LearnerPanel({ store }: { store: LearningStore }) {
+  const learner = useStore(store, (state) => state.learner);
+  const error = useStore(store, (state) => state.learnerError);
+  if (!learner) {
+    return error ? (
+      <div className="learner bad" data-testid="learner-status" data-state="unavailable" title={error.fix}>
+        <span data-testid="learner-status-error">Learner status unavailable: {error.message}</span>
+      </div>
+    ) : (
+      <div className="learner" data-testid="learner-status" data-state="unknown">
+        Asking the learner…
+      </div>
+    );
+  }
+  return <LearnerDetails learner={learner} stale={error} />;
+}
+
+function LearnerDetails({ learner, stale }: { learner: LearnerStatus; stale: SerializedError | null }) {
+  const projects = [...(learner.current ? [learner.current.project] : []), ...learner.queue, ...(learner.last ? Object.keys(learner.last.nllAfter) : [])];
+  const names = shortProjectNames(projects);
+  const name = (project: string) => names.get(project) ?? project;
+  const progress = learner.current?.progress;
+  const last = learner.last;
+  return (
+    <div className={`learner ${learner.state}`} data-testid="learner-status" data-state={learner.state}>
+      <span className="dot" />
+      <span data-testid="learner-state" title={learner.current?.project}>
+        {describeLearner(learner, name)}
+      </span>
+      {progress && !progress.done && (
+        <span className="learner-progress" data-testid="learner-progress">
+          {progress.label}
+          {progress.fraction === null ? <progress /> : <progress max={1} value={progress.fraction} />}
+        </span>
+      )}
+      {learner.queue.length > 0 && (
+        <span data-testid="learner-queue" title={learner.queue.join('\n')}>
+          queued: {learner.queue.map(name).join(', ')}
+        </span>
+      )}
+      {last && (
+        <span data-testid="learner-last" data-promoted={last.promoted}>
+          last: {last.adapter}
+          {last.version === null ? '' : ` v${last.version}`} {last.promoted ? 'promoted' : last.version === null ? 'not registered' : 'kept experimental'}
+          {last.reason ? ` (${last.reason})` : ''}
+        </span>
+      )}
+      {learner.lastError && (
+        <span className="learner-error" data-testid="learner-last-error" title={learner.lastError.fix}>
+          last failure: {learner.lastError.message}
+        </span>
+      )}
+      {stale && (
+        <span className="learner-error" data-testid="learner-status-error" title={stale.fix}>
+          (not updating: {stale.message})
+        </span>
+      )}
+    </div>
+  );
+}
+
+function AdapterPanel({ stats }: { stats: AdapterLearningStats }) {
+  const names = useMemo(() => shortProjectNames([...stats.projects, ...stats.runs.map((run) => run.project)]), [stats]);
+  const name = (project: string) => names.get(project) ?? project;
+  return (
+    <article className="learning-adapter" data-testid="learning-adapter" data-adapter={stats.adapter}>
+      <header>
+        <h2>{stats.adapter}</h2>
+        <span
+          className={`bwt ${stats.bwt === null ? '' : stats.bwt < 0 ? 'bad' : 'ok'}`}
+          data-testid="learning-bwt"
+          data-value={stats.bwt ?? ''}
+          title="Backward transfer: mean change of the gain on earlier projects since they were learned. Below 0 is forgetting."
+        >
+          BWT {formatPercent(stats.bwt)}
+          {stats.bwtVersion === null ? '' : ` at v${stats.bwtVersion}`}
+        </span>
+      </header>
+      {stats.projects.length === 0 ? (
+        <p className="muted" data-testid="forgetting-matrix-empty">
+          No held-out evaluations yet.
+        </p>
+      ) : (
+        <ForgettingMatrix stats={stats} name={name} />
+      )}
+      <LossChart runs={stats.runs} name={name} />
+      <RunList runs={stats.runs} name={name} />
+    </article>
+  );
+}
+
+/** Held-out NLL of every version on every project, coloured per column (lower is greener), with the gain over the base. */
+function ForgettingMatrix({ stats, name }: { stats: AdapterLearningStats; name: (project: string) => string }) {
+  const columns = stats.projects.map((_, column) => stats.nll.map((row) => row[column] ?? null));
+  return (
+    <div className="table-scroll">
+      <table className="forgetting-matrix" data-testid="forgetting-matrix">
+        <caption>Held-out NLL per token (lower is better) and gain over the base model</caption>
+        <thead>
+          <tr>
+            <th scope="col">version</th>
+            <th scope="col">learned</th>
+            {stats.projects.map((project) => (
+              <th scope="col" key={project} title={project} data-testid="matrix-project">
+                {name(project)}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {stats.versions.map((row, rowIndex) => (
+            <tr key={row.version} data-testid="matrix-row" data-version={row.version} data-channel={row.channel}>
+              <th scope="row">
+                v{row.version} <span className={`channel ${row.channel}`}>{row.channel}</span>
+              </th>
+              <td className="learned" title={row.project ?? undefined}>
+                {row.project === null ? '' : name(row.project)}
+              </td>
+              {stats.projects.map((project, column) => {
+                const nll = stats.nll[rowIndex]?.[column] ?? null;
+                const gain = stats.gain[rowIndex]?.[column] ?? null;
+                const shade = nllShade(nll, columns[column]!);
+                return (
+                  <td
+                    key={project}
+                    className={`cell${row.project === project ? ' learned-here' : ''}`}
+                    data-testid="matrix-cell"
+                    data-version={row.version}
+                    data-project={project}
+                    data-nll={nll ?? ''}
+                    style={shade ? { background: shade } : undefined}
+                  >
+                    <span className="nll">{formatNll(nll)}</span>
+                    {row.version > 0 && (
+                      <span className="gain" data-testid="matrix-gain">
+                        {formatPercent(gain)}
+                      </span>
+                    )}
+                  </td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function LossChart({ runs, name }: { runs: readonly LearningRunRecord[]; name: (project: string) => string }) {
+  const chart = lossChart(runs, { width: 480, height: 160, margin: 14, count: chartedRuns, label: (run) => `${run.version === null ? run.status : `v${run.version}`} ${name(run.project)}` });
+  if (chart.lines.length === 0) return null;
+  return (
+    <figure className="loss-chart">
+      <svg viewBox={`0 0 ${chart.width} ${chart.height}`} role="img" aria-label="Training loss per step of the latest runs" data-testid="loss-chart">
+        <rect x={0} y={0} width={chart.width} height={chart.height} className="plot" />
+        <text x={4} y={12} className="axis">
+          {chart.top.toFixed(2)}
+        </text>
+        <text x={4} y={chart.height - 4} className="axis">
+          {chart.bottom.toFixed(2)}
+        </text>
+        <text x={chart.width - 4} y={chart.height - 4} className="axis" textAnchor="end">
+          {chart.steps} steps
+        </text>
+        {chart.lines.map((line) => (
+          <polyline key={line.runId} points={line.points} stroke={line.color} fill="none" strokeWidth={2} data-testid="loss-line" data-run-id={line.runId}>
+            <title>{line.label}</title>
+          </polyline>
+        ))}
+      </svg>
+      <figcaption>
+        loss per step:{' '}
+        {chart.lines.map((line) => (
+          <span key={line.runId} className="legend">
+            <span className="swatch" style={{ background: line.color }} /> {line.label}
+          </span>
+        ))}
+      </figcaption>
+    </figure>
+  );
+}
+
+function RunList({ runs, name }: { runs: readonly LearningRunRecord[]; name: (project: string) => string }) {
+  if (runs.length === 0) return <p className="muted">No training runs yet.</p>;
+  return (
+    <div className="table-scroll">
+      <table className="runs" data-testid="learning-runs">
+        <caption>Latest runs</caption>
+        <thead>
+          <tr>
+            <th scope="col">started</th>
+            <th scope="col">project</th>
+            <th scope="col">version</th>
+            <th scope="col">outcome</th>
+            <th scope="col">duration</th>
+            <th scope="col">tokens/s</th>
+            <th scope="col">reason</th>
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((run) => {
+            const speed = run.stats?.['tokensPerSecond'];
+            return (
+              <tr key={run.id} data-testid="learning-run" data-run-id={run.id} data-status={run.status} data-promoted={run.promoted ?? ''}>
+                <td>{new Date(run.startedAt).toLocaleString()}</td>
+                <td title={run.project}>{name(run.project)}</td>
+                <td>{run.version === null ? '–' : `v${run.version}`}</td>
+                <td className={`outcome ${run.status === 'failed' ? 'bad' : run.promoted ? 'ok' : ''}`} data-testid="learning-run-outcome">
+                  {runOutcome(run)}
+                </td>
+                <td className="number">{formatDuration(runDurationMs(run))}</td>
+                <td className="number">{speed === undefined ? '–' : speed.toFixed(1)}</td>
+                <td className="reason" data-testid="learning-run-reason" title={run.error?.fix}>
+                  {run.reason ?? run.error?.message ?? ''}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Failure({ error, testId }: { error: SerializedError; testId: string }) {
+  return (
+    <div className="error" role="alert" data-testid={testId} data-code={error.code}>
+      <strong>{error.message}</strong>
+      {error.fix && (
+        <p>
+          <span className="label">Fix:</span> {error.fix}
+        </p>
+      )}
+    </div>
+  );
+}
