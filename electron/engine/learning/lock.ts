@@ -25,7 +25,8 @@ export async function acquireLearningLock(path: string, what: string): Promise<H
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+      // Our own pid: another consolidation of this adapter in this very process (locks are released in `finally`, never left behind by a live process).
+      if (Number.isInteger(owner) && owner > 0 && (owner === process.pid || isAlive(owner))) {
         throw new RequestError('CONFLICT', `${what} is already being learned by process ${owner}.`, {
           fix: 'Wait for that run to finish (npllm stats --learning shows it), or stop that process.',
         });

@@ -30,7 +30,7 @@ describe('npllm-train', () => {
     const out = join(home.home, 'adapter.gguf');
     const losses: number[] = [];
     const events = await new TrainerProcess(binary, ['train', '--model', fixtureModelPath, '--data', train, '--out', out, '--rank', '4', '--ctx', '64', '--epochs', '3', '--lr', '1e-4', '--threads', '1', '--targets', 'attn_q,attn_v,ffn_up'], {
-      onEvent: (event) => event.type === 'step' && losses.push(event.loss),
+      onEvent: (event) => event.type === 'step' && event.loss !== null && losses.push(event.loss),
     }).finished;
     expect(events.at(-1)).toMatchObject({ type: 'done', stopped: 'complete', out });
     expect(losses.length).toBeGreaterThan(10);

@@ -13,7 +13,8 @@ import { packageRoot } from '../paths.js';
 
 export type TrainerEvent =
   | { type: 'start'; mode: 'train' | 'eval' | 'importance'; [key: string]: unknown }
-  | { type: 'step'; step: number; epoch: number; loss: number; penalty?: number; lr: number; tokens: number; elapsedMs: number }
+  /** `loss` is null when it was not finite (the trainer then stops with a `diverged` error). */
+  | { type: 'step'; step: number; epoch: number; loss: number | null; penalty?: number; lr: number; tokens: number; elapsedMs: number }
   | { type: 'checkpoint'; step: number; out: string }
   | { type: 'sample'; sample: number; [key: string]: unknown }
   | { type: 'eval'; nll: number; perplexity: number; tokens: number; windows: number; ctx: number; adapter: string | null }
@@ -60,11 +61,18 @@ export class TrainerProcess {
       stderr = (stderr + chunk.toString()).slice(-4000);
     });
     const lines = createInterface({ input: this.child.stdout! });
+    let listenerFailure: unknown;
     lines.on('line', (line) => {
-      if (!line.startsWith('{')) return;
-      const event = JSON.parse(line) as TrainerEvent;
-      events.push(event);
-      hooks.onEvent?.(event);
+      if (!line.startsWith('{') || listenerFailure !== undefined) return;
+      // A listener runs inside a stream callback: anything it throws would take the whole engine down, so it ends this run instead.
+      try {
+        const event = JSON.parse(line) as TrainerEvent;
+        events.push(event);
+        hooks.onEvent?.(event);
+      } catch (cause) {
+        listenerFailure = cause;
+        this.stop();
+      }
     });
     const onAbort = () => this.stop();
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
@@ -72,6 +80,10 @@ export class TrainerProcess {
       this.child.on('error', (cause) => reject(new NpllmError('INTERNAL', `The trainer could not start: ${cause.message}`, { cause, fix: 'Rebuild it: npm run build:trainer -- --force.' })));
       this.child.on('close', (code, killedBy) => {
         hooks.signal?.removeEventListener('abort', onAbort);
+        if (listenerFailure !== undefined) {
+          reject(new NpllmError('INTERNAL', `The trainer's output could not be handled: ${(listenerFailure as Error).message ?? String(listenerFailure)}.`, { cause: listenerFailure, fix: 'Rebuild the trainer (npm run build:trainer -- --force); if it persists, report it with NPLLM_LOG_LEVEL=debug output.' }));
+          return;
+        }
         const failure = events.find((event): event is Extract<TrainerEvent, { type: 'error' }> => event.type === 'error');
         if (code === 0 && !failure) {
           if (hooks.signal?.aborted && !events.some((event) => event.type === 'done')) reject(cancelled('Training was cancelled.'));

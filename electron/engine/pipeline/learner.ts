@@ -127,7 +127,11 @@ export class Learner {
             this.trainers.add(trainer);
             // A trainer started while a question is answered waits for it like the others.
             if (this.answering > 0) trainer.pause();
-            return () => this.trainers.delete(trainer);
+            const releaseCaller = job.hooks.onTrainer?.(trainer);
+            return () => {
+              this.trainers.delete(trainer);
+              releaseCaller?.();
+            };
           },
         });
         this.last = result;
