@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { seededRandom } from '../../../shared/random.js';
 import { writeFileAtomic } from '../files.js';
-import { GGML_TYPE_F32, GGUF_MAGIC, ggufValueTypes, type BaseModelShapes, type GgufValueTypeName } from './gguf.js';
+import { GGML_TYPE_F32, GGUF_MAGIC, ggufValueTypes, type BaseModelShapes, type GgufScalar, type GgufValueTypeName } from './gguf.js';
 
 /** An F32 tensor to write. */
 export interface LoraTensor {
@@ -32,7 +32,14 @@ export interface LoraAdapterSpec {
 const alignment = 32;
 
 /** A metadata value and the type to store it as. */
-export type GgufWritableValue = { type: 'string'; value: string } | { type: 'bool'; value: boolean } | { type: Exclude<GgufValueTypeName, 'array' | 'string' | 'bool'>; value: number };
+export type GgufWritableValue =
+  | { type: 'string'; value: string }
+  | { type: 'bool'; value: boolean }
+  | { type: Exclude<GgufValueTypeName, 'array' | 'string' | 'bool'>; value: number }
+  /** As the reader returns 64-bit integers. */
+  | { type: 'u64' | 'i64'; value: bigint }
+  /** An array of scalars (a tokenizer's vocabulary, merges, token types). */
+  | { type: 'array'; itemType: Exclude<GgufValueTypeName, 'array'>; values: readonly GgufScalar[] };
 
 /** The adapter as the bytes of a GGUF file, in order. */
 export function encodeLoraAdapter(spec: LoraAdapterSpec): Uint8Array[] {
@@ -144,6 +151,16 @@ function littleEndianF32(data: Float32Array): Uint8Array {
 class ByteWriter {
   private readonly parts: Buffer[] = [];
   value(value: GgufWritableValue) {
+    if (value.type === 'array') {
+      this.u32(ggufValueTypes[value.itemType]);
+      this.u64(value.values.length);
+      for (const item of value.values) {
+        const ok = value.itemType === 'string' ? typeof item === 'string' : value.itemType === 'bool' ? typeof item === 'boolean' : typeof item === 'number' || (typeof item === 'bigint' && (value.itemType === 'u64' || value.itemType === 'i64'));
+        if (!ok) throw new RangeError(`an array of ${value.itemType} cannot hold ${typeof item} ${String(item)}`);
+        this.value({ type: value.itemType, value: item } as GgufWritableValue);
+      }
+      return;
+    }
     if (value.type === 'string') {
       this.string(value.value);
       return;
@@ -154,7 +171,10 @@ class ByteWriter {
     }
     const width = { u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, u64: 8, i64: 8, f64: 8 }[value.type];
     const buffer = Buffer.alloc(width);
-    if (value.type === 'u8') buffer.writeUInt8(value.value);
+    if (typeof value.value === 'bigint') {
+      if (value.type === 'u64') buffer.writeBigUInt64LE(value.value);
+      else buffer.writeBigInt64LE(value.value);
+    } else if (value.type === 'u8') buffer.writeUInt8(value.value);
     else if (value.type === 'i8') buffer.writeInt8(value.value);
     else if (value.type === 'u16') buffer.writeUInt16LE(value.value);
     else if (value.type === 'i16') buffer.writeInt16LE(value.value);

@@ -29,6 +29,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -66,12 +67,12 @@ std::string json_escape(const std::string & s) {
     return out;
 }
 
-std::string json_num(double v) {
+std::string json_num(double v, int digits = 6) {
     if (!std::isfinite(v)) {
         return "null";
     }
-    char buf[32];
-    snprintf(buf, sizeof(buf), "%.6g", v);
+    char buf[40];
+    snprintf(buf, sizeof(buf), "%.*g", digits, v);
     return buf;
 }
 
@@ -108,7 +109,7 @@ double now_ms() {
 // options
 
 struct options {
-    std::string mode;                 // train | eval
+    std::string mode;                 // train | eval | importance | gradcheck
     std::string model;
     std::vector<std::string> data;
     std::string out;
@@ -134,6 +135,9 @@ struct options {
     std::string mas_importance;       // train: Omega file from the importance mode
     std::string mas_anchor;           // train: theta* (adapter); defaults to --adapter-in
     float       mas_lambda = 0.0f;    // train: penalty strength, 0 = off
+    long        gc_params = 32;       // gradcheck: parameters to check
+    double      gc_eps    = 5e-2;     // gradcheck: finite-difference step
+    long        gc_window = 0;        // gradcheck: the window whose gradient is checked
 };
 
 const char * USAGE =
@@ -149,6 +153,9 @@ const char * USAGE =
     "                    [--scale 1] [--ctx 128] [--threads 2] [--max-windows N] [--verbose]\n"
     "  npllm-train importance --model BASE.gguf --adapter ADAPTER.gguf --data FILE [--data FILE...]\n"
     "                    --out OMEGA.gguf [--ctx 128] [--threads 2] [--max-windows N] [--verbose]\n"
+    "  npllm-train gradcheck --model F32_BASE.gguf --adapter ADAPTER.gguf --data FILE [--data FILE...]\n"
+    "                    [--ctx 128] [--threads 2] [--params 32] [--eps 5e-2] [--window 0] [--seed 42]\n"
+    "                    [--mas-importance OMEGA.gguf --mas-lambda L --mas-anchor ADAPTER.gguf [--lr 1e-4]]\n"
     "FILE is plain text, or JSON Lines (*.jsonl) whose objects carry a \"text\" string.\n";
 
 std::vector<std::string> split_csv(const std::string & s) {
@@ -166,14 +173,14 @@ std::vector<std::string> split_csv(const std::string & s) {
 options parse_args(int argc, char ** argv) {
     options o;
     if (argc < 2) {
-        throw usage_error("missing mode (train, eval or importance)");
+        throw usage_error("missing mode (train, eval, importance or gradcheck)");
     }
     o.mode = argv[1];
     if (o.mode == "--help" || o.mode == "-h") {
         throw usage_error("");
     }
-    if (o.mode != "train" && o.mode != "eval" && o.mode != "importance") {
-        throw usage_error("unknown mode '" + o.mode + "' (expected train, eval or importance)");
+    if (o.mode != "train" && o.mode != "eval" && o.mode != "importance" && o.mode != "gradcheck") {
+        throw usage_error("unknown mode '" + o.mode + "' (expected train, eval, importance or gradcheck)");
     }
     for (int i = 2; i < argc; ++i) {
         const std::string a = argv[i];
@@ -216,15 +223,30 @@ options parse_args(int argc, char ** argv) {
         else if (a == "--mas-importance") { o.mas_importance = next(); }
         else if (a == "--mas-anchor")  { o.mas_anchor = next(); }
         else if (a == "--mas-lambda")  { o.mas_lambda = (float) num(next()); }
+        else if (a == "--params")      { o.gc_params = (long) num(next()); }
+        else if (a == "--eps")         { o.gc_eps = num(next()); }
+        else if (a == "--window")      { o.gc_window = (long) num(next()); }
         else if (a == "--verbose")     { g_verbose = true; }
         else if (a == "--help" || a == "-h") { throw usage_error(""); }
         else { throw usage_error("unknown option '" + a + "'"); }
     }
     if (o.model.empty()) { throw usage_error("--model is required"); }
     if (o.data.empty())  { throw usage_error("--data is required"); }
-    if (o.mode != "eval" && o.out.empty()) { throw usage_error("--out is required for " + o.mode); }
+    if ((o.mode == "train" || o.mode == "importance") && o.out.empty()) { throw usage_error("--out is required for " + o.mode); }
     if (o.mode == "importance" && o.adapter_in.empty()) {
         throw usage_error("importance needs --adapter (the trained adapter whose parameters are weighed)");
+    }
+    if (o.mode == "gradcheck") {
+        if (o.adapter_in.empty()) {
+            throw usage_error("gradcheck needs --adapter (with non-zero A and B, or every gradient of A is 0)");
+        }
+        // theta* = the adapter itself would make the penalty and its gradient 0: nothing to check
+        if (o.mas_lambda > 0.0f && o.mas_anchor.empty()) {
+            throw usage_error("gradcheck of the MAS penalty needs --mas-anchor ADAPTER.gguf (another adapter than --adapter)");
+        }
+        if (o.gc_params < 1) { throw usage_error("--params must be >= 1"); }
+        if (!(o.gc_eps > 0.0)) { throw usage_error("--eps must be > 0"); }
+        if (o.gc_window < 0) { throw usage_error("--window must be >= 0"); }
     }
     if (o.mas_lambda < 0.0f) { throw usage_error("--mas-lambda must be >= 0"); }
     if (o.mas_lambda > 0.0f && o.mas_importance.empty()) {
@@ -1103,6 +1125,8 @@ int run_train(const options & o) {
 struct importance_state {
     std::map<std::string, size_t>   slot_of;
     std::vector<std::vector<double>> abs_grad_sum;
+    bool                            keep_last = false; // gradcheck: also keep the signed gradient
+    std::vector<std::vector<float>> last_grad;         // of the last window, per slot
     std::vector<float>              scratch;
     long   samples = 0;
     double sq_norm_sum = 0.0;
@@ -1152,6 +1176,9 @@ bool importance_cb(ggml_tensor * t, bool ask, void * ud) {
         for (int64_t k = 0; k < n; ++k) {
             acc[k] += std::fabs(st.scratch[k]);
         }
+        if (st.keep_last) {
+            st.last_grad[i].assign(st.scratch.begin(), st.scratch.begin() + n);
+        }
     }
     return true;
 }
@@ -1162,6 +1189,54 @@ ggml_opt_optimizer_params get_probe_pars(void *) {
     p.sgd.wd    = 0.0f;
     return p;
 }
+
+// A training context over the adapter with importance_cb and the probe SGD: run(window) adds
+// |d(mean_t ||logits_t||^2)/d theta| of that window to st.abs_grad_sum. The importance mode and
+// gradcheck both use it, so the check covers the code Omega comes from.
+struct importance_probe {
+    importance_state st;
+    context_handle   ch;
+    std::unique_ptr<window_feed> feed;
+    ggml_opt_result_t result      = nullptr;
+    ggml_opt_result_t result_eval = nullptr;
+
+    importance_probe(llama_model * model, llama_adapter_lora * adapter, const std::vector<lora_slot> & slots,
+                     const options & o, bool keep_last = false) {
+        st.keep_last = keep_last;
+        st.abs_grad_sum.resize(slots.size());
+        st.last_grad.resize(keep_last ? slots.size() : 0);
+        for (size_t i = 0; i < slots.size(); ++i) {
+            st.slot_of[slots[i].name] = i;
+            st.abs_grad_sum[i].assign(slots[i].n, 0.0);
+        }
+        ch.ctx = make_context(model, o, true, importance_cb, &st);
+        feed = std::make_unique<window_feed>(ch.ctx, o.n_ctx);
+        float scale = 1.0f;
+        if (llama_set_adapters_lora(ch.ctx, &adapter, 1, &scale) != 0) {
+            throw std::runtime_error("cannot attach the adapter to the context");
+        }
+        opt_init(ch.ctx, model, o.n_ctx, GGML_OPT_OPTIMIZER_TYPE_SGD, get_probe_pars, nullptr);
+        result      = ggml_opt_result_init();
+        result_eval = ggml_opt_result_init();
+    }
+    ~importance_probe() {
+        ggml_opt_result_free(result);
+        ggml_opt_result_free(result_eval);
+    }
+    importance_probe(const importance_probe &) = delete; // st's address is the callback's user data
+    importance_probe & operator=(const importance_probe &) = delete;
+
+    void run(const std::vector<llama_token> & tokens, long window) {
+        feed->set(tokens, window);
+        const long samples_before = st.samples;
+        llama_opt_epoch(ch.ctx, feed->ds, result, result_eval, /*idata_split =*/ 1, nullptr, nullptr);
+        ggml_opt_result_reset(result);
+        if (st.failed || st.samples != samples_before + 1) {
+            throw std::runtime_error("the training graph did not expose the expected cross-entropy/optimizer nodes "
+                                     "(llama.cpp changed? see native/README.md, MAS importance)");
+        }
+    }
+};
 
 int run_importance(const options & o) {
     check_writable(o.out);
@@ -1175,13 +1250,6 @@ int run_importance(const options & o) {
     const auto slots = lora_slots(adapter);
     const auto theta0 = read_slots(slots);
 
-    importance_state st;
-    st.abs_grad_sum.resize(slots.size());
-    for (size_t i = 0; i < slots.size(); ++i) {
-        st.slot_of[slots[i].name] = i;
-        st.abs_grad_sum[i].assign(slots[i].n, 0.0);
-    }
-
     const auto tokens = load_tokens(llama_model_get_vocab(model), o.data);
     long n_windows = count_windows(tokens, o.n_ctx);
     if (o.max_windows >= 0) {
@@ -1192,18 +1260,8 @@ int run_importance(const options & o) {
                           std::to_string(o.n_ctx + 1));
     }
 
-    context_handle ch;
-    ch.ctx = make_context(model, o, true, importance_cb, &st);
-    llama_context * ctx = ch.ctx;
-    window_feed feed(ctx, o.n_ctx);
-    float scale = 1.0f;
-    if (llama_set_adapters_lora(ctx, &adapter, 1, &scale) != 0) {
-        throw std::runtime_error("cannot attach the adapter to the context");
-    }
-    opt_init(ctx, model, o.n_ctx, GGML_OPT_OPTIMIZER_TYPE_SGD, get_probe_pars, nullptr);
-
-    ggml_opt_result_t result      = ggml_opt_result_init();
-    ggml_opt_result_t result_eval = ggml_opt_result_init();
+    importance_probe probe(model, adapter, slots, o);
+    const importance_state & st = probe.st;
     emit(std::string("{\"type\":\"start\",\"mode\":\"importance\"") +
          ",\"dataTokens\":" + std::to_string(tokens.size()) +
          ",\"windows\":" + std::to_string(n_windows) +
@@ -1216,21 +1274,12 @@ int run_importance(const options & o) {
             stop_reason = "signal";
             break;
         }
-        feed.set(tokens, w);
-        const long samples_before = st.samples;
-        llama_opt_epoch(ctx, feed.ds, result, result_eval, /*idata_split =*/ 1, nullptr, nullptr);
-        ggml_opt_result_reset(result);
-        if (st.failed || st.samples != samples_before + 1) {
-            throw std::runtime_error("the training graph did not expose the expected cross-entropy/optimizer nodes "
-                                     "(llama.cpp changed? see native/README.md, MAS importance)");
-        }
+        probe.run(tokens, w);
         emit("{\"type\":\"sample\",\"sample\":" + std::to_string(st.samples) +
              ",\"sqNorm\":" + json_num(st.last_sq_norm) +
              ",\"tokens\":" + std::to_string((long long) st.samples * o.n_ctx) +
              ",\"elapsedMs\":" + json_num(std::round(now_ms() - t0)) + "}");
     }
-    ggml_opt_result_free(result);
-    ggml_opt_result_free(result_eval);
 
     // the probe steps are far below float resolution; check that the adapter really did not move
     double max_drift = 0.0;
@@ -1271,6 +1320,296 @@ int run_importance(const options & o) {
          ",\"adapterDrift\":" + json_num(max_drift) +
          ",\"elapsedMs\":" + json_num(std::round(now_ms() - t0)) +
          ",\"out\":\"" + json_escape(o.out) + "\"}");
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// gradcheck: the importance gradient and the MAS penalty against central finite differences.
+// Only meaningful on an F32 base: over quantized weights the CPU forward quantizes activations,
+// so the objective is piecewise constant in the adapter (see native/README.md, MAS).
+
+// f(theta) = 1/T sum_t ||logits_t||^2 of one window through the inference path (llama_decode), the
+// value the importance probe differentiates in the training graph. F32 KV cache and no flash
+// attention (make_context's training settings), so nothing on the way is rounded to F16.
+struct sq_norm_objective {
+    context_handle ch;
+    llama_batch    batch;
+    int            n_ctx, n_vocab;
+
+    sq_norm_objective(llama_model * model, llama_adapter_lora * adapter, const options & o)
+        : batch(llama_batch_init(o.n_ctx, 0, 1)), n_ctx(o.n_ctx),
+          n_vocab(llama_vocab_n_tokens(llama_model_get_vocab(model))) {
+        ch.ctx = make_context(model, o, true);
+        float scale = 1.0f;
+        if (llama_set_adapters_lora(ch.ctx, &adapter, 1, &scale) != 0) {
+            throw std::runtime_error("cannot attach the adapter to the context");
+        }
+    }
+    ~sq_norm_objective() { llama_batch_free(batch); }
+    sq_norm_objective(const sq_norm_objective &) = delete;
+    sq_norm_objective & operator=(const sq_norm_objective &) = delete;
+
+    double operator()(const std::vector<llama_token> & tokens, long window) {
+        llama_memory_clear(llama_get_memory(ch.ctx), true);
+        batch.n_tokens = n_ctx;
+        for (int j = 0; j < n_ctx; ++j) {
+            batch.token[j]     = tokens[(size_t) window * n_ctx + j];
+            batch.pos[j]       = j;
+            batch.n_seq_id[j]  = 1;
+            batch.seq_id[j][0] = 0;
+            batch.logits[j]    = true;
+        }
+        if (llama_decode(ch.ctx, batch) != 0) {
+            throw std::runtime_error("llama_decode failed");
+        }
+        double sq = 0.0;
+        for (int j = 0; j < n_ctx; ++j) {
+            const float * logits = llama_get_logits_ith(ch.ctx, j);
+            for (int v = 0; v < n_vocab; ++v) {
+                sq += (double) logits[v] * logits[v];
+            }
+        }
+        return sq / n_ctx;
+    }
+};
+
+struct checked_param {
+    size_t slot;
+    size_t index;
+};
+
+// K parameters over all A and B tensors: parameter k takes lora_a when k is even and lora_b when odd,
+// of target (k/2) mod targets, so 2 x targets parameters cover every tensor once. Within a tensor it
+// takes the largest |analytic gradient| of 8 seeded random candidates: a gradient near 0 is swamped by
+// F32 rounding in the finite difference and its relative error says nothing (a wrong analytic value
+// still shows, whether too large, too small or 0).
+std::vector<checked_param> pick_params(const std::vector<lora_slot> & slots, const std::vector<std::vector<float>> & grad,
+                                       long k_params, uint32_t seed) {
+    std::mt19937 rng(seed);
+    const size_t n_targets = slots.size() / 2;
+    const size_t n_pairs_wanted = (size_t) (k_params + 1) / 2;
+    std::vector<checked_param> out;
+    for (long k = 0; k < k_params; ++k) {
+        const size_t pair = n_pairs_wanted >= n_targets ? (size_t) (k / 2) % n_targets : (size_t) (k / 2) * n_targets / n_pairs_wanted;
+        const size_t slot = 2 * pair + (size_t) (k % 2);
+        std::uniform_int_distribution<size_t> pick(0, slots[slot].n - 1);
+        long best = -1;
+        for (int c = 0; c < 8; ++c) {
+            const size_t idx = pick(rng);
+            const bool taken = std::any_of(out.begin(), out.end(), [&](const checked_param & p) { return p.slot == slot && p.index == idx; });
+            if (!taken && (best < 0 || std::fabs(grad[slot][idx]) > std::fabs(grad[slot][best]))) {
+                best = (long) idx;
+            }
+        }
+        if (best >= 0) {
+            out.push_back({slot, (size_t) best});
+        }
+    }
+    return out;
+}
+
+double rel_error(double analytic, double numeric) {
+    const double scale = std::max(std::fabs(analytic), std::fabs(numeric));
+    return scale > 0.0 ? std::fabs(analytic - numeric) / scale : 0.0;
+}
+
+struct error_stats {
+    std::vector<double> v;
+    std::string json() const {
+        if (v.empty()) {
+            return "null";
+        }
+        std::vector<double> s = v;
+        std::sort(s.begin(), s.end());
+        return "{\"max\":" + json_num(s.back(), 4) + ",\"median\":" + json_num(s[s.size() / 2], 4) +
+               ",\"count\":" + std::to_string(s.size()) + "}";
+    }
+};
+
+int run_gradcheck(const options & o) {
+    model_handle mh;
+    mh.model = load_model(o.model);
+    llama_model * model = mh.model;
+    for (const auto & kv : llama_internal_get_tensor_map(model)) {
+        if (kv.second->type != GGML_TYPE_F32) {
+            throw usage_error("gradcheck needs a base with F32 weights only; '" + kv.first + "' is " + ggml_type_name(kv.second->type) +
+                              " (over quantized or F16 weights the forward rounds activations, so finite differences mean nothing)");
+        }
+    }
+
+    llama_adapter_lora * adapter = load_adapter_file(model, o.adapter_in);
+    mark_trainable(adapter);
+    const auto slots = lora_slots(adapter);
+    const auto theta0 = read_slots(slots);
+    auto restore = [&]() {
+        for (size_t i = 0; i < slots.size(); ++i) {
+            ggml_backend_tensor_set(slots[i].t, theta0[i].data(), 0, slots[i].n * sizeof(float));
+        }
+    };
+
+    const auto tokens = load_tokens(llama_model_get_vocab(model), o.data);
+    if (o.gc_window >= count_windows(tokens, o.n_ctx)) {
+        throw usage_error("gradcheck data has " + std::to_string(count_windows(tokens, o.n_ctx)) + " windows of --ctx " +
+                          std::to_string(o.n_ctx) + " tokens; --window " + std::to_string(o.gc_window) + " is not one of them");
+    }
+    emit(std::string("{\"type\":\"start\",\"mode\":\"gradcheck\"") +
+         ",\"dataTokens\":" + std::to_string(tokens.size()) +
+         ",\"window\":" + std::to_string(o.gc_window) +
+         ",\"ctx\":" + std::to_string(o.n_ctx) +
+         ",\"loraTensors\":" + std::to_string(slots.size()) +
+         ",\"params\":" + std::to_string(o.gc_params) +
+         ",\"eps\":" + json_num(o.gc_eps) + "}");
+    const double t0 = now_ms();
+
+    // (a) importance: the probe's gradient for one window (the |.| of which Omega averages) ...
+    // (the inference context first: opt_init sets the model's n_ctx_train to --ctx)
+    sq_norm_objective objective(model, adapter, o);
+    importance_probe probe(model, adapter, slots, o, /*keep_last =*/ true);
+    probe.run(tokens, o.gc_window);
+    double drift = 0.0;
+    const auto theta1 = read_slots(slots);
+    for (size_t i = 0; i < slots.size(); ++i) {
+        for (size_t k = 0; k < slots[i].n; ++k) {
+            drift = std::max(drift, (double) std::fabs(theta1[i][k] - theta0[i][k]));
+        }
+    }
+    restore();
+    const auto & grad = probe.st.last_grad;
+    const double f0 = objective(tokens, o.gc_window);
+
+    std::vector<std::vector<float>> omega_raw;
+    if (o.mas_lambda > 0.0f) {
+        omega_raw = read_slot_file(o.mas_importance, slots, "importance file");
+    }
+
+    // ... against finite differences of f through the inference path
+    const auto params = pick_params(slots, grad, o.gc_params, o.seed);
+    auto param_head = [&](const char * check, const checked_param & p) {
+        return std::string("{\"type\":\"param\",\"check\":\"") + check + "\",\"tensor\":\"" + json_escape(slots[p.slot].name) +
+               "\",\"index\":" + std::to_string(p.index);
+    };
+    error_stats imp_err;
+    for (const auto & p : params) {
+        const float x  = theta0[p.slot][p.index];
+        auto f_at = [&](float v) {
+            ggml_backend_tensor_set(slots[p.slot].t, &v, p.index * sizeof(float), sizeof(float));
+            return objective(tokens, o.gc_window);
+        };
+        // central differences at steps h and 2h (as float actually took them), combined to fourth order
+        // (Richardson): the F32 forward's rounding noise grows as 1/h, so a large h is what makes the
+        // finite difference precise, and the fourth-order combination keeps its truncation error small
+        const float h1u = x + (float) o.gc_eps, h1d = x - (float) o.gc_eps;
+        const float h2u = x + 2.0f * (float) o.gc_eps, h2d = x - 2.0f * (float) o.gc_eps;
+        const double d1 = (f_at(h1u) - f_at(h1d)) / ((double) h1u - (double) h1d);
+        const double d2 = (f_at(h2u) - f_at(h2d)) / ((double) h2u - (double) h2d);
+        const double numeric = (4.0 * d1 - d2) / 3.0;
+        ggml_backend_tensor_set(slots[p.slot].t, &x, p.index * sizeof(float), sizeof(float));
+        const double analytic = grad[p.slot][p.index];
+        imp_err.v.push_back(rel_error(analytic, numeric));
+        emit(param_head("importance", p) +
+             ",\"theta\":" + json_num(x, 9) +
+             ",\"analytic\":" + json_num(analytic, 9) +
+             ",\"numeric\":" + json_num(numeric, 9) +
+             ",\"relError\":" + json_num(imp_err.v.back(), 4) +
+             (omega_raw.empty() ? "" : ",\"omega\":" + json_num(omega_raw[p.slot][p.index], 9)) + "}");
+    }
+
+    // (b) penalty P = lambda sum Omega^ (theta - theta*)^2 as the trainer evaluates it (mas_penalty)
+    error_stats pen_err, prox_res, prox_ulps;
+    double moved_min = 1.0, moved_max = 0.0;
+    if (o.mas_lambda > 0.0f) {
+        mas_penalty mas;
+        load_mas_penalty(mas, o, adapter);
+        const double lambda = mas.lambda, lr = o.lr;
+        mas.theta = theta0;
+        for (const auto & p : params) {
+            float & x = mas.theta[p.slot][p.index];
+            const float x0 = x, up = x0 + (float) o.gc_eps, dn = x0 - (float) o.gc_eps;
+            x = up;
+            const double v_up = mas.value();
+            x = dn;
+            const double v_dn = mas.value();
+            x = x0;
+            const double numeric  = (v_up - v_dn) / ((double) up - (double) dn);
+            const double analytic = 2.0 * lambda * mas.omega[p.slot][p.index] * ((double) x0 - mas.anchor[p.slot][p.index]);
+            pen_err.v.push_back(rel_error(analytic, numeric));
+            emit(param_head("penalty", p) +
+                 ",\"theta\":" + json_num(x0, 9) + ",\"anchor\":" + json_num(mas.anchor[p.slot][p.index], 9) +
+                 ",\"omegaNorm\":" + json_num(mas.omega[p.slot][p.index], 6) +
+                 ",\"analytic\":" + json_num(analytic, 9) + ",\"numeric\":" + json_num(numeric, 9) +
+                 ",\"relError\":" + json_num(pen_err.v.back(), 4) + "}");
+        }
+
+        // The proximal step from a = theta0 (the "AdamW result") must land on the minimiser of
+        // J(theta) = 1/(2 lr) ||theta - a||^2 + P(theta), where dJ/dtheta = 0. The residual is
+        // measured against the two terms it balances, which are of the size of the pull itself.
+        mas.apply((float) lr);
+        const auto & a = theta0;
+        const auto & res = mas.theta;
+        auto J = [&]() {
+            double prox = 0.0;
+            for (size_t i = 0; i < slots.size(); ++i) {
+                for (size_t k = 0; k < slots[i].n; ++k) {
+                    const double d = (double) mas.theta[i][k] - a[i][k];
+                    prox += d * d;
+                }
+            }
+            return prox / (2.0 * lr) + mas.value();
+        };
+        auto terms = [&](size_t i, size_t k) {
+            const double pull = ((double) res[i][k] - a[i][k]) / lr;
+            const double back = 2.0 * lambda * mas.omega[i][k] * ((double) res[i][k] - mas.anchor[i][k]);
+            return std::make_pair(pull, back);
+        };
+        // every parameter: J is quadratic per parameter, so dJ/dtheta over its curvature
+        // (1/lr + 2 lambda Omega^) is exactly the distance to the true minimiser; in float ulps of the inputs
+        for (size_t i = 0; i < slots.size(); ++i) {
+            for (size_t k = 0; k < slots[i].n; ++k) {
+                const auto [pull, back] = terms(i, k);
+                const double dist = (pull + back) / (1.0 / lr + 2.0 * lambda * mas.omega[i][k]);
+                const float  big  = std::max(std::fabs(a[i][k]), std::fabs(mas.anchor[i][k]));
+                const double ulp  = (double) std::nextafter(big, INFINITY) - big;
+                prox_ulps.v.push_back(std::fabs(dist) / ulp);
+            }
+        }
+        // the checked parameters, from finite differences of J
+        for (const auto & p : params) {
+            float & x = mas.theta[p.slot][p.index];
+            const float x0 = x, up = x0 + (float) o.gc_eps, dn = x0 - (float) o.gc_eps;
+            x = up;
+            const double j_up = J();
+            x = dn;
+            const double j_dn = J();
+            x = x0;
+            const double numeric = (j_up - j_dn) / ((double) up - (double) dn);
+            const auto [pull, back] = terms(p.slot, p.index);
+            const double size = std::fabs(pull) + std::fabs(back);
+            prox_res.v.push_back(size > 0.0 ? std::fabs(numeric) / size : 0.0);
+            // how far the step went from a toward theta*: c / (1 + c), so the check is not of a no-op
+            const double span = (double) mas.anchor[p.slot][p.index] - a[p.slot][p.index];
+            const double moved = span != 0.0 ? ((double) x0 - a[p.slot][p.index]) / span : 0.0;
+            moved_min = std::min(moved_min, moved);
+            moved_max = std::max(moved_max, moved);
+            emit(param_head("prox", p) +
+                 ",\"theta\":" + json_num(a[p.slot][p.index], 9) + ",\"result\":" + json_num(x0, 9) +
+                 ",\"moved\":" + json_num(moved, 4) + ",\"pull\":" + json_num(pull, 6) +
+                 ",\"gradient\":" + json_num(numeric, 4) + ",\"relResidual\":" + json_num(prox_res.v.back(), 4) + "}");
+        }
+        restore();
+    }
+
+    emit(std::string("{\"type\":\"done\",\"mode\":\"gradcheck\"") +
+         ",\"params\":" + std::to_string(params.size()) +
+         ",\"eps\":" + json_num(o.gc_eps) +
+         ",\"objective\":" + json_num(f0, 9) +
+         ",\"objectiveTrain\":" + json_num(probe.st.last_sq_norm, 9) +
+         ",\"adapterDrift\":" + json_num(drift) +
+         ",\"importance\":" + imp_err.json() +
+         ",\"penalty\":" + pen_err.json() +
+         ",\"prox\":" + prox_res.json() +
+         ",\"proxUlps\":" + prox_ulps.json() +
+         (o.mas_lambda > 0.0f ? ",\"moved\":[" + json_num(moved_min, 4) + "," + json_num(moved_max, 4) + "]" : std::string()) +
+         ",\"elapsedMs\":" + json_num(std::round(now_ms() - t0)) + "}");
     return 0;
 }
 
@@ -1385,6 +1724,8 @@ int main(int argc, char ** argv) {
             rc = run_train(o);
         } else if (o.mode == "importance") {
             rc = run_importance(o);
+        } else if (o.mode == "gradcheck") {
+            rc = run_gradcheck(o);
         } else {
             rc = run_eval(o);
         }
