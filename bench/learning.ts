@@ -160,41 +160,50 @@ async function learnSequence(label: string, home: string, projects: { a: string;
 async function timeToFirstToken(engine: Engine, project: string, count: number, tag: string): Promise<number[]> {
   const times: number[] = [];
   for (let index = 0; index < count; index++) {
-    const answer = await engine.ask({ question: `In this project (${tag} ${index}), how do I add a field to a model?`, project, noCache: true, maxTokens: 4, replyTo: null });
+    const answer = await engine.ask({ question: `How do I add a field to a model? (${tag} ${index})`, project, noCache: true, maxTokens: 4, replyTo: null });
     times.push(answer.timings.ttftMs);
+    progress(`  ${tag} ${index}: ttft ${round(answer.timings.ttftMs)} ms, retrieval ${answer.retrieval.used ? 'used' : 'not used'}`);
   }
   return times;
 }
 
+/**
+ * Idle, paused and unpaused answers take turns in rounds, so a slow spell of the shared machine
+ * (or a warm-up effect) lands on every configuration alike instead of on one.
+ */
 async function servingWhileTraining(home: string, projects: { a: string; b: string }): Promise<{ idle: number; paused: number; unpaused: number }> {
-  const engine = await Engine.open(configFor(home, { maxSteps: 100_000 }), { prepareModel: true });
+  const engine = await Engine.open(configFor(home, { maxSteps: 100_000, maxTrainSeconds: null }), { prepareModel: true });
   try {
-    await timeToFirstToken(engine, projects.a, 1, 'warm-up');
-    const idle = median(await timeToFirstToken(engine, projects.a, asks, 'idle'));
-
-    // A consolidation the learner manages: it stops the trainer while each answer is generated.
-    const abort = new AbortController();
-    let training!: () => void;
-    const started = new Promise<void>((resolve) => (training = resolve));
-    const run = engine.learner
-      .consolidate({ project: projects.b, adapter: 'ttft' }, { signal: abort.signal, onProgress: (report) => / step \d+\//.test(report.label) && training() })
-      .catch(() => undefined);
-    await started;
-    const paused = median(await timeToFirstToken(engine, projects.a, asks, 'paused'));
-    abort.abort();
-    await run;
-
-    // The same training load without the learner: nothing pauses it.
+    await timeToFirstToken(engine, projects.a, 3, 'warm-up');
+    const idle: number[] = [];
+    const paused: number[] = [];
+    const unpaused: number[] = [];
     const data = join(home, 'unpaused.txt');
     writeFileSync(data, (await readFile(join(projects.b, 'lib', 'rules', readdirSync(join(projects.b, 'lib', 'rules'))[0]!), 'utf8')).repeat(8));
-    const out = join(home, 'unpaused.gguf');
     const model = (await engine.model.identify()).path;
-    const trainer = new TrainerProcess(trainerBinary(), ['train', '--model', model, '--data', data, '--out', out, '--steps', '1000', '--ctx', '128', '--threads', String(threads)], {});
-    await new Promise((resolve) => setTimeout(resolve, 4000));
-    const unpaused = median(await timeToFirstToken(engine, projects.a, asks, 'unpaused'));
-    trainer.stop();
-    await trainer.finished.catch(() => undefined);
-    return { idle, paused, unpaused };
+    for (let round_ = 0; round_ < asks; round_++) {
+      idle.push(...(await timeToFirstToken(engine, projects.a, 1, `idle r${round_}`)));
+
+      // A consolidation the learner manages: it stops the trainer while each answer is generated.
+      const abort = new AbortController();
+      let training!: () => void;
+      const started = new Promise<void>((resolve) => (training = resolve));
+      const run = engine.learner
+        .consolidate({ project: projects.b, adapter: `ttft${round_}` }, { signal: abort.signal, onProgress: (report) => / step \d+\//.test(report.label) && training() })
+        .catch(() => undefined);
+      await started;
+      paused.push(...(await timeToFirstToken(engine, projects.a, 1, `paused r${round_}`)));
+      abort.abort();
+      await run;
+
+      // The same training load without the learner: nothing pauses it.
+      const trainer = new TrainerProcess(trainerBinary(), ['train', '--model', model, '--data', data, '--out', join(home, 'unpaused.gguf'), '--steps', '1000', '--ctx', '128', '--threads', String(threads), '--lr', '1e-4'], {});
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      unpaused.push(...(await timeToFirstToken(engine, projects.a, 1, `unpaused r${round_}`)));
+      trainer.stop();
+      await trainer.finished.catch(() => undefined);
+    }
+    return { idle: median(idle), paused: median(paused), unpaused: median(unpaused) };
   } finally {
     await engine.dispose();
   }
@@ -224,7 +233,8 @@ async function main(): Promise<void> {
       const gainB = relativeGain(baseB, afterB.nllAfter[projects.b]);
       return {
         baseA, baseB, nllAAfterA: afterA.nllAfter[projects.a]!, nllAAfterB: afterB.nllAfter[projects.a]!, nllBAfterB: afterB.nllAfter[projects.b]!,
-        gainA, gainAAfterB, gainB, retainedA: retainedShare(gainA, gainAAfterB), bwt: run.stats.bwt,
+        // Two tasks: BWT = R(after B, A) − R(after A, A), with gain as R (whatever channel B's version ended in).
+        gainA, gainAAfterB, gainB, retainedA: retainedShare(gainA, gainAAfterB), bwt: gainA !== null && gainAAfterB !== null ? gainAAfterB - gainA : null,
         channels: [afterA.channel, afterB.channel], reasons: [afterA.reason, afterB.reason],
         tokensPerSecond: [afterA.stats.tokensPerSecond, afterB.stats.tokensPerSecond], trainTokens: afterA.stats.trainTokens + afterB.stats.trainTokens,
         replayTexts: afterB.stats.replayTexts, trainRssMb: run.trainRssMb, durationS: (afterA.stats.durationMs + afterB.stats.durationMs) / 1000,

@@ -283,7 +283,9 @@ export function heatmapSvg(map: Heatmap, size?: { width: number; height: number 
   const top = 40 + headerHeight;
   const cellHeight = size ? (size.height - top - colourBarHeight) / Math.max(1, rows) : 28;
   const gridWidth = cellWidth * columns;
-  const width = size?.width ?? Math.max(left + gridWidth + rightFor(cellWidth), titleWidth, 240);
+  // The colour bar's caption sits right of the bar and must fit too.
+  const captionRight = finite.length ? left + Math.min(240, Math.max(120, gridWidth)) + 8 + textWidth('higher is better', 10) + 8 : 0;
+  const width = size?.width ?? Math.max(left + gridWidth + rightFor(cellWidth), titleWidth, captionRight, 240);
   const height = size?.height ?? top + cellHeight * rows + colourBarHeight;
   const maxColumnChars = Math.floor(160 / charWidth);
 

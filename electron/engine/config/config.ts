@@ -108,10 +108,15 @@ export const configSchema = z.strictObject({
     alpha: z.number().positive().max(4096),
     /** Tokens per training window; llama.cpp needs a power of two up to 512 here. */
     ctx: z.union([z.literal(32), z.literal(64), z.literal(128), z.literal(256), z.literal(512)]),
+    /** Peak learning rate, reached after `warmupSteps` and decayed linearly to `lrMin` by the last step. */
     lr: z.number().positive().max(0.1),
+    lrMin: z.number().min(0).max(0.1),
+    warmupSteps: z.number().int().min(0).max(100_000),
     /** Passes over the project's training windows, capped by maxSteps. */
     epochs: z.number().positive().max(100),
     maxSteps: positiveInt.max(1_000_000),
+    /** Training stops at the step boundary after this many seconds (time spent paused for answers included); null = no limit. */
+    maxTrainSeconds: positiveInt.nullable(),
     /** Trainer threads; null: 1 when the machine is busy, else every core up to 4 (learning/native/README.md). */
     threads: positiveInt.max(64).nullable(),
     /** MAS penalty weight λ on Ω/mean(Ω); 0 turns MAS off. */
@@ -188,9 +193,12 @@ export function defaults(): Config {
       rank: 8,
       alpha: 16,
       ctx: 128,
-      lr: 3e-4,
+      lr: 2e-4,
+      lrMin: 2e-5,
+      warmupSteps: 10,
       epochs: 2,
       maxSteps: 400,
+      maxTrainSeconds: 1800,
       threads: null,
       masLambda: 100,
       importanceWindows: 32,

@@ -128,14 +128,14 @@ export async function consolidate(deps: ConsolidationDeps, request: Consolidatio
     const steps = Math.max(1, Math.min(learning.maxSteps, Math.ceil((learning.epochs * streamTokens) / learning.ctx)));
     const masLambda = parent?.importancePath && learning.masLambda > 0 ? learning.masLambda : 0;
     const settings = {
-      rank: learning.rank, alpha: learning.alpha, ctx: learning.ctx, lr: learning.lr, steps, threads, masLambda, replayRatio: learning.replayRatio,
+      rank: learning.rank, alpha: learning.alpha, ctx: learning.ctx, lr: learning.lr, lrMin: learning.lrMin, warmupSteps: learning.warmupSteps, steps, threads, masLambda, replayRatio: learning.replayRatio,
       parentVersion: parent?.version ?? null, baseModel: base.name, baseModelFingerprint: base.fingerprint, trainer: binary,
     };
     await insertTrainingRun(db, { id: runId, adapterName: name, project, status: 'running', settings, lossCurve: [] });
 
     const run = { id: runId, lossCurve: [] as number[] };
     try {
-      const trainerRun = (args: string[], onEvent?: (event: TrainerEvent) => void) => runTrainer(binary, args, hooks, onEvent);
+      const trainerRun = (args: string[], onEvent?: (event: TrainerEvent) => void, budgetMs?: number) => runTrainer(binary, args, hooks, onEvent, budgetMs);
       const common = ['--model', base.path, '--ctx', String(learning.ctx), '--threads', String(threads)];
       const evaluate = async (file: string, adapter: string | null) => {
         const events = await trainerRun(['eval', ...common, '--data', file, '--max-windows', String(learning.heldOutWindows), ...(adapter ? ['--adapter', adapter] : [])]);
@@ -179,7 +179,8 @@ export async function consolidate(deps: ConsolidationDeps, request: Consolidatio
       report('train', `training ${steps} steps`, 0);
       const adapterOut = join(runDir, 'adapter.gguf');
       const trainArgs = [
-        'train', ...common, '--data', trainFile, '--out', adapterOut, '--steps', String(steps), '--lr', String(learning.lr), '--no-shuffle', '--seed', String(seedOf(runId) % 1_000_000),
+        'train', ...common, '--data', trainFile, '--out', adapterOut, '--steps', String(steps), '--lr', String(learning.lr), '--lr-min', String(Math.min(learning.lrMin, learning.lr)),
+        '--warmup', String(Math.min(learning.warmupSteps, Math.floor(steps / 2))), '--no-shuffle', '--seed', String(seedOf(runId) % 1_000_000),
         ...(parent ? ['--adapter-in', deps.adapters.fileOf(parent)] : ['--rank', String(learning.rank), '--alpha', String(learning.alpha)]),
         ...(masLambda > 0 ? ['--mas-importance', join(deps.home, parent!.importancePath!), '--mas-lambda', String(masLambda)] : []),
       ];
@@ -195,7 +196,7 @@ export async function consolidate(deps: ConsolidationDeps, request: Consolidatio
             void updateTrainingRun(db, runId, { lossCurve: run.lossCurve }).catch(() => undefined);
           }
         }
-      });
+      }, learning.maxTrainSeconds === null ? undefined : learning.maxTrainSeconds * 1000);
       const trained = trainEvents.find((event): event is Extract<TrainerEvent, { type: 'done' }> => event.type === 'done');
       checkAbort();
 
@@ -311,12 +312,15 @@ async function usableParent(store: AdapterStore, name: string, base: ModelIdenti
   return stable;
 }
 
-async function runTrainer(binary: string, args: string[], hooks: ConsolidationHooks, onEvent?: (event: TrainerEvent) => void): Promise<TrainerEvent[]> {
+/** `budgetMs`: the trainer is asked to stop at its next step boundary after this long (it still writes its result). */
+async function runTrainer(binary: string, args: string[], hooks: ConsolidationHooks, onEvent?: (event: TrainerEvent) => void, budgetMs?: number): Promise<TrainerEvent[]> {
   const process = new TrainerProcess(binary, args, { onEvent, signal: hooks.signal });
   const release = hooks.onTrainer?.(process);
+  const timer = budgetMs === undefined ? undefined : setTimeout(() => process.stop(), budgetMs);
   try {
     return await process.finished;
   } finally {
+    clearTimeout(timer);
     release?.();
   }
 }
