@@ -141,7 +141,7 @@ export class Engine {
         await this.rag.assertAllowed(learn.project);
         return this.learner.consolidate(learn, { onProgress: hooks.onProgress, signal: hooks.signal });
       },
-      'learning/status': async () => this.learner.status(),
+      'learning/status': () => Promise.resolve(this.learner.status()),
       'stats/learning': ({ adapter, runs }) => learningStats(this.database.db, { adapter, runs }),
     };
     if (method === 'chat/ask' && (request as ApiRequest<'chat/ask'>).project) await this.rag.assertAllowed((request as ApiRequest<'chat/ask'>).project!);

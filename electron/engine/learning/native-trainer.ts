@@ -81,7 +81,7 @@ export class TrainerProcess {
       this.child.on('close', (code, killedBy) => {
         hooks.signal?.removeEventListener('abort', onAbort);
         if (listenerFailure !== undefined) {
-          reject(new NpllmError('INTERNAL', `The trainer's output could not be handled: ${(listenerFailure as Error).message ?? String(listenerFailure)}.`, { cause: listenerFailure, fix: 'Rebuild the trainer (npm run build:trainer -- --force); if it persists, report it with NPLLM_LOG_LEVEL=debug output.' }));
+          reject(new NpllmError('INTERNAL', `The trainer's output could not be handled: ${listenerFailure instanceof Error ? listenerFailure.message : JSON.stringify(listenerFailure)}.`, { cause: listenerFailure, fix: 'Rebuild the trainer (npm run build:trainer -- --force); if it persists, report it with NPLLM_LOG_LEVEL=debug output.' }));
           return;
         }
         const failure = events.find((event): event is Extract<TrainerEvent, { type: 'error' }> => event.type === 'error');
