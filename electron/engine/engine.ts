@@ -55,7 +55,12 @@ export class Engine {
     this.pipeline = new AskPipeline(database, model, config, this.rag.retriever, this.feedback, this.adapterServing);
     this.learner = new Learner(
       { db: database.db, home: config.home, learning: config.learning, acceptThreshold: config.feedback.acceptThreshold, adapters: this.adapters, base: () => model.identify() },
-      { onSwitch: config.learning.onSwitch, log: (level, message) => logger.log(level, message) },
+      {
+        onSwitch: config.learning.onSwitch,
+        log: (level, message) => logger.log(level, message),
+        // The UI follows a background run through learning/status; the log keeps how each one ended.
+        onProgress: (progress) => progress.done && logger.log('info', `background learning: ${progress.label}`),
+      },
     );
   }
 
