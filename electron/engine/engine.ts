@@ -94,8 +94,9 @@ export class Engine {
 
   /** Training pauses while the question is answered; a question in another project than the last one lets the learner take up the project left. */
   async ask(request: AskRequest, hooks: AskHooks = {}): Promise<AskResponse> {
-    const response = await this.learner.whileAnswering(() => this.pipeline.ask(request, hooks));
-    if (request.project) this.learner.noteProject(await resolveProjectRoot(request.project).catch(() => request.project!));
+    const asked: { root?: string } = {};
+    const response = await this.learner.whileAnswering(() => this.pipeline.ask(request, { ...hooks, onProject: (root) => (asked.root = root) }));
+    if (asked.root) this.learner.noteProject(asked.root);
     return response;
   }
 

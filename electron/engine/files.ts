@@ -38,33 +38,19 @@ export async function copyToScratch(source: string, targetFolder: string): Promi
   await mkdir(targetFolder, { recursive: true });
   const scratch = scratchPath(join(targetFolder, basename(source)));
   try {
-    const handle = await open(scratch, 'wx');
-    const hash = createHash('sha256');
-    let bytes = 0;
-    try {
-      for await (const chunk of createReadStream(source)) {
-        const data = chunk as Buffer;
-        hash.update(data);
-        bytes += data.length;
-        await handle.write(data);
-      }
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    return { scratch, sha256: hash.digest('hex'), bytes };
+    return { scratch, ...(await writeAndSync(scratch, createReadStream(source) as AsyncIterable<Buffer>)) };
   } catch (error) {
     await rm(scratch, { force: true });
     throw error;
   }
 }
 
-async function writeAndSync(path: string, chunks: Iterable<Uint8Array>): Promise<{ sha256: string; bytes: number }> {
+async function writeAndSync(path: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<{ sha256: string; bytes: number }> {
   const handle = await open(path, 'wx');
   const hash = createHash('sha256');
   let bytes = 0;
   try {
-    for (const chunk of chunks) {
+    for await (const chunk of chunks) {
       hash.update(chunk);
       bytes += chunk.byteLength;
       await handle.write(chunk);

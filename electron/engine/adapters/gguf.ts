@@ -5,7 +5,7 @@
  * an assertion that aborts the whole process. So every adapter is checked here first, and a bad
  * one gets an error naming the file, the problem and the fix.
  */
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { AdapterError } from '../../../shared/errors.js';
 import { sha256File } from '../files.js';
 
@@ -218,6 +218,17 @@ export async function readGgufHeader(path: string, options: { maxArrayItems?: nu
   } finally {
     await handle.close();
   }
+}
+
+/** An F32 tensor's values, read from an open GGUF file; a RangeError names a tensor of another type or a file that ends early. */
+export async function readF32Tensor(handle: FileHandle, info: GgufTensorInfo): Promise<Float32Array> {
+  if (info.type !== GGML_TYPE_F32 || info.bytes === null) throw new RangeError(`tensor ${info.name} is not F32`);
+  const bytes = Buffer.alloc(info.bytes);
+  const { bytesRead } = await handle.read(bytes, 0, info.bytes, info.offset);
+  if (bytesRead !== info.bytes) throw new RangeError(`the file is truncated at tensor ${info.name}`);
+  const data = new Float32Array(info.bytes / 4);
+  for (let index = 0; index < data.length; index++) data[index] = bytes.readFloatLE(index * 4);
+  return data;
 }
 
 /** The metadata string at `key`, or null when absent or not a string. */

@@ -108,8 +108,8 @@ export async function buildTrainingData(db: Db, options: { project: string; acce
 }
 
 /** JSONL, one example per line, into an existing folder; atomic, so a crash never leaves half a file. */
-export async function writeJsonl(path: string, rows: readonly unknown[]): Promise<void> {
-  await writeFileAtomic(path, (function* () {
+export async function writeJsonl(path: string, rows: readonly unknown[]): Promise<{ sha256: string; bytes: number }> {
+  return writeFileAtomic(path, (function* () {
     for (const row of rows) yield Buffer.from(`${JSON.stringify(row)}\n`);
   })());
 }

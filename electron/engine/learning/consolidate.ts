@@ -11,11 +11,10 @@
  * anywhere leaves a `running` row and a run folder, which the next run (holding the adapter's
  * lock, so the dead run cannot be alive) marks failed and deletes.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
-import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import type { LearnResult, Progress } from '../../../shared/contract.js';
 import { cancelled, LearningError, RequestError, toNpllmError } from '../../../shared/errors.js';
 import { inspectAdapter, readBaseModelShapes } from '../adapters/gguf.js';
@@ -24,7 +23,6 @@ import type { Config } from '../config/config.js';
 import { latestProfile } from '../context/queries.js';
 import { buildTrainingData, writeJsonl } from '../data-collection/training-data.js';
 import type { Db } from '../db/client.js';
-import { sha256File } from '../files.js';
 import type { ModelIdentity } from '../model/local-model.js';
 import { resolveProjectRoot } from '../rag/indexer.js';
 import { estimateTokens, renderExample, replayCount, replayWeight, shuffled, splitHeldOut, type LearningText } from './dataset.js';
@@ -100,8 +98,8 @@ export async function consolidate(deps: ConsolidationDeps, request: Consolidatio
     const data = await buildTrainingData(db, { project, acceptThreshold: deps.acceptThreshold });
     const texts = data.examples.map(renderExample).filter((text) => text.text.trim() !== '');
     // Once a project has been judged, its held-out files stay held out: training on them later would leak into the frozen set.
-    const frozen = await frozenHeldOutUnits(deps.home, name, project);
-    const { train, heldOut } = frozen ? { train: texts.filter((text) => !frozen.has(text.unit)), heldOut: texts.filter((text) => frozen.has(text.unit)) } : splitHeldOut(project, texts, learning.heldOutShare);
+    const frozen = await frozenHeldOut(deps.home, name, project);
+    const { train, heldOut } = frozen ? { train: texts.filter((text) => !frozen.units.has(text.unit)), heldOut: texts.filter((text) => frozen.units.has(text.unit)) } : splitHeldOut(project, texts, learning.heldOutShare);
     const trainTokens = train.reduce((sum, text) => sum + text.tokens, 0);
     if ((heldOut.length === 0 && !frozen) || trainTokens < learning.minTrainTokens) {
       throw new LearningError('LEARNING_NO_DATA', `${project} has too little to learn from: ${train.length} training text(s), about ${trainTokens} tokens, ${heldOut.length} held out (needs ${learning.minTrainTokens} tokens and two files).`, {
@@ -112,18 +110,13 @@ export async function consolidate(deps: ConsolidationDeps, request: Consolidatio
 
     const runId = randomUUID();
     const runDir = join(deps.home, 'learning', 'runs', runId);
-    await mkdir(runDir, { recursive: true });
-    const heldOutFile = await heldOutSnapshot(deps.home, name, project, heldOut);
+    const heldOutFile = frozen ?? (await freezeHeldOut(deps.home, name, project, heldOut));
     const earlier = (await learnedProjects(db, name)).filter((other) => other !== project);
 
     const replayed = learning.replayRatio > 0 && earlier.length > 0
       ? (await sampleReplay(db, { adapterName: name, excludeProject: project, count: replayCount(train.length, learning.replayRatio, replayBatch), seed: seedOf(runId) })).map((row) => row.text)
       : [];
     const stream = mixReplay(shuffled(train, seedOf(project)).map((text) => text.text), replayed, { batchSize: replayBatch, ratio: learning.replayRatio });
-    const trainFile = join(runDir, 'train.jsonl');
-    await writeJsonl(trainFile, stream.map((text) => ({ text })));
-    const currentFile = join(runDir, 'current.jsonl');
-    await writeJsonl(currentFile, train.map((text) => ({ text: text.text })));
     const streamTokens = stream.reduce((sum, text) => sum + estimateTokens(text), 0);
     const steps = Math.max(1, Math.min(learning.maxSteps, Math.ceil((learning.epochs * streamTokens) / learning.ctx)));
     const masLambda = parent?.importancePath && learning.masLambda > 0 ? learning.masLambda : 0;
@@ -133,8 +126,14 @@ export async function consolidate(deps: ConsolidationDeps, request: Consolidatio
     };
     await insertTrainingRun(db, { id: runId, adapterName: name, project, status: 'running', settings, lossCurve: [] });
 
-    const run = { id: runId, lossCurve: [] as number[] };
+    const run = { lossCurve: [] as number[] };
+    // The scratch folder exists only while the run's row says `running`, so whatever happens, this run or the next one removes it.
     try {
+      await mkdir(runDir, { recursive: true });
+      const trainFile = join(runDir, 'train.jsonl');
+      await writeJsonl(trainFile, stream.map((text) => ({ text })));
+      const currentFile = join(runDir, 'current.jsonl');
+      await writeJsonl(currentFile, train.map((text) => ({ text: text.text })));
       const trainerRun = (args: string[], onEvent?: (event: TrainerEvent) => void, budgetMs?: number) => runTrainer(binary, args, hooks, onEvent, budgetMs);
       const common = ['--model', base.path, '--ctx', String(learning.ctx), '--threads', String(threads)];
       const evaluate = async (file: string, adapter: string | null) => {
@@ -148,12 +147,11 @@ export async function consolidate(deps: ConsolidationDeps, request: Consolidatio
       };
 
       // Judge before: the stable version (or the base, for a first version) on every project.
-      const judged = [project, ...earlier];
       const snapshots = new Map<string, { file: string; hash: string }>();
       snapshots.set(project, heldOutFile);
       for (const other of earlier) {
-        const file = heldOutPath(deps.home, name, other);
-        if (await exists(file)) snapshots.set(other, { file, hash: await sha256File(file) });
+        const snapshot = await frozenHeldOut(deps.home, name, other);
+        if (snapshot) snapshots.set(other, snapshot);
       }
       const beforeVersion = parent?.version ?? 0;
       const nllBefore: Record<string, number> = {};
@@ -166,7 +164,7 @@ export async function consolidate(deps: ConsolidationDeps, request: Consolidatio
         cells.push({ version, project: target, ...measured, heldOutHash: snapshot.hash });
         return measured.nll;
       };
-      const targets = judged.filter((target) => snapshots.has(target));
+      const targets = [project, ...earlier].filter((target) => snapshots.has(target));
       for (const [index, target] of targets.entries()) {
         checkAbort();
         report('before', `judging ${beforeVersion ? `v${beforeVersion}` : 'the base'} on ${target}`, index / targets.length);
@@ -333,23 +331,28 @@ function heldOutPath(home: string, adapter: string, project: string): string {
  * The held-out texts a project is judged on, frozen at its first consolidation: later versions
  * are measured on exactly the same tokens, so the forgetting matrix compares like with like.
  */
-async function heldOutSnapshot(home: string, adapter: string, project: string, heldOut: readonly LearningText[]): Promise<{ file: string; hash: string }> {
+async function freezeHeldOut(home: string, adapter: string, project: string, heldOut: readonly LearningText[]): Promise<{ file: string; hash: string }> {
   const file = heldOutPath(home, adapter, project);
-  if (!(await exists(file))) {
-    await mkdir(join(home, 'learning', adapter, 'heldout'), { recursive: true });
-    await writeJsonl(file, heldOut.map((text) => ({ text: text.text, unit: text.unit })));
-  }
-  return { file, hash: await sha256File(file) };
+  await mkdir(join(home, 'learning', adapter, 'heldout'), { recursive: true });
+  const { sha256 } = await writeJsonl(file, heldOut.map((text) => ({ text: text.text, unit: text.unit })));
+  return { file, hash: sha256 };
 }
 
-async function frozenHeldOutUnits(home: string, adapter: string, project: string): Promise<Set<string> | null> {
+/** A project's frozen held-out set (its file, its hash and the files in it), or null before its first consolidation. */
+async function frozenHeldOut(home: string, adapter: string, project: string): Promise<{ file: string; hash: string; units: Set<string> } | null> {
   const file = heldOutPath(home, adapter, project);
-  if (!(await exists(file))) return null;
-  const units = (await readFile(file, 'utf8'))
+  let content: string;
+  try {
+    content = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  const units = content
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => (JSON.parse(line) as { unit?: string }).unit ?? '');
-  return new Set(units);
+  return { file, hash: createHash('sha256').update(content).digest('hex'), units: new Set(units) };
 }
 
 /**
@@ -370,13 +373,6 @@ async function cleanUpDeadRuns(db: Db, store: AdapterStore, home: string, adapte
     await rm(join(home, 'learning', 'runs', run.id), { recursive: true, force: true });
     if (!registered) await rm(join(store.folder(adapter), 'importance', `${run.id}.gguf`), { force: true });
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 function seedOf(text: string): number {

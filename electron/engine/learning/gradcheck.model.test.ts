@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoraAdapterSpec } from '../adapters/gguf-writer.js';
 import { fixtureModelPath, tempHome, type TempHome } from '../test-support.js';
 import { TrainerProcess, trainerBinary } from './native-trainer.js';
-import { readF32Tensor, writeTinyLlama, writeTinyLora } from './tiny-model.js';
+import { readNamedF32Tensor, writeTinyLlama, writeTinyLora } from './tiny-model.js';
 
 interface ParamLine {
   type: 'param';
@@ -134,7 +134,7 @@ describe('MAS gradient check on a tiny F32 llama', () => {
 
   it('Ω, as the importance mode writes it, is the checked gradient in absolute value', async () => {
     for (const line of lines.filter((l) => l.check === 'importance')) {
-      const omega = (await readF32Tensor(omegaFile, line.tensor))[line.index]!;
+      const omega = (await readNamedF32Tensor(omegaFile, line.tensor))[line.index]!;
       expect(omega).toBe(Math.fround(line.omega!));
       expect(relError(omega, Math.abs(line.analytic!))).toBeLessThan(1e-6);
     }
@@ -144,12 +144,12 @@ describe('MAS gradient check on a tiny F32 llama', () => {
     let sum = 0;
     let count = 0;
     for (const tensor of adapter.tensors) {
-      for (const value of await readF32Tensor(omegaFile, tensor.name)) sum += value;
+      for (const value of await readNamedF32Tensor(omegaFile, tensor.name)) sum += value;
       count += tensor.data.length;
     }
     const meanOmega = sum / count;
     for (const line of lines.filter((l) => l.check === 'penalty')) {
-      const omega = (await readF32Tensor(omegaFile, line.tensor))[line.index]!;
+      const omega = (await readNamedF32Tensor(omegaFile, line.tensor))[line.index]!;
       const expected = 2 * lambda * (omega / meanOmega) * (valueOf(adapter, line.tensor, line.index) - valueOf(anchor, line.tensor, line.index));
       expect(relError(line.analytic!, expected)).toBeLessThan(1e-5); // Ω̂ is stored as f32
       // P is quadratic, so central differences are exact but for θ ± h rounding to float unevenly:

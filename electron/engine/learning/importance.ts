@@ -9,7 +9,7 @@
 import { open } from 'node:fs/promises';
 import { AdapterError } from '../../../shared/errors.js';
 import { encodeGguf, type GgufWritableValue, type LoraTensor } from '../adapters/gguf-writer.js';
-import { GGML_TYPE_F32, metadataString, readGgufHeader, type GgufHeader } from '../adapters/gguf.js';
+import { metadataString, readF32Tensor, readGgufHeader, type GgufHeader } from '../adapters/gguf.js';
 import { writeFileAtomic } from '../files.js';
 
 export const importanceFileType = 'npllm.mas_importance';
@@ -50,15 +50,11 @@ export async function readImportance(path: string): Promise<ImportanceFile> {
   try {
     const tensors: LoraTensor[] = [];
     for (const info of header.tensors) {
-      if (info.type !== GGML_TYPE_F32 || info.bytes === null) {
-        throw new AdapterError('ADAPTER_INVALID', `Importance tensor ${info.name} in ${path} is not F32.`, { fix: 'Measure importance again with npllm-train.' });
+      try {
+        tensors.push({ name: info.name, dims: info.dims, data: await readF32Tensor(handle, info) });
+      } catch (cause) {
+        throw new AdapterError('ADAPTER_INVALID', `Importance file ${path}: ${(cause as Error).message}.`, { cause, fix: 'Measure importance again with npllm-train.' });
       }
-      const bytes = Buffer.alloc(info.bytes);
-      const { bytesRead } = await handle.read(bytes, 0, info.bytes, info.offset);
-      if (bytesRead !== info.bytes) throw new AdapterError('ADAPTER_INVALID', `Importance file ${path} is truncated at ${info.name}.`, { fix: 'Measure importance again with npllm-train.' });
-      const data = new Float32Array(info.bytes / 4);
-      for (let index = 0; index < data.length; index++) data[index] = bytes.readFloatLE(index * 4);
-      tensors.push({ name: info.name, dims: info.dims, data });
     }
     return { tensors, samples: numberAt(header, 'npllm.mas.samples') ?? 0, projects: numberAt(header, 'npllm.mas.projects') ?? 1 };
   } finally {

@@ -11,7 +11,7 @@
  */
 import { open, writeFile } from 'node:fs/promises';
 import { seededRandom } from '../../../shared/random.js';
-import { GGML_TYPE_F32, readGgufHeader, type GgufValue } from '../adapters/gguf.js';
+import { readF32Tensor, readGgufHeader, type GgufValue } from '../adapters/gguf.js';
 import { encodeGguf, freshLora, writeLoraAdapter, type GgufWritableValue, type LoraAdapterSpec, type LoraTensor } from '../adapters/gguf-writer.js';
 
 export interface TinyLlamaOptions {
@@ -113,15 +113,13 @@ export async function writeTinyLora(path: string, model: TinyLlama, options: Tin
 }
 
 /** One F32 tensor of a GGUF file (an adapter, an importance file), read from its data section. */
-export async function readF32Tensor(path: string, name: string): Promise<Float32Array> {
+export async function readNamedF32Tensor(path: string, name: string): Promise<Float32Array> {
   const header = await readGgufHeader(path, { maxArrayItems: 0 });
   const info = header.tensors.find((tensor) => tensor.name === name);
-  if (!info || info.type !== GGML_TYPE_F32 || info.bytes === null) throw new RangeError(`${path} has no F32 tensor ${name}`);
+  if (!info) throw new RangeError(`${path} has no tensor ${name}`);
   const handle = await open(path, 'r');
   try {
-    const bytes = Buffer.alloc(info.bytes);
-    await handle.read(bytes, 0, info.bytes, info.offset);
-    return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    return await readF32Tensor(handle, info);
   } finally {
     await handle.close();
   }

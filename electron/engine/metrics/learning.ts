@@ -1,7 +1,8 @@
 import type { LearningRunRecord, LearningStats } from '../../../shared/contract.js';
 import { learningMatrix } from '../../../shared/learning-metrics.js';
 import type { Db } from '../db/client.js';
-import { adapterVersions, learningAdapterNames, learningEvaluationRows, recentTrainingRuns, type TrainingRunRow } from './queries.js';
+import type { TrainingRunRow } from '../learning/queries.js';
+import { adapterVersions, learningAdapterNames, learningEvaluationRows, recentTrainingRuns } from './queries.js';
 
 export const defaultLearningRuns = 10;
 

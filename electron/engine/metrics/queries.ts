@@ -3,6 +3,7 @@ import type { BehaviourMetrics } from '../../../shared/contract.js';
 import type { Db } from '../db/client.js';
 import { selectRows } from '../db/queries.js';
 import { adapters, learningEvaluations, trainingRuns } from '../db/schema.js';
+import type { EvaluationRow, TrainingRunRow } from '../learning/queries.js';
 
 interface MetricsRow {
   grouping: 'overall' | 'project' | 'day';
@@ -107,9 +108,6 @@ export async function recentRewards(
   }));
 }
 
-export type TrainingRunRow = typeof trainingRuns.$inferSelect;
-export type LearningEvaluationRow = typeof learningEvaluations.$inferSelect;
-
 export interface AdapterVersionRow {
   name: string;
   version: number;
@@ -148,7 +146,7 @@ export async function adapterVersions(db: Db, name?: string): Promise<AdapterVer
     .orderBy(asc(adapters.name), asc(adapters.version));
 }
 
-export async function learningEvaluationRows(db: Db, name?: string): Promise<LearningEvaluationRow[]> {
+export async function learningEvaluationRows(db: Db, name?: string): Promise<EvaluationRow[]> {
   return db
     .select()
     .from(learningEvaluations)

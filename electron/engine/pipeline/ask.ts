@@ -23,6 +23,8 @@ export interface AskHooks {
   signal?: AbortSignal | undefined;
   onToken?: ((text: string) => void) | undefined;
   onProgress?: ((progress: Progress) => void) | undefined;
+  /** The question's project folder, once resolved (the learner tracks which project the user is in). */
+  onProject?: ((root: string) => void) | undefined;
 }
 
 export class AskPipeline {
@@ -43,6 +45,7 @@ export class AskPipeline {
     // One spelling per folder (symlinks, trailing slashes), so feedback, metrics and training data
     // of a project are never split across two names.
     const project = request.project ? await resolveProjectRoot(request.project) : null;
+    if (project) hooks.onProject?.(project);
     const identity = await this.model.identify(hooks.onProgress);
     const plan: AdapterPlan = this.adapterPlanner
       ? await this.guard(() => this.adapterPlanner!.plan({ project, channel: request.adapterChannel ?? 'stable' }, identity))

@@ -92,6 +92,7 @@ export class Learner {
   }
 
   private async learnInBackground(project: string): Promise<void> {
+    // The folder may be gone by the time the user moves on: that is worth a warning, not a run.
     const root = await resolveProjectRoot(project);
     if (this.queue.some((job) => job.request.project === root) || this.current?.job.request.project === root) return;
     if (!(await latestProfile(this.deps.db, root))) return;
