@@ -2,8 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Naming tells what a test needs: `*.test.ts` is a fast unit test, `*.db.test.ts` talks to a real
- * PGlite (or a real server over the wire), `*.model.test.ts` runs the real SmolLM2 fixture
- * (`npm run fetch-models`). Renderer tests run in jsdom.
+ * PGlite (or a real server over the wire), `*.model.test.ts` runs a real model (the tiny SmolLM2 for
+ * mechanics, the default coder-1.5b where answers are judged; `npm run fetch-models`). Renderer tests run in jsdom.
  */
 export default defineConfig({
   test: {
@@ -13,8 +13,10 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include: ['{shared,electron,bench,scripts}/**/*.test.ts'],
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
+          // A hang guard, not a speed check: tests bound their work (tokens, steps, windows), and a
+          // busy 2-core machine may take many times longer than an idle one to do it.
+          testTimeout: 1_800_000,
+          hookTimeout: 1_800_000,
           // Model- and database-backed tests each hold hundreds of MB; two cores run two files at once at most.
           maxWorkers: 2,
         },

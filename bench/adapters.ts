@@ -16,7 +16,7 @@ import { getLlama, LlamaLogLevel, type LlamaContext, type LlamaModel } from 'nod
 import { freshLora, writeLoraAdapter } from '../electron/engine/adapters/gguf-writer.js';
 import { inspectAdapter, readBaseModelShapes } from '../electron/engine/adapters/gguf.js';
 import { loadConfig } from '../electron/engine/config/config.js';
-import { defaultModel } from '../electron/engine/model/default-model.js';
+import { findCatalogueEntry } from '../electron/engine/model/catalogue.js';
 import { fixtureModelsDir } from '../electron/engine/test-support.js';
 import { bareGenerate, loadAverage, median, positiveIntFlag, progress, prompts, round, table, type BareSample } from './measure.js';
 
@@ -32,7 +32,7 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 
 async function main(): Promise<void> {
   const config = loadConfig({ env: { ...process.env, NPLLM_MODELS_DIR: process.env['NPLLM_MODELS_DIR'] ?? fixtureModelsDir } });
-  const modelPath = config.model.path ?? join(config.model.cacheDir!, defaultModel.fileName);
+  const modelPath = config.model.path ?? join(config.model.cacheDir!, findCatalogueEntry(config.model.name)!.fileName);
   const contextSize = config.model.contextSize;
   const scratch = mkdtempSync(join(tmpdir(), 'npllm-bench-adapters-'));
   try {

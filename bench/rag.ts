@@ -224,7 +224,7 @@ async function benchRepo(engine: Engine, repo: RepoSpec, copyDir: string, rag: E
     const vectorDone = performance.now();
     const textOnly = await searchByText(db, indexed.projectId, queryTerms(query.text), topK);
     const textDone = performance.now();
-    const prepared = await engine.rag.retriever.prepare({ question: query.text, history: [], root: indexed.root, contextTokens: rag.contextTokens });
+    const prepared = await engine.rag.retriever.prepare({ question: query.text, history: [], root: indexed.root, tokens: () => engine.model.tokenCounter(), budget: () => rag.contextTokens });
     const preparedDone = performance.now();
     return {
       ranks: { vector: rankOf(vectorOnly, query.targets), text: rankOf(textOnly, query.targets), hybrid: rankOf(hybrid, query.targets) },

@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { getLlama, LlamaLogLevel, type LlamaContextSequence } from 'node-llama-cpp';
 import { defaultThreads, loadConfig } from '../electron/engine/config/config.js';
-import { defaultModel } from '../electron/engine/model/default-model.js';
+import { findCatalogueEntry } from '../electron/engine/model/catalogue.js';
 import { fixtureModelsDir } from '../electron/engine/test-support.js';
 import { bareGenerate, loadAverage, median, otherCpuMeter, positiveIntFlag, progress, prompts, round, table, type BareSample, type BareSettings } from './measure.js';
 
@@ -48,7 +48,7 @@ interface Configuration {
 
 async function main(): Promise<void> {
   const config = loadConfig({ env: { ...process.env, NPLLM_MODELS_DIR: process.env['NPLLM_MODELS_DIR'] ?? fixtureModelsDir } });
-  const modelPath = config.model.path ?? join(config.model.cacheDir!, defaultModel.fileName);
+  const modelPath = config.model.path ?? join(config.model.cacheDir!, findCatalogueEntry(config.model.name)!.fileName);
   const settings: BareSettings = { systemPrompt: config.model.systemPrompt, maxTokens, temperature: config.model.temperature };
   progress(`${cpus().length} cores, load average ${loadAverage()}; ${modelPath}, context ${config.model.contextSize}, maxTokens ${maxTokens}`);
 

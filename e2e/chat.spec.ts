@@ -47,8 +47,8 @@ test('streams an answer, with model-load progress first and a meta line at the e
   await ask(question);
   await expect(page.getByTestId('user-message')).toHaveText(question);
   // The model loads lazily on the first question, and the UI says so with a progress bar.
-  await page.getByTestId('progress').waitFor({ timeout: 60_000 });
-  await streamingText().waitFor({ timeout: 60_000 });
+  await page.getByTestId('progress').waitFor({ timeout: 600_000 });
+  await streamingText().waitFor({ timeout: 600_000 });
   const partial = (await page.getByTestId('answer-text').textContent()) ?? '';
   await expect(page.getByTestId('stop')).toBeVisible();
 

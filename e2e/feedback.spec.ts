@@ -62,7 +62,7 @@ test('copy, regenerate, reading and a follow-up are recorded as feedback, never 
   await page.getByTestId('question').fill(question);
   await page.getByTestId('question').press('Enter');
   const answer = page.getByTestId('answer').first();
-  await expect(answer).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  await expect(answer).toHaveAttribute('data-status', 'done', { timeout: 600_000 });
   const first = (await answer.getAttribute('data-interaction-id'))!;
   expect(first).toMatch(/^[0-9a-f-]{36}$/);
   // The first question of a conversation reacts to no earlier answer.
@@ -83,7 +83,7 @@ test('copy, regenerate, reading and a follow-up are recorded as feedback, never 
   const firstText = await answer.getByTestId('answer-text').textContent();
   await answer.getByTestId('regenerate').click();
   await expect(answer).toHaveAttribute('data-attempts', '2');
-  await expect(answer).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  await expect(answer).toHaveAttribute('data-status', 'done', { timeout: 600_000 });
   await expect(answer.getByTestId('attempt-position')).toHaveText('2 / 2');
   await expect(answer.getByTestId('cached-badge')).toHaveCount(0);
   const second = (await answer.getAttribute('data-interaction-id'))!;
@@ -101,7 +101,7 @@ test('copy, regenerate, reading and a follow-up are recorded as feedback, never 
   const followUp = 'Thanks, that works! Can you add type hints?';
   await page.getByTestId('question').fill(followUp);
   await page.getByTestId('question').press('Enter');
-  await expect(page.getByTestId('answer').nth(1)).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  await expect(page.getByTestId('answer').nth(1)).toHaveAttribute('data-status', 'done', { timeout: 600_000 });
   const secondStored = await api<InteractionRecord>(request, 'interactions/get', { id: second });
   expect(asksSent().at(-1)).toEqual({
     question: followUp,

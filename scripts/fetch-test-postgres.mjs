@@ -7,14 +7,13 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, createWriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import yauzl from 'yauzl';
+import { sharedCacheDir } from './shared-cache.mjs';
 
 const version = '0.1.4';
 const wheel = `pgserver-${version}-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl`;
 const sha256 = 'd595789b47624a3d963aa9aa6359da9be31beb7e61f1a45541953242068b8813';
-const root = fileURLToPath(new URL('..', import.meta.url));
-const target = join(root, '.cache', 'pgserver');
+const target = join(sharedCacheDir, 'pgserver');
 const marker = join(target, `.complete-${version}`);
 
 if (existsSync(marker)) {

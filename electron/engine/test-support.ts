@@ -1,20 +1,35 @@
 /**
  * Helpers for tests that run the real engine: a throw-away data folder per test and the shared
- * model cache (.cache/models, filled by `npm run fetch-models`) so tests never download twice.
+ * model cache (filled by `npm run fetch-models`) so tests never download twice.
  */
 import { execFileSync } from 'node:child_process';
 import { accessSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { NpllmError } from '../../shared/errors.js';
 import { loadConfig, type Config, type ConfigOverrides } from './config/config.js';
-import { defaultModel } from './model/default-model.js';
-import { migrationsFolder, packageRoot } from './paths.js';
+import { findCatalogueEntry, type CatalogueEntry } from './model/catalogue.js';
+import { migrationsFolder } from './paths.js';
 
-export const fixtureModelsDir = join(packageRoot, '.cache', 'models');
-export const fixtureModelPath = join(fixtureModelsDir, defaultModel.fileName);
+/**
+ * Outside the clone, so a fresh clone's CI finds the model files (1.6 GB) again instead of
+ * downloading them every run; the same rule as scripts/shared-cache.mjs.
+ */
+export const sharedCacheDir = process.env['NPLLM_SHARED_CACHE'] || join(process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'npllm');
+export const fixtureModelsDir = join(sharedCacheDir, 'models');
+/** Mechanics tests run the tiny model: fast, and what they test does not depend on answer quality. */
+export const tinyModel: CatalogueEntry = findCatalogueEntry('smollm2-135m')!;
+export const fixtureModelPath = join(fixtureModelsDir, tinyModel.fileName);
+/** The default model, for the few tests that judge answers. */
+export const defaultModelPath = join(fixtureModelsDir, findCatalogueEntry('coder-1.5b')!.fileName);
+
+/**
+ * How long a test waits for something the code under test must eventually do: a guard against a
+ * hang, never a speed check (tests bound their work; a busy 2-core machine is many times slower).
+ */
+export const hangGuardMs = 600_000;
 
 export interface TempHome {
   home: string;
@@ -34,14 +49,14 @@ export function testConfig(home: string, overrides: ConfigOverrides = {}): Confi
       home,
       log: { level: 'silent' },
       ...overrides,
-      model: { cacheDir: fixtureModelsDir, maxTokens: 48, threads: 1, contextSize: 1024, ...overrides.model },
+      model: { name: tinyModel.id, cacheDir: fixtureModelsDir, maxTokens: 48, threads: 1, contextSize: 1024, ...overrides.model },
     },
   });
 }
 
 /** Environment for spawning the CLI in a test. */
 export function testEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: home, NPLLM_HOME: home, NPLLM_MODELS_DIR: fixtureModelsDir, NPLLM_THREADS: '1', ...extra };
+  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: home, NPLLM_HOME: home, NPLLM_MODELS_DIR: fixtureModelsDir, NPLLM_MODEL_NAME: tinyModel.id, NPLLM_THREADS: '1', ...extra };
   return env;
 }
 
@@ -56,7 +71,7 @@ export interface NativePostgres {
  * runs as `nobody`.
  */
 export async function startNativePostgres(): Promise<NativePostgres> {
-  const bin = join(packageRoot, '.cache', 'pgserver', 'pgserver', 'pginstall', 'bin');
+  const bin = join(sharedCacheDir, 'pgserver', 'pgserver', 'pginstall', 'bin');
   if (!existsSync(join(bin, 'postgres'))) throw new Error('The native PostgreSQL fixture is missing: run "node scripts/fetch-test-postgres.mjs".');
   const dir = mkdtempSync(join(tmpdir(), 'npllm-pg-'));
   const asRoot = process.getuid?.() === 0;

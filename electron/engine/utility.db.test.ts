@@ -91,7 +91,8 @@ describe('startUtilityProcess', () => {
       port.deliver({ id: 1, method: 'system/health', request: {} });
       const reply = await port.end(1);
       expect(reply).toMatchObject({ id: 1, result: { status: 'ok' } });
-      expect((reply as { result: Health }).result.model.name).toMatch(/SmolLM2/);
+      // The desktop answers with the catalogue's default model.
+      expect((reply as { result: Health }).result.model.name).toBe('qwen2.5-coder-1.5b-instruct-q4_k_m');
       expect(existsSync(join(home.home, 'db'))).toBe(true);
       await server.shutdown();
     } finally {

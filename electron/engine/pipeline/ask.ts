@@ -3,7 +3,7 @@
  * record the interaction → generate (streaming) → record the answer → acknowledge. Nothing is
  * acknowledged before it is in the database.
  */
-import type { AdapterUse, AskRequest, AskResponse, Progress, Timings } from '../../../shared/contract.js';
+import type { AdapterUse, AskRequest, AskResponse, ChatMessage, Progress, Timings } from '../../../shared/contract.js';
 import { adapterUses, type AdapterPlan, type AdapterPlanner } from '../adapters/serving.js';
 import { NpllmError, toNpllmError } from '../../../shared/errors.js';
 import { checkQuestion, normalizeQuestion } from '../../../shared/text.js';
@@ -16,6 +16,7 @@ import type { FeedbackService } from '../feedback/service.js';
 import type { LocalModel } from '../model/local-model.js';
 import { resolveProjectRoot } from '../rag/indexer.js';
 import type { Retrieval, Retriever } from '../rag/retriever.js';
+import type { TokenCounter } from '../rag/types.js';
 import { responseCacheKey } from './cache-key.js';
 import { countCacheHit, findCachedAnswer, storeCachedAnswer } from './queries.js';
 
@@ -174,11 +175,21 @@ export class AskPipeline {
     };
   }
 
-  /** Retrieved code may use what the context window leaves after the answer and the conversation. */
-  private retrieve(question: string, root: string | null, history: AskRequest['history'] & object, maxTokens: number): Promise<Retrieval> {
-    const reserved = maxTokens + 512 + Math.ceil(history.reduce((total, message) => total + message.content.length, question.length) / 3);
-    const contextTokens = Math.min(this.config.rag.contextTokens, Math.max(0, this.config.model.contextSize - reserved));
-    return this.guard(() => this.retriever.prepare({ question, history, root, contextTokens }));
+  /**
+   * Retrieved code may use what the context window leaves after the system prompt, the
+   * conversation, the question and the answer, counted in the model's own tokens, and at most
+   * `rag.contextTokens`: every retrieved token is evaluated before the first answer token, so the
+   * budget is what keeps time to first token usable on a small CPU (BENCHMARKS.md).
+   */
+  private retrieve(question: string, root: string | null, history: readonly ChatMessage[], maxTokens: number): Promise<Retrieval> {
+    // The chat template wraps every message in a few tokens of its own.
+    const perMessage = 8;
+    const budget = (count: TokenCounter) => {
+      const texts = [this.config.model.systemPrompt, ...history.map((message) => message.content), question];
+      const reserved = maxTokens + texts.reduce((total, text) => total + count(text) + perMessage, 0);
+      return Math.min(this.config.rag.contextTokens, Math.max(0, this.config.model.contextSize - reserved));
+    };
+    return this.guard(() => this.retriever.prepare({ question, history, root, tokens: () => this.model.tokenCounter(), budget }));
   }
 
   /** Database failures mid-request become one actionable error instead of a driver stack trace. */

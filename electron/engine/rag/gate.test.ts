@@ -80,15 +80,19 @@ describe('buildContextMessage', () => {
     content: 'x = 1\n'.repeat(lines),
   });
 
-  it('puts chunks under their path and lines, best first, within the budget', () => {
-    const { message, sources } = buildContextMessage([hit('a.py', 10), hit('b.py', 2000), hit('c.py', 5)], 200);
+  // A stand-in for a vocabulary: one token per whitespace-separated word.
+  const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
+
+  it('puts chunks under their path and lines, best first, within the budget in tokens', () => {
+    const { message, sources } = buildContextMessage([hit('a.py', 10), hit('b.py', 2000), hit('c.py', 5)], 200, words);
     expect(sources.map((source) => source.path)).toEqual(['a.py', 'c.py']);
+    expect(words(message!.content)).toBeLessThanOrEqual(200);
     expect(message?.role).toBe('system');
     expect(message?.content).toContain('### a.py:1-10 (f)\n```python');
     expect(describeSources(sources)).toBe('- a.py:1-10 (f)\n- c.py:1-5 (f)');
   });
 
   it('gives nothing when nothing fits', () => {
-    expect(buildContextMessage([hit('b.py', 2000)], 10)).toEqual({ message: null, sources: [] });
+    expect(buildContextMessage([hit('b.py', 2000)], 10, words)).toEqual({ message: null, sources: [] });
   });
 });

@@ -9,7 +9,7 @@ import type { RetrievalGate } from './gate.js';
 import { buildContextMessage } from './prompt.js';
 import { findPaths, findProject, findSymbols, projectHasChunks, searchByText, searchByVector, type ChunkHit } from './queries.js';
 import { queryTerms } from './search-text.js';
-import type { Embedder } from './types.js';
+import type { Embedder, TokenCounter } from './types.js';
 
 export interface RetrieverOptions {
   /** Chunks given to the model at most. */
@@ -36,8 +36,13 @@ export class Retriever {
     private readonly options: RetrieverOptions,
   ) {}
 
-  /** `root`: the project folder's real path (indexer.ts resolveProjectRoot), which keys the index; null without a project. */
-  async prepare(input: { question: string; history: readonly ChatMessage[]; root: string | null; contextTokens: number }): Promise<Retrieval> {
+  /**
+   * `root`: the project folder's real path (indexer.ts resolveProjectRoot), which keys the index;
+   * null without a project. `tokens` counts in the answering model's vocabulary, and `budget` says
+   * how many tokens retrieved code may take given that counter; both are only asked for when the
+   * gate decides to retrieve, so other questions never read the vocabulary.
+   */
+  async prepare(input: { question: string; history: readonly ChatMessage[]; root: string | null; tokens: () => Promise<TokenCounter>; budget: (count: TokenCounter) => number }): Promise<Retrieval> {
     const { root } = input;
     if (!root) return notUsed(['no project is set']);
     const db = this.database.db;
@@ -63,7 +68,8 @@ export class Retriever {
       searchByText(db, project.id, queryTerms(input.question), this.options.candidates),
     ]);
     const fused = fuseHits(byVector, byText, this.options.topK);
-    const { message, sources } = buildContextMessage(fused, input.contextTokens);
+    const count = await input.tokens();
+    const { message, sources } = buildContextMessage(fused, input.budget(count), count);
     const given = fused.filter((hit) => sources.some((source) => source.path === hit.relativePath && source.startLine === hit.startLine));
     return {
       report: { used: message !== null, reasons: message ? decision.reasons : [...decision.reasons, 'no retrieved chunk fits the context budget'], sources },

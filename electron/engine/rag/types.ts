@@ -46,3 +46,6 @@ export interface Embedder {
   embed(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]>;
   dispose(): Promise<void>;
 }
+
+/** Counts the tokens a text takes in the answering model's vocabulary (budgets of retrieved code). */
+export type TokenCounter = (text: string) => number;

@@ -6,7 +6,7 @@ import type { AskResponse, AskStreamEvent, Health, IndexResult, InteractionRecor
 import type { OpenAiChatChunk, OpenAiChatResponse } from '../../../shared/openai.js';
 import { listInteractions } from '../data-collection/queries.js';
 import { Engine } from '../engine.js';
-import { tempHome, testConfig, type TempHome } from '../test-support.js';
+import { hangGuardMs, tempHome, testConfig, type TempHome } from '../test-support.js';
 import { startServer, type RunningServer } from './http-server.js';
 
 let home: TempHome;
@@ -126,7 +126,7 @@ describe('HTTP server (real engine, ephemeral port)', () => {
       req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? undefined : reject(error)));
       req.end(JSON.stringify({ question: 'Write a very long story about a robot.', maxTokens: 400 }));
     });
-    await expect.poll(async () => (await listInteractions(engine.database.db, { limit: 1 }))[0]?.status, { timeout: 20_000 }).toBe('cancelled');
+    await expect.poll(async () => (await listInteractions(engine.database.db, { limit: 1 }))[0]?.status, { timeout: hangGuardMs }).toBe('cancelled');
   });
 });
 
