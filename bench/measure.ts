@@ -150,6 +150,23 @@ export function percentile(values: readonly number[], fraction: number): number 
   return sorted[Math.max(0, Math.ceil(fraction * sorted.length) - 1)]!;
 }
 
+/**
+ * Single-thread memory read bandwidth, GB/s: memcmp of two equal buffers far larger than any cache
+ * (Buffer.compare runs libc's vectorised memcmp, which reads both buffers once). Decoding a token
+ * reads every weight once, so model bytes ÷ this is the fastest a token can be on one thread.
+ */
+export function readBandwidthGBps(bytes = 512 * 1024 * 1024, repeats = 5): number {
+  const a = Buffer.alloc(bytes, 7);
+  const b = Buffer.alloc(bytes, 7);
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < repeats; i++) {
+    const started = performance.now();
+    if (Buffer.compare(a, b) !== 0) throw new Error('equal buffers compared unequal');
+    best = Math.min(best, performance.now() - started);
+  }
+  return (2 * bytes) / 1e9 / (best / 1000);
+}
+
 export function round(value: number, digits = 1): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;

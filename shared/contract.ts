@@ -70,6 +70,11 @@ export interface Timings {
   tokens: number;
   /** Tokens of the whole prompt (system prompt, history, question); 0 for a cached answer. */
   promptTokens: number;
+  /**
+   * Of those, the tokens llama.cpp had to evaluate: the rest (the system prompt, an unchanged
+   * conversation) was reused from the previous question's KV cache. Absent for a cached answer.
+   */
+  evaluatedPromptTokens?: number;
   /** Model download + load time paid by this request (lazy load), 0 when already loaded. */
   loadMs: number;
 }

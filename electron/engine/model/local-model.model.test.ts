@@ -77,6 +77,15 @@ describe('LocalModel (real SmolLM2-135M)', () => {
     expect(result.text.length).toBeGreaterThan(0);
   });
 
+  it('evaluates the system prompt once: the next question reuses it from the KV cache', async () => {
+    const first = await model.generate({ messages: [{ role: 'user', content: 'What is a Python list?' }], maxTokens: 4 });
+    const second = await model.generate({ messages: [{ role: 'user', content: 'How do I sort a dict by value?' }], maxTokens: 4 });
+    // The first question after the conversation test shares only the system prompt with what the sequence holds.
+    expect(first.evaluatedPromptTokens).toBeLessThan(first.promptTokens);
+    expect(second.evaluatedPromptTokens).toBeGreaterThan(0);
+    expect(second.promptTokens - second.evaluatedPromptTokens).toBeGreaterThanOrEqual(8);
+  });
+
   it('cancels mid-generation with CANCELLED and serves the next request normally', async () => {
     const controller = new AbortController();
     let seen = 0;

@@ -60,6 +60,8 @@ export interface Generation {
   text: string;
   tokens: number;
   promptTokens: number;
+  /** Prompt tokens evaluated for this request; the rest came from the KV cache of the previous one. */
+  evaluatedPromptTokens: number;
   finishReason: FinishReason;
   ttftMs: number;
   totalMs: number;
@@ -340,6 +342,7 @@ export class LocalModel {
     try {
       session.setChatHistory(toChatHistory(this.options.systemPrompt, messages.slice(0, -1)));
       const started = performance.now();
+      const meterBefore = loaded.sequence.tokenMeter.getState();
       let ttftMs = 0;
       let tokens = 0;
       const loop = new RepetitionGuard();
@@ -364,6 +367,7 @@ export class LocalModel {
         text,
         tokens,
         promptTokens: Math.max(0, loaded.sequence.contextTokens.length - tokens),
+        evaluatedPromptTokens: evaluatedPromptTokens(meterBefore, loaded.sequence.tokenMeter.getState(), tokens),
         finishReason: looping.signal.aborted ? 'repetition' : result.stopReason === 'maxTokens' ? 'length' : 'stop',
         ttftMs: tokens === 0 ? performance.now() - queuedAt : ttftMs,
         totalMs: performance.now() - started + (started - queuedAt),
@@ -397,6 +401,17 @@ export class LocalModel {
     this.llamaReady = undefined;
   }
 }
+
+/**
+ * llama.cpp evaluates every prompt token it could not reuse, then one token per generated token;
+ * node-llama-cpp's meter counts the ones that produce logits as "output" and the rest as "input".
+ */
+function evaluatedPromptTokens(before: TokenMeterState, after: TokenMeterState, generated: number): number {
+  const evaluated = after.usedInputTokens - before.usedInputTokens + (after.usedOutputTokens - before.usedOutputTokens);
+  return Math.max(0, evaluated - generated);
+}
+
+type TokenMeterState = ReturnType<LlamaContextSequence['tokenMeter']['getState']>;
 
 function sameAdapters(a: readonly ServedAdapter[], b: readonly ServedAdapter[]): boolean {
   return a.length === b.length && a.every((adapter, index) => adapter.path === b[index]!.path && adapter.scale === b[index]!.scale);

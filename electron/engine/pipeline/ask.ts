@@ -147,6 +147,7 @@ export class AskPipeline {
       totalMs: round(performance.now() - started),
       tokens: generation.tokens,
       promptTokens: generation.promptTokens,
+      evaluatedPromptTokens: generation.evaluatedPromptTokens,
       loadMs: round(generation.loadMs),
     };
     // llama.cpp may still refuse an adapter the checks passed: the answer then reports what really
