@@ -47,6 +47,26 @@ describe('npllm --query (real model)', () => {
   });
 });
 
+describe('npllm models', () => {
+  it('lists the catalogue as documented JSON, marking what is downloaded and the configured default', async () => {
+    const run = await npllm(['models', 'list', '--json'], testEnv(home.home));
+    expect(run.code, run.stderr).toBe(0);
+    const items = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>[];
+    expect(items.map((item) => item['id'])).toEqual(['coder-1.5b', 'coder-0.5b', 'smollm2-135m']);
+    for (const item of items) expect(Object.keys(item)).toEqual(['id', 'name', 'sizeBytes', 'licence', 'installed', 'default']);
+    // The test environment answers with the tiny model, whose file is in the shared cache.
+    expect(items.find((item) => item['default'])).toMatchObject({ id: 'smollm2-135m', installed: true, licence: 'Apache-2.0' });
+    expect(items.filter((item) => item['default'])).toHaveLength(1);
+  });
+
+  it('pulls a catalogue model already in the models folder without downloading it', async () => {
+    const run = await npllm(['models', 'pull', 'smollm2-135m', '--json'], testEnv(home.home));
+    expect(run.code, run.stderr).toBe(0);
+    expect(lastJson(run)).toMatchObject({ id: 'smollm2-135m', sizeBytes: 98_362_432, path: expect.stringMatching(/SmolLM2-135M-Instruct\.Q4_1\.gguf$/) });
+    expect(run.stderr).not.toContain('Downloading');
+  });
+});
+
 describe('npllm errors: a clear message, a fix and a non-zero exit', () => {
   const cases: [string, string[], Record<string, string>, number, RegExp][] = [
     ['an empty question', ['--query', '  '], {}, 2, /question is empty/],
@@ -55,6 +75,8 @@ describe('npllm errors: a clear message, a fix and a non-zero exit', () => {
     ['an unreachable DATABASE_URL', ['--query', 'hi'], { DATABASE_URL: 'postgres://npllm:pw@127.0.0.1:9/npllm' }, 4, /Cannot reach the database[\s\S]*fix:.*DATABASE_URL/],
     ['an unwritable data folder', ['--query', 'hi'], { NPLLM_HOME: 'BLOCKED/home' }, 4, /cannot be created or written[\s\S]*fix:.*NPLLM_HOME/],
     ['a bad --threads', ['--query', 'hi', '--threads', 'lots'], {}, 1, /--threads must be a whole number/],
+    ['an unknown catalogue model', ['models', 'pull', 'gpt-5'], {}, 2, /No model "gpt-5" in the catalogue[\s\S]*fix: Use one of coder-1\.5b, coder-0\.5b, smollm2-135m/],
+    ['an unknown model.name', ['--query', 'hi'], { NPLLM_MODEL_NAME: 'gpt-5' }, 2, /"model\.name" is invalid[\s\S]*coder-1\.5b/],
   ];
   for (const [name, args, extraEnv, code, message] of cases) {
     it(name, async () => {

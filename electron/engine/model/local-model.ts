@@ -3,7 +3,8 @@
  * streams tokens, honours AbortSignal, and runs one generation at a time (a 2-core CPU gains
  * nothing from interleaving two), queueing the rest in arrival order.
  */
-import { cpus } from 'node:os';
+import { stat } from 'node:fs/promises';
+import { cpus, freemem } from 'node:os';
 import {
   getLlama,
   LlamaChatSession,
@@ -209,6 +210,7 @@ export class LocalModel {
     const identity = await this.identify(onProgress);
     const { name, path, architecture } = identity;
     onProgress?.({ task: 'model-load', label: `Loading ${name}`, fraction: 0, done: false });
+    await this.warnIfMemoryIsShort(identity);
     let model: LlamaModel | undefined;
     try {
       const llama = await this.llama();
@@ -239,6 +241,23 @@ export class LocalModel {
         fix: `Check that the model's architecture (${architecture}) is supported by node-llama-cpp 3.22, that enough memory is free, and that model.contextSize (${this.options.contextSize}) fits the model.`,
       });
     }
+  }
+
+  /**
+   * The weights are mapped into memory and read for every token: with less free memory than the
+   * file plus its working buffers, the system pages them in and out and answers crawl. Said once,
+   * before loading, with the smaller models that would fit.
+   */
+  private async warnIfMemoryIsShort(identity: ModelIdentity): Promise<void> {
+    const fileBytes = (await stat(identity.path)).size;
+    const needed = fileBytes * 1.15 + 400 * 1024 * 1024;
+    const free = freemem();
+    if (free >= needed) return;
+    const gb = (bytes: number) => (bytes / 1024 ** 3).toFixed(1);
+    this.options.log?.(
+      'warn',
+      `only ${gb(free)} GB of memory is free and ${identity.name} needs about ${gb(needed)} GB: answers may crawl. Close other programs, or use a smaller model (--model coder-0.5b, or --model smollm2-135m below 2 GB).`,
+    );
   }
 
   private async releaseVocabulary(): Promise<void> {
