@@ -150,7 +150,7 @@ async function learnSequence(label: string, home: string, projects: { a: string;
       progress(`${label}: ${name} → v${result.version} ${result.channel}: ${result.reason}`);
       results.push(result);
     }
-    const stats = (await engine.handle('stats/learning', { adapter })).adapters[0]!;
+    const stats = (await engine.api.call('stats/learning', { adapter }, { caller: 'cli' })).adapters[0]!;
     return { label, results, stats, trainRssMb: rss.peakMb() };
   } finally {
     await engine.dispose();

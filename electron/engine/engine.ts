@@ -1,11 +1,12 @@
 /**
  * The engine: everything npllm does, with no knowledge of how it is reached. The CLI, the HTTP
- * server and (later) Electron's utility process all drive it through `handle()`, which speaks the
- * typed contract in shared/contract.ts.
+ * server and Electron's utility process all drive it through `api` (api/dispatcher.ts), which
+ * speaks the typed contract in shared/contract.ts.
  */
-import type { ApiMethod, ApiRequest, ApiResponse, AskRequest, AskResponse, BehaviourStats, Health, Progress } from '../../shared/contract.js';
-import { requestSchemas, describeValidationIssues } from '../../shared/contract.js';
-import { NpllmError, RequestError, toNpllmError } from '../../shared/errors.js';
+import type { AskRequest, AskResponse, BehaviourStats, Health, Progress } from '../../shared/contract.js';
+import { toNpllmError } from '../../shared/errors.js';
+import { Dispatcher } from './api/dispatcher.js';
+import { createHandlers } from './api/handlers.js';
 import { AdapterServing } from './adapters/serving.js';
 import { AdapterStore } from './adapters/store.js';
 import type { Config } from './config/config.js';
@@ -13,17 +14,15 @@ import { ContextService } from './context/service.js';
 import { ensureWritableFolder, openDatabase, type Database } from './db/client.js';
 import { FeedbackService } from './feedback/service.js';
 import { behaviourStats } from './metrics/behaviour.js';
-import { learningStats } from './metrics/learning.js';
-import { findInteraction, listInteractions } from './data-collection/queries.js';
 import { createLogger, type Logger } from './log.js';
 import { findCatalogueEntry } from './model/catalogue.js';
-import { listCatalogue, pullCatalogueModel } from './model/pull.js';
 import { LocalModel } from './model/local-model.js';
 import { AskPipeline, type AskHooks } from './pipeline/ask.js';
 import { Learner } from './pipeline/learner.js';
 import { packageVersion } from './paths.js';
 import { defaultRagFactories } from './rag/default-factories.js';
-import { resolveProjectRoot } from './rag/indexer.js';
+import { ProjectPolicy } from './project/policy.js';
+import { resolveProjectRoot } from './project/root.js';
 import { RagService } from './rag/service.js';
 
 export interface EngineOptions {
@@ -42,6 +41,9 @@ export class Engine {
   readonly adapters: AdapterStore;
   private readonly adapterServing: AdapterServing;
   readonly learner: Learner;
+  readonly projects: ProjectPolicy;
+  /** The contract's methods: every transport (HTTP, the utility port, the CLI) calls through here. */
+  readonly api: Dispatcher;
 
   private constructor(
     readonly config: Config,
@@ -49,6 +51,7 @@ export class Engine {
     readonly model: LocalModel,
     readonly logger: Logger,
   ) {
+    this.projects = new ProjectPolicy(config.rag.allowedRoots);
     this.rag = new RagService(database, config.rag, defaultRagFactories(config));
     this.feedback = new FeedbackService(database.db, config.feedback);
     this.context = new ContextService(database.db);
@@ -64,6 +67,7 @@ export class Engine {
         onProgress: (progress) => progress.done && logger.log('info', `background learning: ${progress.label}`),
       },
     );
+    this.api = new Dispatcher(createHandlers(this));
   }
 
   static async open(config: Config, options: EngineOptions = {}): Promise<Engine> {
@@ -101,62 +105,6 @@ export class Engine {
     const response = await this.learner.whileAnswering(() => this.pipeline.ask(request, { ...hooks, onProject: (root) => (asked.root = root) }));
     if (asked.root) this.learner.noteProject(asked.root);
     return response;
-  }
-
-  /** Validates an untrusted request against the contract, then runs it. */
-  async handle<M extends ApiMethod>(method: M, rawRequest: unknown, hooks: AskHooks = {}): Promise<ApiResponse<M>> {
-    const parsed = requestSchemas[method].safeParse(rawRequest ?? {});
-    if (!parsed.success) {
-      throw new RequestError('REQUEST_INVALID', `Invalid request for ${method}: ${describeValidationIssues(parsed.error)}.`, {
-        fix: `Send a JSON body matching the "${method}" request in shared/contract.ts.`,
-      });
-    }
-    const request = parsed.data as ApiRequest<M>;
-    const handlers: { [K in ApiMethod]: (request: ApiRequest<K>) => Promise<ApiResponse<K>> } = {
-      'chat/ask': (ask) => this.ask(ask, hooks),
-      'system/health': () => this.health(),
-      'interactions/get': async ({ id }) => {
-        const record = await findInteraction(this.database.db, id);
-        if (!record) throw new NpllmError('NOT_FOUND', `No interaction with id ${id}.`, { fix: 'Use an interactionId returned by chat/ask or listed by interactions/list.' });
-        return record;
-      },
-      'interactions/list': async ({ limit, project }) => ({ items: await listInteractions(this.database.db, { limit: limit ?? 50, project }) }),
-      'rag/index': async ({ path }) => {
-        await this.rag.assertAllowed(path);
-        return this.rag.index(path, hooks);
-      },
-      'rag/status': async ({ path }) => {
-        await this.rag.assertAllowed(path);
-        return this.rag.status(path);
-      },
-      'context/detect': async ({ path }) => {
-        await this.rag.assertAllowed(path);
-        return this.context.detect(path);
-      },
-      'context/confirm': async ({ path, stacks }) => {
-        await this.rag.assertAllowed(path);
-        return this.context.confirm(path, stacks);
-      },
-      'context/get': async ({ path }) => {
-        await this.rag.assertAllowed(path);
-        return { profile: await this.context.get(path) };
-      },
-      'feedback/record': (event) => this.feedback.record(event),
-      'stats/behaviour': ({ project, days }) => this.stats({ project, days }),
-      'adapters/list': async ({ name }) => ({ items: await this.adapters.list(name) }),
-      'adapters/promote': ({ name, version, reason }) => this.adapters.promote(name, version, reason),
-      'adapters/rollback': ({ name, version, reason }) => this.adapters.rollback(name, version, reason),
-      'learning/consolidate': async (learn) => {
-        await this.rag.assertAllowed(learn.project);
-        return this.learner.consolidate(learn, { onProgress: hooks.onProgress, signal: hooks.signal });
-      },
-      'learning/status': () => Promise.resolve(this.learner.status()),
-      'stats/learning': ({ adapter, runs }) => learningStats(this.database.db, { adapter, runs }),
-      'models/list': async () => ({ items: await listCatalogue(this.config.model) }),
-      'models/pull': ({ id }) => pullCatalogueModel(id, this.config.model, hooks),
-    };
-    if (method === 'chat/ask' && (request as ApiRequest<'chat/ask'>).project) await this.rag.assertAllowed((request as ApiRequest<'chat/ask'>).project!);
-    return (handlers[method] as (request: ApiRequest<M>) => Promise<ApiResponse<M>>)(request);
   }
 
   /** Behaviour metrics; `project` is resolved as questions resolve it, so both name the folder alike. */

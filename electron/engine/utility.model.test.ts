@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AskResponse, InteractionRecord } from '../../shared/contract.js';
 import { Engine } from './engine.js';
@@ -16,7 +18,7 @@ describe('utility process protocol (real engine, real model)', () => {
   beforeAll(() => {
     home = tempHome();
     port = new FakeParentPort();
-    server = serveEngineOverPort(port, Engine.open(testConfig(home.home)), { onShutdown: () => undefined });
+    server = serveEngineOverPort(port, Engine.open(testConfig(home.home, { rag: { allowedRoots: [home.home] } })), { onShutdown: () => undefined });
   });
 
   afterAll(async () => {
@@ -69,6 +71,27 @@ describe('utility process protocol (real engine, real model)', () => {
     const list = await port.end(listId);
     const items = (list as { result: { items: InteractionRecord[] } }).result.items;
     expect(items.find((item) => item.question.startsWith('Explain recursion'))?.status).toBe('cancelled');
+  });
+
+  it('streams rag/index as indexing progress and its result, and learning/consolidate as a consolidation, never as a chat answer', async () => {
+    const project = join(home.home, 'shop');
+    mkdirSync(project);
+    writeFileSync(join(project, 'refunds.py'), 'def refund_total(order):\n    return sum(line.amount for line in order.lines if line.refunded)\n');
+    const indexId = nextId++;
+    port.deliver({ id: indexId, method: 'rag/index', request: { path: project }, stream: true });
+    const indexed = await port.end(indexId);
+    expect(indexed).toMatchObject({ id: indexId, event: { type: 'done', result: { root: project, files: 1, chunks: expect.any(Number) } } });
+    const indexEvents = port.eventsOf(indexId);
+    expect(indexEvents.some((event) => event.type === 'progress' && event.progress.task === 'project-index')).toBe(true);
+    expect(indexEvents.some((event) => event.type === 'token')).toBe(false);
+
+    // Without a confirmed profile the consolidation refuses, saying how to confirm one: the
+    // request reached learning, not the chat.
+    const learnId = nextId++;
+    port.deliver({ id: learnId, method: 'learning/consolidate', request: { project }, stream: true });
+    const learned = await port.end(learnId);
+    expect(learned).toMatchObject({ id: learnId, event: { type: 'error', error: { fix: expect.stringContaining('context confirm') } } });
+    expect(port.eventsOf(learnId).some((event) => event.type === 'token')).toBe(false);
   });
 
   it('refuses a second request with an id that is still running', async () => {

@@ -4,8 +4,9 @@
  * shared/contract.ts over `process.parentPort`; electron/main only relays.
  *
  * Protocol (main → engine):
- *   { id, method, request, stream? }  run a contract method; with `stream` (chat/ask only) the
- *                                     answer arrives as AskStreamEvent messages
+ *   { id, method, request, stream? }  run a contract method; with `stream` (methods that stream:
+ *                                     chat/ask, rag/index, learning/consolidate, models/pull)
+ *                                     its events arrive as messages, ending with done or error
  *   { id, cancel: true }              abort that request
  *   { shutdown: true }                finish: cancel everything, close the engine, exit
  * Protocol (engine → main):
@@ -15,8 +16,10 @@
  * Electron is never imported here (the engine also runs in the CLI and the server); the port is
  * typed by the few members this file uses.
  */
-import { isApiMethod, streamingMethods, type ApiMethod, type AskStreamEvent } from '../../shared/contract.js';
+import { isApiMethod, isStreamingMethod, type ApiMethod, type StreamEvent } from '../../shared/contract.js';
 import { cancelled, NpllmError, RequestError, toNpllmError, type SerializedError } from '../../shared/errors.js';
+import { Dispatcher } from './api/dispatcher.js';
+import { createHandlers } from './api/handlers.js';
 import { loadConfig } from './config/config.js';
 import { Engine } from './engine.js';
 
@@ -31,9 +34,7 @@ export type EngineCancelMessage = { id: number; cancel: true };
 export type EngineShutdownMessage = { shutdown: true };
 export type ToEngineMessage = EngineRequestMessage | EngineCancelMessage | EngineShutdownMessage;
 
-export type FromEngineMessage = { id: number; result: unknown } | { id: number; error: SerializedError } | { id: number; event: AskStreamEvent };
-
-export type PortEngine = Pick<Engine, 'handle' | 'dispose'>;
+export type FromEngineMessage = { id: number; result: unknown } | { id: number; error: SerializedError } | { id: number; event: StreamEvent<unknown> };
 
 export interface ServeOptions {
   /** Called once the engine is closed after a shutdown message; the utility process exits there. */
@@ -48,47 +49,34 @@ export interface EnginePortServer {
 }
 
 /**
- * Serves the contract over a port. The engine is a promise so requests that arrive while it opens
- * wait for it, and, if it cannot open, each one is answered with that error (message and fix)
- * instead of the window waiting forever.
+ * Serves the contract over a port through the engine's dispatcher. The engine is a promise so
+ * requests that arrive while it opens wait for it (and can be cancelled meanwhile), and, if it
+ * cannot open, each one is answered with that error (message and fix) instead of the window
+ * waiting forever.
  */
-export function serveEngineOverPort(port: ParentPortLike, engineReady: Promise<PortEngine>, options: ServeOptions): EnginePortServer {
+export function serveEngineOverPort(port: ParentPortLike, engineReady: Promise<Engine>, options: ServeOptions): EnginePortServer {
   const warn = options.warn ?? ((message: string) => process.stderr.write(`[npllm] engine: ${message}\n`));
-  const running = new Map<number, { controller: AbortController; settled: Promise<void> }>();
+  const api = new Dispatcher(engineReady.then(createHandlers));
+  const settling = new Set<Promise<void>>();
   let shuttingDown: Promise<void> | null = null;
 
   const send = (message: FromEngineMessage) => port.postMessage(message);
 
-  const run = async (message: EngineRequestMessage, signal: AbortSignal): Promise<void> => {
+  const run = (message: EngineRequestMessage, signal: AbortSignal): Promise<void> => {
     const { id, method } = message;
-    const streaming = message.stream === true && (streamingMethods as readonly ApiMethod[]).includes(method);
-    try {
-      const engine = await engineReady;
-      if (signal.aborted) throw cancelled();
-      if (shuttingDown) throw cancelled('The engine is shutting down.');
-      if (streaming) {
-        const result = await engine.handle(method, message.request, {
-          signal,
-          onToken: (text) => send({ id, event: { type: 'token', text } }),
-          onProgress: (progress) => send({ id, event: { type: 'progress', progress } }),
-        });
-        send({ id, event: { type: 'done', result: result as Extract<AskStreamEvent, { type: 'done' }>['result'] } });
-      } else {
-        send({ id, result: await engine.handle(method, message.request, { signal }) });
-      }
-    } catch (error) {
-      const serialized = toNpllmError(error).toJSON();
-      send(streaming ? { id, event: { type: 'error', error: serialized } } : { id, error: serialized });
-    }
+    if (shuttingDown) return Promise.resolve(send({ id, error: cancelled('The engine is shutting down.').toJSON() }));
+    const options = { caller: 'desktop' as const, signal };
+    if (message.stream === true && isStreamingMethod(method)) return api.stream(method, message.request, options, (event) => send({ id, event }));
+    return api.call(method, message.request, options).then(
+      (result) => send({ id, result }),
+      (error: unknown) => send({ id, error: toNpllmError(error).toJSON() }),
+    );
   };
 
   const shutdown = (): Promise<void> => {
     shuttingDown ??= (async () => {
-      const settling = [...running.values()].map(({ controller, settled }) => {
-        controller.abort();
-        return settled;
-      });
-      await Promise.allSettled(settling);
+      api.cancelAll();
+      await Promise.allSettled([...settling]);
       // An engine that never opened has nothing to close.
       const engine = await engineReady.catch(() => null);
       await engine?.dispose();
@@ -109,16 +97,12 @@ export function serveEngineOverPort(port: ParentPortLike, engineReady: Promise<P
       return;
     }
     if ('cancel' in message) {
-      running.get(message.id)?.controller.abort();
+      api.cancel(message.id);
       return;
     }
-    if (running.has(message.id)) {
-      send({ id: message.id, error: new RequestError('REQUEST_INVALID', `Request id ${message.id} is already running.`, { fix: 'Give every request its own id.' }).toJSON() });
-      return;
-    }
-    const controller = new AbortController();
-    const settled = run(message, controller.signal).finally(() => running.delete(message.id));
-    running.set(message.id, { controller, settled });
+    const settled = api.withId(message.id, undefined, (signal) => run(message, signal)).catch((error: unknown) => send({ id: message.id, error: toNpllmError(error).toJSON() }));
+    settling.add(settled);
+    void settled.finally(() => settling.delete(settled));
   });
 
   return { shutdown };

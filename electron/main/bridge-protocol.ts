@@ -8,8 +8,8 @@ import type { SerializedError } from '../../shared/errors.js';
 export const channels = {
   /** `ipcRenderer.invoke(invoke, method, request)` → `InvokeReply`. */
   invoke: 'npllm:invoke',
-  /** `ipcRenderer.postMessage(askStream, request, [port])`: AskStreamEvents come back on the port. */
-  askStream: 'npllm:ask-stream',
+  /** `ipcRenderer.postMessage(stream, { method, request }, [port])`: the method's stream events come back on the port. */
+  stream: 'npllm:stream',
   /** main → renderer: put the cursor in the question box (the tray's quick question). */
   focusInput: 'npllm:focus-input',
 } as const;
@@ -20,7 +20,13 @@ export const channels = {
  */
 export type InvokeReply<M extends ApiMethod = ApiMethod> = { ok: true; result: ApiResponse<M> } | { ok: false; error: SerializedError };
 
-/** Sent by the renderer on the stream's port to stop generation. */
+/** What the renderer sends with the port of a stream. */
+export interface StreamStartMessage {
+  method: string;
+  request: unknown;
+}
+
+/** Sent by the renderer on the stream's port to stop the work. */
 export interface StreamCancelMessage {
   cancel: true;
 }

@@ -59,7 +59,7 @@ describe('EngineClient', () => {
   it('relays stream events until done, and cancels by id', () => {
     const { client, children } = setup();
     const events: AskStreamEvent[] = [];
-    const stream = client.askStream({ question: 'hi' }, (event) => events.push(event));
+    const stream = client.stream('chat/ask', { question: 'hi' }, (event) => events.push(event as AskStreamEvent));
     const child = children[0]!;
     const { id, method, stream: streaming } = child.lastRequest();
     expect({ method, streaming }).toEqual({ method: 'chat/ask', streaming: true });
@@ -81,7 +81,7 @@ describe('EngineClient', () => {
   it('turns a plain error reply to a stream request into an error event', () => {
     const { client, children } = setup();
     const events: AskStreamEvent[] = [];
-    client.askStream({ question: 'hi' }, (event) => events.push(event));
+    client.stream('chat/ask', { question: 'hi' }, (event) => events.push(event as AskStreamEvent));
     const child = children[0]!;
     child.reply({ id: child.lastRequest().id, error: { name: 'NpllmError', code: 'NOT_FOUND', message: 'nope' } });
     expect(events).toEqual([{ type: 'error', error: { name: 'NpllmError', code: 'NOT_FOUND', message: 'nope' } }]);
@@ -91,7 +91,7 @@ describe('EngineClient', () => {
     const { client, children } = setup();
     const pending = client.invoke('system/health', {});
     const events: AskStreamEvent[] = [];
-    client.askStream({ question: 'hi' }, (event) => events.push(event));
+    client.stream('chat/ask', { question: 'hi' }, (event) => events.push(event as AskStreamEvent));
     children[0]!.emit('exit', 134);
 
     await expect(pending).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('exit code 134'), fix: expect.stringContaining('Try again') });

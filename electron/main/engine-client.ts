@@ -3,7 +3,7 @@
  * requests, matches replies, relays stream events and cancels. It spawns the process on first use
  * and again after a crash, so one failure does not leave the window without an engine.
  */
-import type { ApiMethod, ApiResponse, AskStreamEvent } from '../../shared/contract.js';
+import type { ApiMethod, ApiResponse, StreamEvent, StreamingMethod } from '../../shared/contract.js';
 import { NpllmError, type SerializedError } from '../../shared/errors.js';
 import type { FromEngineMessage, ToEngineMessage } from '../engine/utility.js';
 
@@ -19,11 +19,11 @@ export interface StreamHandle {
   cancel(): void;
 }
 
-type Reply = { result: unknown } | { error: SerializedError } | { event: AskStreamEvent };
+type Reply = { result: unknown } | { error: SerializedError } | { event: StreamEvent<unknown> };
 
 type Pending =
   | { kind: 'invoke'; resolve: (result: unknown) => void; reject: (error: NpllmError) => void }
-  | { kind: 'stream'; onEvent: (event: AskStreamEvent) => void };
+  | { kind: 'stream'; onEvent: (event: StreamEvent<unknown>) => void };
 
 export class EngineClient {
   private child: UtilityProcessLike | null = null;
@@ -51,11 +51,11 @@ export class EngineClient {
     });
   }
 
-  /** chat/ask as a stream; `onEvent` receives progress and tokens, then exactly one `done` or `error`. */
-  askStream(request: unknown, onEvent: (event: AskStreamEvent) => void): StreamHandle {
+  /** A streaming method; `onEvent` receives its progress (and tokens), then exactly one `done` or `error`. */
+  stream(method: StreamingMethod, request: unknown, onEvent: (event: StreamEvent<unknown>) => void): StreamHandle {
     const id = this.nextId++;
     this.pending.set(id, { kind: 'stream', onEvent });
-    this.send({ id, method: 'chat/ask', request, stream: true });
+    this.send({ id, method, request, stream: true });
     return {
       cancel: () => {
         if (this.pending.has(id)) this.child?.postMessage({ id, cancel: true } satisfies ToEngineMessage);
@@ -109,7 +109,7 @@ export class EngineClient {
     if (!pending) return;
     if (pending.kind === 'stream') {
       // The engine answers a request it could not even start (unknown method, malformed) plainly.
-      const event: AskStreamEvent = 'event' in message ? message.event : 'error' in message ? { type: 'error', error: message.error } : { type: 'done', result: message.result as Extract<AskStreamEvent, { type: 'done' }>['result'] };
+      const event: StreamEvent<unknown> = 'event' in message ? message.event : 'error' in message ? { type: 'error', error: message.error } : { type: 'done', result: message.result };
       if (event.type === 'done' || event.type === 'error') this.pending.delete(id);
       pending.onEvent(event);
       return;

@@ -44,11 +44,11 @@ describe('registerIpc: npllm:invoke', () => {
   });
 });
 
-describe('registerIpc: npllm:ask-stream', () => {
+describe('registerIpc: npllm:stream', () => {
   function startStream() {
     const { child, ipcMain } = setup();
     const port = new FakePortMain();
-    ipcMain.postMessage(channels.askStream, { question: 'hi', source: 'desktop' }, [port]);
+    ipcMain.postMessage(channels.stream, { method: 'chat/ask', request: { question: 'hi', source: 'desktop' } }, [port]);
     const request = child.lastRequest();
     return { child, port, id: request.id, request };
   }

@@ -4,9 +4,9 @@
  * against the contract.
  */
 import type { IpcMainEvent, IpcMainInvokeEvent, MessagePortMain } from 'electron';
-import { isApiMethod, type AskStreamEvent } from '../../shared/contract.js';
+import { isApiMethod, isStreamingMethod, type StreamEvent } from '../../shared/contract.js';
 import { NpllmError, toNpllmError } from '../../shared/errors.js';
-import { channels, type InvokeReply } from './bridge-protocol.js';
+import { channels, type InvokeReply, type StreamStartMessage } from './bridge-protocol.js';
 import type { EngineClient } from './engine-client.js';
 
 /** The members of Electron's ipcMain used here. */
@@ -15,7 +15,7 @@ export interface IpcMainLike {
   on(channel: string, listener: (event: IpcMainEvent, ...args: unknown[]) => void): unknown;
 }
 
-export type EngineForIpc = Pick<EngineClient, 'invoke' | 'askStream'>;
+export type EngineForIpc = Pick<EngineClient, 'invoke' | 'stream'>;
 
 export function registerIpc(ipcMain: IpcMainLike, engine: EngineForIpc): void {
   ipcMain.handle(channels.invoke, async (_event, method, request): Promise<InvokeReply> => {
@@ -29,26 +29,32 @@ export function registerIpc(ipcMain: IpcMainLike, engine: EngineForIpc): void {
     }
   });
 
-  ipcMain.on(channels.askStream, (event, request) => {
+  ipcMain.on(channels.stream, (event, start) => {
     const [port] = event.ports;
-    if (port) relayStream(port, engine, request);
+    if (port) relayStream(port, engine, start as StreamStartMessage);
   });
 }
 
-function relayStream(port: MessagePortMain, engine: EngineForIpc, request: unknown): void {
+function relayStream(port: MessagePortMain, engine: EngineForIpc, start: StreamStartMessage): void {
   let ended = false;
-  const stream = engine.askStream(request, (event: AskStreamEvent) => {
+  const send = (event: StreamEvent<unknown>) => {
     if (ended) return;
     port.postMessage(event);
     if (event.type === 'done' || event.type === 'error') {
       ended = true;
       port.close();
     }
-  });
+  };
+  const { method } = start ?? {};
+  if (typeof method !== 'string' || !isApiMethod(method) || !isStreamingMethod(method)) {
+    send({ type: 'error', error: new NpllmError('NOT_FOUND', `No streaming API method "${String(method)}".`, { fix: 'Stream chat/ask, rag/index, learning/consolidate or models/pull.' }).toJSON() });
+    return;
+  }
+  const stream = engine.stream(method, start.request, send);
   port.on('message', ({ data }) => {
     if ((data as { cancel?: unknown } | null)?.cancel === true) stream.cancel();
   });
-  // A reloaded or closed window drops its port: stop generating for nobody.
+  // A reloaded or closed window drops its port: stop the work for nobody.
   port.on('close', () => {
     if (!ended) stream.cancel();
     ended = true;

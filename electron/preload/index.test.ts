@@ -43,7 +43,7 @@ describe('preload bridge (window.npllm)', () => {
 
   it('exposes exactly the contract API', () => {
     expect([...fake.exposed.keys()]).toEqual(['npllm']);
-    expect(Object.keys(npllm).sort()).toEqual(['askStream', 'invoke', 'onFocusInput']);
+    expect(Object.keys(npllm).sort()).toEqual(['invoke', 'onFocusInput', 'stream']);
   });
 
   it('invoke sends the method and request on npllm:invoke and unwraps the result', async () => {
@@ -58,16 +58,16 @@ describe('preload bridge (window.npllm)', () => {
     await expect(npllm.invoke('chat/ask', { question: '' })).rejects.toEqual(error);
   });
 
-  it('askStream hands main a port and relays its events until the end', async () => {
+  it('stream hands main a port and relays its events until the end', async () => {
     const events: AskStreamEvent[] = [];
     const received = new Promise<void>((resolve) =>
-      npllm.askStream({ question: 'hi' }, (event) => {
+      npllm.stream('chat/ask', { question: 'hi' }, (event) => {
         events.push(event);
         if (event.type === 'done') resolve();
       }),
     );
     const { channel, message, ports } = fake.posted.at(-1)!;
-    expect({ channel, message }).toEqual({ channel: channels.askStream, message: { question: 'hi' } });
+    expect({ channel, message }).toEqual({ channel: channels.stream, message: { method: 'chat/ask', request: { question: 'hi' } } });
     const mainEnd = ports[0] as NodeMessagePort;
     mainEnd.postMessage({ type: 'token', text: 'Hi' });
     mainEnd.postMessage({ type: 'done', result: { answer: 'Hi' } });
@@ -77,7 +77,7 @@ describe('preload bridge (window.npllm)', () => {
   });
 
   it('cancel() tells main on the port', async () => {
-    const stream = npllm.askStream({ question: 'hi' }, () => undefined);
+    const stream = npllm.stream('chat/ask', { question: 'hi' }, () => undefined);
     const mainEnd = fake.posted.at(-1)!.ports[0] as NodeMessagePort;
     const cancel = new Promise<unknown>((resolve) => mainEnd.once('message', resolve));
     stream.cancel();

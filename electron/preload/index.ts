@@ -4,8 +4,8 @@
  */
 import { contextBridge, ipcRenderer } from 'electron';
 import type { NpllmBridge } from '../../shared/bridge.js';
-import type { ApiMethod, ApiRequest, ApiResponse, AskStreamEvent } from '../../shared/contract.js';
-import { channels, type InvokeReply, type StreamCancelMessage } from '../main/bridge-protocol.js';
+import type { ApiMethod, ApiRequest, ApiResponse, StreamEvent } from '../../shared/contract.js';
+import { channels, type InvokeReply, type StreamCancelMessage, type StreamStartMessage } from '../main/bridge-protocol.js';
 
 /**
  * The preload runs in a browser context, so MessageChannel is the DOM's; tsconfig.json types this
@@ -25,19 +25,19 @@ const bridge: NpllmBridge = {
     return reply.result;
   },
 
-  askStream(request, onEvent) {
+  stream(method, request, onEvent) {
     const { port1, port2 } = new MessageChannel() as unknown as { port1: DomMessagePort; port2: DomMessagePort };
     let ended = false;
     port1.onmessage = (message) => {
-      const data = message.data as AskStreamEvent;
+      const data = message.data as StreamEvent<unknown>;
       if (ended) return;
       if (data.type === 'done' || data.type === 'error') {
         ended = true;
         port1.close();
       }
-      onEvent(data);
+      (onEvent as (event: StreamEvent<unknown>) => void)(data);
     };
-    ipcRenderer.postMessage(channels.askStream, request, [port2]);
+    ipcRenderer.postMessage(channels.stream, { method, request } satisfies StreamStartMessage, [port2]);
     return {
       cancel() {
         if (ended) return;

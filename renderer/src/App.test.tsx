@@ -41,7 +41,8 @@ async function renderApp(focusRequests?: (listener: () => void) => () => void, o
   };
   const transport: Transport = {
     kind: 'http',
-    invoke: vi.fn(invoke),
+    // A fake that answers only what the chat asks for; typed loosely on purpose.
+    invoke: vi.fn(invoke) as unknown as Transport['invoke'],
     ask: (request, hooks = {}) =>
       new Promise((resolve, reject) => {
         asks.push({ request, hooks, resolve, reject });

@@ -15,7 +15,7 @@ function transport(): Pick<Transport, 'invoke'> {
     if (method === 'learning/status') return learner instanceof Error ? Promise.reject(learner) : Promise.resolve(learner);
     return Promise.reject(new Error(`unexpected ${method}`));
   };
-  return { invoke };
+  return { invoke: invoke as Transport['invoke'] };
 }
 
 const sent = (method: string) => requests.filter((request) => request.method === method);
@@ -84,8 +84,8 @@ describe('learning store', () => {
     let fail = true;
     const base = transport();
     const store = createLearningStore({
-      invoke: (method: string, request: unknown, options?: InvokeOptions) =>
-        method === 'stats/learning' && fail ? Promise.reject(new NpllmError('DATABASE_UNAVAILABLE', 'The database is gone.')) : base.invoke(method as 'stats/learning', request as never, options),
+      invoke: ((method: string, request: unknown, options?: InvokeOptions) =>
+        method === 'stats/learning' && fail ? Promise.reject(new NpllmError('DATABASE_UNAVAILABLE', 'The database is gone.')) : base.invoke(method as 'stats/learning', request as never, options)) as Transport['invoke'],
     });
     await store.getState().refreshStats();
     expect(store.getState()).toMatchObject({ stats: null, statsError: { code: 'DATABASE_UNAVAILABLE' }, statsLoading: false });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { NpllmBridge } from '../../shared/bridge.js';
 import type { AskResponse, AskStreamEvent, Progress } from '../../shared/contract.js';
 import { NpllmError, type SerializedError } from '../../shared/errors.js';
 import { bridgeTransport, createTransport, httpTransport, isNetworkError } from './transport.js';
@@ -145,14 +146,15 @@ describe('bridgeTransport (desktop preload)', () => {
     let onEvent: (event: AskStreamEvent) => void = () => undefined;
     const bridge = {
       invoke: vi.fn(),
-      askStream: vi.fn((_request: unknown, listener: (event: AskStreamEvent) => void) => {
+      stream: vi.fn((_method: string, _request: unknown, listener: (event: AskStreamEvent) => void) => {
         onEvent = listener;
         return { cancel: cancelStream };
       }),
       onFocusInput: vi.fn(() => () => undefined),
     };
     const cancelStream = vi.fn();
-    return { bridge, transport: bridgeTransport(bridge), emit: (event: AskStreamEvent) => onEvent(event), cancelStream };
+    // The fake streams only chat/ask, which is all the transport asks of it.
+    return { bridge, transport: bridgeTransport(bridge as unknown as NpllmBridge), emit: (event: AskStreamEvent) => onEvent(event), cancelStream };
   }
 
   it('invoke passes through, and rebuilds the serialized error the preload rejects with', async () => {
@@ -171,7 +173,7 @@ describe('bridgeTransport (desktop preload)', () => {
     const { bridge, transport, emit } = fakeBridge();
     const tokens: string[] = [];
     const asked = transport.ask({ question: 'hi' }, { onToken: (text) => tokens.push(text) });
-    expect(bridge.askStream).toHaveBeenCalledWith({ source: 'desktop', question: 'hi' }, expect.any(Function));
+    expect(bridge.stream).toHaveBeenCalledWith('chat/ask', { source: 'desktop', question: 'hi' }, expect.any(Function));
     emit({ type: 'token', text: 'Hello' });
     emit({ type: 'done', result });
     await expect(asked).resolves.toEqual(result);
@@ -206,7 +208,7 @@ describe('createTransport', () => {
 
   it('uses the preload bridge in the desktop app and HTTP in a browser', () => {
     expect(createTransport().kind).toBe('http');
-    window.npllm = { invoke: vi.fn(), askStream: vi.fn(), onFocusInput: vi.fn() };
+    window.npllm = { invoke: vi.fn(), stream: vi.fn(), onFocusInput: vi.fn() };
     expect(createTransport().kind).toBe('desktop');
   });
 });

@@ -83,7 +83,7 @@ export function bridgeTransport(bridge: NpllmBridge): Transport {
           stream.cancel();
           reject(cancelled());
         };
-        const stream = bridge.askStream({ source: 'desktop', ...request }, (event) => {
+        const stream = bridge.stream('chat/ask', { source: 'desktop', ...request }, (event) => {
           if (signal?.aborted) return;
           if (event.type === 'token') hooks.onToken?.(event.text);
           else if (event.type === 'progress') hooks.onProgress?.(event.progress);

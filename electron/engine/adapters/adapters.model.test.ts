@@ -125,33 +125,33 @@ describe('the engine serves registered adapters (real model, real PGlite)', () =
     expect(tried).toMatchObject({ cached: false, adapters: [{ name: 'user-style', version: '1', scale: 1 }] });
     expect(tried.answer).not.toBe(plain.answer);
 
-    await engine.handle('adapters/promote', { name: 'user-style' });
+    await engine.api.call('adapters/promote', { name: 'user-style' }, { caller: 'cli' });
     const served = await engine.ask({ question, maxTokens: 16 });
     expect(served).toMatchObject({ cached: true, cachedFrom: tried.interactionId, adapters: [{ name: 'user-style', version: '1', scale: 1 }] });
     expect((await findInteraction(engine.database.db, served.interactionId))?.adapters).toEqual([{ name: 'user-style', version: '1', scale: 1 }]);
 
     // A new stable version is a new cache key: never an answer of the old one.
     await register(identityAdapter);
-    await engine.handle('adapters/promote', { name: 'user-style' });
+    await engine.api.call('adapters/promote', { name: 'user-style' }, { caller: 'cli' });
     const next = await engine.ask({ question, maxTokens: 16 });
     expect(next).toMatchObject({ cached: false, adapters: [{ name: 'user-style', version: '2', scale: 1 }], answer: plain.answer });
-    expect((await engine.handle('system/health', {})).adapters?.applied).toEqual([{ name: 'user-style', version: '2', scale: 1 }]);
+    expect((await engine.api.call('system/health', {}, { caller: 'cli' })).adapters?.applied).toEqual([{ name: 'user-style', version: '2', scale: 1 }]);
 
     // Rolled back to v1: v1's answer is valid again, and a fresh one uses v1.
-    await engine.handle('adapters/rollback', { name: 'user-style', reason: 'testing rollback' });
+    await engine.api.call('adapters/rollback', { name: 'user-style', reason: 'testing rollback' }, { caller: 'cli' });
     expect(await engine.ask({ question, maxTokens: 16 })).toMatchObject({ cachedFrom: tried.interactionId, adapters: [{ name: 'user-style', version: '1', scale: 1 }] });
     expect(await engine.ask({ question, maxTokens: 16, noCache: true })).toMatchObject({ answer: tried.answer, adapters: [{ name: 'user-style', version: '1', scale: 1 }] });
   });
 
   it('answers without a stable adapter whose file is damaged, and says so in the log and in health', async () => {
     const record = await register(strongAdapter);
-    await engine.handle('adapters/promote', { name: 'user-style' });
+    await engine.api.call('adapters/promote', { name: 'user-style' }, { caller: 'cli' });
     writeFileSync(engine.adapters.fileOf(record), Buffer.alloc(4096, 1));
     const answer = await engine.ask({ question: 'What is a Python list?', maxTokens: 8 });
     expect(answer.answer.length).toBeGreaterThan(0);
     expect(answer.adapters).toEqual([]);
     expect(warnings.join('\n')).toMatch(/adapter user-style v1 left out of answers: The adapter .*v1\.gguf is not a readable GGUF file/);
-    const health = await engine.handle('system/health', {});
+    const health = await engine.api.call('system/health', {}, { caller: 'cli' });
     expect(health.status).toBe('ok');
     expect(health.adapters?.skipped).toEqual([expect.objectContaining({ name: 'user-style', version: '1', code: 'ADAPTER_INVALID' })]);
   });

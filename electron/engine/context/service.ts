@@ -7,7 +7,7 @@ import type { ContextProposal, DetectedStack, ProjectProfile } from '../../../sh
 import { contextVector, stackNames } from '../../../shared/context-vector.js';
 import { RequestError } from '../../../shared/errors.js';
 import type { Db } from '../db/client.js';
-import { resolveProjectRoot } from '../rag/indexer.js';
+import { resolveProjectRoot } from '../project/root.js';
 import { detectContext } from './detect.js';
 import { insertProfile, latestProfile, type ProfileRow } from './queries.js';
 

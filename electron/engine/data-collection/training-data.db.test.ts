@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaults } from '../config/config.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { FeedbackService } from '../feedback/service.js';
-import { projectIdFor } from '../rag/indexer.js';
+import { projectId } from '../project/root.js';
 import { replaceFiles, upsertProject, type IndexedFile } from '../rag/queries.js';
 import { chunkSearchText } from '../rag/search-text.js';
 import { tempHome, type TempHome } from '../test-support.js';
@@ -100,9 +100,9 @@ describe('buildTrainingData', () => {
     const elsewhere = await interaction('Other project', 'print(1)', { project: '/projects/other' });
     await feedback.record({ interactionId: elsewhere, type: 'inserted' });
 
-    const projectId = projectIdFor(root);
-    await upsertProject(database.db, { id: projectId, root, embedderId: 'test' });
-    await replaceFiles(database, projectId, [
+    const id = projectId(root);
+    await upsertProject(database.db, { id, root, embedderId: 'test' });
+    await replaceFiles(database, id, [
       codeFile('models/sale.py', `class SaleOrder(models.Model):\n    _inherit = "sale.order"\n    token = "${stripeKey}"\n`),
       codeFile('models/sale_copy.py', `class SaleOrder(models.Model):\n  _inherit = "sale.order"\n  token = "${stripeKey}"\n`),
     ]);

@@ -4,9 +4,12 @@
  * Every text is scrubbed of secrets, and examples with the same content are kept once.
  */
 import { createHash } from 'node:crypto';
-import type { ChatMessage } from '../../../shared/contract.js';
+import { mkdir } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { ChatMessage, DataExport } from '../../../shared/contract.js';
 import type { Db } from '../db/client.js';
 import { writeFileAtomic } from '../files.js';
+import { dataLayout } from '../project/layout.js';
 import { scrubSecrets } from '../rag/secrets.js';
 import { acceptedAnswers, editedCorrections, followUpCorrections, projectCode } from './queries.js';
 
@@ -105,6 +108,19 @@ export async function buildTrainingData(db: Db, options: { project: string; acce
   const byKind = { accepted: 0, correction: 0, code: 0 };
   for (const example of examples) byKind[example.kind]++;
   return { examples, byKind, duplicatesDropped: candidates.length - examples.length, secretsScrubbed };
+}
+
+/**
+ * `npllm data export`, `data/export`: the project's examples as JSONL at `out`, or in the data
+ * folder's exports/ under the project's name and the time.
+ */
+export async function exportTrainingData(db: Db, options: { project: string; acceptThreshold: number; home: string; out?: string | undefined }): Promise<DataExport> {
+  const data = await buildTrainingData(db, { project: options.project, acceptThreshold: options.acceptThreshold });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const path = options.out ? resolve(options.out) : join(dataLayout.exports(options.home), `${basename(options.project) || 'project'}-${stamp}.jsonl`);
+  await mkdir(dirname(path), { recursive: true });
+  await writeJsonl(path, data.examples);
+  return { path, examples: data.examples.length, byKind: data.byKind, duplicatesDropped: data.duplicatesDropped, secretsScrubbed: data.secretsScrubbed };
 }
 
 /** JSONL, one example per line, into an existing folder; atomic, so a crash never leaves half a file. */

@@ -24,7 +24,7 @@ import { latestProfile } from '../context/queries.js';
 import { buildTrainingData, writeJsonl } from '../data-collection/training-data.js';
 import type { Db } from '../db/client.js';
 import type { ModelIdentity } from '../model/local-model.js';
-import { resolveProjectRoot } from '../rag/indexer.js';
+import { resolveProjectRoot } from '../project/root.js';
 import { estimateTokens, renderExample, replayCount, replayWeight, shuffled, splitHeldOut, type LearningText } from './dataset.js';
 import { accumulateImportance, importanceStats, readImportance, writeImportance, type ImportanceStats } from './importance.js';
 import { acquireLearningLock } from './lock.js';

@@ -130,10 +130,10 @@ describe('ask: the critical path (real model, real PGlite)', () => {
 
   it('validates untrusted requests against the contract', async () => {
     const engine = await openEngine();
-    const error = await rejection(engine.handle('chat/ask', { question: 42, colour: 'red' }));
+    const error = await rejection(engine.api.call('chat/ask', { question: 42, colour: 'red' }, { caller: 'http' }));
     expect(error.code).toBe('REQUEST_INVALID');
     expect(error.message).toContain('question');
-    expect((await rejection(engine.handle('interactions/get', { id: 'missing' }))).code).toBe('NOT_FOUND');
+    expect((await rejection(engine.api.call('interactions/get', { id: 'missing' }, { caller: 'http' }))).code).toBe('NOT_FOUND');
   });
 
   it('reports a database that went away instead of losing the answer silently', async () => {

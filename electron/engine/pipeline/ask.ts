@@ -14,7 +14,7 @@ import { newInteractionId } from '../data-collection/ids.js';
 import { completeInteraction, endInteractionWithError, insertInteraction } from '../data-collection/queries.js';
 import type { FeedbackService } from '../feedback/service.js';
 import type { LocalModel } from '../model/local-model.js';
-import { resolveProjectRoot } from '../rag/indexer.js';
+import { resolveProjectRoot } from '../project/root.js';
 import type { Retrieval, Retriever } from '../rag/retriever.js';
 import type { TokenCounter } from '../rag/types.js';
 import { responseCacheKey } from './cache-key.js';

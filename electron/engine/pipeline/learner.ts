@@ -12,7 +12,7 @@ import { consolidate, type ConsolidationDeps, type ConsolidationHooks } from '..
 import type { TrainerProcess } from '../learning/native-trainer.js';
 import { learnedSince } from '../learning/queries.js';
 import type { LogLevel } from '../log.js';
-import { resolveProjectRoot } from '../rag/indexer.js';
+import { resolveProjectRoot } from '../project/root.js';
 
 export interface LearnerOptions {
   /** Learn the project the user leaves (config learning.onSwitch). */

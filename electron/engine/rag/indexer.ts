@@ -4,11 +4,10 @@
  * transaction → drop files that disappeared. A cancelled or killed run keeps every batch it
  * committed; the next run sees those files as unchanged and finishes the rest.
  */
-import { createHash } from 'node:crypto';
-import { realpath, stat } from 'node:fs/promises';
 import type { IndexResult } from '../../../shared/contract.js';
-import { cancelled, NpllmError } from '../../../shared/errors.js';
+import { cancelled } from '../../../shared/errors.js';
 import type { Database } from '../db/client.js';
+import { projectId, resolveProjectRoot } from '../project/root.js';
 import { chunkSearchText } from './search-text.js';
 import {
   findProject,
@@ -53,31 +52,13 @@ export interface IndexProgress {
 /** Same shape as the contract's result: what the CLI prints and the API returns. */
 export type IndexSummary = IndexResult;
 
-export function projectIdFor(root: string): string {
-  return createHash('sha256').update(root).digest('hex').slice(0, 16);
-}
-
-/** The folder's canonical path, or an error naming what is wrong with it. */
-export async function resolveProjectRoot(path: string): Promise<string> {
-  let root: string;
-  try {
-    root = await realpath(path);
-  } catch (cause) {
-    throw new NpllmError('NOT_FOUND', `The project folder ${path} does not exist.`, { cause, fix: 'Pass the path of an existing folder.' });
-  }
-  if (!(await stat(root)).isDirectory()) {
-    throw new NpllmError('REQUEST_INVALID', `${path} is a file, not a project folder.`, { fix: 'Pass the folder that contains the project.' });
-  }
-  return root;
-}
-
 export async function indexProject(database: Database, parts: IndexerParts, path: string, options: IndexOptions): Promise<IndexSummary> {
   const started = performance.now();
   const root = await resolveProjectRoot(path);
-  const projectId = projectIdFor(root);
+  const id = projectId(root);
   const { signal, onProgress } = options;
-  await upsertProject(database.db, { id: projectId, root, embedderId: parts.embedder.id });
-  const indexed = await loadFileStates(database.db, projectId);
+  await upsertProject(database.db, { id: id, root, embedderId: parts.embedder.id });
+  const indexed = await loadFileStates(database.db, id);
 
   const skipped = Object.fromEntries(skipReasons.map((reason) => [reason, 0])) as SkipCounts;
   const progress: IndexProgress = { phase: 'scanning', filesSeen: 0, filesToIndex: null, filesIndexed: 0, chunksEmbedded: 0, etaSeconds: null };
@@ -107,7 +88,7 @@ export async function indexProject(database: Database, parts: IndexerParts, path
     );
     chunks.forEach((chunk, index) => (chunk.embedding = vectors[index]!));
     if (signal?.aborted) throw cancelled('Indexing was cancelled; run it again to finish (work already saved is kept).');
-    await replaceFiles(database, projectId, batch);
+    await replaceFiles(database, id, batch);
     progress.filesIndexed += batch.length;
     progress.chunksEmbedded += chunks.length;
     const elapsed = (performance.now() - indexingStarted) / 1000;
@@ -141,7 +122,7 @@ export async function indexProject(database: Database, parts: IndexerParts, path
         continue;
       }
       if (known && known.contentHash === read.contentHash) {
-        await touchFile(database.db, projectId, entry.relativePath, { size: entry.size, mtimeMs: entry.mtimeMs, contentHash: read.contentHash });
+        await touchFile(database.db, id, entry.relativePath, { size: entry.size, mtimeMs: entry.mtimeMs, contentHash: read.contentHash });
         progress.filesIndexed++;
         continue;
       }
@@ -169,16 +150,16 @@ export async function indexProject(database: Database, parts: IndexerParts, path
   progress.phase = 'cleaning';
   onProgress?.({ ...progress });
   const gone = [...indexed.keys()].filter((relativePath) => !seen.has(relativePath));
-  await removeFiles(database, projectId, [...gone, ...vanished]);
+  await removeFiles(database, id, [...gone, ...vanished]);
   if (changedFiles > 0 || gone.length + vanished.length > 0) await refreshStatistics(database.db);
-  await markProjectIndexed(database.db, projectId);
-  const totals = await projectTotals(database.db, projectId);
+  await markProjectIndexed(database.db, id);
+  const totals = await projectTotals(database.db, id);
   // Also after a cancelled run whose saved batches the next, unchanged run does not touch again.
   const counted = (await findProject(database.db, root))?.termStatsChunks;
-  if (changedFiles > 0 || gone.length + vanished.length > 0 || counted !== totals.chunks) await refreshTermStatistics(database.db, projectId);
+  if (changedFiles > 0 || gone.length + vanished.length > 0 || counted !== totals.chunks) await refreshTermStatistics(database.db, id);
   return {
     root,
-    projectId,
+    projectId: id,
     files: totals.files,
     chunks: totals.chunks,
     changedFiles,

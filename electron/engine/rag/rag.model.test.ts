@@ -141,7 +141,7 @@ describe('asking about the project', () => {
     expect(answer.retrieval.used).toBe(true);
     expect(answer.retrieval.sources[0]).toMatchObject({ path: 'models/refund.py', symbol: 'ShopRefund._compute_refund_amount' });
     expect(answer.retrieval.reasons.join(' ')).toContain('_compute_refund_amount');
-    const [record] = (await engine.handle('interactions/list', { limit: 1 })).items;
+    const [record] = (await engine.api.call('interactions/list', { limit: 1 }, { caller: 'http' })).items;
     expect(record?.retrieval?.used).toBe(true);
   });
 
@@ -164,7 +164,7 @@ describe('asking about the project', () => {
   });
 
   it('refuses projects outside the allowed roots over the API', async () => {
-    const error = await rejection(engine.handle('rag/index', { path: '/etc' }));
+    const error = await rejection(engine.api.call('rag/index', { path: '/etc' }, { caller: 'http' }));
     expect(error.code).toBe('REQUEST_INVALID');
     expect(error.fix).toContain('rag.allowedRoots');
   });

@@ -9,9 +9,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
-import { isApiMethod, streamingMethods, type ApiMethod, type AskStreamEvent } from '../../../shared/contract.js';
-import { NpllmError, RequestError, toNpllmError } from '../../../shared/errors.js';
+import { isApiMethod, isStreamingMethod, type StreamingMethod } from '../../../shared/contract.js';
+import { NpllmError, toNpllmError } from '../../../shared/errors.js';
 import type { Engine } from '../engine.js';
+import { abortOnDisconnect, readJsonBody, sendError, sendJson } from './http.js';
 import { handleChatCompletions, handleModels } from './openai.js';
 import { openEventStream } from './sse.js';
 
@@ -89,43 +90,29 @@ async function route(engine: Engine, options: ServerOptions, request: IncomingMe
     }
     requireMethod(request, 'POST');
     const body = await readJsonBody(request, options.maxBodyBytes);
-    const wantsStream = (request.headers.accept ?? '').includes('text/event-stream');
-    if (wantsStream && (streamingMethods as readonly ApiMethod[]).includes(method)) return streamMethod(engine, method, body, request, response);
     const abort = abortOnDisconnect(request, response);
-    const result = await engine.handle(method, body, { signal: abort.signal });
-    return sendJson(response, 200, result);
+    const wantsStream = (request.headers.accept ?? '').includes('text/event-stream');
+    if (wantsStream && isStreamingMethod(method)) return streamCall(engine, method, body, abort.signal, response);
+    return sendJson(response, 200, await engine.api.call(method, body, { caller: 'http', signal: abort.signal }));
   }
   if (request.method === 'GET' || request.method === 'HEAD') return serveStatic(options.staticDir, path, response);
   throw new NpllmError('NOT_FOUND', `Nothing at ${request.method ?? ''} ${path}.`, { fix: 'The API lives under /api/ and /v1/; GET /health reports status.' });
 }
 
-async function streamMethod(engine: Engine, method: ApiMethod, body: unknown, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const abort = abortOnDisconnect(request, response);
+/**
+ * A streamed call as server-sent events. A failure before the first event (a bad request, a path
+ * outside the allowed roots) still gets its HTTP status; after it, it ends the stream as an event.
+ */
+async function streamCall(engine: Engine, method: StreamingMethod, body: unknown, signal: AbortSignal, response: ServerResponse): Promise<void> {
   const stream = openEventStream(response);
-  const send = (event: AskStreamEvent) => stream.send(event);
   try {
-    const result = await engine.handle(method, body, {
-      signal: abort.signal,
-      onToken: (text) => send({ type: 'token', text }),
-      onProgress: (progress) => send({ type: 'progress', progress }),
-    });
-    send({ type: 'done', result: result as Extract<AskStreamEvent, { type: 'done' }>['result'] });
-    stream.end();
+    const result = await engine.api.call(method, body, { caller: 'http', signal, onEvent: (event) => stream.send(event) });
+    stream.send({ type: 'done', result });
   } catch (error) {
     if (!stream.started) throw error;
-    send({ type: 'error', error: toNpllmError(error).toJSON() });
-    stream.end();
+    stream.send({ type: 'error', error: toNpllmError(error).toJSON() });
   }
-}
-
-/** Cancels generation when the client goes away, so a closed tab does not keep the CPU busy. */
-export function abortOnDisconnect(request: IncomingMessage, response: ServerResponse): AbortController {
-  const controller = new AbortController();
-  response.on('close', () => {
-    if (!response.writableFinished) controller.abort();
-  });
-  request.on('aborted', () => controller.abort());
-  return controller;
+  stream.end();
 }
 
 function requireMethod(request: IncomingMessage, ...allowed: string[]): void {
@@ -144,55 +131,6 @@ function authorize(request: IncomingMessage, apiKey: string | null): void {
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new NpllmError('UNAUTHORIZED', 'Missing or wrong API key.', { fix: 'Send "Authorization: Bearer <server.apiKey>" (NPLLM_API_KEY on the server).' });
   }
-}
-
-export async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > maxBytes) {
-    request.resume();
-    throw tooLarge(maxBytes);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      request.resume();
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text.trim()) return {};
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (cause) {
-    throw new RequestError('REQUEST_INVALID', `The request body is not valid JSON: ${(cause as Error).message}.`, {
-      cause,
-      fix: 'Send a JSON object with "Content-Type: application/json".',
-    });
-  }
-}
-
-function tooLarge(maxBytes: number): RequestError {
-  return new RequestError('REQUEST_TOO_LARGE', `The request body is larger than ${maxBytes} bytes.`, {
-    fix: 'Send less (set a project so npllm retrieves the code it needs), or raise server.maxBodyBytes.',
-  });
-}
-
-export function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  const payload = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), 'cache-control': 'no-store' });
-  response.end(payload);
-}
-
-export function sendError(response: ServerResponse, error: unknown): void {
-  const failure = toNpllmError(error);
-  if (response.headersSent) {
-    response.destroy(failure);
-    return;
-  }
-  sendJson(response, failure.status, { error: failure.toJSON() });
 }
 
 const contentTypes: Record<string, string> = {

@@ -9,7 +9,7 @@ import { RequestError, toNpllmError } from '../../../shared/errors.js';
 import { openAiChatRequestSchema, openAiContentText, openAiFinishReason, type OpenAiChatChunk, type OpenAiChatResponse } from '../../../shared/openai.js';
 import { describeValidationIssues } from '../../../shared/contract.js';
 import type { Engine } from '../engine.js';
-import { abortOnDisconnect, sendJson } from './http-server.js';
+import { abortOnDisconnect, sendJson } from './http.js';
 import { openEventStream } from './sse.js';
 
 export function handleModels(engine: Engine) {
@@ -43,7 +43,7 @@ export async function handleChatCompletions(engine: Engine, body: unknown, reque
   const model = engine.model.displayName;
 
   if (!parsed.data.stream) {
-    const result = await engine.handle('chat/ask', ask, { signal: abort.signal });
+    const result = await engine.api.call('chat/ask', ask, { caller: 'http', signal: abort.signal });
     const completion: OpenAiChatResponse = {
       id: `chatcmpl-${result.interactionId}`,
       object: 'chat.completion',
@@ -71,7 +71,7 @@ export async function handleChatCompletions(engine: Engine, body: unknown, reque
     stream.send(chunk({ content: text }, null));
   };
   try {
-    const result = await engine.handle('chat/ask', ask, { signal: abort.signal, onToken: sendToken });
+    const result = await engine.api.call('chat/ask', ask, { caller: 'http', signal: abort.signal, onEvent: (event) => event.type === 'token' && sendToken(event.text) });
     if (!stream.started) stream.send(chunk({ role: 'assistant' }, null));
     stream.send(chunk({}, openAiFinishReason(result.finishReason), { npllm: { interactionId: result.interactionId, cached: result.cached } }));
   } catch (error) {

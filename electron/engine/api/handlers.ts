@@ -1,0 +1,59 @@
+/**
+ * What each contract method does, in terms of the engine's capabilities. Paths from callers other
+ * than the command line are held to the allowed roots (project/policy.ts) before anything reads them.
+ */
+import { NpllmError, RequestError } from '../../../shared/errors.js';
+import { exportTrainingData } from '../data-collection/training-data.js';
+import { findInteraction, listInteractions } from '../data-collection/queries.js';
+import type { Engine } from '../engine.js';
+import { learningStats } from '../metrics/learning.js';
+import { listCatalogue, pullCatalogueModel } from '../model/pull.js';
+import { resolveProjectRoot } from '../project/root.js';
+import type { HandlerContext, Handlers } from './dispatcher.js';
+
+export function createHandlers(engine: Engine): Handlers {
+  const db = engine.database.db;
+  /** The project's canonical root: any folder for the command line, an allowed one for everyone else. */
+  const project = (path: string, context: HandlerContext) => (context.caller === 'cli' ? resolveProjectRoot(path) : engine.projects.assertAllowed(path));
+  return {
+    'chat/ask': async (request, context) => {
+      if (request.project && context.caller !== 'cli') await engine.projects.assertAllowed(request.project);
+      return engine.ask(request, context);
+    },
+    'system/health': () => engine.health(),
+    'interactions/get': async ({ id }) => {
+      const record = await findInteraction(db, id);
+      if (!record) throw new NpllmError('NOT_FOUND', `No interaction with id ${id}.`, { fix: 'Use an interactionId returned by chat/ask or listed by interactions/list.' });
+      return record;
+    },
+    'interactions/list': async ({ limit, project: path }) => ({ items: await listInteractions(db, { limit: limit ?? 50, project: path }) }),
+    'rag/index': async ({ path }, context) => engine.rag.index(await project(path, context), context),
+    'rag/status': async ({ path }, context) => engine.rag.status(await project(path, context)),
+    'context/detect': async ({ path }, context) => engine.context.detect(await project(path, context)),
+    'context/confirm': async ({ path, stacks }, context) => engine.context.confirm(await project(path, context), stacks),
+    'context/get': async ({ path }, context) => ({ profile: await engine.context.get(await project(path, context)) }),
+    'feedback/record': (event) => engine.feedback.record(event),
+    'stats/behaviour': ({ project: path, days }) => engine.stats({ project: path, days }),
+    'adapters/list': async ({ name }) => ({ items: await engine.adapters.list(name) }),
+    'adapters/promote': ({ name, version, reason }) => engine.adapters.promote(name, version, reason),
+    'adapters/rollback': ({ name, version, reason }) => engine.adapters.rollback(name, version, reason),
+    'learning/consolidate': async (request, context) => {
+      await project(request.project, context);
+      return engine.learner.consolidate(request, { onProgress: context.onProgress, signal: context.signal });
+    },
+    'learning/status': () => Promise.resolve(engine.learner.status()),
+    'stats/learning': ({ adapter, runs }) => learningStats(db, { adapter, runs }),
+    'models/list': async () => ({ items: await listCatalogue(engine.config.model) }),
+    'models/pull': ({ id }, context) => pullCatalogueModel(id, engine.config.model, context),
+    'data/export': async ({ project: path, out }, context) => {
+      // A path to write to is the user's to choose, at the keyboard; over the API it would let a
+      // caller overwrite any file the server can write.
+      if (out !== undefined && context.caller !== 'cli') {
+        throw new RequestError('REQUEST_INVALID', 'Only the command line may choose where the export is written.', {
+          fix: 'Leave out "out": the export is written under the data folder\'s exports/ and its path returned.',
+        });
+      }
+      return exportTrainingData(db, { project: await project(path, context), acceptThreshold: engine.config.feedback.acceptThreshold, home: engine.config.home, out });
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/** `npllm serve`, `npllm --config FILE`: the HTTP server (API, OpenAI-compatible endpoint, web UI) until SIGINT/SIGTERM. */
+import type { Command } from 'commander';
+import { toNpllmError } from '../../../../shared/errors.js';
+import { Engine } from '../../engine.js';
+import { createLogger } from '../../log.js';
+import { rendererFolder } from '../../paths.js';
+import { startServer } from '../../server/http-server.js';
+import { configFrom, integer, type CliOptions } from '../options.js';
+import { reportError } from '../output.js';
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('start the HTTP server (API, OpenAI-compatible endpoint, web UI)')
+    .option('-c, --config <file>', 'YAML config file')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .option('--port <port>', 'port (default 7411)', integer('--port'))
+    .action(async (options: CliOptions) => {
+      process.exitCode = await runServer({ ...program.opts<CliOptions>(), ...options });
+    });
+}
+
+export async function runServer(options: CliOptions): Promise<number> {
+  let engine: Engine | undefined;
+  try {
+    const config = configFrom(options);
+    const logger = createLogger({ level: config.log.level, home: config.home });
+    engine = await Engine.open(config, { logger });
+    const server = await startServer(engine, { ...config.server, staticDir: config.server.staticDir ?? rendererFolder });
+    logger.log('info', `server listening on ${server.url} (model ${engine.model.displayName}, ${engine.model.threads} thread(s), database ${engine.database.kind} at ${engine.database.location})`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    logger.log('info', 'shutting down');
+    await server.close();
+    return 0;
+  } catch (error) {
+    return reportError(toNpllmError(error), false);
+  } finally {
+    await engine?.dispose();
+  }
+}

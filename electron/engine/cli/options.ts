@@ -1,0 +1,55 @@
+/** The root options every command may see, and how they become a configuration. */
+import { InvalidArgumentError } from 'commander';
+import { loadConfig, type Config, type ConfigOverrides } from '../config/config.js';
+
+export interface CliOptions {
+  query?: string;
+  json?: boolean;
+  config?: string;
+  model?: string;
+  threads?: number;
+  maxTokens?: number;
+  contextSize?: number;
+  project?: string;
+  replyTo?: string;
+  adapterChannel?: 'stable' | 'experimental';
+  cache: boolean;
+  host?: string;
+  port?: number;
+  maxSteps?: number;
+  trainerThreads?: number;
+}
+
+export function integer(name: string) {
+  return (value: string) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`${name} must be a whole number, got "${value}".`);
+    return parsed;
+  };
+}
+
+export function parseNumber(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed)) throw new InvalidArgumentError(`--value must be a number, got "${value}".`);
+  return parsed;
+}
+
+export function configFrom(options: CliOptions): Config {
+  const overrides: ConfigOverrides = {
+    model: {
+      ...(options.model ? { path: options.model } : {}),
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
+      ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
+    },
+    server: {
+      ...(options.host ? { host: options.host } : {}),
+      ...(options.port !== undefined ? { port: options.port } : {}),
+    },
+    learning: {
+      ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
+      ...(options.trainerThreads !== undefined ? { threads: options.trainerThreads } : {}),
+    },
+  };
+  return loadConfig({ file: options.config, overrides });
+}

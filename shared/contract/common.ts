@@ -1,0 +1,56 @@
+/** Shapes several domains of the contract share. */
+import { z } from 'zod';
+import type { SerializedError } from '../errors.js';
+
+export const chatMessageSchema = z.strictObject({
+  role: z.enum(['system', 'user', 'assistant']),
+  content: z.string(),
+});
+export type ChatMessage = z.infer<typeof chatMessageSchema>;
+
+export const emptyRequestSchema = z.strictObject({});
+export const pathRequestSchema = z.strictObject({ path: z.string().min(1).max(4096) });
+
+export const progressTasks = ['model-download', 'model-load', 'database-open', 'embedder-download', 'project-index', 'learning'] as const;
+export type ProgressTask = (typeof progressTasks)[number];
+
+export const progressSchema = z.object({
+  task: z.enum(progressTasks),
+  label: z.string(),
+  /** 0..1 when the total is known. */
+  fraction: z.number().nullable(),
+  done: z.boolean(),
+  /** Downloads: bytes so far (resumed ones included) of the total, for a byte counter beside the bar. */
+  bytes: z.object({ done: z.number(), total: z.number() }).optional(),
+  /** Estimated seconds left, from this run's rate; null until a rate is known. */
+  etaSeconds: z.number().nullable().optional(),
+});
+export type Progress = z.infer<typeof progressSchema>;
+
+/** An NpllmError as it crosses a process boundary (shared/errors.ts). */
+export const serializedErrorSchema: z.ZodType<SerializedError> = z.lazy(() =>
+  z.object({
+    name: z.string(),
+    code: z.string() as z.ZodType<SerializedError['code']>,
+    message: z.string(),
+    fix: z.string().optional(),
+    details: z.record(z.string(), z.unknown()).optional(),
+    cause: z.union([serializedErrorSchema, z.object({ name: z.string(), message: z.string() })]).optional(),
+  }),
+) as z.ZodType<SerializedError>;
+
+export const adapterUseSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  scale: z.number(),
+});
+export type AdapterUse = z.infer<typeof adapterUseSchema>;
+
+/** An adapter version that answers do without, and why (its file is missing, damaged or for another base). */
+export const skippedAdapterSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  code: z.string(),
+  reason: z.string(),
+});
+export type SkippedAdapter = z.infer<typeof skippedAdapterSchema>;

@@ -1,0 +1,19 @@
+/** The engine's own state. */
+import { z } from 'zod';
+import { adapterUseSchema, emptyRequestSchema, serializedErrorSchema, skippedAdapterSchema } from './common.js';
+import { method } from './method.js';
+
+export const healthSchema = z.object({
+  status: z.enum(['ok', 'degraded']),
+  version: z.string(),
+  uptimeSeconds: z.number(),
+  model: z.object({ name: z.string(), loaded: z.boolean(), threads: z.number(), contextSize: z.number() }),
+  database: z.object({ kind: z.enum(['pglite', 'postgres']), ok: z.boolean(), error: serializedErrorSchema.nullable() }),
+  /** LoRA adapters on the loaded model, and those left out of answers because they are broken or foreign. */
+  adapters: z.object({ applied: z.array(adapterUseSchema), skipped: z.array(skippedAdapterSchema) }).optional(),
+});
+export type Health = z.infer<typeof healthSchema>;
+
+export const systemMethods = {
+  'system/health': method({ summary: 'Model, database and adapter status (never loads the model).', request: emptyRequestSchema, response: healthSchema }),
+};
