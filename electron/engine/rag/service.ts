@@ -3,8 +3,6 @@
  * question. The embedder and the parsers load lazily: a question without a project never pays
  * for them.
  */
-import { homedir } from 'node:os';
-import { relative, resolve, isAbsolute } from 'node:path';
 import type { IndexResult, Progress, ProjectStatus } from '../../../shared/contract.js';
 import { NpllmError } from '../../../shared/errors.js';
 import type { Config } from '../config/config.js';
@@ -83,21 +81,6 @@ export class RagService {
     if (!project) return { root, indexed: false, files: 0, chunks: 0, lastIndexedAt: null };
     const totals = await projectTotals(this.database.db, project.id);
     return { root, indexed: totals.chunks > 0, ...totals, lastIndexedAt: project.lastIndexedAt?.toISOString() ?? null };
-  }
-
-  /** Over the API, projects must live under the configured roots: a server must not index /etc. */
-  async assertAllowed(path: string): Promise<void> {
-    const roots = (this.config.allowedRoots ?? [homedir()]).map((root) => resolve(root));
-    const target = await resolveProjectRoot(path);
-    const inside = roots.some((root) => {
-      const fromRoot = relative(root, target);
-      return fromRoot === '' || (!fromRoot.startsWith('..') && !isAbsolute(fromRoot));
-    });
-    if (!inside) {
-      throw new NpllmError('REQUEST_INVALID', `${target} is outside the folders this server may read (${roots.join(', ')}).`, {
-        fix: 'Use a project under those folders, or add its parent to rag.allowedRoots in the server config.',
-      });
-    }
   }
 
   async dispose(): Promise<void> {
