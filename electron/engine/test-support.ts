@@ -11,7 +11,7 @@ import { expect } from 'vitest';
 import { NpllmError } from '../../shared/errors.js';
 import { loadConfig, type Config, type ConfigOverrides } from './config/config.js';
 import { findCatalogueEntry, type CatalogueEntry } from './model/catalogue.js';
-import { migrationsFolder } from './paths.js';
+import { migrationsFolder } from './base/paths.js';
 
 /**
  * Outside the clone, so a fresh clone's CI finds the model files (1.6 GB) again instead of

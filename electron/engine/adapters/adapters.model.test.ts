@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { findInteraction } from '../data-collection/queries.js';
 import { Engine } from '../engine.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../base/log.js';
 import { LocalModel, type ServedAdapter } from '../model/local-model.js';
 import { fixtureModelPath, fixtureModelsDir, tempHome, testConfig, tinyModel, type TempHome } from '../test-support.js';
 import { freshLora, writeLoraAdapter } from './gguf-writer.js';

@@ -8,7 +8,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { seededRandom } from '../../../shared/random.js';
-import { writeFileAtomic } from '../files.js';
+import { writeFileAtomic } from '../base/files.js';
 import { GGML_TYPE_F32, GGUF_MAGIC, ggufValueTypes, type BaseModelShapes, type GgufScalar, type GgufValueTypeName } from './gguf.js';
 
 /** An F32 tensor to write. */

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdapterError, NpllmError } from '../../../shared/errors.js';
 import { rejection, tempHome, type TempHome } from '../test-support.js';
 import { encodeGguf, encodeLoraAdapter, freshLora, writeLoraAdapter, type GgufWritableValue, type LoraAdapterSpec, type LoraTensor } from './gguf-writer.js';
-import { sha256File } from '../files.js';
+import { sha256File } from '../base/files.js';
 import { inspectAdapter, readGgufHeader, type BaseModelShapes } from './gguf.js';
 
 /** A llama-shaped base in miniature: d = 16, KV width 8, vocabulary 32. */

@@ -7,7 +7,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { AdapterError } from '../../../shared/errors.js';
-import { sha256File } from '../files.js';
+import { sha256File } from '../base/files.js';
 
 export const ggufValueTypes = {
   u8: 0,

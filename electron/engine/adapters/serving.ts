@@ -11,7 +11,7 @@ import type { AdapterUse, SkippedAdapter } from '../../../shared/contract.js';
 import { AdapterError, toNpllmError, type NpllmError } from '../../../shared/errors.js';
 import { latestProfile } from '../context/queries.js';
 import type { Db } from '../db/client.js';
-import type { LogLevel } from '../log.js';
+import type { LogLevel } from '../base/log.js';
 import type { ModelIdentity, ServedAdapter } from '../model/local-model.js';
 import { inspectAdapter, readBaseModelShapes, type AdapterInfo, type BaseModelShapes } from './gguf.js';
 import { servableAdapters, type AdapterRow } from './queries.js';

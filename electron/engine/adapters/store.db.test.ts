@@ -9,7 +9,7 @@ import type { AdapterRecord } from '../../../shared/contract.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { rejection, tempHome, type TempHome } from '../test-support.js';
 import { freshLora, writeLoraAdapter } from './gguf-writer.js';
-import { sha256File } from '../files.js';
+import { sha256File } from '../base/files.js';
 import type { BaseModelShapes } from './gguf.js';
 import { AdapterStore, type RegisterAdapter } from './store.js';
 

@@ -10,7 +10,7 @@ import type { AdapterChannelChange, AdapterRecord } from '../../../shared/contra
 import { adapterNameSchema } from '../../../shared/contract.js';
 import { AdapterError, RequestError } from '../../../shared/errors.js';
 import type { Db } from '../db/client.js';
-import { copyToScratch, syncFolder } from '../files.js';
+import { copyToScratch, syncFolder } from '../base/files.js';
 import { inspectAdapter, type AdapterInfo, type BaseModelShapes } from './gguf.js';
 import {
   archiveStable,

@@ -1,7 +1,7 @@
 /** Runs the CLI as users do: a real `node bin/npllm.js` process (built by `npm run build:engine`). */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { packageRoot } from '../paths.js';
+import { packageRoot } from '../base/paths.js';
 
 export const cliPath = join(packageRoot, 'bin', 'npllm.js');
 

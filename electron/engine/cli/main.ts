@@ -6,7 +6,7 @@
  */
 import { Command, Option } from 'commander';
 import { catalogueIds, defaultModelId } from '../model/catalogue.js';
-import { packageVersion } from '../paths.js';
+import { packageVersion } from '../base/paths.js';
 import * as adapters from './commands/adapters.js';
 import * as context from './commands/context.js';
 import * as data from './commands/data.js';

@@ -8,7 +8,7 @@ import type { ApiMethod, ApiRequest, ApiResponse } from '../../../shared/contrac
 import { toNpllmError } from '../../../shared/errors.js';
 import type { Config } from '../config/config.js';
 import { Engine } from '../engine.js';
-import { createLogger } from '../log.js';
+import { createLogger } from '../base/log.js';
 import { configFrom, type CliOptions } from './options.js';
 import { progressPrinter, reportError } from './output.js';
 

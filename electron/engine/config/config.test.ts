@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NpllmError } from '../../../shared/errors.js';
-import { packageRoot } from '../paths.js';
+import { packageRoot } from '../base/paths.js';
 import { defaultThreads, loadConfig } from './config.js';
 
 let dir: string;

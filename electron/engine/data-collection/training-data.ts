@@ -8,9 +8,9 @@ import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ChatMessage, DataExport } from '../../../shared/contract.js';
 import type { Db } from '../db/client.js';
-import { writeFileAtomic } from '../files.js';
+import { writeFileAtomic } from '../base/files.js';
 import { dataLayout } from '../project/layout.js';
-import { scrubSecrets } from '../rag/secrets.js';
+import { scrubSecrets } from '../secrets/secrets.js';
 import { acceptedAnswers, editedCorrections, followUpCorrections, projectCode } from './queries.js';
 
 interface ExampleBase {

@@ -15,7 +15,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { DatabaseError, NpllmError } from '../../../shared/errors.js';
 import type { Progress } from '../../../shared/contract.js';
-import { migrationsFolder } from '../paths.js';
+import { migrationsFolder } from '../base/paths.js';
 import { acquireFileLock } from './lock.js';
 import * as schema from './schema.js';
 

@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises';
 import { AdapterError } from '../../../shared/errors.js';
 import { encodeGguf, type GgufWritableValue, type LoraTensor } from '../adapters/gguf-writer.js';
 import { metadataString, readF32Tensor, readGgufHeader, type GgufHeader } from '../adapters/gguf.js';
-import { writeFileAtomic } from '../files.js';
+import { writeFileAtomic } from '../base/files.js';
 
 export const importanceFileType = 'npllm.mas_importance';
 

@@ -2,7 +2,7 @@
  * One consolidation per adapter at a time, across processes (the app's background learner and a
  * `npllm learn` in a terminal share the data folder); a crashed run's lock is taken over.
  */
-import { acquireProcessLock, type HeldLock } from '../process-lock.js';
+import { acquireProcessLock, type HeldLock } from '../base/process-lock.js';
 
 export type { HeldLock };
 

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { cancelled, NpllmError } from '../../../shared/errors.js';
-import { packageRoot } from '../paths.js';
+import { packageRoot } from '../base/paths.js';
 
 export type TrainerEvent =
   | { type: 'start'; mode: 'train' | 'eval' | 'importance'; [key: string]: unknown }

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { packageRoot } from '../paths.js';
+import { packageRoot } from '../base/paths.js';
 import { catalogue, catalogueIds, defaultModelId, downloadBytes, findCatalogueEntry } from './catalogue.js';
 
 describe('the model catalogue', () => {

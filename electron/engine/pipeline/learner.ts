@@ -11,7 +11,7 @@ import { latestProfile } from '../context/queries.js';
 import { consolidate, type ConsolidationDeps, type ConsolidationHooks } from '../learning/consolidate.js';
 import type { TrainerProcess } from '../learning/native-trainer.js';
 import { learnedSince } from '../learning/queries.js';
-import type { LogLevel } from '../log.js';
+import type { LogLevel } from '../base/log.js';
 import { resolveProjectRoot } from '../project/root.js';
 
 export interface LearnerOptions {

@@ -2,7 +2,7 @@ import { and, count, eq, inArray, or, sql } from 'drizzle-orm';
 import type { Database, Db, RawExecutor } from '../db/client.js';
 import { selectRows } from '../db/queries.js';
 import { chunks, projectFiles, projects, projectTerms } from '../db/schema.js';
-import { encodeBinaryCopy, type CopyValue } from './copy-binary.js';
+import { encodeBinaryCopy, type CopyValue } from '../db/copy-binary.js';
 import type { Chunk } from './types.js';
 
 export type ProjectRow = typeof projects.$inferSelect;

@@ -14,7 +14,7 @@ import { open, readdir, readFile, realpath, stat, type FileHandle } from 'node:f
 import { join, resolve, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { cancelled, RequestError } from '../../../shared/errors.js';
-import { findSecret, secretFileKind } from './secrets.js';
+import { findSecret, secretFileKind } from '../secrets/secrets.js';
 import type { FileReadResult, SkipReason, WalkEntry } from './types.js';
 
 export const defaultMaxFileBytes = 1024 * 1024;

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { toNpllmError } from '../../../../shared/errors.js';
 import { Engine } from '../../engine.js';
-import { createLogger } from '../../log.js';
-import { rendererFolder } from '../../paths.js';
+import { createLogger } from '../../base/log.js';
+import { rendererFolder } from '../../base/paths.js';
 import { startServer } from '../../server/http-server.js';
 import { configFrom, integer, type CliOptions } from '../options.js';
 import { reportError } from '../output.js';

