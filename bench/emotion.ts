@@ -17,7 +17,7 @@ import { classMetrics, confusionMatrix, emotionLabels, loadEmotionSet, type Clas
 import { scoreEmotion, type EmotionLabel, type EmotionScore } from '../electron/engine/feedback/emotion/score.js';
 import { prepareText } from '../electron/engine/feedback/emotion/text.js';
 import { tokenizeLines } from '../electron/engine/feedback/emotion/tokens.js';
-import { packageRoot } from '../electron/engine/paths.js';
+import { packageRoot } from '../electron/engine/base/paths.js';
 import { loadAverage, median, percentile, positiveIntFlag, progress, round, table } from './measure.js';
 
 const targetFrustrationF1 = 0.85;

@@ -25,7 +25,7 @@ import { loadConfig, type Config } from '../electron/engine/config/config.js';
 import { Engine } from '../electron/engine/engine.js';
 import { learningThreads } from '../electron/engine/learning/consolidate.js';
 import { TrainerProcess, trainerBinary } from '../electron/engine/learning/native-trainer.js';
-import { packageRoot } from '../electron/engine/paths.js';
+import { packageRoot } from '../electron/engine/base/paths.js';
 import { fixtureModelsDir } from '../electron/engine/test-support.js';
 import { loadAverage, median, positiveIntFlag, progress, round, table } from './measure.js';
 import { heatmapSvg, lineChartSvg, savePng } from './plot.js';

@@ -6,7 +6,7 @@
  */
 import { access, constants, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeFileAtomic } from '../electron/engine/files.js';
+import { writeFileAtomic } from '../electron/engine/base/files.js';
 
 export interface LineSeries {
   name: string;

@@ -27,7 +27,7 @@ import { seededRandom } from '../shared/random.js';
 import type { Db } from '../electron/engine/db/client.js';
 import { selectRows } from '../electron/engine/db/queries.js';
 import { Engine } from '../electron/engine/engine.js';
-import { packageRoot } from '../electron/engine/paths.js';
+import { packageRoot } from '../electron/engine/base/paths.js';
 import { searchByText, searchByVector, type ChunkHit } from '../electron/engine/rag/queries.js';
 import { fuseHits } from '../electron/engine/rag/retriever.js';
 import { queryTerms } from '../electron/engine/rag/search-text.js';

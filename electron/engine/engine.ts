@@ -52,7 +52,7 @@ export class Engine {
     readonly logger: Logger,
   ) {
     this.projects = new ProjectPolicy(config.rag.allowedRoots);
-    this.rag = new RagService(database, config.rag, defaultRagFactories(config));
+    this.rag = new RagService(database, config.rag, defaultRagFactories(config.rag, { cacheDir: config.model.cacheDir!, pypiIndexUrl: config.model.pypiIndexUrl }));
     this.feedback = new FeedbackService(database.db, config.feedback);
     this.context = new ContextService(database.db);
     this.adapters = new AdapterStore(database.db, config.home);

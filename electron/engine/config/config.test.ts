@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NpllmError } from '../../../shared/errors.js';
 import { packageRoot } from '../base/paths.js';
-import { defaultThreads, loadConfig } from './config.js';
+import { defaultThreads } from '../model/config.js';
+import { loadConfig } from './config.js';
 
 let dir: string;
 beforeEach(() => {

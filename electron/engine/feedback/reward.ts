@@ -10,7 +10,7 @@
  * arrived and never on their order; a late event simply recomputes it.
  */
 import type { FeedbackEventType } from '../../../shared/contract.js';
-import type { Config } from '../config/config.js';
+import type { FeedbackConfig } from './config.js';
 
 export interface RewardEvent {
   type: FeedbackEventType;
@@ -24,7 +24,7 @@ export interface RewardInput {
   events: readonly RewardEvent[];
 }
 
-export type RewardWeights = Config['feedback']['weights'];
+export type RewardWeights = FeedbackConfig['weights'];
 
 export interface RewardOptions {
   weights: RewardWeights;

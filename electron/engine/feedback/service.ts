@@ -4,7 +4,7 @@
  */
 import type { FeedbackAck, FeedbackEventType, FeedbackRequest, RewardSummary } from '../../../shared/contract.js';
 import { NpllmError, RequestError } from '../../../shared/errors.js';
-import type { Config } from '../config/config.js';
+import type { FeedbackConfig } from './config.js';
 import type { Db } from '../db/client.js';
 import { newInteractionId } from '../data-collection/ids.js';
 import { boundedEditDistance } from './edit-distance.js';
@@ -29,7 +29,7 @@ export interface FollowUp {
 export class FeedbackService {
   constructor(
     private readonly db: Db,
-    private readonly config: Config['feedback'],
+    private readonly config: FeedbackConfig,
   ) {}
 
   /** Stores one client event (idempotent by `eventId`) and returns the interaction's new reward. */

@@ -20,7 +20,7 @@ import {
 } from 'node-llama-cpp';
 import type { AdapterUse, ChatMessage, FinishReason, Progress, SkippedAdapter } from '../../../shared/contract.js';
 import { cancelled, ModelError, NpllmError } from '../../../shared/errors.js';
-import { defaultThreads } from '../config/config.js';
+import { defaultThreads } from './config.js';
 import type { TokenCounter } from '../rag/types.js';
 import type { CatalogueEntry } from './catalogue.js';
 import { fingerprintFile, inspectGguf } from './gguf.js';

@@ -7,7 +7,9 @@ import type { AdapterUse, AskRequest, AskResponse, ChatMessage, Progress, Timing
 import { adapterUses, type AdapterPlan, type AdapterPlanner } from '../adapters/serving.js';
 import { NpllmError, toNpllmError } from '../../../shared/errors.js';
 import { checkQuestion, normalizeQuestion } from '../../../shared/text.js';
-import type { Config } from '../config/config.js';
+import type { ModelConfig } from '../model/config.js';
+import type { RagConfig } from '../rag/config.js';
+import type { CacheConfig, QueryConfig } from './config.js';
 import type { Database } from '../db/client.js';
 import { unreachable } from '../db/client.js';
 import { newInteractionId } from '../data-collection/ids.js';
@@ -28,11 +30,19 @@ export interface AskHooks {
   onProject?: ((root: string) => void) | undefined;
 }
 
+/** What the critical path reads of the configuration. */
+export interface AskSettings {
+  model: Pick<ModelConfig, 'maxTokens' | 'systemPrompt' | 'temperature' | 'contextSize'>;
+  rag: Pick<RagConfig, 'contextTokens'>;
+  cache: CacheConfig;
+  query: QueryConfig;
+}
+
 export class AskPipeline {
   constructor(
     private readonly database: Database,
     private readonly model: LocalModel,
-    private readonly config: Config,
+    private readonly config: AskSettings,
     private readonly retriever: Retriever,
     private readonly feedback: FeedbackService,
     private readonly adapterPlanner?: AdapterPlanner,

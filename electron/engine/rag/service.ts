@@ -5,7 +5,7 @@
  */
 import type { IndexResult, Progress, ProjectStatus } from '../../../shared/contract.js';
 import { NpllmError } from '../../../shared/errors.js';
-import type { Config } from '../config/config.js';
+import type { RagConfig } from './config.js';
 import { isDatabaseFailure, unreachable, type Database } from '../db/client.js';
 import { RuleBasedGate } from './gate.js';
 import { indexProject, type IndexerParts, type IndexProgress } from './indexer.js';
@@ -28,7 +28,7 @@ export class RagService {
 
   constructor(
     private readonly database: Database,
-    private readonly config: Config['rag'],
+    private readonly config: RagConfig,
     private readonly factories: RagFactories,
   ) {
     this.retriever = new Retriever(database, () => this.embedder(), new RuleBasedGate(config.gate), { topK: config.topK, candidates: config.candidates });
