@@ -6,7 +6,7 @@
  */
 import { stopwords } from './lexicon.js';
 import { languageOfWord } from './matcher.js';
-import type { Language, RawToken } from './tokens.js';
+import type { Language, RawToken } from './types.js';
 
 const portugueseOnlyLetters = /[ãõç]/;
 const accentedLetters = /[áéíóúâêôà]/;

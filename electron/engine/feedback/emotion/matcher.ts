@@ -4,7 +4,7 @@
  * phrase, not a negated "era isso").
  */
 import { complaintOpeners, contrasts, fillers, infoOpeners, intensifiers, lexicon, negators, ptSlang, resolvers, stopwords, type LexiconEntry } from './lexicon.js';
-import type { Language, Token } from './tokens.js';
+import type { Language, Token } from './types.js';
 
 interface Pattern {
   text: string;

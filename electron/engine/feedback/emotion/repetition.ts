@@ -5,7 +5,7 @@
  * so "dict"/"dictionary", "run"/"running" and "converto"/"converter" match without a stemmer.
  */
 import { fillers, negators, stopwords } from './lexicon.js';
-import type { Token } from './tokens.js';
+import type { Token } from './types.js';
 
 const sharedPrefix = 5;
 const minimumPrefixMatch = 3;

@@ -8,7 +8,8 @@ import { guessLanguage } from './language.js';
 import { findHits, type Hit } from './matcher.js';
 import { contentWords, questionSimilarity } from './repetition.js';
 import { prepareText } from './text.js';
-import { normalizeTokens, tokenizeLines, type RawToken, type Token } from './tokens.js';
+import { normalizeTokens, tokenizeLines } from './tokens.js';
+import type { RawToken, Token } from './types.js';
 
 export type EmotionLabel = 'frustration' | 'satisfaction' | 'neutral';
 

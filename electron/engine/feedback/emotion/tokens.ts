@@ -8,22 +8,7 @@ import winkTokenizer, { type WinkTag } from 'wink-tokenizer';
 import { acronyms, enContractions, ptOnlySlang, ptSlang } from './lexicon.js';
 import { isKnownWord } from './matcher.js';
 import { fold } from './text.js';
-
-export type Language = 'en' | 'pt';
-export type TokenKind = 'word' | 'emoji' | 'punctuation' | 'break' | 'other';
-
-export interface RawToken {
-  kind: TokenKind;
-  /** Words folded (lower case, no accents), emojis reduced to their first code point, emoticons lower-cased. */
-  text: string;
-  /** Written in capitals ("STILL"), acronyms excepted. */
-  caps: boolean;
-}
-
-export interface Token extends RawToken {
-  /** Letters held down ("perfeitooo", "nãooo"). */
-  stretched: boolean;
-}
+import type { Language, RawToken, Token } from './types.js';
 
 const tokenizer = winkTokenizer();
 // A "quoted phrase" as one token would hide its words from the lexicon; e-mail addresses say
