@@ -17,7 +17,7 @@ import { freshLora, writeLoraAdapter } from '../electron/engine/adapters/gguf-wr
 import { inspectAdapter, readBaseModelShapes } from '../electron/engine/adapters/gguf.js';
 import { loadConfig } from '../electron/engine/config/config.js';
 import { findCatalogueEntry } from '../electron/engine/model/catalogue.js';
-import { fixtureModelsDir } from '../electron/engine/test-support.js';
+import { fixtureModelsDir } from '../electron/engine/test/support.js';
 import { bareGenerate, loadAverage, median, positiveIntFlag, progress, prompts, round, table, type BareSample } from './measure.js';
 
 const { values: flags } = parseArgs({ options: { repeats: { type: 'string' }, 'max-tokens': { type: 'string' } } });

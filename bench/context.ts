@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { detectContext } from '../electron/engine/context/detect.js';
 import type { ContextProposal } from '../electron/engine/context/types.js';
-import { emptyFileTree } from '../electron/engine/test-support.js';
+import { emptyFileTree } from '../electron/engine/test/support.js';
 import { loadAverage, median, percentile, positiveIntFlag, progress, round, table } from './measure.js';
 
 const folders = 100;

@@ -26,7 +26,7 @@ import { Engine } from '../electron/engine/engine.js';
 import { learningThreads } from '../electron/engine/learning/consolidate.js';
 import { TrainerProcess, trainerBinary } from '../electron/engine/learning/native-trainer.js';
 import { packageRoot } from '../electron/engine/base/paths.js';
-import { fixtureModelsDir } from '../electron/engine/test-support.js';
+import { fixtureModelsDir } from '../electron/engine/test/support.js';
 import { loadAverage, median, positiveIntFlag, progress, round, table } from './measure.js';
 import { heatmapSvg, lineChartSvg, savePng } from './plot.js';
 

@@ -31,7 +31,7 @@ import { packageRoot } from '../electron/engine/base/paths.js';
 import { searchByText, searchByVector, type ChunkHit } from '../electron/engine/rag/queries.js';
 import { fuseHits } from '../electron/engine/rag/retriever.js';
 import { queryTerms } from '../electron/engine/rag/search-text.js';
-import { tempHome, testConfig } from '../electron/engine/test-support.js';
+import { tempHome, testConfig } from '../electron/engine/test/support.js';
 import { loadAverage, median, otherCpuMeter, positiveIntFlag, progress, round, rssMb, table } from './measure.js';
 import { chunkNeighbourDistances, latency, randomPairDistance, usesHnsw } from './rag-measure.js';
 import { buildRetrievalSet, type RetrievalQuery, type Target } from './rag-queries.js';

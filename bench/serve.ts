@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { getLlama, LlamaChatSession, LlamaLogLevel, resolveChatWrapper, type LlamaContextSequence, type LlamaModel } from 'node-llama-cpp';
 import { loadConfig, type Config } from '../electron/engine/config/config.js';
 import { Engine } from '../electron/engine/engine.js';
-import { fixtureModelsDir, tempHome } from '../electron/engine/test-support.js';
+import { fixtureModelsDir, tempHome } from '../electron/engine/test/support.js';
 import { bareGenerate, loadAverage, median, otherCpuMeter, percentile, positiveIntFlag, progress, prompts, readBandwidthGBps, round, rssMb, sample, table, type BareSettings, type Sample } from './measure.js';
 
 /** RSS: the model file plus 1.2 GB for everything else (engine, PGlite, KV cache, embedder). */

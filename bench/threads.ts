@@ -19,7 +19,7 @@ import { getLlama, LlamaLogLevel, type LlamaContextSequence } from 'node-llama-c
 import { loadConfig } from '../electron/engine/config/config.js';
 import { defaultThreads } from '../electron/engine/model/config.js';
 import { findCatalogueEntry } from '../electron/engine/model/catalogue.js';
-import { fixtureModelsDir } from '../electron/engine/test-support.js';
+import { fixtureModelsDir } from '../electron/engine/test/support.js';
 import { bareGenerate, loadAverage, median, otherCpuMeter, positiveIntFlag, progress, prompts, round, table, type BareSample, type BareSettings } from './measure.js';
 
 const { values: flags } = parseArgs({

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Health } from '../../shared/contract.js';
 import { Engine } from './engine.js';
-import { fixtureModelsDir, tempHome, testConfig, type TempHome } from './test-support.js';
+import { fixtureModelsDir, tempHome, testConfig, type TempHome } from './test/support.js';
 import { serveEngineOverPort, startUtilityProcess, type EnginePortServer } from './utility.js';
-import { FakeParentPort } from './utility.test-support.js';
+import { FakeParentPort } from './test/fake-parent-port.js';
 
 describe('utility process protocol (real engine, PGlite)', () => {
   let home: TempHome;

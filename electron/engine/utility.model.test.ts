@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AskResponse, InteractionRecord } from '../../shared/contract.js';
 import { Engine } from './engine.js';
-import { hangGuardMs, tempHome, testConfig, type TempHome } from './test-support.js';
+import { hangGuardMs, tempHome, testConfig, type TempHome } from './test/support.js';
 import { serveEngineOverPort, type EnginePortServer } from './utility.js';
-import { FakeParentPort } from './utility.test-support.js';
+import { FakeParentPort } from './test/fake-parent-port.js';
 
 const question = 'Write a Python function that reverses a string';
 

@@ -3,7 +3,7 @@ import type { AskStreamEvent } from '../../shared/contract.js';
 import { NpllmError } from '../../shared/errors.js';
 import type { EngineRequestMessage } from '../engine/utility.js';
 import { EngineClient } from './engine-client.js';
-import { FakeUtilityProcess } from './test-fakes.js';
+import { FakeUtilityProcess } from './test/fakes.js';
 
 function setup() {
   const children: FakeUtilityProcess[] = [];

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { channels } from './bridge-protocol.js';
-import { fakeElectron, FakeBrowserWindow, FakeEvent, FakeTray, forked } from './electron-mock.js';
+import { fakeElectron, FakeBrowserWindow, FakeEvent, FakeTray, forked } from './test/electron-mock.js';
 
-vi.mock('electron', async () => (await import('./electron-mock.js')).fakeElectron);
+vi.mock('electron', async () => (await import('./test/electron-mock.js')).fakeElectron);
 
 const { app, ipcMain } = fakeElectron;
 

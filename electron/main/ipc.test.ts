@@ -3,7 +3,7 @@ import type { AskStreamEvent } from '../../shared/contract.js';
 import { channels, type InvokeReply } from './bridge-protocol.js';
 import { EngineClient } from './engine-client.js';
 import { registerIpc } from './ipc.js';
-import { FakeIpcMain, FakePortMain, FakeUtilityProcess } from './test-fakes.js';
+import { FakeIpcMain, FakePortMain, FakeUtilityProcess } from './test/fakes.js';
 
 function setup() {
   const child = new FakeUtilityProcess();

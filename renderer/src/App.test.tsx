@@ -5,7 +5,7 @@ import type { AskRequest, AskResponse, FeedbackRequest } from '../../shared/cont
 import { cancelled, NpllmError } from '../../shared/errors.js';
 import { App } from './App.js';
 import { createChatStore, type ChatStoreOptions } from './store.js';
-import { askResponse, feedbackAck, healthyEngine as health } from './test-fixtures.js';
+import { askResponse, feedbackAck, healthyEngine as health } from './test/fixtures.js';
 import type { AskHooks, InvokeOptions, Transport } from './transport.js';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;

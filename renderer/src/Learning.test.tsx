@@ -5,9 +5,9 @@ import type { LearnerStatus, LearningStats } from '../../shared/contract.js';
 import { NpllmError } from '../../shared/errors.js';
 import { App } from './App.js';
 import { createLearningStore } from './learning-store.js';
-import { idleLearner, learningStatsFixture, runningLearner } from './learning-test-fixtures.js';
+import { idleLearner, learningStatsFixture, runningLearner } from './test/learning-fixtures.js';
 import { createChatStore } from './store.js';
-import { healthyEngine } from './test-fixtures.js';
+import { healthyEngine } from './test/fixtures.js';
 import type { Transport } from './transport.js';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;

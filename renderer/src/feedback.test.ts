@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FeedbackRequest } from '../../shared/contract.js';
 import { createFeedbackSender, dwellEventId, newEventId } from './feedback.js';
-import { feedbackAck } from './test-fixtures.js';
+import { feedbackAck } from './test/fixtures.js';
 import { httpTransport } from './transport.js';
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

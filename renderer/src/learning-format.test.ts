@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeLearner, formatPercent, lossChart, nllShade, runDurationMs, runOutcome } from './learning-format.js';
-import { idleLearner, learningRun, runningLearner } from './learning-test-fixtures.js';
+import { idleLearner, learningRun, runningLearner } from './test/learning-fixtures.js';
 
 describe('learning formats', () => {
   it('formats percentages and outcomes', () => {

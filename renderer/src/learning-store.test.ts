@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LearnerStatus } from '../../shared/contract.js';
 import { NpllmError } from '../../shared/errors.js';
 import { createLearningStore } from './learning-store.js';
-import { idleLearner, learningStatsFixture, runningLearner } from './learning-test-fixtures.js';
+import { idleLearner, learningStatsFixture, runningLearner } from './test/learning-fixtures.js';
 import type { InvokeOptions, Transport } from './transport.js';
 
 let requests: { method: string; request: unknown; options: InvokeOptions | undefined }[];

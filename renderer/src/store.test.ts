@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AskRequest, AskResponse, FeedbackRequest, Progress } from '../../shared/contract.js';
 import { cancelled, NpllmError } from '../../shared/errors.js';
 import { createChatStore, historyTurns, shownAttempt, type ChatStore } from './store.js';
-import { askResponse, feedbackAck, healthyEngine as health } from './test-fixtures.js';
+import { askResponse, feedbackAck, healthyEngine as health } from './test/fixtures.js';
 import type { AskHooks, InvokeOptions, Transport } from './transport.js';
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

@@ -11,7 +11,7 @@ import { findInteraction } from '../data-collection/queries.js';
 import { Engine } from '../engine.js';
 import type { Logger } from '../base/log.js';
 import { LocalModel, type ServedAdapter } from '../model/local-model.js';
-import { fixtureModelPath, fixtureModelsDir, tempHome, testConfig, tinyModel, type TempHome } from '../test-support.js';
+import { fixtureModelPath, fixtureModelsDir, tempHome, testConfig, tinyModel, type TempHome } from '../test/support.js';
 import { freshLora, writeLoraAdapter } from './gguf-writer.js';
 import { readBaseModelShapes, type BaseModelShapes } from './gguf.js';
 

@@ -5,9 +5,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdapterChannelChange, AdapterRecord } from '../../../shared/contract.js';
-import { lastJson, runNpllm } from '../cli/cli.test-support.js';
+import { lastJson, runNpllm } from '../test/cli.js';
 import { Engine } from '../engine.js';
-import { fixtureModelPath, tempHome, testConfig, testEnv, type TempHome } from '../test-support.js';
+import { fixtureModelPath, tempHome, testConfig, testEnv, type TempHome } from '../test/support.js';
 import { freshLora, writeLoraAdapter } from './gguf-writer.js';
 import { readBaseModelShapes } from './gguf.js';
 

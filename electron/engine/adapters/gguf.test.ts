@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdapterError, NpllmError } from '../../../shared/errors.js';
-import { rejection, tempHome, type TempHome } from '../test-support.js';
+import { rejection, tempHome, type TempHome } from '../test/support.js';
 import { encodeGguf, encodeLoraAdapter, freshLora, writeLoraAdapter, type GgufWritableValue, type LoraAdapterSpec, type LoraTensor } from './gguf-writer.js';
 import { sha256File } from '../base/files.js';
 import { inspectAdapter, readGgufHeader, type BaseModelShapes } from './gguf.js';

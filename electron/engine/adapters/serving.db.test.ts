@@ -10,7 +10,7 @@ import { contextVector } from '../../../shared/context-vector.js';
 import { insertProfile } from '../context/queries.js';
 import { openDatabase, type Database } from '../db/client.js';
 import type { ModelIdentity } from '../model/local-model.js';
-import { tempHome, type TempHome } from '../test-support.js';
+import { tempHome, type TempHome } from '../test/support.js';
 import { encodeGguf, freshLora, writeLoraAdapter } from './gguf-writer.js';
 import { readBaseModelShapes } from './gguf.js';
 import { AdapterServing } from './serving.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AdapterRecord } from '../../../shared/contract.js';
 import { openDatabase, type Database } from '../db/client.js';
-import { rejection, tempHome, type TempHome } from '../test-support.js';
+import { rejection, tempHome, type TempHome } from '../test/support.js';
 import { freshLora, writeLoraAdapter } from './gguf-writer.js';
 import { sha256File } from '../base/files.js';
 import type { BaseModelShapes } from './gguf.js';

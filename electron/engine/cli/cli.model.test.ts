@@ -7,8 +7,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { packageRoot } from '../base/paths.js';
-import { tempHome, testEnv, type TempHome } from '../test-support.js';
-import { cliPath as cli, lastJson, runNpllm } from './cli.test-support.js';
+import { tempHome, testEnv, type TempHome } from '../test/support.js';
+import { cliPath as cli, lastJson, runNpllm } from '../test/cli.js';
 
 const npllm = runNpllm;
 

@@ -6,8 +6,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempHome, testEnv, type TempHome } from '../test-support.js';
-import { lastJson, runNpllm, type CliRun } from './cli.test-support.js';
+import { tempHome, testEnv, type TempHome } from '../test/support.js';
+import { lastJson, runNpllm, type CliRun } from '../test/cli.js';
 
 function npllm(args: string[]): Promise<CliRun> {
   return runNpllm(args, testEnv(home.home));

@@ -1,7 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { emptyFileTree } from '../test-support.js';
+import { emptyFileTree } from '../test/support.js';
 import { defaults, detectContext } from './detect.js';
 
 /** 100 folders of 1,000 empty files, five times the default entry budget; the project's manifests sit at the top. */

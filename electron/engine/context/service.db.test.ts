@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contextVector, contextVectorLength } from '../../../shared/context-vector.js';
 import { openDatabase, type Database } from '../db/client.js';
-import { rejection, tempHome, type TempHome } from '../test-support.js';
+import { rejection, tempHome, type TempHome } from '../test/support.js';
 import { ContextService } from './service.js';
 
 let home: TempHome;

@@ -12,7 +12,7 @@ import { FeedbackService } from '../feedback/service.js';
 import { projectId } from '../project/root.js';
 import { replaceFiles, upsertProject, type IndexedFile } from '../rag/queries.js';
 import { chunkSearchText } from '../rag/search-text.js';
-import { tempHome, type TempHome } from '../test-support.js';
+import { tempHome, type TempHome } from '../test/support.js';
 import { newInteractionId } from './ids.js';
 import { insertInteraction } from './queries.js';
 import { buildTrainingData, writeJsonl, type ChatExample, type CodeExample } from './training-data.js';

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newInteractionId } from '../data-collection/ids.js';
 import { findInteraction, insertInteraction } from '../data-collection/queries.js';
-import { rejection, tempHome, type TempHome, migrationCount } from '../test-support.js';
+import { rejection, tempHome, type TempHome, migrationCount } from '../test/support.js';
 import { openDatabase, redactUrl, type Database } from './client.js';
 import { schemaReport, selectRows } from './queries.js';
 

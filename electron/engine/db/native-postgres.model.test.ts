@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findInteraction } from '../data-collection/queries.js';
 import { Engine } from '../engine.js';
-import { startNativePostgres, tempHome, testConfig, type NativePostgres, type TempHome, migrationCount } from '../test-support.js';
+import { startNativePostgres, tempHome, testConfig, type NativePostgres, type TempHome, migrationCount } from '../test/support.js';
 import { schemaReport } from './queries.js';
 
 let postgres: NativePostgres;

@@ -12,7 +12,7 @@ import { completeInteraction, findInteraction, insertInteraction, listInteractio
 import { countCacheHit, findCachedAnswer, storeCachedAnswer } from '../pipeline/queries.js';
 import { openDatabase } from './client.js';
 import { schemaReport } from './queries.js';
-import { migrationCount } from '../test-support.js';
+import { migrationCount } from '../test/support.js';
 
 let server: PGLiteSocketServer;
 let backing: PGlite;

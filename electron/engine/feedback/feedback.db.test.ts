@@ -11,7 +11,7 @@ import { openDatabase, type Database } from '../db/client.js';
 import { newInteractionId } from '../data-collection/ids.js';
 import { insertInteraction } from '../data-collection/queries.js';
 import { behaviourStats } from '../metrics/behaviour.js';
-import { rejection, tempHome, type TempHome } from '../test-support.js';
+import { rejection, tempHome, type TempHome } from '../test/support.js';
 import { eventsOf } from './queries.js';
 import { FeedbackService } from './service.js';
 

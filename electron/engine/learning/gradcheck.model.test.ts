@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoraAdapterSpec } from '../adapters/gguf-writer.js';
-import { fixtureModelPath, tempHome, type TempHome } from '../test-support.js';
+import { fixtureModelPath, tempHome, type TempHome } from '../test/support.js';
 import { TrainerProcess, trainerBinary } from './native-trainer.js';
 import { readNamedF32Tensor, writeTinyLlama, writeTinyLora } from './tiny-model.js';
 

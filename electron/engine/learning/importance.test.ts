@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdapterError, type NpllmError } from '../../../shared/errors.js';
 import { writeLoraAdapter } from '../adapters/gguf-writer.js';
 import { metadataString, readGgufHeader } from '../adapters/gguf.js';
-import { rejection, tempHome, type TempHome } from '../test-support.js';
+import { rejection, tempHome, type TempHome } from '../test/support.js';
 import { accumulateImportance, importanceFileType, importanceStats, readImportance, writeImportance, type ImportanceFile } from './importance.js';
 
 let home: TempHome;

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdapterRecord, AskResponse, LearningRunRecord, LearningStats, LearnResult } from '../../../shared/contract.js';
 import type { SerializedError } from '../../../shared/errors.js';
-import { cliPath, lastJson, runNpllm, type CliRun } from '../cli/cli.test-support.js';
+import { cliPath, lastJson, runNpllm, type CliRun } from '../test/cli.js';
 import { packageRoot } from '../base/paths.js';
-import { tempHome, testEnv, type TempHome } from '../test-support.js';
+import { tempHome, testEnv, type TempHome } from '../test/support.js';
 import { trainerBinary } from './native-trainer.js';
 
 let home: TempHome;

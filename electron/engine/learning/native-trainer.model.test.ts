@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectAdapter, readBaseModelShapes } from '../adapters/gguf.js';
-import { fixtureModelPath, rejection, tempHome, type TempHome } from '../test-support.js';
+import { fixtureModelPath, rejection, tempHome, type TempHome } from '../test/support.js';
 import { TrainerProcess, trainerBinary, type TrainerEvent } from './native-trainer.js';
 
 let home: TempHome;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../shared/random.js';
 import { openDatabase, type Database } from '../db/client.js';
-import { tempHome, type TempHome } from '../test-support.js';
+import { tempHome, type TempHome } from '../test/support.js';
 import { reservoirSize } from './queries.js';
 import { addToReservoir, sampleReplay } from './replay.js';
 

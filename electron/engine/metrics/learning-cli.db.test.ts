@@ -5,10 +5,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LearningStats } from '../../../shared/contract.js';
-import { lastJson, runNpllm } from '../cli/cli.test-support.js';
+import { lastJson, runNpllm } from '../test/cli.js';
 import { openDatabase } from '../db/client.js';
-import { tempHome, testEnv, type TempHome } from '../test-support.js';
-import { seedLearningHistory } from './learning.test-support.js';
+import { tempHome, testEnv, type TempHome } from '../test/support.js';
+import { seedLearningHistory } from '../test/learning-history.js';
 
 let home: TempHome;
 let env: NodeJS.ProcessEnv;

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LearningRunRecord } from '../../../shared/contract.js';
 import { openDatabase, type Database } from '../db/client.js';
-import { tempHome, type TempHome } from '../test-support.js';
+import { tempHome, type TempHome } from '../test/support.js';
 import { learningStats } from './learning.js';
-import { seededProjects, seedLearningHistory } from './learning.test-support.js';
+import { seededProjects, seedLearningHistory } from '../test/learning-history.js';
 
 let home: TempHome;
 let database: Database;

@@ -1,7 +1,7 @@
 import { copyFileSync, openSync, closeSync, ftruncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureModelPath, fixtureModelsDir, rejection, tempHome, tinyModel, type TempHome } from '../test-support.js';
+import { fixtureModelPath, fixtureModelsDir, rejection, tempHome, tinyModel, type TempHome } from '../test/support.js';
 import { fingerprintFile, inspectGguf } from './gguf.js';
 import { LocalModel, type LocalModelOptions } from './local-model.js';
 

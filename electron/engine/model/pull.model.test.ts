@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogueModel, Progress, PulledModel, StreamEvent } from '../../../shared/contract.js';
 import { Engine } from '../engine.js';
 import { startServer, type RunningServer } from '../server/http-server.js';
-import { rejection, tempHome, testConfig, tinyModel, type TempHome } from '../test-support.js';
+import { rejection, tempHome, testConfig, tinyModel, type TempHome } from '../test/support.js';
 import { ensureCatalogueModel } from './pull.js';
 
 let home: TempHome;

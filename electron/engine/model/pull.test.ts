@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Progress } from '../../../shared/contract.js';
-import { rejection, tempHome, type TempHome } from '../test-support.js';
+import { rejection, tempHome, type TempHome } from '../test/support.js';
 import type { CatalogueEntry, CatalogueWheel } from './catalogue.js';
 import { ensureCatalogueModel, isInstalled } from './pull.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findInteraction, listInteractions } from '../data-collection/queries.js';
 import { Engine } from '../engine.js';
-import { fixtureModelPath, rejection, tempHome, testConfig, type TempHome } from '../test-support.js';
+import { fixtureModelPath, rejection, tempHome, testConfig, type TempHome } from '../test/support.js';
 
 let home: TempHome;
 const engines: Engine[] = [];

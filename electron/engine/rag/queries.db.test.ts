@@ -9,7 +9,7 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../db/client.js';
-import { tempHome, type TempHome } from '../test-support.js';
+import { tempHome, type TempHome } from '../test/support.js';
 import { chunkSearchText } from './search-text.js';
 import {
   findPaths,

@@ -8,8 +8,8 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectRows } from '../db/queries.js';
 import { Engine } from '../engine.js';
-import { rejection, tempHome, testConfig, type TempHome } from '../test-support.js';
-import { alphabets, fakeToken } from '../secrets/secrets.test-support.js';
+import { rejection, tempHome, testConfig, type TempHome } from '../test/support.js';
+import { alphabets, fakeToken } from '../test/secrets.js';
 
 let home: TempHome;
 let engine: Engine;

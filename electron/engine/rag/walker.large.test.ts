@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { emptyFileTree } from '../test-support.js';
+import { emptyFileTree } from '../test/support.js';
 import { walkProject } from './walker.js';
 
 /** A project of 100,000 files: 100 folders of 1,000, every tenth one ignored by the root .gitignore. */

@@ -4,8 +4,8 @@ import { appendFileSync, chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSyn
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CancelledError, NpllmError } from '../../../shared/errors.js';
-import { tempHome, type TempHome } from '../test-support.js';
-import { alphabets, fakeToken } from '../secrets/secrets.test-support.js';
+import { tempHome, type TempHome } from '../test/support.js';
+import { alphabets, fakeToken } from '../test/secrets.js';
 import type { FileReadResult, SkipReason, WalkEntry } from './types.js';
 import { readProjectFile, walkProject, type WalkOptions } from './walker.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findSecret, secretFileKind } from './secrets.js';
-import { alphabets, fakeToken } from './secrets.test-support.js';
+import { alphabets, fakeToken } from '../test/secrets.js';
 
 const { alphanumeric, upperAndDigits, base64, base64url, hex, digits } = alphabets;
 const pemBody = Array.from({ length: 4 }, (_, i) => fakeToken(base64, 64, 40 + i)).join('\n');

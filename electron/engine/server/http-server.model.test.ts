@@ -6,7 +6,7 @@ import type { AskResponse, AskStreamEvent, Health, IndexResult, InteractionRecor
 import type { OpenAiChatChunk, OpenAiChatResponse } from '../../../shared/openai.js';
 import { listInteractions } from '../data-collection/queries.js';
 import { Engine } from '../engine.js';
-import { hangGuardMs, tempHome, testConfig, type TempHome } from '../test-support.js';
+import { hangGuardMs, tempHome, testConfig, type TempHome } from '../test/support.js';
 import { startServer, type RunningServer } from './http-server.js';
 
 let home: TempHome;

@@ -6,7 +6,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureModelsDir, rejection, tempHome, type TempHome } from '../../test-support.js';
+import { fixtureModelsDir, rejection, tempHome, type TempHome } from '../../test/support.js';
 import { createEmbedder } from './index.js';
 import { MiniLmEmbedder } from './minilm-embedder.js';
 import { ensureMiniLm, miniLm } from './minilm-files.js';

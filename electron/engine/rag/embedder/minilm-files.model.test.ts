@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, truncateSync, writeFileSync
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Progress } from '../../../../shared/contract.js';
-import { fixtureModelsDir, rejection, tempHome, type TempHome } from '../../test-support.js';
+import { fixtureModelsDir, rejection, tempHome, type TempHome } from '../../test/support.js';
 import { ensureMiniLm, miniLm } from './minilm-files.js';
 import { sha256File } from '../../base/files.js';
 

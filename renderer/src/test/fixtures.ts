@@ -1,5 +1,5 @@
 /** Engine replies for renderer tests, shaped exactly as the contract says. */
-import type { AskResponse, FeedbackAck, FeedbackRequest, Health } from '../../shared/contract.js';
+import type { AskResponse, FeedbackAck, FeedbackRequest, Health } from '../../../shared/contract.js';
 
 export const healthyEngine: Health = {
   status: 'ok',

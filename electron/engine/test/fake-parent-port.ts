@@ -1,5 +1,5 @@
 /** A stand-in for Electron's `process.parentPort`, for tests of the utility-process protocol. */
-import type { FromEngineMessage, ParentPortLike } from './utility.js';
+import type { FromEngineMessage, ParentPortLike } from '../utility.js';
 
 export class FakeParentPort implements ParentPortLike {
   readonly sent: FromEngineMessage[] = [];

@@ -1,5 +1,5 @@
 /** Engine replies for the learning dashboard's tests, shaped exactly as the contract says. */
-import type { LearnerStatus, LearningRunRecord, LearningStats } from '../../shared/contract.js';
+import type { LearnerStatus, LearningRunRecord, LearningStats } from '../../../shared/contract.js';
 
 export function learningRun(id: string, change: Partial<LearningRunRecord> = {}): LearningRunRecord {
   return {

@@ -8,10 +8,10 @@ import { createServer, type AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { NpllmError } from '../../shared/errors.js';
-import { loadConfig, type Config, type ConfigOverrides } from './config/config.js';
-import { findCatalogueEntry, type CatalogueEntry } from './model/catalogue.js';
-import { migrationsFolder } from './base/paths.js';
+import { NpllmError } from '../../../shared/errors.js';
+import { loadConfig, type Config, type ConfigOverrides } from '../config/config.js';
+import { findCatalogueEntry, type CatalogueEntry } from '../model/catalogue.js';
+import { migrationsFolder } from '../base/paths.js';
 
 /**
  * Outside the clone, so a fresh clone's CI finds the model files (1.6 GB) again instead of

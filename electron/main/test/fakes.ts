@@ -1,7 +1,7 @@
 /** Stand-ins for the Electron objects main talks to, for unit tests that cannot start Electron. */
 import { EventEmitter } from 'node:events';
-import type { EngineRequestMessage, FromEngineMessage } from '../engine/utility.js';
-import type { UtilityProcessLike } from './engine-client.js';
+import type { EngineRequestMessage, FromEngineMessage } from '../../engine/utility.js';
+import type { UtilityProcessLike } from '../engine-client.js';
 
 /** A utility process that records what main sends; the test plays the engine. */
 export class FakeUtilityProcess extends EventEmitter implements UtilityProcessLike {

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { BrowserWindowConstructorOptions, MenuItemConstructorOptions } from 'electron';
-import { FakeIpcMain, FakeUtilityProcess } from './test-fakes.js';
+import { FakeIpcMain, FakeUtilityProcess } from './fakes.js';
 
 export class FakeEvent {
   defaultPrevented = false;
