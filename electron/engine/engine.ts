@@ -56,7 +56,7 @@ export class Engine {
     this.feedback = new FeedbackService(database.db, config.feedback);
     this.context = new ContextService(database.db);
     this.adapters = new AdapterStore(database.db, config.home);
-    this.adapterServing = new AdapterServing(database.db, { home: config.home, ...config.adapters, log: (level, message) => logger.log(level, message) });
+    this.adapterServing = new AdapterServing(database.db, this.context, { home: config.home, ...config.adapters, log: (level, message) => logger.log(level, message) });
     this.pipeline = new AskPipeline(database, model, config, this.rag.retriever, this.feedback, this.adapterServing);
     this.learner = new Learner(
       { db: database.db, home: config.home, learning: config.learning, acceptThreshold: config.feedback.acceptThreshold, adapters: this.adapters, base: () => model.identify() },

@@ -13,6 +13,7 @@ import type { ModelIdentity } from '../model/local-model.js';
 import { tempHome, type TempHome } from '../test/support.js';
 import { encodeGguf, freshLora, writeLoraAdapter } from './gguf-writer.js';
 import { readBaseModelShapes } from './gguf.js';
+import { ContextService } from '../context/service.js';
 import { AdapterServing } from './serving.js';
 import { AdapterStore } from './store.js';
 
@@ -25,7 +26,7 @@ let warnings: string[];
 let serving: AdapterServing;
 
 function newServing(options: { maxActive?: number } = {}): AdapterServing {
-  return new AdapterServing(database.db, { home: home.home, defaultScale: 0.5, maxActive: options.maxActive ?? 4, log: (level, message) => level === 'warn' && warnings.push(message) });
+  return new AdapterServing(database.db, new ContextService(database.db), { home: home.home, defaultScale: 0.5, maxActive: options.maxActive ?? 4, log: (level, message) => level === 'warn' && warnings.push(message) });
 }
 
 beforeAll(async () => {

@@ -9,10 +9,10 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { AdapterUse, SkippedAdapter } from '../../../shared/contract.js';
 import { AdapterError, toNpllmError, type NpllmError } from '../../../shared/errors.js';
-import { latestProfile } from '../context/queries.js';
 import type { Db } from '../db/client.js';
 import type { LogLevel } from '../base/log.js';
 import type { ModelIdentity, ServedAdapter } from '../model/local-model.js';
+import type { ProfileLookup } from '../project/profile.js';
 import { inspectAdapter, readBaseModelShapes, type AdapterInfo, type BaseModelShapes } from './gguf.js';
 import { servableAdapters, type AdapterRow } from './queries.js';
 
@@ -45,6 +45,7 @@ export class AdapterServing implements AdapterPlanner {
 
   constructor(
     private readonly db: Db,
+    private readonly profiles: ProfileLookup,
     private readonly options: AdapterServingOptions,
   ) {}
 
@@ -52,7 +53,7 @@ export class AdapterServing implements AdapterPlanner {
     if (this.options.maxActive === 0) return { apply: [], skipped: [] };
     const rows = await servableAdapters(this.db);
     if (rows.length === 0) return { apply: [], skipped: [] };
-    const stacks = request.project ? ((await latestProfile(this.db, request.project))?.stacks.map((stack) => stack.name) ?? []) : [];
+    const stacks = request.project ? ((await this.profiles.profileOf(request.project))?.stacks.map((stack) => stack.name) ?? []) : [];
     const candidates = chooseVersions(rows, request.channel)
       .filter((row) => row.scope === 'user' || stacks.includes(row.scope))
       // The project's stacks in the order the user confirmed them (most specific first), then the user's own.

@@ -4,7 +4,7 @@
  */
 import { NpllmError, RequestError } from '../../../shared/errors.js';
 import { exportTrainingData } from '../data-collection/training-data.js';
-import { findInteraction, listInteractions } from '../data-collection/queries.js';
+import { findInteraction, listInteractions } from '../data-collection/interactions.js';
 import type { Engine } from '../engine.js';
 import { learningStats } from '../metrics/learning.js';
 import { listCatalogue, pullCatalogueModel } from '../model/pull.js';

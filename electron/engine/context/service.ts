@@ -7,6 +7,7 @@ import type { ContextProposal, DetectedStack, ProjectProfile } from '../../../sh
 import { contextVector, stackNames } from '../../../shared/context-vector.js';
 import { RequestError } from '../../../shared/errors.js';
 import type { Db } from '../db/client.js';
+import type { ProfileLookup } from '../project/profile.js';
 import { resolveProjectRoot } from '../project/root.js';
 import { detectContext } from './detect.js';
 import { insertProfile, latestProfile, type ProfileRow } from './queries.js';
@@ -16,7 +17,7 @@ export interface StackChoice {
   version?: string | null | undefined;
 }
 
-export class ContextService {
+export class ContextService implements ProfileLookup {
   constructor(private readonly db: Db) {}
 
   async detect(path: string): Promise<ContextProposal> {
@@ -37,8 +38,13 @@ export class ContextService {
     return toProfile(row);
   }
 
+  /** The profile of the folder at `path` (any spelling of it: it is resolved first). */
   async get(path: string): Promise<ProjectProfile | null> {
-    const row = await latestProfile(this.db, await resolveProjectRoot(path));
+    return this.profileOf(await resolveProjectRoot(path));
+  }
+
+  async profileOf(root: string): Promise<ProjectProfile | null> {
+    const row = await latestProfile(this.db, root);
     return row ? toProfile(row) : null;
   }
 }

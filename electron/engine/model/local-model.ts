@@ -21,7 +21,6 @@ import {
 import type { AdapterUse, ChatMessage, FinishReason, Progress, SkippedAdapter } from '../../../shared/contract.js';
 import { cancelled, ModelError, NpllmError } from '../../../shared/errors.js';
 import { defaultThreads } from './config.js';
-import type { TokenCounter } from '../rag/types.js';
 import type { CatalogueEntry } from './catalogue.js';
 import { fingerprintFile, inspectGguf } from './gguf.js';
 import { ensureCatalogueModel } from './pull.js';
@@ -143,7 +142,7 @@ export class LocalModel {
    * Qwen's 151k tokens, no weights), so a question answered from the cache never loads the model;
    * both give the same counts, so what is retrieved never depends on whether the model is loaded.
    */
-  async tokenCounter(): Promise<TokenCounter> {
+  async tokenCounter(): Promise<(text: string) => number> {
     const model = this.loaded?.model ?? (await this.vocabularyModel());
     return (text) => model.tokenize(text).length;
   }

@@ -13,7 +13,7 @@ import type { CacheConfig, QueryConfig } from './config.js';
 import type { Database } from '../db/client.js';
 import { unreachable } from '../db/client.js';
 import { newInteractionId } from '../data-collection/ids.js';
-import { completeInteraction, endInteractionWithError, insertInteraction } from '../data-collection/queries.js';
+import { completeInteraction, endInteractionWithError, insertInteraction } from '../data-collection/interactions.js';
 import type { FeedbackService } from '../feedback/service.js';
 import type { LocalModel } from '../model/local-model.js';
 import { resolveProjectRoot } from '../project/root.js';

@@ -5,6 +5,6 @@
 import type { ProjectProfile } from '../../../shared/contract.js';
 
 export interface ProfileLookup {
-  /** The latest confirmed profile of the project at this canonical root, or null if none was confirmed. */
-  get(root: string): Promise<ProjectProfile | null>;
+  /** The latest confirmed profile of the project at this canonical root (project/root.ts), or null if none was confirmed. */
+  profileOf(root: string): Promise<ProjectProfile | null>;
 }
