@@ -1,7 +1,7 @@
 /** What the retrieval benchmark's parts share: tail latencies and a look at how vectors spread. */
 import { sql } from 'drizzle-orm';
 import type { Db } from '../electron/engine/db/client.js';
-import { selectRows } from '../electron/engine/db/queries.js';
+import { selectRows } from '../electron/engine/db/sql.js';
 import { chunks } from '../electron/engine/db/schema.js';
 import { median, percentile, round } from './measure.js';
 

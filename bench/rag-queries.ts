@@ -16,7 +16,8 @@ import { createChunker, detectLanguage, type ChunkLanguage } from '../electron/e
 import { lastRowOf } from '../electron/engine/rag/chunker/outline.js';
 import { SourceText } from '../electron/engine/rag/chunker/source.js';
 import type { Chunk } from '../electron/engine/rag/types.js';
-import { readProjectFile, walkProject } from '../electron/engine/rag/walker.js';
+import { readProjectFile } from '../electron/engine/rag/read-file.js';
+import { walkProject } from '../electron/engine/rag/walker.js';
 
 export interface Target {
   relativePath: string;

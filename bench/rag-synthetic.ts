@@ -17,7 +17,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { openDatabase, type Db } from '../electron/engine/db/client.js';
-import { selectRows } from '../electron/engine/db/queries.js';
+import { selectRows } from '../electron/engine/db/sql.js';
 import { chunks } from '../electron/engine/db/schema.js';
 import { hitColumns, projectTotals, replaceFiles, searchByVector, upsertProject, type IndexedFile } from '../electron/engine/rag/queries.js';
 import { chunkSearchText } from '../electron/engine/rag/search-text.js';

@@ -25,7 +25,7 @@ import { sql } from 'drizzle-orm';
 import type { Progress } from '../shared/contract.js';
 import { seededRandom } from '../shared/random.js';
 import type { Db } from '../electron/engine/db/client.js';
-import { selectRows } from '../electron/engine/db/queries.js';
+import { selectRows } from '../electron/engine/db/sql.js';
 import { Engine } from '../electron/engine/engine.js';
 import { packageRoot } from '../electron/engine/base/paths.js';
 import { searchByText, searchByVector, type ChunkHit } from '../electron/engine/rag/queries.js';

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, isNotNull, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { lockForTransaction } from '../db/queries.js';
+import { lockForTransaction } from '../db/sql.js';
 import { adapters, type AdapterChannel } from '../db/schema.js';
 
 export type AdapterRow = typeof adapters.$inferSelect;

@@ -2,16 +2,39 @@
  * What each contract method does, in terms of the engine's capabilities. Paths from callers other
  * than the command line are held to the allowed roots (project/policy.ts) before anything reads them.
  */
+import type { AskRequest, AskResponse, BehaviourStats, Health } from '../../../shared/contract.js';
 import { NpllmError, RequestError } from '../../../shared/errors.js';
 import { exportTrainingData } from '../data-collection/training-data.js';
 import { findInteraction, listInteractions } from '../data-collection/interactions.js';
-import type { Engine } from '../engine.js';
+import type { AdapterStore } from '../adapters/store.js';
+import type { ContextService } from '../context/service.js';
+import type { Database } from '../db/client.js';
+import type { FeedbackService } from '../feedback/service.js';
 import { learningStats } from '../metrics/learning.js';
-import { listCatalogue, pullCatalogueModel } from '../model/pull.js';
+import { listCatalogue, pullCatalogueModel, type ModelSettings } from '../model/pull.js';
+import type { AskHooks } from '../pipeline/ask.js';
+import type { Learner } from '../pipeline/learner.js';
+import type { ProjectPolicy } from '../project/policy.js';
 import { resolveProjectRoot } from '../project/root.js';
+import type { RagService } from '../rag/service.js';
 import type { HandlerContext, Handlers } from './dispatcher.js';
 
-export function createHandlers(engine: Engine): Handlers {
+/** What the methods need of the engine: its capabilities, as the composition root (engine.ts) built them. */
+export interface EngineCapabilities {
+  config: { home: string; model: ModelSettings; feedback: { acceptThreshold: number } };
+  database: Pick<Database, 'db'>;
+  projects: ProjectPolicy;
+  rag: RagService;
+  context: ContextService;
+  feedback: FeedbackService;
+  adapters: AdapterStore;
+  learner: Learner;
+  ask(request: AskRequest, hooks: AskHooks): Promise<AskResponse>;
+  health(): Promise<Health>;
+  stats(options: { project?: string | undefined; days?: number | undefined }): Promise<BehaviourStats>;
+}
+
+export function createHandlers(engine: EngineCapabilities): Handlers {
   const db = engine.database.db;
   /** The project's canonical root: any folder for the command line, an allowed one for everyone else. */
   const project = (path: string, context: HandlerContext) => (context.caller === 'cli' ? resolveProjectRoot(path) : engine.projects.assertAllowed(path));

@@ -1,6 +1,6 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { lockForTransaction } from '../db/queries.js';
+import { lockForTransaction } from '../db/sql.js';
 import { projectProfiles } from '../db/schema.js';
 
 export type ProfileRow = typeof projectProfiles.$inferSelect;

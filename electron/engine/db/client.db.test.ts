@@ -6,7 +6,8 @@ import { newInteractionId } from '../data-collection/ids.js';
 import { findInteraction, insertInteraction } from '../data-collection/queries.js';
 import { rejection, tempHome, type TempHome, migrationCount } from '../test/support.js';
 import { openDatabase, redactUrl, type Database } from './client.js';
-import { schemaReport, selectRows } from './queries.js';
+import { schemaReport } from './queries.js';
+import { selectRows } from './sql.js';
 
 let home: TempHome;
 const open: Database[] = [];

@@ -1,19 +1,6 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Db } from './client.js';
-
-/** Raw rows from either driver: PGlite and node-postgres both answer `{ rows }`. */
-export async function selectRows<Row>(db: Db, query: SQL): Promise<Row[]> {
-  const result: unknown = await db.execute(query);
-  return (result as { rows: Row[] }).rows;
-}
-
-/**
- * Holds a lock named `key` until the transaction `tx` ends: serialises read-then-write sequences
- * (next version numbers, channel changes) across connections and processes sharing a database.
- */
-export async function lockForTransaction(tx: Db, key: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${key}))`);
-}
+import { selectRows } from './sql.js';
 
 export interface SchemaReport {
   extensions: string[];

@@ -300,3 +300,8 @@ export const replayExamples = pgTable(
   },
   (table) => [unique().on(table.adapterName, table.contentHash), index().on(table.adapterName, table.key)],
 );
+
+/** A training run as stored: learning/ writes it, metrics/ reports it. */
+export type TrainingRunRow = typeof trainingRuns.$inferSelect;
+/** One held-out measurement (adapter version × project) as stored: learning/ writes it, metrics/ reports it. */
+export type EvaluationRow = typeof learningEvaluations.$inferSelect;

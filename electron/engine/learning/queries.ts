@@ -1,6 +1,6 @@
 import { and, asc, count, eq, gt, inArray, max, min, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { interactions, learningEvaluations, replayExamples, trainingRuns } from '../db/schema.js';
+import { interactions, learningEvaluations, replayExamples, trainingRuns, type EvaluationRow, type TrainingRunRow } from '../db/schema.js';
 
 export type ReplayRow = typeof replayExamples.$inferSelect;
 export type NewReplayRow = typeof replayExamples.$inferInsert;
@@ -38,8 +38,7 @@ export async function sampleReplayRows(db: Db, options: { adapterName: string; e
     .limit(options.limit);
 }
 
-export type TrainingRunRow = typeof trainingRuns.$inferSelect;
-export type EvaluationRow = typeof learningEvaluations.$inferSelect;
+export type { EvaluationRow, TrainingRunRow } from '../db/schema.js';
 
 export async function insertTrainingRun(db: Db, row: typeof trainingRuns.$inferInsert): Promise<void> {
   await db.insert(trainingRuns).values(row);

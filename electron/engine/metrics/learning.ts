@@ -1,7 +1,7 @@
 import type { LearningRunRecord, LearningStats } from '../../../shared/contract.js';
 import { learningMatrix } from '../../../shared/learning-metrics.js';
 import type { Db } from '../db/client.js';
-import type { TrainingRunRow } from '../learning/queries.js';
+import type { TrainingRunRow } from '../db/schema.js';
 import { adapterVersions, learningAdapterNames, learningEvaluationRows, recentTrainingRuns } from './queries.js';
 
 export const defaultLearningRuns = 10;

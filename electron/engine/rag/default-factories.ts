@@ -5,7 +5,8 @@
  */
 import type { RagConfig } from './config.js';
 import type { RagFactories } from './service.js';
-import { readProjectFile, walkProject } from './walker.js';
+import { readProjectFile } from './read-file.js';
+import { walkProject } from './walker.js';
 
 /** `models`: where the embedding model is fetched into, and from. */
 export function defaultRagFactories(config: RagConfig, models: { cacheDir: string; pypiIndexUrl: string }): RagFactories {

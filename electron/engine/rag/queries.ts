@@ -1,6 +1,6 @@
 import { and, count, eq, inArray, or, sql } from 'drizzle-orm';
 import type { Database, Db, RawExecutor } from '../db/client.js';
-import { selectRows } from '../db/queries.js';
+import { selectRows } from '../db/sql.js';
 import { chunks, projectFiles, projects, projectTerms } from '../db/schema.js';
 import { encodeBinaryCopy, type CopyValue } from '../db/copy-binary.js';
 import type { Chunk } from './types.js';

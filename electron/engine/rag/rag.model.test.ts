@@ -6,7 +6,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectRows } from '../db/queries.js';
+import { selectRows } from '../db/sql.js';
 import { Engine } from '../engine.js';
 import { rejection, tempHome, testConfig, type TempHome } from '../test/support.js';
 import { alphabets, fakeToken } from '../test/secrets.js';

@@ -7,7 +7,8 @@ import { CancelledError, NpllmError } from '../../../shared/errors.js';
 import { tempHome, type TempHome } from '../test/support.js';
 import { alphabets, fakeToken } from '../test/secrets.js';
 import type { FileReadResult, SkipReason, WalkEntry } from './types.js';
-import { readProjectFile, walkProject, type WalkOptions } from './walker.js';
+import { readProjectFile } from './read-file.js';
+import { walkProject, type WalkOptions } from './walker.js';
 
 let temp: TempHome;
 let root: string;
