@@ -12,7 +12,7 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['{shared,electron,bench,scripts}/**/*.test.ts'],
+          include: ['{shared,electron,bench,scripts,eslint-rules}/**/*.test.ts'],
           // A hang guard, not a speed check: tests bound their work (tokens, steps, windows), and a
           // busy 2-core machine may take many times longer than an idle one to do it.
           testTimeout: 1_800_000,
