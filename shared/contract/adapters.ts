@@ -9,17 +9,14 @@ export type AdapterChannelName = (typeof adapterChannels)[number];
 export const adapterRecordSchema = z.object({
   name: z.string(),
   version: z.number(),
-  /** At most one version per name is `stable`: the one answers use. */
-  channel: z.enum(adapterChannels),
-  /** `user`, or the stack whose projects it serves (`odoo`). */
-  scope: z.string(),
+  channel: z.enum(adapterChannels).describe('At most one version per name is `stable`: the one answers use.'),
+  scope: z.string().describe('`user`, or the stack whose projects it serves (`odoo`).'),
   project: z.string().nullable(),
   baseModel: z.string(),
   baseModelFingerprint: z.string(),
   parentVersion: z.number().nullable(),
   trainingRunId: z.string().nullable(),
-  /** The GGUF file, relative to the data folder. */
-  path: z.string(),
+  path: z.string().describe('The GGUF file, relative to the data folder.'),
   sha256: z.string(),
   bytes: z.number(),
   rank: z.number(),
@@ -27,8 +24,7 @@ export const adapterRecordSchema = z.object({
   targets: z.array(z.string()),
   importancePath: z.string().nullable(),
   metrics: z.record(z.string(), z.unknown()),
-  /** Why it is in its channel. */
-  reason: z.string().nullable(),
+  reason: z.string().nullable().describe('Why it is in its channel.'),
   createdAt: z.string(),
   promotedAt: z.string().nullable(),
 });
@@ -38,8 +34,7 @@ export const adapterNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,
 export const listAdaptersRequestSchema = z.strictObject({ name: adapterNameSchema.optional() });
 export const changeAdapterChannelRequestSchema = z.strictObject({
   name: adapterNameSchema,
-  /** promote: default the newest experimental version; rollback: the version promoted before the current one. */
-  version: z.number().int().min(1).optional(),
+  version: z.number().int().min(1).optional().describe('promote: default the newest experimental version; rollback: the version promoted before the current one.'),
   reason: z.string().min(1).max(1000).optional(),
 });
 

@@ -7,30 +7,14 @@ export const askSources = ['cli', 'api', 'openai', 'desktop', 'tray', 'bench'] a
 
 export const askRequestSchema = z.strictObject({
   question: z.string(),
-  /** Earlier turns of the conversation; part of the context the response cache keys on. */
-  history: z.array(chatMessageSchema).max(200).optional(),
-  /** Absolute path of the project the question is about, when one is set. */
-  project: z.string().min(1).max(4096).optional(),
+  history: z.array(chatMessageSchema).max(200).optional().describe('Earlier turns of the conversation; part of the context the response cache keys on.'),
+  project: z.string().min(1).max(4096).optional().describe('Absolute path of the project the question is about, when one is set.'),
   maxTokens: z.number().int().min(1).max(8192).optional(),
-  /** Skip the response cache lookup (the answer is still recorded and cached). */
-  noCache: z.boolean().optional(),
+  noCache: z.boolean().optional().describe('Skip the response cache lookup (the answer is still recorded and cached).'),
   source: z.enum(askSources).optional(),
-  /**
-   * The interaction this message reacts to, whose reward the message's tone feeds. Omitted: the
-   * latest interaction of the same source and project within the follow-up window. null: none
-   * (the first question of a new conversation).
-   */
-  replyTo: z.string().min(1).max(100).nullable().optional(),
-  /**
-   * The interaction whose answer this request asks for again (a Regenerate button): recorded as
-   * that interaction's `regenerated` event, and the repeated question is not read as a follow-up.
-   */
-  regenerates: z.string().min(1).max(100).optional(),
-  /**
-   * Which version of each matching LoRA adapter answers: `stable` (the default) or the newest
-   * `experimental` one, to try it before it is promoted (falls back to stable where there is none).
-   */
-  adapterChannel: z.enum(['stable', 'experimental']).optional(),
+  replyTo: z.string().min(1).max(100).nullable().optional().describe('The interaction this message reacts to, whose reward the message\'s tone feeds. Omitted: the latest interaction of the same source and project within the follow-up window. null: none (the first question of a new conversation).'),
+  regenerates: z.string().min(1).max(100).optional().describe('The interaction whose answer this request asks for again (a Regenerate button): recorded as that interaction\'s `regenerated` event, and the repeated question is not read as a follow-up.'),
+  adapterChannel: z.enum(['stable', 'experimental']).optional().describe('Which version of each matching LoRA adapter answers: `stable` (the default) or the newest `experimental` one, to try it before it is promoted (falls back to stable where there is none).'),
 });
 export type AskRequest = z.infer<typeof askRequestSchema>;
 
@@ -54,19 +38,12 @@ export const retrievalReportSchema = z.object({
 export type RetrievalReport = z.infer<typeof retrievalReportSchema>;
 
 export const timingsSchema = z.object({
-  /** Time to first token; for a cached answer, time to the cache hit. */
-  ttftMs: z.number(),
+  ttftMs: z.number().describe('Time to first token; for a cached answer, time to the cache hit.'),
   totalMs: z.number(),
   tokens: z.number(),
-  /** Tokens of the whole prompt (system prompt, history, question); 0 for a cached answer. */
-  promptTokens: z.number(),
-  /**
-   * Of those, the tokens llama.cpp had to evaluate: the rest (the system prompt, an unchanged
-   * conversation) was reused from the previous question's KV cache. Absent for a cached answer.
-   */
-  evaluatedPromptTokens: z.number().optional(),
-  /** Model download + load time paid by this request (lazy load), 0 when already loaded. */
-  loadMs: z.number(),
+  promptTokens: z.number().describe('Tokens of the whole prompt (system prompt, history, question); 0 for a cached answer.'),
+  evaluatedPromptTokens: z.number().optional().describe('Of those, the tokens llama.cpp had to evaluate: the rest (the system prompt, an unchanged conversation) was reused from the previous question\'s KV cache. Absent for a cached answer.'),
+  loadMs: z.number().describe('Model download + load time paid by this request (lazy load), 0 when already loaded.'),
 });
 export type Timings = z.infer<typeof timingsSchema>;
 
@@ -74,13 +51,11 @@ export const askResponseSchema = z.object({
   interactionId: z.string(),
   answer: z.string(),
   cached: z.boolean(),
-  /** The interaction whose answer was reused, when `cached`. */
-  cachedFrom: z.string().nullable(),
+  cachedFrom: z.string().nullable().describe('The interaction whose answer was reused, when `cached`.'),
   model: z.string(),
   adapters: z.array(adapterUseSchema),
   timings: timingsSchema,
-  /** "length": stopped at maxTokens; "repetition": stopped because the model was looping. */
-  finishReason: z.enum(finishReasons),
+  finishReason: z.enum(finishReasons).describe('"length": stopped at maxTokens; "repetition": stopped because the model was looping.'),
   retrieval: retrievalReportSchema,
   createdAt: z.string(),
 });

@@ -17,27 +17,22 @@ export type ProgressTask = (typeof progressTasks)[number];
 export const progressSchema = z.object({
   task: z.enum(progressTasks),
   label: z.string(),
-  /** 0..1 when the total is known. */
-  fraction: z.number().nullable(),
+  fraction: z.number().nullable().describe('0..1 when the total is known.'),
   done: z.boolean(),
-  /** Downloads: bytes so far (resumed ones included) of the total, for a byte counter beside the bar. */
-  bytes: z.object({ done: z.number(), total: z.number() }).optional(),
-  /** Estimated seconds left, from this run's rate; null until a rate is known. */
-  etaSeconds: z.number().nullable().optional(),
+  bytes: z.object({ done: z.number(), total: z.number() }).optional().describe('Downloads: bytes so far (resumed ones included) of the total, for a byte counter beside the bar.'),
+  etaSeconds: z.number().nullable().optional().describe('Estimated seconds left, from this run\'s rate; null until a rate is known.'),
 });
 export type Progress = z.infer<typeof progressSchema>;
 
 /** An NpllmError as it crosses a process boundary (shared/errors.ts). */
-export const serializedErrorSchema: z.ZodType<SerializedError> = z.lazy(() =>
-  z.object({
-    name: z.string(),
-    code: z.string() as z.ZodType<SerializedError['code']>,
-    message: z.string(),
-    fix: z.string().optional(),
-    details: z.record(z.string(), z.unknown()).optional(),
-    cause: z.union([serializedErrorSchema, z.object({ name: z.string(), message: z.string() })]).optional(),
-  }),
-) as z.ZodType<SerializedError>;
+export const serializedErrorSchema = z.object({
+  name: z.string(),
+  code: z.string(),
+  message: z.string(),
+  fix: z.string().optional().describe('What to do about it.'),
+  details: z.record(z.string(), z.unknown()).optional(),
+  cause: z.object({ name: z.string(), message: z.string() }).loose().optional().describe('What caused it: another serialized error, or a plain error\'s name and message.'),
+}) as unknown as z.ZodType<SerializedError>;
 
 export const adapterUseSchema = z.object({
   name: z.string(),

@@ -6,26 +6,19 @@ import { method } from './method.js';
 /** A stack detected from a project's metadata. */
 export const detectedStackSchema = z.object({
   name: z.string(),
-  /** Major.minor as declared (or the Odoo series, the Rust edition); null when nothing declares it. */
-  version: z.string().nullable(),
-  /** 0..1 with two decimals: noisy-OR of the evidence weights (context/README.md). */
-  confidence: z.number(),
-  /** Strongest first; each names the file or folder it comes from: `package.json depends on next ^14.2.3`. */
-  evidence: z.array(z.string()),
+  version: z.string().nullable().describe('Major.minor as declared (or the Odoo series, the Rust edition); null when nothing declares it.'),
+  confidence: z.number().describe('0..1 with two decimals: noisy-OR of the evidence weights (context/README.md).'),
+  evidence: z.array(z.string()).describe('Strongest first; each names the file or folder it comes from: `package.json depends on next ^14.2.3`.'),
 });
 export type DetectedStack = z.infer<typeof detectedStackSchema>;
 
 export const contextProposalSchema = z.object({
-  /** Absolute path of the folder that was scanned. */
-  root: z.string(),
-  /** Most likely first; a framework precedes the base stacks it implies. Empty: not a recognised project. */
-  stacks: z.array(detectedStackSchema),
+  root: z.string().describe('Absolute path of the folder that was scanned.'),
+  stacks: z.array(detectedStackSchema).describe('Most likely first; a framework precedes the base stacks it implies. Empty: not a recognised project.'),
   scannedFiles: z.number(),
-  /** True when the depth, entry or manifest limits left part of the tree unread. */
-  truncated: z.boolean(),
+  truncated: z.boolean().describe('True when the depth, entry or manifest limits left part of the tree unread.'),
   elapsedMs: z.number(),
-  /** The most frequent file extensions (lower-case, with the dot) among the scanned files. */
-  extensions: z.record(z.string(), z.number()),
+  extensions: z.record(z.string(), z.number()).describe('The most frequent file extensions (lower-case, with the dot) among the scanned files.'),
 });
 export type ContextProposal = z.infer<typeof contextProposalSchema>;
 
@@ -41,11 +34,9 @@ export const confirmContextRequestSchema = z.strictObject({
 /** The confirmed, versioned description of a project that conditions learning and the modulator. */
 export const projectProfileSchema = z.object({
   root: z.string(),
-  /** 1 for the first confirmation; each later confirmation adds a version. */
-  version: z.number(),
+  version: z.number().describe('1 for the first confirmation; each later confirmation adds a version.'),
   stacks: z.array(detectedStackSchema),
-  /** The user changed the proposal (added, removed or re-versioned a stack). */
-  edited: z.boolean(),
+  edited: z.boolean().describe('The user changed the proposal (added, removed or re-versioned a stack).'),
   contextVector: z.array(z.number()),
   confirmedAt: z.string(),
 });

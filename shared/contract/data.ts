@@ -3,16 +3,13 @@ import { z } from 'zod';
 import { method } from './method.js';
 
 export const exportDataRequestSchema = z.strictObject({
-  /** The project folder whose examples are exported. */
-  project: z.string().min(1).max(4096),
-  /** Where to write the JSONL: the command line only; the API writes under <data folder>/exports/. */
-  out: z.string().min(1).max(4096).optional(),
+  project: z.string().min(1).max(4096).describe('The project folder whose examples are exported.'),
+  out: z.string().min(1).max(4096).optional().describe('Where to write the JSONL: the command line only; the API writes under <data folder>/exports/.'),
 });
 export type ExportDataRequest = z.infer<typeof exportDataRequestSchema>;
 
 export const dataExportSchema = z.object({
-  /** The JSONL file written (atomically). */
-  path: z.string(),
+  path: z.string().describe('The JSONL file written (atomically).'),
   examples: z.number(),
   byKind: z.object({ accepted: z.number(), correction: z.number(), code: z.number() }),
   duplicatesDropped: z.number(),

@@ -5,8 +5,7 @@ import { emptyRequestSchema, progressSchema, serializedErrorSchema } from './com
 import { method } from './method.js';
 
 export const learnRequestSchema = z.strictObject({
-  /** The project folder to consolidate. */
-  project: z.string().min(1).max(4096),
+  project: z.string().min(1).max(4096).describe('The project folder to consolidate.'),
   /** Train this adapter instead of the one the project's first confirmed stack names (`user` for a per-user adapter). */
   adapter: adapterNameSchema.optional(),
 });
@@ -28,11 +27,9 @@ export type LearnRunStats = z.infer<typeof learnRunStatsSchema>;
 export const learnResultSchema = z.object({
   runId: z.string(),
   adapter: z.string(),
-  /** The version it registered; null when it stopped before registering one. */
-  version: z.number().nullable(),
+  version: z.number().nullable().describe('The version it registered; null when it stopped before registering one.'),
   channel: z.enum(['stable', 'experimental']).nullable(),
-  /** Held-out NLL per project (this one and every earlier one the adapter learned) before and after. */
-  nllBefore: z.record(z.string(), z.number()),
+  nllBefore: z.record(z.string(), z.number()).describe('Held-out NLL per project (this one and every earlier one the adapter learned) before and after.'),
   nllAfter: z.record(z.string(), z.number()),
   promoted: z.boolean(),
   reason: z.string(),
@@ -76,8 +73,7 @@ export type LearnerStatus = z.infer<typeof learnerStatusSchema>;
 
 export const learningStatsRequestSchema = z.strictObject({
   adapter: adapterNameSchema.optional(),
-  /** Most recent runs listed per adapter. */
-  runs: z.number().int().min(1).max(500).optional(),
+  runs: z.number().int().min(1).max(500).optional().describe('Most recent runs listed per adapter.'),
 });
 
 /**
@@ -87,23 +83,13 @@ export const learningStatsRequestSchema = z.strictObject({
  */
 export const adapterLearningStatsSchema = z.object({
   adapter: z.string(),
-  /** Columns: projects in the order the adapter first learned them, then projects only evaluated. */
-  projects: z.array(z.string()),
-  /** Rows: 0 (base) then every registered or evaluated version, ascending; `project` = the one it learned. */
-  versions: z.array(z.object({ version: z.number(), channel: z.enum([...adapterChannels, 'base']), project: z.string().nullable(), createdAt: z.string().nullable() })),
-  /** nll[row][column]: held-out NLL per token; null = not measured, or measured on an older held-out set. */
-  nll: z.array(z.array(z.number().nullable())),
-  /** (base − nll) / base per cell: the share of the base's NLL the version removed. */
-  gain: z.array(z.array(z.number().nullable())),
-  /**
-   * Mean over the projects its ancestors learned of gain(bwtVersion, p) − gain(ancestor that learned
-   * p, p); < 0 is forgetting. null with fewer than two learned projects or no measured pair.
-   */
-  bwt: z.number().nullable(),
-  /** The version BWT is measured at: the stable one, else the newest that learned a project. */
-  bwtVersion: z.number().nullable(),
-  /** Newest first. */
-  runs: z.array(learningRunRecordSchema),
+  projects: z.array(z.string()).describe('Columns: projects in the order the adapter first learned them, then projects only evaluated.'),
+  versions: z.array(z.object({ version: z.number(), channel: z.enum([...adapterChannels, 'base']), project: z.string().nullable(), createdAt: z.string().nullable() })).describe('Rows: 0 (base) then every registered or evaluated version, ascending; `project` = the one it learned.'),
+  nll: z.array(z.array(z.number().nullable())).describe('nll[row][column]: held-out NLL per token; null = not measured, or measured on an older held-out set.'),
+  gain: z.array(z.array(z.number().nullable())).describe('(base − nll) / base per cell: the share of the base\'s NLL the version removed.'),
+  bwt: z.number().nullable().describe('Mean over the projects its ancestors learned of gain(bwtVersion, p) − gain(ancestor that learned p, p); < 0 is forgetting. null with fewer than two learned projects or no measured pair.'),
+  bwtVersion: z.number().nullable().describe('The version BWT is measured at: the stable one, else the newest that learned a project.'),
+  runs: z.array(learningRunRecordSchema).describe('Newest first.'),
 });
 export type AdapterLearningStats = z.infer<typeof adapterLearningStatsSchema>;
 

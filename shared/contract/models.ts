@@ -7,13 +7,10 @@ import { method } from './method.js';
 export const catalogueModelSchema = z.object({
   id: z.string(),
   name: z.string(),
-  /** Size of the model file. */
-  sizeBytes: z.number(),
+  sizeBytes: z.number().describe('Size of the model file.'),
   licence: z.string(),
-  /** Its verified file is in the models folder. */
-  installed: z.boolean(),
-  /** The model this configuration answers with when no other is given (`model.name`). */
-  default: z.boolean(),
+  installed: z.boolean().describe('Its verified file is in the models folder.'),
+  default: z.boolean().describe('The model this configuration answers with when no other is given (`model.name`).'),
   role: z.enum(['default', 'lite', 'tiny']),
   description: z.string(),
 });

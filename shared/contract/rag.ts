@@ -9,15 +9,13 @@ export const projectStatusRequestSchema = pathRequestSchema;
 export const indexResultSchema = z.object({
   root: z.string(),
   projectId: z.string(),
-  /** Files and chunks in the index after the run. */
-  files: z.number(),
+  files: z.number().describe('Files and chunks in the index after the run.'),
   chunks: z.number(),
   changedFiles: z.number(),
   unchangedFiles: z.number(),
   removedFiles: z.number(),
   embeddedChunks: z.number(),
-  /** Files left out, by reason (ignored, binary, too-large, symlink-loop, unreadable, secret, vanished). */
-  skipped: z.record(z.string(), z.number()),
+  skipped: z.record(z.string(), z.number()).describe('Files left out, by reason (ignored, binary, too-large, symlink-loop, unreadable, secret, vanished).'),
   secretsSkipped: z.number(),
   seconds: z.number(),
 });

@@ -4,17 +4,14 @@ import { method } from './method.js';
 
 export const statsRequestSchema = z.strictObject({
   project: z.string().min(1).max(4096).optional(),
-  /** Days of history in the daily series. */
-  days: z.number().int().min(1).max(3650).optional(),
+  days: z.number().int().min(1).max(3650).optional().describe('Days of history in the daily series.'),
 });
 
 export const behaviourMetricsSchema = z.object({
   interactions: z.number(),
-  /** Share of answered interactions copied or inserted. */
-  acceptanceRate: z.number().nullable(),
+  acceptanceRate: z.number().nullable().describe('Share of answered interactions copied or inserted.'),
   regenerateRate: z.number().nullable(),
-  /** Share of answers whose follow-up message read as frustrated. */
-  frustrationRate: z.number().nullable(),
+  frustrationRate: z.number().nullable().describe('Share of answers whose follow-up message read as frustrated.'),
   meanReward: z.number().nullable(),
   rewarded: z.number(),
   cacheHitRate: z.number().nullable(),

@@ -44,6 +44,14 @@ describe('HTTP server (real engine, ephemeral port)', () => {
     expect(health).toMatchObject({ status: 'ok', database: { kind: 'pglite', ok: true }, model: { name: 'SmolLM2-135M-Instruct.Q4_1', threads: 1 } });
   });
 
+  it('serves the OpenAPI document of the contract', async () => {
+    const response = await fetch(`${server.url}/api/openapi.json`);
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(document.openapi).toBe('3.1.0');
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/api/chat/ask', '/api/models/pull', '/api/data/export']));
+  });
+
   it('answers through the typed API and records the interaction', async () => {
     const response = await post('/api/chat/ask', { question: 'What is a Python list comprehension?', maxTokens: 24 });
     expect(response.status).toBe(200);

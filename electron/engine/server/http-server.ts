@@ -11,6 +11,8 @@ import { extname, join, normalize, sep } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import { isApiMethod, isStreamingMethod, type StreamingMethod } from '../../../shared/contract.js';
 import { NpllmError, toNpllmError } from '../../../shared/errors.js';
+import { openApiDocument } from '../api/openapi.js';
+import { packageVersion } from '../base/paths.js';
 import type { Engine } from '../engine.js';
 import { abortOnDisconnect, readJsonBody, sendError, sendJson } from './http.js';
 import { handleChatCompletions, handleModels } from './openai.js';
@@ -82,6 +84,10 @@ async function route(engine: Engine, options: ServerOptions, request: IncomingMe
     requireMethod(request, 'POST');
     const body = await readJsonBody(request, options.maxBodyBytes);
     return handleChatCompletions(engine, body, request, response);
+  }
+  if (path === '/api/openapi.json') {
+    requireMethod(request, 'GET', 'HEAD');
+    return sendJson(response, 200, openApiDocument(packageVersion));
   }
   if (path.startsWith('/api/')) {
     const method = path.slice('/api/'.length);
