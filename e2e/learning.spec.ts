@@ -13,7 +13,7 @@ import { expect, test, type Page } from '@playwright/test';
 import type { LearningStats } from '../shared/contract.js';
 import { learningMatrix, type AdapterVersionInfo, type EvaluationCell } from '../shared/learning-metrics.js';
 import { openDatabase } from '../electron/engine/db/client.js';
-import { seedLearningHistory, seededProjects } from '../electron/engine/metrics/learning.test-support.js';
+import { seedLearningHistory, seededProjects } from '../electron/engine/test/learning-history.js';
 import { formatNll, formatPercent } from '../renderer/src/learning-format.js';
 import { startNpllmServer, type NpllmServer } from './server.js';
 

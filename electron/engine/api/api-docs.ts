@@ -21,7 +21,7 @@ function constraints(schema: JsonSchema): string {
   const parts: string[] = [];
   for (const [key, label] of [['minLength', 'min length'], ['maxLength', 'max length'], ['minimum', '≥'], ['maximum', '≤'], ['minItems', 'min items'], ['maxItems', 'max items'], ['pattern', 'pattern'], ['format', 'format']] as const) {
     const value = schema[key];
-    if (value !== undefined) parts.push(key === 'pattern' ? `${label} \`${String(value)}\`` : `${label} ${String(value)}`);
+    if (typeof value === 'string' || typeof value === 'number') parts.push(key === 'pattern' ? `${label} \`${value}\`` : `${label} ${value}`);
   }
   return parts.join(', ');
 }
