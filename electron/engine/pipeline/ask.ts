@@ -13,9 +13,9 @@ import type { CacheConfig, QueryConfig } from './config.js';
 import type { Database } from '../db/client.js';
 import { unreachable } from '../db/client.js';
 import { newInteractionId } from '../data-collection/ids.js';
-import { completeInteraction, endInteractionWithError, insertInteraction } from '../data-collection/interactions.js';
+import { completeInteraction, endInteractionWithError, insertInteraction, type NewInteraction } from '../data-collection/interactions.js';
 import type { FeedbackService } from '../feedback/service.js';
-import type { LocalModel } from '../model/local-model.js';
+import type { LocalModel, ModelIdentity } from '../model/local-model.js';
 import { resolveProjectRoot } from '../project/root.js';
 import type { Retrieval, Retriever } from '../rag/retriever.js';
 import type { TokenCounter } from '../rag/types.js';
@@ -38,6 +38,19 @@ export interface AskSettings {
   query: QueryConfig;
 }
 
+/** A question once `prepare` has decided everything about it. */
+interface Question {
+  started: number;
+  history: ChatMessage[];
+  maxTokens: number;
+  identity: ModelIdentity;
+  plan: AdapterPlan;
+  adapters: AdapterUse[];
+  retrieval: Retrieval;
+  /** The interaction as it will be recorded, less what the answer decides. */
+  record: Omit<NewInteraction, 'createdAt' | 'status' | 'cached'> & { id: string; source: string; question: string; cacheKey: string; project: string | null };
+}
+
 export class AskPipeline {
   constructor(
     private readonly database: Database,
@@ -48,7 +61,18 @@ export class AskPipeline {
     private readonly adapterPlanner?: AdapterPlanner,
   ) {}
 
+  /** The stages of the critical path, in order (pipeline/README.md describes each). */
   async ask(request: AskRequest, hooks: AskHooks = {}): Promise<AskResponse> {
+    const question = await this.prepare(request, hooks);
+    await this.noteReaction(request, question);
+    return (await this.answerFromCache(request, question, hooks)) ?? (await this.generate(question, hooks));
+  }
+
+  /**
+   * Everything decided before an answer exists: the question checked, its project named once, the
+   * model identified (never loaded), the adapters planned, project code retrieved, the cache key.
+   */
+  private async prepare(request: AskRequest, hooks: AskHooks): Promise<Question> {
     const started = performance.now();
     checkQuestion(request.question, this.config.query.maxChars);
     const history = request.history ?? [];
@@ -74,9 +98,8 @@ export class AskPipeline {
       maxTokens,
       temperature: this.config.model.temperature,
     });
-    const id = newInteractionId();
-    const base = {
-      id,
+    const record = {
+      id: newInteractionId(),
       source: request.source ?? 'api',
       question: request.question,
       normalizedQuestion: normalizeQuestion(request.question),
@@ -88,54 +111,64 @@ export class AskPipeline {
       adapters,
       retrieval: retrieval.report,
     };
-    const db = this.database.db;
-    // The message is also the user's reaction to their previous answer; reading it before answering
-    // keeps a crash mid-generation from losing the signal.
+    return { started, history, maxTokens, identity, plan, adapters, retrieval, record };
+  }
+
+  /**
+   * The message is also the user's reaction to their previous answer (or a regeneration of it);
+   * reading it before answering keeps a crash mid-generation from losing the signal.
+   */
+  private async noteReaction(request: AskRequest, { record }: Question): Promise<void> {
     await this.guard(async () => {
-      if (request.regenerates) await this.feedback.noteRegeneration({ interactionId: id, regenerates: request.regenerates });
+      if (request.regenerates) await this.feedback.noteRegeneration({ interactionId: record.id, regenerates: request.regenerates });
       else if (request.replyTo !== null) {
-        await this.feedback.noteFollowUp({ interactionId: id, question: request.question, source: base.source, project, replyTo: request.replyTo });
+        await this.feedback.noteFollowUp({ interactionId: record.id, question: request.question, source: record.source, project: record.project, replyTo: request.replyTo });
       }
     });
+  }
 
-    if (this.config.cache.enabled && !request.noCache) {
-      const hit = await this.guard(() => findCachedAnswer(db, cacheKey));
-      if (hit) {
-        const elapsed = round(performance.now() - started);
-        const timings: Timings = { ttftMs: elapsed, totalMs: elapsed, tokens: hit.tokens, promptTokens: 0, loadMs: 0 };
-        const createdAt = new Date();
-        await this.guard(() =>
-          insertInteraction(db, { ...base, createdAt, finishedAt: createdAt, answer: hit.answer, status: 'completed', cached: true, cachedFrom: hit.interactionId, timings }),
-        );
-        await this.guard(() => countCacheHit(db, cacheKey));
-        hooks.onToken?.(hit.answer);
-        // maxTokens is part of the key, so an answer that filled it was cut there when first generated.
-        const finishReason = hit.tokens >= maxTokens ? 'length' : 'stop';
-        return {
-          interactionId: id,
-          answer: hit.answer,
-          cached: true,
-          cachedFrom: hit.interactionId,
-          model: identity.name,
-          adapters,
-          timings,
-          finishReason,
-          retrieval: retrieval.report,
-          createdAt: createdAt.toISOString(),
-        };
-      }
-    }
-
+  /** The same question in the same context, answered before: recorded as its own interaction, the model untouched. */
+  private async answerFromCache(request: AskRequest, question: Question, hooks: AskHooks): Promise<AskResponse | null> {
+    if (!this.config.cache.enabled || request.noCache) return null;
+    const db = this.database.db;
+    const { record } = question;
+    const hit = await this.guard(() => findCachedAnswer(db, record.cacheKey));
+    if (!hit) return null;
+    const elapsed = round(performance.now() - question.started);
+    const timings: Timings = { ttftMs: elapsed, totalMs: elapsed, tokens: hit.tokens, promptTokens: 0, loadMs: 0 };
     const createdAt = new Date();
-    await this.guard(() => insertInteraction(db, { ...base, createdAt, status: 'pending', cached: false }));
+    await this.guard(() => insertInteraction(db, { ...record, createdAt, finishedAt: createdAt, answer: hit.answer, status: 'completed', cached: true, cachedFrom: hit.interactionId, timings }));
+    await this.guard(() => countCacheHit(db, record.cacheKey));
+    hooks.onToken?.(hit.answer);
+    return {
+      interactionId: record.id,
+      answer: hit.answer,
+      cached: true,
+      cachedFrom: hit.interactionId,
+      model: question.identity.name,
+      adapters: question.adapters,
+      timings,
+      // maxTokens is part of the key, so an answer that filled it was cut there when first generated.
+      finishReason: hit.tokens >= question.maxTokens ? 'length' : 'stop',
+      retrieval: question.retrieval.report,
+      createdAt: createdAt.toISOString(),
+    };
+  }
+
+  /** The model answers: the question is recorded first, the answer (or what came of it) before it is acknowledged. */
+  private async generate(question: Question, hooks: AskHooks): Promise<AskResponse> {
+    const db = this.database.db;
+    const { record, retrieval } = question;
+    const createdAt = new Date();
+    await this.guard(() => insertInteraction(db, { ...record, createdAt, status: 'pending', cached: false }));
 
     let partial = '';
     let generation;
     try {
       generation = await this.model.generate({
-        messages: [...history, ...(retrieval.contextMessage ? [retrieval.contextMessage] : []), { role: 'user', content: request.question }],
-        maxTokens,
-        adapters: plan.apply,
+        messages: [...question.history, ...(retrieval.contextMessage ? [retrieval.contextMessage] : []), { role: 'user', content: record.question }],
+        maxTokens: question.maxTokens,
+        adapters: question.plan.apply,
         signal: hooks.signal,
         onProgress: hooks.onProgress,
         onToken: (text) => {
@@ -145,16 +178,16 @@ export class AskPipeline {
       });
     } catch (error) {
       const failure = toNpllmError(error);
-      const elapsed = performance.now() - started;
+      const elapsed = performance.now() - question.started;
       await this.guard(() =>
-        endInteractionWithError(db, id, failure.code === 'CANCELLED' ? 'cancelled' : 'failed', failure.toJSON(), partial, { ttftMs: elapsed, totalMs: elapsed, tokens: 0, promptTokens: 0, loadMs: 0 }),
+        endInteractionWithError(db, record.id, failure.code === 'CANCELLED' ? 'cancelled' : 'failed', failure.toJSON(), partial, { ttftMs: elapsed, totalMs: elapsed, tokens: 0, promptTokens: 0, loadMs: 0 }),
       );
       throw failure;
     }
 
     const timings: Timings = {
       ttftMs: round(generation.ttftMs),
-      totalMs: round(performance.now() - started),
+      totalMs: round(performance.now() - question.started),
       tokens: generation.tokens,
       promptTokens: generation.promptTokens,
       evaluatedPromptTokens: generation.evaluatedPromptTokens,
@@ -162,22 +195,22 @@ export class AskPipeline {
     };
     // llama.cpp may still refuse an adapter the checks passed: the answer then reports what really
     // applied, and is not cached under a key that names adapters it did not use.
-    const asPlanned = sameUses(generation.adapters, adapters);
+    const asPlanned = sameUses(generation.adapters, question.adapters);
     await this.guard(() =>
       db.transaction(async (tx) => {
-        await completeInteraction(tx, id, generation.text, timings, asPlanned ? undefined : generation.adapters);
+        await completeInteraction(tx, record.id, generation.text, timings, asPlanned ? undefined : generation.adapters);
         // A looping answer is not worth repeating: asking again gets a fresh attempt.
         if (this.config.cache.enabled && asPlanned && generation.text.trim() && generation.finishReason !== 'repetition') {
-          await storeCachedAnswer(tx, { cacheKey, interactionId: id, answer: generation.text, tokens: generation.tokens, modelFingerprint: identity.fingerprint });
+          await storeCachedAnswer(tx, { cacheKey: record.cacheKey, interactionId: record.id, answer: generation.text, tokens: generation.tokens, modelFingerprint: question.identity.fingerprint });
         }
       }),
     );
     return {
-      interactionId: id,
+      interactionId: record.id,
       answer: generation.text,
       cached: false,
       cachedFrom: null,
-      model: identity.name,
+      model: question.identity.name,
       adapters: generation.adapters,
       timings,
       finishReason: generation.finishReason,
