@@ -12,8 +12,8 @@ import { codeBlocks } from './quality-extract.js';
 import { checkEveryday } from './quality-everyday.js';
 import { everydayQuestions } from './quality-questions.js';
 import { Engine } from '../electron/engine/engine.js';
-import { packageRoot } from '../electron/engine/paths.js';
-import { fixtureModelsDir, tempHome, testConfig, type TempHome } from '../electron/engine/test-support.js';
+import { packageRoot } from '../electron/engine/base/paths.js';
+import { fixtureModelsDir, tempHome, testConfig, type TempHome } from '../electron/engine/test/support.js';
 
 let home: TempHome;
 beforeAll(() => {

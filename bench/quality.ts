@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../electron/engine/config/config.js';
 import { Engine } from '../electron/engine/engine.js';
 import { catalogue, findCatalogueEntry, type CatalogueEntry } from '../electron/engine/model/catalogue.js';
-import { packageRoot } from '../electron/engine/paths.js';
+import { packageRoot } from '../electron/engine/base/paths.js';
 import type { AskResponse } from '../shared/contract.js';
 import { loadAverage, otherCpuMeter, positiveIntFlag, progress, round, table } from './measure.js';
 import { checkEveryday, type EverydayResult } from './quality-everyday.js';
