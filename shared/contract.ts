@@ -352,6 +352,8 @@ export const learnRequestSchema = z.strictObject({
   project: z.string().min(1).max(4096),
   /** Train this adapter instead of the one the project's first confirmed stack names (`user` for a per-user adapter). */
   adapter: adapterNameSchema.optional(),
+  /** Seed of the data order, replay sample and fresh adapter weights (default learning.seed), recorded with the run. */
+  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
 });
 
 export type LearnRequest = z.infer<typeof learnRequestSchema>;
@@ -371,6 +373,23 @@ export interface LearnResult {
   parentVersion: number | null;
   lossCurve: number[];
   stats: LearnRunStats;
+  /** The judge's noise-aware test per judged project (this one and every earlier one). */
+  tests?: Record<string, LearningTest>;
+  /** The new version against the base on indexed projects the adapter has not learned (forward transfer). */
+  transfer?: Record<string, LearningTest>;
+}
+
+/** One paired comparison on a project's held-out sample (shared/learning-metrics.ts `pairedChange`). */
+export interface LearningTest {
+  before: number;
+  after: number;
+  /** after − before, nats per token; below 0 is better. */
+  change: number;
+  standardError: number;
+  groups: number;
+  tokens: number;
+  /** This project gained beyond noise, or (earlier and unlearned projects) worsened beyond tolerance and noise. */
+  significant: boolean;
 }
 
 export interface LearnRunStats {
@@ -382,6 +401,8 @@ export interface LearnRunStats {
   tokensPerSecond: number;
   durationMs: number;
   masLambda: number;
+  /** The run's seed (learning.seed or the request's). */
+  seed?: number;
 }
 
 export type LearningRunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
@@ -441,6 +462,11 @@ export interface AdapterLearningStats {
   bwt: number | null;
   /** The version BWT is measured at: the stable one, else the newest that learned a project. */
   bwtVersion: number | null;
+  /**
+   * Forward transfer along the same ancestry: mean over the projects it learned (the first
+   * excepted) of the gain the version before had on p, before learning it. null when unmeasured.
+   */
+  fwt?: number | null;
   /** Newest first. */
   runs: LearningRunRecord[];
 }
