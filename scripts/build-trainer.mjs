@@ -5,13 +5,15 @@
 // (llama.cpp itself is built in .cache/trainer/work-<hash without npllm-train.cpp>/) and
 // .cache/trainer/manifest.json names the binary last built.
 //
-//   node scripts/build-trainer.mjs [--native] [--force] [--jobs N] [--verify]
+//   node scripts/build-trainer.mjs [--native] [--force] [--jobs N] [--verify [--verify-model M] [--verify-threads N]]
 //
 //   --native    -march=native instead of the portable AVX2/FMA/F16C baseline (measured within 2 % of
 //               each other on an AVX-512 Xeon, so the portable build is the default)
 //   --force     rebuild even when the cached binary exists
 //   --verify    afterwards train 30 steps on Python's json package, evaluate it and load the adapter
-//               with node-llama-cpp (needs .cache/models, see `npm run fetch-models`)
+//               with node-llama-cpp; M is a catalogue id (smollm2-135m, the default; coder-0.5b,
+//               coder-1.5b: needs `npm run build`) or a .gguf path, from the shared model cache
+//               (`npm run fetch-models`); N trainer threads (2)
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -21,6 +23,7 @@ import {
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sharedCacheDir } from './shared-cache.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const nativeDir = join(root, 'electron/engine/learning/native');
@@ -43,19 +46,28 @@ function log(line) {
 }
 
 function parseArgs(argv) {
-  const options = { native: false, force: false, verify: false, jobs: availableParallelism() };
+  const options = { native: false, force: false, verify: false, verifyModel: 'smollm2-135m', verifyThreads: 2, jobs: availableParallelism() };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--native') options.native = true;
     else if (arg === '--force') options.force = true;
     else if (arg === '--verify') options.verify = true;
+    else if (arg === '--verify-model') {
+      options.verifyModel = argv[++i];
+      if (!options.verifyModel) throw new BuildError('--verify-model needs a catalogue id or a .gguf path', 'e.g. --verify-model coder-0.5b');
+    } else if (arg === '--verify-threads') {
+      options.verifyThreads = Number(argv[++i]);
+      if (!Number.isInteger(options.verifyThreads) || options.verifyThreads < 1) {
+        throw new BuildError('--verify-threads needs a positive integer', 'e.g. --verify-threads 1');
+      }
+    }
     else if (arg === '--jobs') {
       options.jobs = Number(argv[++i]);
       if (!Number.isInteger(options.jobs) || options.jobs < 1) {
         throw new BuildError('--jobs needs a positive integer', 'e.g. --jobs 2');
       }
     } else {
-      throw new BuildError(`unknown option ${arg}`, 'options: --native --force --jobs N --verify');
+      throw new BuildError(`unknown option ${arg}`, 'options: --native --force --jobs N --verify --verify-model M --verify-threads N');
     }
   }
   return options;
@@ -243,14 +255,14 @@ function runTrainer(binary, args) {
   return lines;
 }
 
-async function nodeLlamaNll(modelPath, adapterPath, tokensText, windows, ctx) {
+async function nodeLlamaNll(modelPath, adapterPath, tokensText, windows, ctx, threads) {
   const { getLlama } = await import('node-llama-cpp');
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' });
   const model = await llama.loadModel({ modelPath });
   const tokens = model.tokenize(tokensText);
   const measure = async (adapter) => {
     const context = await model.createContext({
-      contextSize: ctx, batchSize: ctx, threads: 2,
+      contextSize: ctx, batchSize: ctx, threads,
       ...(adapter ? { lora: { adapters: [{ filePath: adapter, scale: 1 }] } } : {}),
     });
     const sequence = context.getSequence();
@@ -283,9 +295,18 @@ async function nodeLlamaNll(modelPath, adapterPath, tokensText, windows, ctx) {
   return { base, adapted };
 }
 
-async function verify(binary) {
-  const modelPath = join(root, '.cache/models/SmolLM2-135M-Instruct.Q4_1.gguf');
-  if (!existsSync(modelPath)) throw new BuildError(`model missing: ${modelPath}`, 'run npm run fetch-models');
+async function verifyModelPath(model) {
+  if (model.endsWith('.gguf')) return model;
+  const catalogue = new URL('../dist/electron/engine/model/catalogue.js', import.meta.url);
+  if (!existsSync(catalogue)) throw new BuildError(`--verify-model ${model} needs the model catalogue, which is not built`, 'run npm run build, or pass a .gguf path');
+  const entry = (await import(catalogue.href)).findCatalogueEntry(model);
+  if (!entry) throw new BuildError(`--verify-model ${model} is not in the model catalogue`, 'use smollm2-135m, coder-0.5b, coder-1.5b or a .gguf path');
+  return join(sharedCacheDir, 'models', entry.fileName);
+}
+
+async function verify(binary, options) {
+  const modelPath = options.verifyModel === 'smollm2-135m' ? join(sharedCacheDir, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf') : await verifyModelPath(options.verifyModel);
+  if (!existsSync(modelPath)) throw new BuildError(`model missing: ${modelPath}`, 'run npm run fetch-models (or npllm models pull ID)');
   const pythonLib = readdirSync('/usr/lib').filter((name) => /^python3\.\d+$/.test(name)).sort().pop();
   const jsonDir = pythonLib && join('/usr/lib', pythonLib, 'json');
   if (!jsonDir || !existsSync(join(jsonDir, 'decoder.py'))) {
@@ -299,9 +320,9 @@ async function verify(binary) {
     .map((f) => readFileSync(join(jsonDir, f), 'utf8')).join(''));
   copyFileSync(join(jsonDir, 'decoder.py'), heldOutFile);
   const adapter = join(work, 'adapter.gguf');
-  const common = ['--model', modelPath, '--threads', '2', '--ctx', '128'];
+  const common = ['--model', modelPath, '--threads', String(options.verifyThreads), '--ctx', '128'];
 
-  log(`verify: training 30 steps on ${jsonDir} (decoder.py held out)`);
+  log(`verify: training 30 steps of ${modelPath} on ${jsonDir} (decoder.py held out)`);
   const trained = runTrainer(binary, ['train', ...common, '--data', trainFile, '--out', adapter, '--steps', '30', '--lr', '1e-4']);
   const steps = trained.filter((line) => line.type === 'step');
   const done = trained.find((line) => line.type === 'done');
@@ -314,7 +335,7 @@ async function verify(binary) {
   const heldBefore = evalOf(heldOutFile, false, 8);
   const heldAfter = evalOf(heldOutFile, true, 8);
   log('verify: loading the adapter with node-llama-cpp');
-  const viaNode = await nodeLlamaNll(modelPath, adapter, readFileSync(heldOutFile, 'utf8'), 8, 128);
+  const viaNode = await nodeLlamaNll(modelPath, adapter, readFileSync(heldOutFile, 'utf8'), 8, 128, options.verifyThreads);
 
   log('verify: SIGTERM stops after the current step and still writes the adapter');
   const stopped = join(work, 'stopped.gguf');
@@ -336,6 +357,7 @@ async function verify(binary) {
   const signalDone = signalled.lines.find((line) => line.type === 'done');
 
   const summary = {
+    model: modelPath,
     steps: steps.length,
     firstLoss: steps[0]?.loss,
     lastLoss: steps.at(-1)?.loss,
@@ -359,7 +381,7 @@ async function verify(binary) {
 try {
   const options = parseArgs(process.argv.slice(2));
   const binary = await build(options);
-  if (options.verify) await verify(binary);
+  if (options.verify) await verify(binary, options);
   process.stdout.write(`${binary}\n`);
 } catch (error) {
   if (error instanceof BuildError) {

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { backwardTransfer, learningMatrix, relativeGain, retainedShare, shortProjectNames, type AdapterVersionInfo, type EvaluationCell } from './learning-metrics.js';
+import {
+  backwardTransfer,
+  forwardTransfer,
+  learningMatrix,
+  meanAndSpread,
+  pairedChange,
+  relativeGain,
+  shortProjectNames,
+  significantGain,
+  significantWorsening,
+  type AdapterVersionInfo,
+  type EvaluationCell,
+} from './learning-metrics.js';
 
 /** Rounds a matrix so hand-computed numbers compare without float noise. */
 const rounded = (matrix: (number | null)[][]) => matrix.map((row) => row.map((value) => (value === null ? null : Math.round(value * 1e6) / 1e6)));
@@ -21,7 +33,7 @@ const measured: EvaluationCell[] = [
   ...cells(4, { '/p/a': 1.8, '/p/c': 0.9, '/p/d': 2.0 }),
 ];
 
-describe('relativeGain and retainedShare', () => {
+describe('relativeGain', () => {
   it('is the share of the base NLL removed, null when a value is missing or the base is not an NLL', () => {
     expect(relativeGain(2, 1.5)).toBe(0.25);
     expect(relativeGain(2, 2.5)).toBe(-0.25);
@@ -30,15 +42,83 @@ describe('relativeGain and retainedShare', () => {
     expect(relativeGain(0, 1)).toBeNull();
     expect(relativeGain(Number.NaN, 1)).toBeNull();
   });
+});
 
-  it('retains gain after B over gain after A, null when A gained nothing', () => {
-    expect(retainedShare(0.25, 0.15)).toBeCloseTo(0.6, 12);
-    expect(retainedShare(0.2, -0.1)).toBeCloseTo(-0.5, 12);
-    expect(retainedShare(0.2, 0.2)).toBe(1);
-    expect(retainedShare(0, 0.1)).toBeNull();
-    expect(retainedShare(-0.1, 0.1)).toBeNull();
-    expect(retainedShare(null, 0.1)).toBeNull();
-    expect(retainedShare(0.2, null)).toBeNull();
+describe('pairedChange', () => {
+  it('weighs groups by tokens and estimates the standard error from the paired per-group changes', () => {
+    const before = [
+      { nll: 2, tokens: 100 },
+      { nll: 3, tokens: 300 },
+    ];
+    const after = [
+      { nll: 1.8, tokens: 100 },
+      { nll: 2.6, tokens: 300 },
+    ];
+    const result = pairedChange(before, after);
+    expect(result.before).toBeCloseTo(2.75, 12);
+    expect(result.after).toBeCloseTo(2.4, 12);
+    expect(result.change).toBeCloseTo(-0.35, 12);
+    // d = −0.2, −0.4; weights ¼, ¾: K/(K−1) · Σ w² (d − D)² = 2 · (1/16 · 0.0225 + 9/16 · 0.0025) = 0.005625.
+    expect(result.standardError).toBeCloseTo(Math.sqrt(0.005625), 12);
+    expect(result).toMatchObject({ groups: 2, tokens: 400 });
+  });
+
+  it('has no spread when every group moved alike, and an infinite one with a single group', () => {
+    const same = pairedChange(
+      [
+        { nll: 2, tokens: 10 },
+        { nll: 3, tokens: 10 },
+      ],
+      [
+        { nll: 1.9, tokens: 10 },
+        { nll: 2.9, tokens: 10 },
+      ],
+    );
+    expect(same.change).toBeCloseTo(-0.1, 12);
+    expect(same.standardError).toBeCloseTo(0, 12);
+    expect(pairedChange([{ nll: 2, tokens: 10 }], [{ nll: 1, tokens: 10 }]).standardError).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('refuses scores of different groups or tokens (not the same text)', () => {
+    expect(() => pairedChange([{ nll: 2, tokens: 10 }], [])).toThrow(/same groups/);
+    expect(() => pairedChange([{ nll: 2, tokens: 10 }], [{ nll: 2, tokens: 11 }])).toThrow(/10 tokens before and 11 after/);
+    expect(() => pairedChange([{ nll: 2, tokens: 0 }], [{ nll: 2, tokens: 0 }])).toThrow(/no tokens/);
+  });
+
+  it('shrinks like 1/√K for independent groups: the spread of a file set, measured', () => {
+    // 64 groups whose changes scatter ±0.1 around −0.05: SE ≈ 0.1/√64.
+    const before = Array.from({ length: 64 }, () => ({ nll: 2, tokens: 50 }));
+    const after = before.map((group, index) => ({ nll: 2 - 0.05 + (index % 2 === 0 ? 0.1 : -0.1), tokens: 50 }));
+    const result = pairedChange(before, after);
+    expect(result.change).toBeCloseTo(-0.05, 12);
+    expect(result.standardError).toBeCloseTo(Math.sqrt(64 / 63) * 0.1 / 8, 12);
+  });
+});
+
+describe('significantGain and significantWorsening', () => {
+  const at = (change: number, standardError: number) => ({ before: 2, after: 2 + change, change, standardError, groups: 8, tokens: 1000 });
+
+  it('counts a gain only beyond minImprovement plus z standard errors', () => {
+    expect(significantGain(at(-0.1, 0.02), { minImprovement: 0.01, significance: 2 })).toBe(true);
+    expect(significantGain(at(-0.04, 0.02), { minImprovement: 0.01, significance: 2 })).toBe(false);
+    expect(significantGain(at(-0.04, 0.02), { minImprovement: 0, significance: 1 })).toBe(true);
+    expect(significantGain(at(-1, Number.POSITIVE_INFINITY), { minImprovement: 0, significance: 2 })).toBe(false);
+  });
+
+  it('counts a worsening only beyond the tolerance share of the NLL plus z standard errors', () => {
+    // Tolerance 1 % of 2 = 0.02.
+    expect(significantWorsening(at(0.1, 0.02), { tolerance: 0.01, significance: 2 })).toBe(true);
+    expect(significantWorsening(at(0.05, 0.02), { tolerance: 0.01, significance: 2 })).toBe(false);
+    expect(significantWorsening(at(-0.3, 0.01), { tolerance: 0, significance: 2 })).toBe(false);
+    expect(significantWorsening(at(0.5, Number.POSITIVE_INFINITY), { tolerance: 0, significance: 2 })).toBe(false);
+  });
+});
+
+describe('meanAndSpread', () => {
+  it('gives the mean and the sample standard deviation of the finite values', () => {
+    expect(meanAndSpread([1, 2, 3])).toEqual({ mean: 2, sd: 1, n: 3 });
+    expect(meanAndSpread([4, Number.NaN])).toEqual({ mean: 4, sd: 0, n: 1 });
+    expect(meanAndSpread([])).toBeNull();
   });
 });
 
@@ -176,6 +256,27 @@ describe('backwardTransfer', () => {
       gain,
     );
     expect(relearned).toEqual({ bwt: null, version: 2 });
+  });
+});
+
+describe('forwardTransfer', () => {
+  // gain of a version on a project before that project was learned: v1 on b 0.05, v2 on c −0.1.
+  const table: Record<string, number> = { '1:b': 0.05, '2:c': -0.1, '1:c': 0.3 };
+  const gain = (version: number, project: string) => table[`${version}:${project}`] ?? null;
+
+  it('averages, along the serving version\'s ancestry, the gain the parent had on each project before learning it', () => {
+    const versions: AdapterVersionInfo[] = [
+      { version: 1, channel: 'archived', project: 'a', parentVersion: null },
+      { version: 2, channel: 'archived', project: 'b', parentVersion: 1 },
+      { version: 3, channel: 'stable', project: 'c', parentVersion: 2 },
+    ];
+    // b: gain(1, b) = .05; c: gain(2, c) = −.1; a was learned from scratch.
+    expect(forwardTransfer(versions, gain)).toBeCloseTo(-0.025, 12);
+  });
+
+  it('is null with nothing measured before a project was learned, or no version at all', () => {
+    expect(forwardTransfer([{ version: 1, channel: 'stable', project: 'a', parentVersion: null }], gain)).toBeNull();
+    expect(forwardTransfer([], gain)).toBeNull();
   });
 });
 

@@ -41,13 +41,74 @@ export function relativeGain(base: number | null | undefined, nll: number | null
 }
 
 /**
- * How much of what learning A gained survives learning B: gain after B ÷ gain after A, both on
- * A's held-out set. null when A gained nothing (there was nothing to retain) or a gain is unknown.
+ * Held-out NLL of one evaluation group: a set of whole held-out files (or, for a project with too
+ * few files, of windows) scored in one trainer run. Groups are the units of the noise estimate.
  */
-export function retainedShare(gainAfterA: number | null | undefined, gainAfterB: number | null | undefined): number | null {
-  if (gainAfterA === null || gainAfterA === undefined || gainAfterB === null || gainAfterB === undefined) return null;
-  if (!(gainAfterA > 0)) return null;
-  return gainAfterB / gainAfterA;
+export interface GroupScore {
+  nll: number;
+  tokens: number;
+}
+
+/**
+ * One version against another on the same held-out tokens: token-weighted mean NLL of each,
+ * `change` = after − before (below 0 is better), and the standard error of that change estimated
+ * from the paired per-group changes (a ratio estimator's linearised variance, clustered by group):
+ * SE² = K/(K−1) · Σ (t_g/T)² (d_g − change)². Files differ in how much a version helps them, so
+ * clustering by file, not by window, is what keeps a handful of favourable files from looking
+ * like a sure gain. Infinite with fewer than two groups: no spread can be measured.
+ */
+export interface PairedChange {
+  before: number;
+  after: number;
+  change: number;
+  standardError: number;
+  groups: number;
+  tokens: number;
+}
+
+export function pairedChange(before: readonly GroupScore[], after: readonly GroupScore[]): PairedChange {
+  if (before.length !== after.length || before.length === 0) throw new Error(`Paired scores need the same groups on both sides (${before.length} before, ${after.length} after).`);
+  const total = before.reduce((sum, group) => sum + group.tokens, 0);
+  if (!(total > 0)) throw new Error('Paired scores scored no tokens.');
+  let beforeSum = 0;
+  let afterSum = 0;
+  for (const [index, group] of before.entries()) {
+    // The same tokens: a group that scored a different count was not the same text.
+    if (after[index]!.tokens !== group.tokens) throw new Error(`Group ${index} scored ${group.tokens} tokens before and ${after[index]!.tokens} after.`);
+    beforeSum += group.tokens * group.nll;
+    afterSum += group.tokens * after[index]!.nll;
+  }
+  const change = (afterSum - beforeSum) / total;
+  const k = before.length;
+  let spread = 0;
+  for (const [index, group] of before.entries()) spread += (group.tokens / total) ** 2 * (after[index]!.nll - group.nll - change) ** 2;
+  const standardError = k < 2 ? Number.POSITIVE_INFINITY : Math.sqrt((k / (k - 1)) * spread);
+  return { before: beforeSum / total, after: afterSum / total, change, standardError, groups: k, tokens: total };
+}
+
+/**
+ * The noise-aware tests every learning decision uses (learning/README.md, "Judge"), with z the
+ * number of standard errors a change must clear (learning.significance):
+ * - **gained**: the NLL dropped by more than `minImprovement` plus z standard errors;
+ * - **worsened**: the NLL rose by more than `tolerance` of its value plus z standard errors.
+ * The same test decides whether a new version forgot an earlier project and whether serving
+ * leaves a version out of a project it never learned.
+ */
+export function significantGain(change: PairedChange, options: { minImprovement: number; significance: number }): boolean {
+  return -change.change > options.minImprovement + options.significance * change.standardError;
+}
+
+export function significantWorsening(change: PairedChange, options: { tolerance: number; significance: number }): boolean {
+  return change.change > options.tolerance * change.before + options.significance * change.standardError;
+}
+
+/** Mean and sample standard deviation (0 for one value), for results over seeds. */
+export function meanAndSpread(values: readonly number[]): { mean: number; sd: number; n: number } | null {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return null;
+  const mean = finite.reduce((sum, value) => sum + value, 0) / finite.length;
+  const sd = finite.length < 2 ? 0 : Math.sqrt(finite.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (finite.length - 1));
+  return { mean, sd, n: finite.length };
 }
 
 /**
@@ -88,6 +149,31 @@ export function backwardTransfer(
     if (after !== null && when !== null) differences.push(after - when);
   }
   return { bwt: differences.length === 0 ? null : differences.reduce((sum, value) => sum + value, 0) / differences.length, version: final.version };
+}
+
+/**
+ * Forward transfer (Lopez-Paz & Ranzato, 2017, with gain in place of accuracy and the base model
+ * as the reference): the mean, over the projects learned along the serving version's ancestry
+ * (the first excepted), of the gain the version *before* learning p already had on p — what the
+ * earlier projects taught about a project not yet seen. null when no such cell was measured.
+ */
+export function forwardTransfer(versions: readonly AdapterVersionInfo[], gain: (version: number, project: string) => number | null): number | null {
+  const byVersion = new Map(versions.filter((info) => info.version > 0).map((info) => [info.version, info]));
+  const final = finalVersion([...byVersion.values()]);
+  if (!final) return null;
+  const ascending = [...byVersion.keys()].sort((a, b) => a - b);
+  const parentOf = (info: AdapterVersionInfo): number | null =>
+    info.parentVersion === undefined ? (ascending.filter((version) => version < info.version).at(-1) ?? null) : info.parentVersion;
+  const values: number[] = [];
+  const seen = new Set<number>();
+  for (let info: AdapterVersionInfo | undefined = final; info && !seen.has(info.version); info = byVersion.get(parentOf(info) ?? -1)) {
+    seen.add(info.version);
+    const parent = parentOf(info);
+    if (info.project === null || parent === null) continue;
+    const before = gain(parent, info.project);
+    if (before !== null) values.push(before);
+  }
+  return values.length === 0 ? null : values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
 function finalVersion(versions: readonly AdapterVersionInfo[]): AdapterVersionInfo | null {
@@ -135,7 +221,7 @@ export function learningMatrix(adapter: string, versions: readonly AdapterVersio
     return row === undefined || column === undefined ? null : (gain[row]![column] ?? null);
   };
   const { bwt, version: bwtVersion } = backwardTransfer([...infos.values()], gainOf);
-  return { adapter, projects, versions: rows, nll, gain, bwt, bwtVersion };
+  return { adapter, projects, versions: rows, nll, gain, bwt, bwtVersion, fwt: forwardTransfer([...infos.values()], gainOf) };
 }
 
 /** The newest cell per (version, project), minus those measured on another held-out set than the project's newest cell. */

@@ -8,6 +8,7 @@ export const learnRequestSchema = z.strictObject({
   project: z.string().min(1).max(4096).describe('The project folder to consolidate.'),
   /** Train this adapter instead of the one the project's first confirmed stack names (`user` for a per-user adapter). */
   adapter: adapterNameSchema.optional(),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).optional().describe('Seed of the data order, replay sample and fresh adapter weights (default learning.seed), recorded with the run.'),
 });
 export type LearnRequest = z.infer<typeof learnRequestSchema>;
 
@@ -20,8 +21,21 @@ export const learnRunStatsSchema = z.object({
   tokensPerSecond: z.number(),
   durationMs: z.number(),
   masLambda: z.number(),
+  seed: z.number().optional().describe("The run's seed (learning.seed or the request's)."),
 });
 export type LearnRunStats = z.infer<typeof learnRunStatsSchema>;
+
+/** One paired comparison on a project's held-out sample (shared/learning-metrics.ts `pairedChange`). */
+export const learningTestSchema = z.object({
+  before: z.number(),
+  after: z.number(),
+  change: z.number().describe('after − before, nats per token; below 0 is better.'),
+  standardError: z.number(),
+  groups: z.number(),
+  tokens: z.number(),
+  significant: z.boolean().describe('This project gained beyond noise, or (earlier and unlearned projects) worsened beyond tolerance and noise.'),
+});
+export type LearningTest = z.infer<typeof learningTestSchema>;
 
 /** What one consolidation did (learning/README.md); `npllm learn --json` prints it. */
 export const learnResultSchema = z.object({
@@ -36,6 +50,8 @@ export const learnResultSchema = z.object({
   parentVersion: z.number().nullable(),
   lossCurve: z.array(z.number()),
   stats: learnRunStatsSchema,
+  tests: z.record(z.string(), learningTestSchema).optional().describe("The judge's noise-aware test per judged project (this one and every earlier one)."),
+  transfer: z.record(z.string(), learningTestSchema).optional().describe('The new version against the base on indexed projects the adapter has not learned (forward transfer).'),
 });
 export type LearnResult = z.infer<typeof learnResultSchema>;
 
@@ -89,6 +105,7 @@ export const adapterLearningStatsSchema = z.object({
   gain: z.array(z.array(z.number().nullable())).describe('(base − nll) / base per cell: the share of the base\'s NLL the version removed.'),
   bwt: z.number().nullable().describe('Mean over the projects its ancestors learned of gain(bwtVersion, p) − gain(ancestor that learned p, p); < 0 is forgetting. null with fewer than two learned projects or no measured pair.'),
   bwtVersion: z.number().nullable().describe('The version BWT is measured at: the stable one, else the newest that learned a project.'),
+  fwt: z.number().nullable().optional().describe('Forward transfer along the same ancestry: mean over the projects it learned (the first excepted) of the gain the version before had on p, before learning it. null when unmeasured.'),
   runs: z.array(learningRunRecordSchema).describe('Newest first.'),
 });
 export type AdapterLearningStats = z.infer<typeof adapterLearningStatsSchema>;

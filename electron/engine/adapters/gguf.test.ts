@@ -122,6 +122,20 @@ describe('adapter validation names the file, the problem and the fix', () => {
     expect(error.message).toMatch(/qwen2 architecture.*base model .* is llama/);
   });
 
+  it('names the model an npllm-trained adapter belongs to, and how to get one for this base', async () => {
+    const qwen = fileFor(encodeLoraAdapter(spec({ architecture: 'qwen2', metadata: { 'npllm.base_model': 'Qwen2.5 Coder 1.5B Instruct' } })));
+    const foreign = await problem(qwen);
+    expect(foreign.code).toBe('ADAPTER_MISMATCH');
+    expect(foreign.message).toMatch(/qwen2 architecture.*is llama\. It was trained on Qwen2\.5 Coder 1\.5B Instruct\./);
+    expect(foreign.fix).toMatch(/model it was trained on \(Qwen2\.5 Coder 1\.5B Instruct\).*npllm learn --project/);
+    // Same architecture, another size: the shapes give it away.
+    const wide = fileFor(encodeLoraAdapter({ architecture: 'llama', alpha: 8, metadata: { 'npllm.base_model': 'bigger llama' }, tensors: [tensor('blk.0.attn_q.weight.lora_a', [32, 4]), tensor('blk.0.attn_q.weight.lora_b', [4, 32])] }));
+    const error = await problem(wide);
+    expect(error.code).toBe('ADAPTER_MISMATCH');
+    expect(error.message).toMatch(/blk\.0\.attn_q\.weight is \[16, 16\].*It was trained on bigger llama\./);
+    expect(error.fix).toMatch(/\(bigger llama\)/);
+  });
+
   it('shapes that do not fit the base', async () => {
     const path = fileFor(encodeLoraAdapter({ architecture: 'llama', alpha: 8, tensors: [tensor('blk.0.attn_v.weight.lora_a', [16, 4]), tensor('blk.0.attn_v.weight.lora_b', [4, 16])] }));
     const error = await problem(path);

@@ -310,10 +310,14 @@ export async function inspectAdapter(path: string, options: InspectAdapterOption
     pairs.set(match[1]!, pair);
   }
   if (pairs.size === 0) throw invalid(path, 'holds no LoRA tensors');
+  // npllm-train records the base's general.name: the fix can then name the model to go back to.
+  const trainedOn = metadataString(header, 'npllm.base_model');
+  const otherModel = trainedOn ? ` It was trained on ${trainedOn}.` : '';
+  const mismatchFix = `Serve it with the model it was trained on${trainedOn ? ` (${trainedOn})` : ''}, or learn the project again on this model (npllm learn --project PATH) to train an adapter for it.`;
   if (options.base && architecture !== options.base.architecture) {
-    throw new AdapterError('ADAPTER_MISMATCH', `The adapter ${path} is for the ${architecture} architecture, but the base model ${options.base.path} is ${options.base.architecture}.`, {
-      fix: 'Use adapters trained on this base model; this one belongs to another model.',
-      details: { architecture, baseArchitecture: options.base.architecture },
+    throw new AdapterError('ADAPTER_MISMATCH', `The adapter ${path} is for the ${architecture} architecture, but the base model ${options.base.path} is ${options.base.architecture}.${otherModel}`, {
+      fix: mismatchFix,
+      details: { architecture, baseArchitecture: options.base.architecture, trainedOn },
     });
   }
   let rank: number | null = null;
@@ -327,17 +331,17 @@ export async function inspectAdapter(path: string, options: InspectAdapterOption
     if (!options.base) continue;
     const baseDims = options.base.tensors.get(target);
     if (!baseDims) {
-      throw new AdapterError('ADAPTER_MISMATCH', `The adapter ${path} changes ${target}, which the base model ${options.base.path} does not have.`, {
-        fix: 'Use adapters trained on this base model; this one was trained for another.',
-        details: { tensor: target },
+      throw new AdapterError('ADAPTER_MISMATCH', `The adapter ${path} changes ${target}, which the base model ${options.base.path} does not have.${otherModel}`, {
+        fix: mismatchFix,
+        details: { tensor: target, trainedOn },
       });
     }
     const [input, output] = [baseDims[0]!, baseDims[1] ?? 1];
     const fits = baseDims.length === 2 && (flipped ? b.dims[1] === input && a.dims[1] === output : a.dims[0] === input && b.dims[1] === output);
     if (!fits) {
-      throw new AdapterError('ADAPTER_MISMATCH', `The adapter ${path} does not fit the base model ${options.base.path}: ${target} is [${baseDims.join(', ')}], its lora_a is [${a.dims.join(', ')}] and lora_b [${b.dims.join(', ')}].`, {
-        fix: 'Use adapters trained on this base model (lora_a must be [in, r], lora_b [r, out]).',
-        details: { tensor: target, baseDims, loraA: a.dims, loraB: b.dims },
+      throw new AdapterError('ADAPTER_MISMATCH', `The adapter ${path} does not fit the base model ${options.base.path}: ${target} is [${baseDims.join(', ')}], its lora_a is [${a.dims.join(', ')}] and lora_b [${b.dims.join(', ')}] (lora_a must be [in, r], lora_b [r, out]).${otherModel}`, {
+        fix: mismatchFix,
+        details: { tensor: target, baseDims, loraA: a.dims, loraB: b.dims, trainedOn },
       });
     }
   }

@@ -119,6 +119,23 @@ describe('AdapterServing.plan', () => {
     expect(serving.skipped().map((skipped) => skipped.name)).toEqual(['odoo', 'user-style']);
   });
 
+  it('leaves a version out of a project it never learned where its consolidation measured it significantly worse than the base', async () => {
+    await insertProfile(database.db, { root: '/work/shop', stacks: [stack('odoo')], proposal: [], edited: false, contextVector: Array.from(contextVector([stack('odoo')])) });
+    const transfer = {
+      '/work/shop': { before: 2, after: 2.5, change: 0.5, standardError: 0.02, groups: 8, tokens: 3000, significant: true },
+      '/work/erp': { before: 2, after: 2.01, change: 0.01, standardError: 0.02, groups: 8, tokens: 3000, significant: false },
+    };
+    await store.register(trained, { name: 'odoo', scope: 'odoo', baseModel: 'tiny-llama', baseModelFingerprint: identity.fingerprint, metrics: { transfer } });
+    await store.promote('odoo', 1);
+    const shop = await serving.plan({ project: '/work/shop', channel: 'stable' }, identity);
+    expect(shop.apply).toEqual([]);
+    expect(shop.skipped).toEqual([{ name: 'odoo', version: '1', code: 'TRANSFER', reason: 'measured worse than the base model on this project it has not learned: held-out NLL 2.000 → 2.500' }]);
+    // Within noise on erp: applied. A measurement, not a broken file: nothing logged, nothing in health.
+    expect(names(await serving.plan({ project: '/work/erp', channel: 'stable' }, identity))).toEqual(['odoo@1']);
+    expect(warnings).toEqual([]);
+    expect(serving.skipped()).toEqual([]);
+  });
+
   it('applies at most adapters.maxActive, stacks first; 0 serves the base model only', async () => {
     await stableAdapter('user-style', 'user');
     await stableAdapter('odoo', 'odoo');

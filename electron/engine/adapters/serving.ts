@@ -1,9 +1,10 @@
 /**
  * Which adapters answer a question: the stable version (or, on request, the newest experimental
  * one) of every adapter whose scope is `user` or one of the project's confirmed stacks, trained on
- * this very base model, whose file is intact and fits the base. Anything else is left out — logged
- * once, listed in health — and the question is answered without it: a broken adapter never takes
- * serving down.
+ * this very base model, whose file is intact and fits the base, and which was not measured worse
+ * than the base on this project (`measuredHarm`). Anything else is left out — a broken one logged
+ * once and listed in health — and the question is answered without it: a broken adapter never
+ * takes serving down.
  */
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -62,6 +63,12 @@ export class AdapterServing implements AdapterPlanner {
     const apply: ServedAdapter[] = [];
     const skipped: SkippedAdapter[] = [];
     for (const row of candidates) {
+      const harm = request.project ? measuredHarm(row, request.project) : null;
+      if (harm) {
+        // Not a broken file: a measurement, so it stays out of health's problems.
+        skipped.push({ name: row.name, version: String(row.version), code: 'TRANSFER', reason: harm });
+        continue;
+      }
       const problem = await this.check(row, base);
       if (problem) {
         skipped.push(this.note(row, problem));
@@ -126,6 +133,20 @@ export class AdapterServing implements AdapterPlanner {
     this.problems.set(key, skipped);
     return skipped;
   }
+}
+
+/**
+ * The forward-transfer rule (learning/README.md, "Forward transfer"): a version is left out of a
+ * project it never learned when its consolidation measured it there significantly worse than the
+ * base model (held-out NLL up by more than learning.forgettingTolerance plus learning.significance
+ * standard errors, recorded in the version's metrics). A measured harm, not a guess: projects it
+ * was not measured on keep it.
+ */
+function measuredHarm(row: AdapterRow, project: string): string | null {
+  const transfer = (row.metrics as { transfer?: Record<string, { significant?: unknown; before?: unknown; after?: unknown }> }).transfer;
+  const test = transfer?.[project];
+  if (!test || test.significant !== true || typeof test.before !== 'number' || typeof test.after !== 'number') return null;
+  return `measured worse than the base model on this project it has not learned: held-out NLL ${test.before.toFixed(3)} → ${test.after.toFixed(3)}`;
 }
 
 /** Per name: the stable version, or for `experimental` the newest experimental one (stable where there is none). */

@@ -30,14 +30,22 @@ export const learningConfigSchema = z.strictObject({
   replayCapacity: z.number().int().min(0).max(1_000_000),
   /** Share of a project's files held out to judge it (split by file, never by chunk). */
   heldOutShare: z.number().min(0.05).max(0.5),
-  /** Held-out windows evaluated per project (bounds the time a consolidation spends judging). */
+  /** Held-out windows scored per project: a sample drawn in proportion from every held-out file (all of them when they fit); bounds the time spent judging. */
   heldOutWindows: positiveInt.max(10_000),
+  /** The held-out sample is scored in this many groups of whole files; their paired changes give the noise of a comparison. */
+  evalGroups: z.number().int().min(2).max(64),
   /** A project needs at least this many training tokens (estimated) to be learned. */
   minTrainTokens: positiveInt,
-  /** Promotion: this project's held-out NLL must drop by at least this much (nats)… */
+  /** Promotion: this project's held-out NLL must drop by more than this (nats) plus `significance` standard errors… */
   minImprovement: z.number().min(0).max(10),
-  /** …and no earlier project's may rise by more than this share. */
+  /** …and no earlier project's may rise by more than this share of it plus `significance` standard errors. */
   forgettingTolerance: z.number().min(0).max(1),
+  /** Standard errors a change must clear to count (judge, forgetting, forward transfer). */
+  significance: z.number().min(0).max(10),
+  /** Indexed projects the adapter has not learned on which a new version is measured against the base (serving skips it where it is significantly worse); 0 = none. */
+  transferProjects: z.number().int().min(0).max(100),
+  /** Seed of the data order, the replay sample and a fresh adapter's weights; recorded with each run. */
+  seed: z.number().int().min(0).max(2 ** 31 - 1),
   /** Learn a project in the background when the user switches away from it. */
   onSwitch: z.boolean(),
 });
@@ -57,14 +65,18 @@ export function learningDefaults(): LearningConfig {
   maxTrainSeconds: 1800,
   threads: null,
   masLambda: 100,
-  importanceWindows: 32,
+  importanceWindows: 16,
   replayRatio: 0.25,
   replayCapacity: 2000,
   heldOutShare: 0.2,
   heldOutWindows: 24,
+  evalGroups: 8,
   minTrainTokens: 1024,
-  minImprovement: 0.001,
-  forgettingTolerance: 0.02,
+  minImprovement: 0.01,
+  forgettingTolerance: 0.01,
+  significance: 2,
+  transferProjects: 1,
+  seed: 1,
   onSwitch: true,
 };
 }

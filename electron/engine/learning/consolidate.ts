@@ -11,26 +11,31 @@
  * anywhere leaves a `running` row and a run folder, which the next run (holding the adapter's
  * lock, so the dead run cannot be alive) marks failed and deletes.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { LearnResult, Progress } from '../../../shared/contract.js';
+import type { LearningTest, LearnResult, Progress } from '../../../shared/contract.js';
 import { cancelled, LearningError, RequestError, toNpllmError } from '../../../shared/errors.js';
+import { pairedChange, significantGain, significantWorsening, type GroupScore, type PairedChange } from '../../../shared/learning-metrics.js';
 import { inspectAdapter, readBaseModelShapes } from '../adapters/gguf.js';
 import type { AdapterStore } from '../adapters/store.js';
 import { buildTrainingData, writeJsonl } from '../data-collection/training-data.js';
 import type { Db } from '../db/client.js';
 import type { ProfileLookup } from '../project/profile.js';
 import type { LearningConfig } from './config.js';
+import { sha256File } from '../base/files.js';
 import type { ModelIdentity } from '../model/local-model.js';
 import { resolveProjectRoot } from '../project/root.js';
 import { estimateTokens, renderExample, replayCount, replayWeight, shuffled, splitHeldOut, type LearningText } from './dataset.js';
+import { freezeHeldOut, frozenHeldOut, HeldOutScorer, seedOf, type FrozenHeldOut, type PreparedSample, type ScoredModel } from './held-out.js';
 import { accumulateImportance, importanceStats, readImportance, writeImportance, type ImportanceStats } from './importance.js';
 import { acquireLearningLock } from './lock.js';
 import { TrainerProcess, trainerBinary, type TrainerEvent } from './native-trainer.js';
-import { findEvaluation, insertTrainingRun, learnedProjects, runningTrainingRuns, updateTrainingRun, upsertEvaluations } from './queries.js';
+import { indexedProjects, insertTrainingRun, learnedProjects, runningTrainingRuns, updateTrainingRun, upsertEvaluations } from './queries.js';
 import { addToReservoir, mixReplay, sampleReplay } from './replay.js';
+
+export { projectKey } from './held-out.js';
 
 export type LearningOptions = LearningConfig;
 
@@ -60,13 +65,15 @@ export interface ConsolidationRequest {
   project: string;
   /** Overrides the adapter the project's first confirmed stack names. */
   adapter?: string | undefined;
+  /** Overrides learning.seed for this run. */
+  seed?: number | undefined;
 }
 
 /** Mixed batches of 4 texts: with the default ratio, 1 replayed text for 3 of this project. */
 const replayBatch = 4;
 
 /** The phases' shares of a run's progress bar. */
-const phases = { prepare: [0, 0.03], before: [0.03, 0.12], train: [0.12, 0.8], importance: [0.8, 0.9], after: [0.9, 1] } as const;
+const phases = { prepare: [0, 0.03], before: [0.03, 0.12], train: [0.12, 0.75], importance: [0.75, 0.85], after: [0.85, 0.95], transfer: [0.95, 1] } as const;
 
 /** Trainer threads: every core up to 4 on a quiet machine, 1 on a busy one (2 threads then spend their time in barriers). */
 export function learningThreads(configured: number | null, cores = cpus().length, load = loadavg()[0] ?? 0): number {
@@ -74,15 +81,13 @@ export function learningThreads(configured: number | null, cores = cpus().length
   return load > cores - 0.5 ? 1 : Math.max(1, Math.min(cores, 4));
 }
 
-export function projectKey(project: string): string {
-  return createHash('sha256').update(project).digest('hex').slice(0, 16);
-}
 
 export async function consolidate(deps: ConsolidationDeps, request: ConsolidationRequest, hooks: ConsolidationHooks = {}): Promise<LearnResult> {
   const started = Date.now();
   const { db, learning } = deps;
   const project = await resolveProjectRoot(request.project);
   const { name, scope } = await adapterFor(deps.profiles, project, request.adapter);
+  const seed = request.seed ?? learning.seed;
   const report = (phase: keyof typeof phases, label: string, within: number | null) => {
     const [from, to] = phases[phase];
     hooks.onProgress?.({ task: 'learning', label: `${name}: ${label}`, fraction: from + (to - from) * (within ?? 0), done: false });
@@ -97,8 +102,7 @@ export async function consolidate(deps: ConsolidationDeps, request: Consolidatio
     const parent = await usableParent(deps.adapters, name, base);
     const threads = learningThreads(learning.threads);
 
-    const data = await buildTrainingData(db, { project, acceptThreshold: deps.acceptThreshold });
-    const texts = data.examples.map(renderExample).filter((text) => text.text.trim() !== '');
+    const texts = await projectTexts(db, project, deps.acceptThreshold);
     // Once a project has been judged, its held-out files stay held out: training on them later would leak into the frozen set.
     const frozen = await frozenHeldOut(deps.home, name, project);
     const { train, heldOut } = frozen ? { train: texts.filter((text) => !frozen.units.has(text.unit)), heldOut: texts.filter((text) => frozen.units.has(text.unit)) } : splitHeldOut(project, texts, learning.heldOutShare);
@@ -112,18 +116,19 @@ export async function consolidate(deps: ConsolidationDeps, request: Consolidatio
 
     const runId = randomUUID();
     const runDir = join(deps.home, 'learning', 'runs', runId);
-    const heldOutFile = frozen ?? (await freezeHeldOut(deps.home, name, project, heldOut));
+    const heldOutSet = frozen ?? (await freezeHeldOut(deps.home, name, project, heldOut));
     const earlier = (await learnedProjects(db, name)).filter((other) => other !== project);
 
     const replayed = learning.replayRatio > 0 && earlier.length > 0
-      ? (await sampleReplay(db, { adapterName: name, excludeProject: project, count: replayCount(train.length, learning.replayRatio, replayBatch), seed: seedOf(runId) })).map((row) => row.text)
+      ? (await sampleReplay(db, { adapterName: name, excludeProject: project, count: replayCount(train.length, learning.replayRatio, replayBatch), seed: seedOf(`${seed}:replay:${project}`) })).map((row) => row.text)
       : [];
-    const stream = mixReplay(shuffled(train, seedOf(project)).map((text) => text.text), replayed, { batchSize: replayBatch, ratio: learning.replayRatio });
+    const stream = mixReplay(shuffled(train, seedOf(`${seed}:${project}`)).map((text) => text.text), replayed, { batchSize: replayBatch, ratio: learning.replayRatio });
     const streamTokens = stream.reduce((sum, text) => sum + estimateTokens(text), 0);
     const steps = Math.max(1, Math.min(learning.maxSteps, Math.ceil((learning.epochs * streamTokens) / learning.ctx)));
     const masLambda = parent?.importancePath && learning.masLambda > 0 ? learning.masLambda : 0;
     const settings = {
-      rank: learning.rank, alpha: learning.alpha, ctx: learning.ctx, lr: learning.lr, lrMin: learning.lrMin, warmupSteps: learning.warmupSteps, steps, threads, masLambda, replayRatio: learning.replayRatio,
+      rank: learning.rank, alpha: learning.alpha, ctx: learning.ctx, lr: learning.lr, lrMin: learning.lrMin, warmupSteps: learning.warmupSteps, steps, threads, masLambda, replayRatio: learning.replayRatio, seed,
+      heldOut: { windows: learning.heldOutWindows, groups: learning.evalGroups, significance: learning.significance, minImprovement: learning.minImprovement, forgettingTolerance: learning.forgettingTolerance },
       parentVersion: parent?.version ?? null, baseModel: base.name, baseModelFingerprint: base.fingerprint, trainer: binary,
     };
     await insertTrainingRun(db, { id: runId, adapterName: name, project, status: 'running', settings, lossCurve: [] });
@@ -138,49 +143,41 @@ export async function consolidate(deps: ConsolidationDeps, request: Consolidatio
       await writeJsonl(currentFile, train.map((text) => ({ text: text.text })));
       const trainerRun = (args: string[], onEvent?: (event: TrainerEvent) => void, budgetMs?: number) => runTrainer(binary, args, hooks, onEvent, budgetMs);
       const common = ['--model', base.path, '--ctx', String(learning.ctx), '--threads', String(threads)];
-      const evaluate = async (file: string, adapter: string | null) => {
-        const events = await trainerRun(['eval', ...common, '--data', file, '--max-windows', String(learning.heldOutWindows), ...(adapter ? ['--adapter', adapter] : [])]);
+      const scorer = new HeldOutScorer(deps.home, runDir, learning, async (file, adapter) => {
+        const events = await trainerRun(['eval', ...common, '--data', file, ...(adapter ? ['--adapter', adapter] : [])]);
         const result = events.find((event): event is Extract<TrainerEvent, { type: 'eval' }> => event.type === 'eval');
         if (!result || !Number.isFinite(result.nll)) throw new LearningError('LEARNING_FAILED', `Evaluating ${file} gave no finite NLL.`, { fix: 'Check the held-out data; NPLLM_LOG_LEVEL=debug shows the trainer output.' });
         return { nll: result.nll, tokens: result.tokens };
-      };
+      });
       const checkAbort = () => {
         if (hooks.signal?.aborted) throw cancelled('Learning was cancelled.');
       };
 
-      // Judge before: the stable version (or the base, for a first version) on every project.
-      const snapshots = new Map<string, { file: string; hash: string }>();
-      snapshots.set(project, heldOutFile);
+      // Judge before: the stable version (or the base, for a first version) on every project, on each project's frozen sample.
+      const samples = new Map<string, PreparedSample>();
+      samples.set(project, await scorer.prepare(project, heldOutSet));
       for (const other of earlier) {
         const snapshot = await frozenHeldOut(deps.home, name, other);
-        if (snapshot) snapshots.set(other, snapshot);
+        if (snapshot) samples.set(other, await scorer.prepare(other, snapshot));
       }
-      const beforeVersion = parent?.version ?? 0;
-      const nllBefore: Record<string, number> = {};
-      const cells: { version: number; project: string; nll: number; tokens: number; heldOutHash: string }[] = [];
-      const cellOrMeasure = async (version: number, adapterFile: string | null, target: string) => {
-        const snapshot = snapshots.get(target)!;
-        const known = await findEvaluation(db, { adapterName: name, version, project: target });
-        if (known && known.heldOutHash === snapshot.hash) return known.nll;
-        const measured = await evaluate(snapshot.file, adapterFile);
-        cells.push({ version, project: target, ...measured, heldOutHash: snapshot.hash });
-        return measured.nll;
-      };
-      const targets = [project, ...earlier].filter((target) => snapshots.has(target));
+      const baseModel: ScoredModel = { version: 0, key: `base:${base.fingerprint}`, file: null };
+      const parentModel: ScoredModel = parent ? { version: parent.version, key: parent.sha256, file: deps.adapters.fileOf(parent) } : baseModel;
+      const targets = [project, ...earlier].filter((target) => samples.has(target));
+      const before = new Map<string, GroupScore[]>();
       for (const [index, target] of targets.entries()) {
         checkAbort();
-        report('before', `judging ${beforeVersion ? `v${beforeVersion}` : 'the base'} on ${target}`, index / targets.length);
-        nllBefore[target] = await cellOrMeasure(beforeVersion, parent ? deps.adapters.fileOf(parent) : null, target);
+        report('before', `judging ${parent ? `v${parent.version}` : 'the base'} on ${target}`, index / targets.length);
+        before.set(target, await scorer.scores(samples.get(target)!, parentModel, checkAbort));
       }
       // The base's NLL on this project anchors the matrix's gain column even when training continues a version.
-      if (parent) await cellOrMeasure(0, null, project);
+      if (parent) await scorer.scores(samples.get(project)!, baseModel, checkAbort);
 
       checkAbort();
       report('train', `training ${steps} steps`, 0);
       const adapterOut = join(runDir, 'adapter.gguf');
       const trainArgs = [
         'train', ...common, '--data', trainFile, '--out', adapterOut, '--steps', String(steps), '--lr', String(learning.lr), '--lr-min', String(Math.min(learning.lrMin, learning.lr)),
-        '--warmup', String(Math.min(learning.warmupSteps, Math.floor(steps / 2))), '--no-shuffle', '--seed', String(seedOf(runId) % 1_000_000),
+        '--warmup', String(Math.min(learning.warmupSteps, Math.floor(steps / 2))), '--no-shuffle', '--seed', String(seed),
         ...(parent ? ['--adapter-in', deps.adapters.fileOf(parent)] : ['--rank', String(learning.rank), '--alpha', String(learning.alpha)]),
         ...(masLambda > 0 ? ['--mas-importance', join(deps.home, parent!.importancePath!), '--mas-lambda', String(masLambda)] : []),
       ];
@@ -212,33 +209,49 @@ export async function consolidate(deps: ConsolidationDeps, request: Consolidatio
       const omegaPath = join(omegaFolder, `${runId}.gguf`);
       await writeImportance(omegaPath, accumulated, base.architecture);
 
-      const nllAfter: Record<string, number> = {};
-      const afterCells: { project: string; nll: number; tokens: number; heldOutHash: string }[] = [];
+      const newModel: ScoredModel = { version: null, key: await sha256File(adapterOut), file: adapterOut };
+      const changes: Record<string, PairedChange> = {};
       for (const [index, target] of targets.entries()) {
         checkAbort();
         report('after', `judging the new version on ${target}`, index / targets.length);
-        const snapshot = snapshots.get(target)!;
-        const measured = await evaluate(snapshot.file, adapterOut);
-        nllAfter[target] = measured.nll;
-        afterCells.push({ project: target, ...measured, heldOutHash: snapshot.hash });
+        changes[target] = pairedChange(before.get(target)!, await scorer.scores(samples.get(target)!, newModel, checkAbort));
+      }
+      checkAbort();
+      const verdict = judge(project, changes, learning);
+
+      // Forward transfer: the new version against the base on projects the adapter never learned, so serving can leave it out where it hurts.
+      const transfer: Record<string, LearningTest> = {};
+      const unlearned = learning.transferProjects > 0 ? (await indexedProjects(db)).filter((other) => !targets.includes(other) && other !== project && !earlier.includes(other)) : [];
+      for (const other of unlearned) {
+        if (Object.keys(transfer).length >= learning.transferProjects) break;
+        checkAbort();
+        const snapshot = (await frozenHeldOut(deps.home, name, other)) ?? (await freezeNewHeldOut(db, deps, name, other));
+        if (!snapshot) continue;
+        report('transfer', `measuring the new version on ${other}, not learned`, Object.keys(transfer).length / learning.transferProjects);
+        const sample = await scorer.prepare(other, snapshot);
+        samples.set(other, sample);
+        const change = pairedChange(await scorer.scores(sample, baseModel, checkAbort), await scorer.scores(sample, newModel, checkAbort));
+        transfer[other] = learningTest(change, significantWorsening(change, { tolerance: learning.forgettingTolerance, significance: learning.significance }));
       }
       checkAbort();
 
-      const verdict = judge(project, nllBefore, nllAfter, learning);
+      const tests = Object.fromEntries(Object.entries(changes).map(([target, change]) => [target, learningTest(change, verdict.significant[target] ?? false)]));
+      const nllBefore = Object.fromEntries(Object.entries(changes).map(([target, change]) => [target, change.before]));
+      const nllAfter = Object.fromEntries(Object.entries(changes).map(([target, change]) => [target, change.after]));
+      const own = changes[project]!;
       const stats = {
         trainTexts: train.length, replayTexts: replayed.length, heldOutTexts: heldOut.length, steps: trained?.steps ?? run.lossCurve.length,
-        trainTokens: trained?.tokens ?? 0, tokensPerSecond: trained?.tokensPerSecond ?? 0, durationMs: Date.now() - started, masLambda,
+        trainTokens: trained?.tokens ?? 0, tokensPerSecond: trained?.tokensPerSecond ?? 0, durationMs: Date.now() - started, masLambda, seed,
+        heldOutTokens: own.tokens, heldOutGroups: own.groups, gainNats: -own.change, gainStandardError: Number.isFinite(own.standardError) ? own.standardError : -1,
+        transferProjects: Object.keys(transfer).length, transferWorse: Object.values(transfer).filter((test) => test.significant).length,
       };
       const record = await deps.adapters.register(adapterOut, {
         name, scope, project, baseModel: base.name, baseModelFingerprint: base.fingerprint, parentVersion: parent?.version ?? null, trainingRunId: runId,
-        importancePath: omegaPath, metrics: { nllBefore, nllAfter, ...stats }, reason: verdict.promote ? null : verdict.reason,
+        importancePath: omegaPath, metrics: { nllBefore, nllAfter, ...stats, tests, transfer }, reason: verdict.promote ? null : verdict.reason,
         base: await readBaseModelShapes(base.path), move: true,
       });
       const channel = verdict.promote ? (await deps.adapters.promote(name, record.version, verdict.reason)).stable.channel : record.channel;
-      await upsertEvaluations(db, [
-        ...cells.map((cell) => ({ adapterName: name, ...cell, runId })),
-        ...afterCells.map((cell) => ({ adapterName: name, version: record.version, ...cell, runId })),
-      ]);
+      await upsertEvaluations(db, scorer.cells(record.version).map((cell) => ({ adapterName: name, ...cell, runId })));
       if (learning.replayCapacity > 0) {
         await addToReservoir(db, { adapterName: name, project, capacity: learning.replayCapacity, candidates: train.map((text) => ({ kind: text.kind, text: text.text, tokens: text.tokens, weight: replayWeight(text.kind) })) });
       }
@@ -249,7 +262,7 @@ export async function consolidate(deps: ConsolidationDeps, request: Consolidatio
       hooks.onProgress?.({ task: 'learning', label: `${name}: v${record.version} ${verdict.promote ? 'promoted' : 'kept experimental'}`, fraction: 1, done: true });
       return {
         runId, adapter: name, version: record.version, channel: channel === 'stable' ? 'stable' : 'experimental', nllBefore, nllAfter, promoted: verdict.promote, reason: verdict.reason,
-        parentVersion: parent?.version ?? null, lossCurve: run.lossCurve, stats,
+        parentVersion: parent?.version ?? null, lossCurve: run.lossCurve, stats, tests, transfer,
       };
     } catch (error) {
       const failure = toNpllmError(error);
@@ -266,28 +279,65 @@ export async function consolidate(deps: ConsolidationDeps, request: Consolidatio
   }
 }
 
+/** A project's texts as a consolidation trains on and judges by (data-collection's examples, rendered). */
+async function projectTexts(db: Db, project: string, acceptThreshold: number): Promise<LearningText[]> {
+  const data = await buildTrainingData(db, { project, acceptThreshold });
+  return data.examples.map(renderExample).filter((text) => text.text.trim() !== '');
+}
+
+/** Freezes the held-out split of a project the adapter has not learned (so a later consolidation of it keeps the same split); null without two files. */
+async function freezeNewHeldOut(db: Db, deps: ConsolidationDeps, adapter: string, project: string): Promise<FrozenHeldOut | null> {
+  const { heldOut } = splitHeldOut(project, await projectTexts(db, project, deps.acceptThreshold), deps.learning.heldOutShare);
+  if (heldOut.length === 0) return null;
+  return freezeHeldOut(deps.home, adapter, project, heldOut);
+}
+
+function learningTest(change: PairedChange, significant: boolean): LearningTest {
+  return { ...change, significant };
+}
+
 /**
- * Promote only if this project's held-out NLL drops by at least `minImprovement` and no earlier
- * project's rises by more than `forgettingTolerance` of its value (issue 5, item 6).
+ * The judge (learning/README.md, "Judge"): promote only if this project's held-out NLL dropped by
+ * more than `minImprovement` plus `significance` standard errors of the paired change, and no
+ * earlier project's rose by more than `forgettingTolerance` of its value plus as many standard
+ * errors. The standard errors come from the groups of whole held-out files (`pairedChange`).
  */
-export function judge(project: string, before: Record<string, number>, after: Record<string, number>, options: Pick<LearningOptions, 'minImprovement' | 'forgettingTolerance'>): { promote: boolean; reason: string } {
-  const percent = (from: number, to: number) => `${to >= from ? '+' : ''}${(((to - from) / from) * 100).toFixed(1)} %`;
-  const change = (target: string) => `${before[target]!.toFixed(3)} → ${after[target]!.toFixed(3)} (${percent(before[target]!, after[target]!)})`;
-  if (!Number.isFinite(after[project]) || !Number.isFinite(before[project])) return { promote: false, reason: `kept experimental: no held-out NLL for ${project}` };
-  if (!(after[project]! <= before[project]! - options.minImprovement)) {
-    return { promote: false, reason: `kept experimental: held-out NLL on this project did not improve by ${options.minImprovement}: ${change(project)}` };
+export function judge(
+  project: string,
+  changes: Record<string, PairedChange>,
+  options: Pick<LearningOptions, 'minImprovement' | 'forgettingTolerance' | 'significance'>,
+): { promote: boolean; reason: string; significant: Record<string, boolean> } {
+  const own = changes[project];
+  const significant: Record<string, boolean> = {};
+  if (!own || !Number.isFinite(own.before) || !Number.isFinite(own.after)) return { promote: false, reason: `kept experimental: no held-out NLL for ${project}`, significant };
+  significant[project] = significantGain(own, { minImprovement: options.minImprovement, significance: options.significance });
+  const worse = Object.keys(changes)
+    .filter((target) => target !== project && Number.isFinite(changes[target]!.after))
+    .filter((target) => (significant[target] = significantWorsening(changes[target]!, { tolerance: options.forgettingTolerance, significance: options.significance })));
+  const z = `${options.significance} standard error${options.significance === 1 ? '' : 's'}`;
+  if (!significant[project]) {
+    return { promote: false, reason: `kept experimental: held-out NLL on this project did not drop by more than ${options.minImprovement} nats + ${z}: ${describeChange(own)}`, significant };
   }
-  const worse = Object.keys(before)
-    .filter((target) => target !== project && Number.isFinite(after[target]))
-    .filter((target) => after[target]! > before[target]! * (1 + options.forgettingTolerance));
   if (worse.length > 0) {
     return {
       promote: false,
-      reason: `kept experimental: it forgot earlier project${worse.length > 1 ? 's' : ''} beyond the ${(options.forgettingTolerance * 100).toFixed(1)} % tolerance: ${worse.map((target) => `${target} ${change(target)}`).join('; ')}`,
+      reason: `kept experimental: it forgot earlier project${worse.length > 1 ? 's' : ''} beyond the ${(options.forgettingTolerance * 100).toFixed(1)} % tolerance + ${z}: ${worse.map((target) => `${target} ${describeChange(changes[target]!)}`).join('; ')}`,
+      significant,
     };
   }
-  const kept = Object.keys(before).length - 1;
-  return { promote: true, reason: `promoted: held-out NLL on this project ${change(project)}${kept ? `; ${kept} earlier project${kept > 1 ? 's' : ''} within ${(options.forgettingTolerance * 100).toFixed(1)} %` : ''}` };
+  const kept = Object.keys(changes).length - 1;
+  return {
+    promote: true,
+    reason: `promoted: held-out NLL on this project ${describeChange(own)}${kept ? `; ${kept} earlier project${kept > 1 ? 's' : ''} within ${(options.forgettingTolerance * 100).toFixed(1)} % + ${z}` : ''}`,
+    significant,
+  };
+}
+
+/** `2.461 → 2.038 (-17.2 %, -0.423 ± 0.031 nats over 8 groups)`. */
+export function describeChange(change: PairedChange): string {
+  const signed = (value: number, digits: number) => `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
+  const noise = Number.isFinite(change.standardError) ? `± ${change.standardError.toFixed(3)} nats over ${change.groups} groups` : 'nats, noise unknown: one group';
+  return `${change.before.toFixed(3)} → ${change.after.toFixed(3)} (${signed(((change.after - change.before) / change.before) * 100, 1)} %, ${signed(change.change, 3)} ${noise})`;
 }
 
 /** The adapter a project trains: named by request, or after the first stack the user confirmed. */
@@ -325,38 +375,6 @@ async function runTrainer(binary: string, args: string[], hooks: ConsolidationHo
   }
 }
 
-function heldOutPath(home: string, adapter: string, project: string): string {
-  return join(home, 'learning', adapter, 'heldout', `${projectKey(project)}.jsonl`);
-}
-
-/**
- * The held-out texts a project is judged on, frozen at its first consolidation: later versions
- * are measured on exactly the same tokens, so the forgetting matrix compares like with like.
- */
-async function freezeHeldOut(home: string, adapter: string, project: string, heldOut: readonly LearningText[]): Promise<{ file: string; hash: string }> {
-  const file = heldOutPath(home, adapter, project);
-  await mkdir(join(home, 'learning', adapter, 'heldout'), { recursive: true });
-  const { sha256 } = await writeJsonl(file, heldOut.map((text) => ({ text: text.text, unit: text.unit })));
-  return { file, hash: sha256 };
-}
-
-/** A project's frozen held-out set (its file, its hash and the files in it), or null before its first consolidation. */
-async function frozenHeldOut(home: string, adapter: string, project: string): Promise<{ file: string; hash: string; units: Set<string> } | null> {
-  const file = heldOutPath(home, adapter, project);
-  let content: string;
-  try {
-    content = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  const units = content
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => (JSON.parse(line) as { unit?: string }).unit ?? '');
-  return { file, hash: createHash('sha256').update(content).digest('hex'), units: new Set(units) };
-}
-
 /**
  * Runs left `running` by a killed process: marked failed, their scratch folders and unregistered
  * importance files removed. A run killed after registering its version keeps it (it is whole).
@@ -375,8 +393,4 @@ async function cleanUpDeadRuns(db: Db, store: AdapterStore, home: string, adapte
     await rm(join(home, 'learning', 'runs', run.id), { recursive: true, force: true });
     if (!registered) await rm(join(store.folder(adapter), 'importance', `${run.id}.gguf`), { force: true });
   }
-}
-
-function seedOf(text: string): number {
-  return createHash('sha256').update(text).digest().readUInt32BE(0);
 }

@@ -1,7 +1,7 @@
 /** From training examples to learning texts: the held-out split by unit, the seeded order, replay amounts, rendering. */
 import { describe, expect, it } from 'vitest';
 import type { ChatExample, CodeExample } from '../data-collection/training-data.js';
-import { estimateTokens, renderExample, replayCount, replayWeight, shuffled, splitHeldOut, type LearningText } from './dataset.js';
+import { charsPerToken, estimateTokens, heldOutSample, renderExample, replayCount, replayWeight, shuffled, splitHeldOut, type HeldOutText, type LearningText } from './dataset.js';
 import { mixReplay } from './replay.js';
 
 /** `chunks` texts per file, `tokens` each. */
@@ -163,5 +163,93 @@ describe('renderExample', () => {
 describe('replayWeight', () => {
   it('weighs corrections over accepted answers over code', () => {
     expect([replayWeight('correction'), replayWeight('accepted'), replayWeight('code')]).toEqual([3, 2, 1]);
+  });
+});
+
+/** A file of `lines` numbered lines of about 40 characters. */
+function file(unit: string, lines: number): HeldOutText {
+  return { unit, text: Array.from({ length: lines }, (_, index) => `${unit} line ${String(index).padStart(5, '0')} ${'x'.repeat(16)}`.slice(0, 39)).join('\n') + '\n' };
+}
+
+describe('heldOutSample', () => {
+  const ctx = 128;
+  const windowChars = Math.round(ctx * charsPerToken);
+  // 400 + 1600 + 6000 lines: 16 k, 64 k and 240 k characters.
+  const heldOut = [file('small.py', 400), file('medium.py', 1600), file('large.py', 6000)];
+  const total = heldOut.reduce((sum, text) => sum + text.text.length, 0);
+
+  it('scores everything, whole, when it fits the window budget', () => {
+    const sample = heldOutSample(heldOut, { windows: Math.ceil(total / windowChars), ctx, groups: 2, seed: 1 });
+    expect(sample).toMatchObject({ whole: true, byFile: true, groups: 2, unitsScored: 3, units: 3 });
+    expect(sample.texts.map((text) => text.text).sort()).toEqual(heldOut.map((text) => text.text).sort());
+  });
+
+  it('draws excerpts from every file in proportion to its size, about one window each, within the budget', () => {
+    const sample = heldOutSample(heldOut, { windows: 40, ctx, groups: 3, seed: 7 });
+    expect(sample.whole).toBe(false);
+    expect(sample.texts).toHaveLength(40);
+    const count = (unit: string) => sample.texts.filter((text) => text.unit === unit).length;
+    // Systematic sampling: each file gets its expected count, rounded up or down (40 × 16/320 = 2, 8, 30).
+    expect(count('small.py')).toBe(2);
+    expect(count('medium.py')).toBe(8);
+    expect(count('large.py')).toBe(30);
+    for (const text of sample.texts) {
+      expect(text.text.length).toBeGreaterThanOrEqual(windowChars);
+      expect(text.text.length).toBeLessThan(windowChars + 40);
+    }
+    const chars = sample.texts.reduce((sum, text) => sum + text.text.length, 0);
+    expect(chars).toBeLessThan(40 * (windowChars + 40));
+  });
+
+  it('cuts excerpts on line boundaries, from the files, without overlaps', () => {
+    const sample = heldOutSample(heldOut, { windows: 40, ctx, groups: 3, seed: 7 });
+    for (const unit of ['small.py', 'medium.py', 'large.py']) {
+      const content = heldOut.find((text) => text.unit === unit)!.text;
+      const spans = sample.texts
+        .filter((text) => text.unit === unit)
+        .map((text) => {
+          const start = content.indexOf(text.text);
+          expect(start).toBeGreaterThanOrEqual(0);
+          expect(start === 0 || content[start - 1] === '\n').toBe(true);
+          expect(text.text.endsWith('\n')).toBe(true);
+          return [start, start + text.text.length] as const;
+        })
+        .sort((a, b) => a[0] - b[0]);
+      for (let index = 1; index < spans.length; index++) expect(spans[index]![0]).toBeGreaterThanOrEqual(spans[index - 1]![1]);
+    }
+  });
+
+  it('spreads the excerpts over a file rather than taking its start', () => {
+    const sample = heldOutSample(heldOut, { windows: 40, ctx, groups: 3, seed: 7 });
+    const large = heldOut[2]!.text;
+    const starts = sample.texts.filter((text) => text.unit === 'large.py').map((text) => large.indexOf(text.text) / large.length);
+    expect(Math.min(...starts)).toBeLessThan(0.1);
+    expect(Math.max(...starts)).toBeGreaterThan(0.9);
+  });
+
+  it('repeats for a seed, whatever the order of the texts, and moves with another seed', () => {
+    const one = heldOutSample(heldOut, { windows: 40, ctx, groups: 3, seed: 7 });
+    expect(heldOutSample([...heldOut].reverse(), { windows: 40, ctx, groups: 3, seed: 7 })).toEqual(one);
+    expect(heldOutSample(heldOut, { windows: 40, ctx, groups: 3, seed: 8 }).texts.map((text) => text.text)).not.toEqual(one.texts.map((text) => text.text));
+  });
+
+  it('groups whole files, balanced by size, when there are at least as many files as groups', () => {
+    const many = Array.from({ length: 12 }, (_, index) => file(`f${index}.py`, 200 + index * 50));
+    const sample = heldOutSample(many, { windows: 30, ctx, groups: 4, seed: 3 });
+    expect(sample).toMatchObject({ byFile: true, groups: 4 });
+    const groupsOf = new Map<string, Set<number>>();
+    for (const text of sample.texts) groupsOf.set(text.unit, (groupsOf.get(text.unit) ?? new Set()).add(text.group));
+    for (const groups of groupsOf.values()) expect(groups.size).toBe(1);
+    const sizes = [0, 1, 2, 3].map((group) => sample.texts.filter((text) => text.group === group).reduce((sum, text) => sum + text.text.length, 0));
+    expect(Math.max(...sizes) / Math.min(...sizes)).toBeLessThan(1.6);
+  });
+
+  it('deals windows round-robin when there are fewer files than groups, and never more groups than texts', () => {
+    const sample = heldOutSample([file('only.py', 3000)], { windows: 16, ctx, groups: 8, seed: 1 });
+    expect(sample).toMatchObject({ byFile: false, groups: 8, unitsScored: 1 });
+    expect(sample.texts.map((text) => text.group)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7]);
+    const tiny = heldOutSample([{ unit: 'a.py', text: 'x = 1\n' }], { windows: 16, ctx, groups: 8, seed: 1 });
+    expect(tiny).toMatchObject({ whole: true, groups: 1, byFile: true });
+    expect(heldOutSample([], { windows: 16, ctx, groups: 8, seed: 1 }).texts).toEqual([]);
   });
 });

@@ -18,8 +18,11 @@ export interface LearningText {
   tokens: number;
 }
 
+/** Characters per token that `estimateTokens` assumes. */
+export const charsPerToken = 3.2;
+
 export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / 3.2);
+  return Math.ceil(text.length / charsPerToken);
 }
 
 /**
@@ -81,4 +84,106 @@ export function replayCount(currentTexts: number, ratio: number, batchSize: numb
 /** Reservoir weight: what the user corrected or accepted is worth rehearsing more than plain code. */
 export function replayWeight(kind: LearningText['kind']): number {
   return kind === 'correction' ? 3 : kind === 'accepted' ? 2 : 1;
+}
+
+export interface HeldOutText {
+  unit: string;
+  text: string;
+}
+
+/** A held-out text as it is scored: an excerpt (or the whole text) and the evaluation group it belongs to. */
+export interface SampledText extends HeldOutText {
+  group: number;
+}
+
+export interface HeldOutSample {
+  texts: SampledText[];
+  groups: number;
+  /** Every held-out text, whole (it fitted the budget), or a proportional sample of excerpts. */
+  whole: boolean;
+  /** Groups hold whole files (true), or windows dealt round-robin because there were fewer files than groups. */
+  byFile: boolean;
+  /** Held-out files with at least one scored excerpt, and all of them. */
+  unitsScored: number;
+  units: number;
+}
+
+/**
+ * What a project's held-out set is scored on (learning/README.md, "Held-out sample"): all of it
+ * when it fits `windows` windows of `ctx` tokens, otherwise `windows` excerpts of about one window
+ * each, drawn by **systematic sampling proportional to size**: the files (in a seeded order) are
+ * laid end to end, and an excerpt starts every total/windows characters from a seeded offset. Every
+ * file larger than the step is scored, each in proportion to its size, and excerpts of one file
+ * are spread over it — where the old scoring took the first windows of the alphabetically first
+ * files. Excerpts start and end on line boundaries. The excerpts are then dealt into `groups`
+ * groups of whole files, balanced by size, so that paired per-group changes measure how much a
+ * comparison depends on which files happen to be held out. Pure: the same texts and seed give the
+ * same sample, so every version of an adapter is scored on the same tokens.
+ */
+export function heldOutSample(heldOut: readonly HeldOutText[], options: { windows: number; ctx: number; groups: number; seed: number }): HeldOutSample {
+  const contents = new Map<string, string[]>();
+  for (const text of heldOut) {
+    if (text.text.trim() === '') continue;
+    const parts = contents.get(text.unit) ?? [];
+    parts.push(text.text);
+    contents.set(text.unit, parts);
+  }
+  const windowChars = Math.round(options.ctx * charsPerToken);
+  const totalChars = heldOut.reduce((sum, text) => sum + text.text.length, 0);
+  let excerpts: HeldOutText[];
+  const whole = totalChars <= options.windows * windowChars;
+  if (whole) {
+    excerpts = heldOut.filter((text) => text.text.trim() !== '').map((text) => ({ unit: text.unit, text: text.text }));
+  } else {
+    const units = shuffled([...contents.keys()].sort(), options.seed).map((unit) => ({ unit, text: contents.get(unit)!.join('\n\n') }));
+    const length = units.reduce((sum, unit) => sum + unit.text.length, 0);
+    const step = length / options.windows;
+    const random = seededRandom(options.seed ^ 0x5bd1e995);
+    const offset = random() * step;
+    excerpts = [];
+    let unitIndex = 0;
+    let unitStart = 0;
+    let lastEnd = 0;
+    for (let index = 0; index < options.windows; index++) {
+      const point = offset + index * step;
+      while (unitIndex < units.length - 1 && point >= unitStart + units[unitIndex]!.text.length) {
+        unitStart += units[unitIndex]!.text.length;
+        unitIndex++;
+        lastEnd = 0;
+      }
+      const { unit, text } = units[unitIndex]!;
+      // Near a file's end the excerpt moves back so that it still spans a window, but never over the previous one.
+      const at = Math.max(lastEnd, Math.min(Math.floor(point - unitStart), text.length - windowChars));
+      const start = at <= 0 ? 0 : text.lastIndexOf('\n', at - 1) + 1;
+      const newline = text.indexOf('\n', Math.max(start + windowChars - 1, 0));
+      const end = newline === -1 ? text.length : newline + 1;
+      const excerpt = text.slice(Math.max(start, lastEnd), end);
+      lastEnd = end;
+      if (excerpt.trim() !== '') excerpts.push({ unit, text: excerpt });
+    }
+  }
+
+  const scored = [...new Set(excerpts.map((text) => text.unit))];
+  const groups = Math.max(1, Math.min(options.groups, excerpts.length));
+  const byFile = scored.length >= groups;
+  const groupOf = new Map<string, number>();
+  if (byFile) {
+    // Largest files first, each to the lightest group: groups of similar size, each of whole files.
+    const size = new Map<string, number>();
+    for (const text of excerpts) size.set(text.unit, (size.get(text.unit) ?? 0) + text.text.length);
+    const load = new Array<number>(groups).fill(0);
+    for (const unit of [...scored].sort((a, b) => size.get(b)! - size.get(a)! || (a < b ? -1 : 1))) {
+      const lightest = load.indexOf(Math.min(...load));
+      groupOf.set(unit, lightest);
+      load[lightest]! += size.get(unit)!;
+    }
+  }
+  return {
+    texts: excerpts.map((text, index) => ({ ...text, group: byFile ? groupOf.get(text.unit)! : index % groups })),
+    groups,
+    whole,
+    byFile,
+    unitsScored: scored.length,
+    units: contents.size,
+  };
 }

@@ -89,7 +89,8 @@ beforeAll(() => {
   home = tempHome('npllm-learn-');
   env = testEnv(home.home);
   config = join(home.home, 'learning.yaml');
-  writeFileSync(config, 'learning:\n  ctx: 64\n  heldOutWindows: 4\n  importanceWindows: 4\n  threads: 1\n');
+  // The judge's thresholds at zero: 8 steps of a tiny model check the wiring, not whether it learns beyond noise.
+  writeFileSync(config, 'learning:\n  ctx: 64\n  heldOutWindows: 6\n  evalGroups: 3\n  importanceWindows: 4\n  threads: 1\n  minImprovement: 0\n  significance: 0\n');
   const json = ['__init__.py', 'decoder.py', 'encoder.py', 'scanner.py', 'tool.py'].map((file) => `/usr/lib/python3.11/json/${file}`);
   const email = ['parser.py', 'feedparser.py', 'charset.py', 'encoders.py'].map((file) => `/usr/lib/python3.11/email/${file}`);
   projectA = project('jsonlib', json, '[project]\nname = "jsonlib"\nversion = "0.1"\n');
@@ -103,8 +104,10 @@ afterAll(() => {
 });
 
 describe('npllm learn (real CLI, model, trainer and PGlite)', () => {
-  it('learns a first project into v1, promoted, which answers its questions and shows in the registry and the stats', { timeout: 300_000 }, async () => {
+  it('learns a first project into v1, promoted, judged with its noise, measured on an indexed project it has not learned; it answers its questions and shows in the registry and the stats', { timeout: 300_000 }, async () => {
     await indexAndConfirm(projectA);
+    // Indexed, not learned: the run measures v1 there against the base (forward transfer).
+    expect((await npllm(['index', projectB, '--json'])).code).toBe(0);
     const learned = await npllm(learnArgs(projectA));
     expect(learned.code, learned.stderr).toBe(0);
     learnedA = lastJson<LearnResult>(learned);
@@ -112,8 +115,14 @@ describe('npllm learn (real CLI, model, trainer and PGlite)', () => {
     expect(Object.keys(learnedA.nllBefore)).toEqual([projectA]);
     expect(Object.keys(learnedA.nllAfter)).toEqual([projectA]);
     expect(learnedA.nllAfter[projectA]).toBeLessThan(learnedA.nllBefore[projectA]!);
-    expect(learnedA.reason).toMatch(/^promoted: held-out NLL on this project /);
-    expect(learnedA.stats).toMatchObject({ steps: 8, replayTexts: 0, masLambda: 0 });
+    expect(learnedA.reason).toMatch(/^promoted: held-out NLL on this project .* nats over 3 groups\)$/);
+    expect(learnedA.stats).toMatchObject({ steps: 8, replayTexts: 0, masLambda: 0, seed: 1, heldOutGroups: 3, transferProjects: 1 });
+    const test = learnedA.tests![projectA]!;
+    expect(test).toMatchObject({ before: learnedA.nllBefore[projectA], after: learnedA.nllAfter[projectA], groups: 3, significant: true });
+    expect(test.standardError).toBeGreaterThan(0);
+    expect(Number.isFinite(test.standardError)).toBe(true);
+    expect(Object.keys(learnedA.transfer!)).toEqual([projectB]);
+    expect(learnedA.transfer![projectB]).toMatchObject({ groups: 3, significant: expect.any(Boolean) });
     expect(learnedA.stats.heldOutTexts).toBeGreaterThan(0);
     expect(learnedA.lossCurve).toHaveLength(8);
     expect(learnedA.lossCurve.every(Number.isFinite)).toBe(true);
@@ -134,12 +143,14 @@ describe('npllm learn (real CLI, model, trainer and PGlite)', () => {
     const stats = await npllm(['stats', '--learning', '--json']);
     expect(stats.code, stats.stderr).toBe(0);
     const [python] = lastJson<LearningStats>(stats).adapters;
-    expect(python).toMatchObject({ adapter: 'python', projects: [projectA] });
+    expect(python).toMatchObject({ adapter: 'python' });
     expect(python!.runs).toEqual([expect.objectContaining({ id: learnedA.runId, status: 'completed', version: 1, promoted: true, project: projectA, nllBefore: learnedA.nllBefore, nllAfter: learnedA.nllAfter })]);
-    // The forgetting matrix: the base (row 0) and v1 on project A, as the run measured them.
+    // The forgetting matrix: the base (row 0) and v1 on project A, as the run measured them, and B measured, not learned (last column).
     expect(python!.versions.map((row) => row.version)).toEqual([0, 1]);
+    expect(python!.projects).toEqual([projectA, projectB]);
     expect(python!.nll[0]![0]).toBeCloseTo(learnedA.nllBefore[projectA]!, 6);
     expect(python!.nll[1]![0]).toBeCloseTo(learnedA.nllAfter[projectA]!, 6);
+    expect(python!.nll[1]![1]).toBeCloseTo(learnedA.transfer![projectB]!.after, 6);
   });
 
   it('learns a second project on the same adapter with replay and MAS, judged on both projects', { timeout: 300_000 }, async () => {
@@ -151,8 +162,11 @@ describe('npllm learn (real CLI, model, trainer and PGlite)', () => {
     expect(result).toMatchObject({ adapter: 'python', version: 2, parentVersion: 1 });
     expect(Object.keys(result.nllBefore).sort()).toEqual([projectA, projectB].sort());
     expect(Object.keys(result.nllAfter).sort()).toEqual([projectA, projectB].sort());
-    // v1 on A was measured by the first run on the same frozen held-out set: reused, not measured again.
+    // v1 on A and on B were measured by the first run on the same frozen held-out samples: reused, not measured again.
     expect(result.nllBefore[projectA]).toBe(learnedA.nllAfter[projectA]);
+    expect(result.nllBefore[projectB]).toBe(learnedA.transfer![projectB]!.after);
+    expect(Object.keys(result.tests!).sort()).toEqual([projectA, projectB].sort());
+    expect(result.transfer).toEqual({});
     expect(result.stats.replayTexts).toBeGreaterThan(0);
     expect(result.stats.masLambda).toBeGreaterThan(0);
     expect(Object.values(result.nllAfter).every(Number.isFinite)).toBe(true);

@@ -12,18 +12,162 @@ import { cancelled, NpllmError } from '../../../shared/errors.js';
 import { packageRoot } from '../base/paths.js';
 
 export type TrainerEvent =
-  | { type: 'start'; mode: 'train' | 'eval' | 'importance'; [key: string]: unknown }
+  /** `layers` is the [lowest, highest] block the adapter changes, of `modelLayers` (train and importance). */
+  | { type: 'start'; mode: 'train' | 'eval' | 'importance'; layers?: [number, number]; modelLayers?: number; [key: string]: unknown }
   /** `loss` is null when it was not finite (the trainer then stops with a `diverged` error). */
   | { type: 'step'; step: number; epoch: number; loss: number | null; penalty?: number; lr: number; tokens: number; elapsedMs: number }
   | { type: 'checkpoint'; step: number; out: string }
   | { type: 'sample'; sample: number; [key: string]: unknown }
-  | { type: 'eval'; nll: number; perplexity: number; tokens: number; windows: number; ctx: number; adapter: string | null }
-  | { type: 'done'; stopped: string; steps?: number; tokens?: number; loss?: number; elapsedMs?: number; tokensPerSecond?: number; out?: string }
+  | { type: 'eval'; nll: number; perplexity: number; tokens: number; windows: number; ctx: number; adapter: string | null; elapsedMs?: number; peakRssMb?: number }
+  /** `peakRssMb`: the trainer process's peak resident memory (train and importance). */
+  | { type: 'done'; stopped: string; steps?: number; tokens?: number; loss?: number; elapsedMs?: number; tokensPerSecond?: number; peakRssMb?: number; out?: string }
   | { type: 'error'; code: string; message: string };
 
 export interface TrainerHooks {
   onEvent?: ((event: TrainerEvent) => void) | undefined;
   signal?: AbortSignal | undefined;
+}
+
+/** The weight matrices of each block a LoRA adapter can change (llama and qwen2 name them alike). */
+export const loraTargets = ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down'] as const;
+export type LoraTarget = (typeof loraTargets)[number];
+
+/**
+ * The blocks a new adapter covers: every one, the `top` N nearest the output (all of them when the
+ * model has fewer), or blocks `from`…`to` inclusive, counted from 0 at the input. The backward pass
+ * stops at the lowest block holding an adapter, so `{ top: 8 }` of 28 blocks also skips most of it.
+ */
+export type LayerSelection = 'all' | { top: number } | { from: number; to: number };
+
+/** Settings every trainer mode shares. */
+export interface TrainerRunOptions {
+  model: string;
+  data: readonly string[];
+  /** Window length in tokens: 32, 64, 128, 256 or a multiple of 256. */
+  ctx?: number;
+  threads?: number;
+}
+
+export interface TrainOptions extends TrainerRunOptions {
+  out: string;
+  /** Continue this adapter: its file fixes rank, alpha, targets and layers (those options are then ignored). */
+  adapterIn?: string | undefined;
+  rank?: number;
+  alpha?: number;
+  targets?: readonly LoraTarget[];
+  layers?: LayerSelection;
+  lr?: number;
+  /** Linear decay from `lr` to this by the last step; constant `lr` when absent. */
+  lrMin?: number;
+  warmup?: number;
+  weightDecay?: number;
+  steps?: number;
+  epochs?: number;
+  seed?: number;
+  /** False keeps the windows in file order. */
+  shuffle?: boolean;
+  saveEvery?: number;
+  /** The MAS penalty λ·Σ Ω̂(θ − θ*)²: Ω from `importance`, θ* = `masAnchor` or else `adapterIn`. */
+  mas?: { importance: string; lambda: number; anchor?: string | undefined } | undefined;
+}
+
+export interface EvalOptions extends TrainerRunOptions {
+  adapter?: string | undefined;
+  scale?: number;
+  maxWindows?: number;
+}
+
+export interface ImportanceOptions extends TrainerRunOptions {
+  adapter: string;
+  out: string;
+  maxWindows?: number;
+}
+
+function invalidOption(message: string): NpllmError {
+  return new NpllmError('REQUEST_INVALID', message, { fix: 'Correct the learning settings (learning/native/README.md lists what the trainer accepts).' });
+}
+
+const count = (name: string, value: number, min = 1): string => {
+  if (!Number.isInteger(value) || value < min) throw invalidOption(`${name} must be an integer >= ${min}, got ${value}.`);
+  return String(value);
+};
+const number = (name: string, value: number): string => {
+  if (!Number.isFinite(value)) throw invalidOption(`${name} must be a finite number, got ${value}.`);
+  return String(value);
+};
+
+/** The `--layers` value for a selection. */
+export function layersArg(selection: LayerSelection): string {
+  if (selection === 'all') return 'all';
+  if ('top' in selection) return `top:${count('layers.top', selection.top)}`;
+  count('layers.from', selection.from, 0);
+  count('layers.to', selection.to, 0);
+  if (selection.to < selection.from) throw invalidOption(`layers.from (${selection.from}) is after layers.to (${selection.to}).`);
+  return `${selection.from}-${selection.to}`;
+}
+
+/** Reads a selection written as `--layers` takes it: `all`, `top:N`, `A-B` or `A`. */
+export function parseLayerSelection(text: string): LayerSelection {
+  const spec = text.trim();
+  if (spec === 'all') return 'all';
+  const top = /^top:(\d+)$/.exec(spec);
+  const range = /^(\d+)(?:-(\d+))?$/.exec(spec);
+  const selection: LayerSelection | null = top ? { top: Number(top[1]) } : range ? { from: Number(range[1]), to: Number(range[2] ?? range[1]) } : null;
+  if (!selection) throw invalidOption(`layers "${text}" is not all, top:N, A-B or A (blocks counted from 0 at the input).`);
+  layersArg(selection);
+  return selection;
+}
+
+function commonArgs(options: TrainerRunOptions): string[] {
+  if (options.data.length === 0) throw invalidOption('The trainer needs at least one data file.');
+  return [
+    '--model', options.model,
+    ...options.data.flatMap((file) => ['--data', file]),
+    ...(options.ctx === undefined ? [] : ['--ctx', count('ctx', options.ctx, 8)]),
+    ...(options.threads === undefined ? [] : ['--threads', count('threads', options.threads)]),
+  ];
+}
+
+/** Arguments of `npllm-train train`; options left out take the trainer's defaults (native/README.md). */
+export function trainArgs(options: TrainOptions): string[] {
+  const optional = (flag: string, value: number | undefined, format: (name: string, value: number) => string) => (value === undefined ? [] : [flag, format(flag.slice(2), value)]);
+  if (options.targets?.length === 0) throw invalidOption('targets is empty: name at least one of ' + loraTargets.join(', ') + '.');
+  return [
+    'train', ...commonArgs(options), '--out', options.out,
+    ...(options.adapterIn ? ['--adapter-in', options.adapterIn] : []),
+    ...optional('--rank', options.rank, count),
+    ...optional('--alpha', options.alpha, number),
+    ...(options.targets ? ['--targets', options.targets.join(',')] : []),
+    ...(options.layers ? ['--layers', layersArg(options.layers)] : []),
+    ...optional('--lr', options.lr, number),
+    ...optional('--lr-min', options.lrMin, number),
+    ...optional('--warmup', options.warmup, (name, value) => count(name, value, 0)),
+    ...optional('--wd', options.weightDecay, number),
+    ...optional('--steps', options.steps, (name, value) => count(name, value, 0)),
+    ...optional('--epochs', options.epochs, count),
+    ...optional('--seed', options.seed, (name, value) => count(name, value, 0)),
+    ...(options.shuffle === false ? ['--no-shuffle'] : []),
+    ...optional('--save-every', options.saveEvery, count),
+    ...(options.mas ? ['--mas-importance', options.mas.importance, '--mas-lambda', number('mas.lambda', options.mas.lambda), ...(options.mas.anchor ? ['--mas-anchor', options.mas.anchor] : [])] : []),
+  ];
+}
+
+/** Arguments of `npllm-train eval`: held-out NLL of the base, or of the base with `adapter`. */
+export function evalArgs(options: EvalOptions): string[] {
+  return [
+    'eval', ...commonArgs(options),
+    ...(options.adapter ? ['--adapter', options.adapter] : []),
+    ...(options.scale === undefined ? [] : ['--scale', number('scale', options.scale)]),
+    ...(options.maxWindows === undefined ? [] : ['--max-windows', count('maxWindows', options.maxWindows)]),
+  ];
+}
+
+/** Arguments of `npllm-train importance`: MAS Ω of `adapter` over the data, written to `out`. */
+export function importanceArgs(options: ImportanceOptions): string[] {
+  return [
+    'importance', ...commonArgs(options), '--adapter', options.adapter, '--out', options.out,
+    ...(options.maxWindows === undefined ? [] : ['--max-windows', count('maxWindows', options.maxWindows)]),
+  ];
 }
 
 /** The binary `npm run build:trainer` built last (or NPLLM_TRAINER), with a fix when there is none. */

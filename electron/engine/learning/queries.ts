@@ -1,6 +1,6 @@
-import { and, asc, count, eq, gt, inArray, max, min, ne, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNotNull, max, min, ne, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { interactions, learningEvaluations, replayExamples, trainingRuns, type EvaluationRow, type TrainingRunRow } from '../db/schema.js';
+import { interactions, learningEvaluations, projects, replayExamples, trainingRuns, type EvaluationRow, type TrainingRunRow } from '../db/schema.js';
 
 export type ReplayRow = typeof replayExamples.$inferSelect;
 export type NewReplayRow = typeof replayExamples.$inferInsert;
@@ -93,4 +93,10 @@ export async function learnedSince(db: Db, project: string): Promise<{ lastRun: 
   if (!lastRun) return { lastRun: null, newInteractions: 0 };
   const [fresh] = await db.select({ value: count() }).from(interactions).where(and(eq(interactions.project, project), gt(interactions.createdAt, lastRun)));
   return { lastRun, newInteractions: fresh?.value ?? 0 };
+}
+
+/** Indexed project roots, most recently indexed first (forward transfer's candidates). */
+export async function indexedProjects(db: Db): Promise<string[]> {
+  const rows = await db.select({ root: projects.root }).from(projects).where(isNotNull(projects.lastIndexedAt)).orderBy(desc(projects.lastIndexedAt), asc(projects.root));
+  return rows.map((row) => row.root);
 }

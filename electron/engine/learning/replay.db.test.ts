@@ -1,10 +1,11 @@
-/** The replay reservoir on a real PGlite: bounded, weighted, deduplicated, per adapter. */
+/** The replay reservoir on a real PGlite: bounded, weighted, deduplicated, per adapter; and forward transfer's candidate projects. */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../shared/random.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { tempHome, type TempHome } from '../test/support.js';
-import { reservoirSize } from './queries.js';
+import { markProjectIndexed, upsertProject } from '../rag/queries.js';
+import { indexedProjects, reservoirSize } from './queries.js';
 import { addToReservoir, sampleReplay } from './replay.js';
 
 let home: TempHome;
@@ -53,5 +54,17 @@ describe('replay reservoir', () => {
     const [one, two, other] = await Promise.all([7, 7, 8].map((seed) => sampleReplay(database.db, { adapterName: 'odoo', count: 10, seed })));
     expect(one!.map((row) => row.id)).toEqual(two!.map((row) => row.id));
     expect(one!.map((row) => row.id)).not.toEqual(other!.map((row) => row.id));
+  });
+});
+
+describe('indexedProjects', () => {
+  it('lists indexed project roots, most recently indexed first, leaving out projects never indexed', async () => {
+    await upsertProject(database.db, { id: 'p-old', root: '/work/old', embedderId: 'e' });
+    await upsertProject(database.db, { id: 'p-new', root: '/work/new', embedderId: 'e' });
+    await upsertProject(database.db, { id: 'p-never', root: '/work/never', embedderId: 'e' });
+    await markProjectIndexed(database.db, 'p-old');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await markProjectIndexed(database.db, 'p-new');
+    expect(await indexedProjects(database.db)).toEqual(['/work/new', '/work/old']);
   });
 });

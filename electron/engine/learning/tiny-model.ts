@@ -7,7 +7,8 @@
  * llama.cpp needs a real tokenizer, so the `tokenizer.*` metadata is copied from another GGUF
  * (the SmolLM2 fixture): its 49152-token vocabulary makes `token_embd` 49152 × n_embd (12.6 MB at
  * n_embd 64), which is the bulk of the file. The output projection is tied to `token_embd`, as in
- * SmolLM2.
+ * SmolLM2. With `architecture: 'qwen2'` the same model is written as a qwen2 (llama.cpp then uses
+ * NEOX RoPE and adds a bias to q, k and v, as in the Qwen2.5 bases), biases included.
  */
 import { open, writeFile } from 'node:fs/promises';
 import { seededRandom } from '../../../shared/random.js';
@@ -17,6 +18,7 @@ import { encodeGguf, freshLora, writeLoraAdapter, type GgufWritableValue, type L
 export interface TinyLlamaOptions {
   /** A GGUF whose `tokenizer.*` metadata is copied (a llama.cpp vocabulary). */
   tokenizerFrom: string;
+  architecture?: 'llama' | 'qwen2';
   seed?: number;
   layers?: number;
   embd?: number;
@@ -28,6 +30,7 @@ export interface TinyLlamaOptions {
 
 export interface TinyLlama {
   path: string;
+  architecture: 'llama' | 'qwen2';
   vocab: number;
   layers: number;
   /** Weight shapes (ggml order) by tensor name, as `readBaseModelShapes` would report them. */
@@ -36,7 +39,7 @@ export interface TinyLlama {
 
 /** Writes the tiny model to `path`; about 14 MB with SmolLM2's vocabulary, under a second. */
 export async function writeTinyLlama(path: string, options: TinyLlamaOptions): Promise<TinyLlama> {
-  const { layers = 2, embd = 64, heads = 4, kvHeads = 2, ffn = 128, contextLength = 256 } = options;
+  const { layers = 2, embd = 64, heads = 4, kvHeads = 2, ffn = 128, contextLength = 256, architecture = 'llama' } = options;
   if (embd % heads !== 0 || heads % kvHeads !== 0) throw new RangeError(`n_embd ${embd}, ${heads} heads and ${kvHeads} KV heads do not divide`);
   const source = await readGgufHeader(options.tokenizerFrom, { maxArrayItems: Number.POSITIVE_INFINITY });
   const tokenizer = [...source.metadata].filter(([key]) => key.startsWith('tokenizer.')).map(([key, value]): [string, GgufWritableValue] => [key, writable(value)]);
@@ -63,6 +66,9 @@ export async function writeTinyLlama(path: string, options: TinyLlamaOptions): P
     matrix(`${blk}.attn_q.weight`, embd, embd);
     matrix(`${blk}.attn_k.weight`, embd, kvWidth);
     matrix(`${blk}.attn_v.weight`, embd, kvWidth);
+    if (architecture === 'qwen2') {
+      for (const [name, width] of [['attn_q', embd], ['attn_k', kvWidth], ['attn_v', kvWidth]] as const) add(`${blk}.${name}.bias`, [width], uniform(width, 0.1));
+    }
     matrix(`${blk}.attn_output.weight`, embd, embd);
     norm(`${blk}.ffn_norm.weight`);
     matrix(`${blk}.ffn_gate.weight`, embd, ffn);
@@ -70,25 +76,26 @@ export async function writeTinyLlama(path: string, options: TinyLlamaOptions): P
     matrix(`${blk}.ffn_down.weight`, ffn, embd);
   }
   const u32 = (value: number): GgufWritableValue => ({ type: 'u32', value });
+  const arch = architecture;
   const metadata: [string, GgufWritableValue][] = [
-    ['general.architecture', { type: 'string', value: 'llama' }],
+    ['general.architecture', { type: 'string', value: arch }],
     ['general.type', { type: 'string', value: 'model' }],
-    ['general.name', { type: 'string', value: `npllm tiny llama ${layers}x${embd}` }],
+    ['general.name', { type: 'string', value: `npllm tiny ${arch} ${layers}x${embd}` }],
     ['general.file_type', u32(0)], // all F32
-    ['llama.block_count', u32(layers)],
-    ['llama.context_length', u32(contextLength)],
-    ['llama.embedding_length', u32(embd)],
-    ['llama.feed_forward_length', u32(ffn)],
-    ['llama.attention.head_count', u32(heads)],
-    ['llama.attention.head_count_kv', u32(kvHeads)],
-    ['llama.rope.freq_base', { type: 'f32', value: 10000 }],
-    ['llama.attention.layer_norm_rms_epsilon', { type: 'f32', value: 1e-5 }],
-    ['llama.rope.dimension_count', u32(embd / heads)],
-    ['llama.vocab_size', u32(vocab)],
+    [`${arch}.block_count`, u32(layers)],
+    [`${arch}.context_length`, u32(contextLength)],
+    [`${arch}.embedding_length`, u32(embd)],
+    [`${arch}.feed_forward_length`, u32(ffn)],
+    [`${arch}.attention.head_count`, u32(heads)],
+    [`${arch}.attention.head_count_kv`, u32(kvHeads)],
+    [`${arch}.rope.freq_base`, { type: 'f32', value: 10000 }],
+    [`${arch}.attention.layer_norm_rms_epsilon`, { type: 'f32', value: 1e-5 }],
+    [`${arch}.rope.dimension_count`, u32(embd / heads)],
+    [`${arch}.vocab_size`, u32(vocab)],
     ...tokenizer,
   ];
   await writeFile(path, encodeGguf(metadata, tensors));
-  return { path, vocab, layers, tensors: new Map(tensors.filter((tensor) => tensor.dims.length === 2).map((tensor) => [tensor.name, tensor.dims])) };
+  return { path, architecture, vocab, layers, tensors: new Map(tensors.filter((tensor) => tensor.dims.length === 2).map((tensor) => [tensor.name, tensor.dims])) };
 }
 
 export interface TinyLoraOptions {
@@ -105,7 +112,7 @@ export interface TinyLoraOptions {
  * gradient of A zero and the adapter a no-op, so a gradient check on it would check little.
  */
 export async function writeTinyLora(path: string, model: TinyLlama, options: TinyLoraOptions): Promise<LoraAdapterSpec> {
-  const spec = freshLora({ path: model.path, architecture: 'llama', tensors: model.tensors }, { targets: options.targets, rank: options.rank, alpha: options.alpha, seed: options.seed });
+  const spec = freshLora({ path: model.path, architecture: model.architecture, tensors: model.tensors }, { targets: options.targets, rank: options.rank, alpha: options.alpha, seed: options.seed });
   const random = seededRandom(options.seed ^ 0x5bd1e995);
   for (const tensor of spec.tensors) if (tensor.name.endsWith('.lora_b')) tensor.data.forEach((_, index, data) => (data[index] = (random() * 2 - 1) * options.bScale));
   await writeLoraAdapter(path, spec);

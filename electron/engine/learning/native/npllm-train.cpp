@@ -37,6 +37,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace {
@@ -87,6 +88,7 @@ struct usage_error : std::runtime_error {
 };
 
 bool g_verbose = false;
+bool g_no_repack = false; // --no-repack: every weight in the plain layout, as before the repacked forward
 
 void log_cb(ggml_log_level level, const char * text, void *) {
     if (g_verbose || level == GGML_LOG_LEVEL_ERROR || level == GGML_LOG_LEVEL_WARN) {
@@ -98,6 +100,17 @@ std::atomic<bool> g_stop{false};
 
 void on_signal(int) {
     g_stop.store(true);
+}
+
+// The process's peak resident set so far, in MB (ru_maxrss is in KB on Linux, bytes on macOS).
+double peak_rss_mb() {
+    struct rusage ru = {};
+    getrusage(RUSAGE_SELF, &ru);
+#if defined(__APPLE__)
+    return std::round(ru.ru_maxrss / 1e6 * 10) / 10;
+#else
+    return std::round(ru.ru_maxrss / 1024.0 * 10) / 10;
+#endif
 }
 
 double now_ms() {
@@ -118,6 +131,7 @@ struct options {
     int         rank  = 8;
     float       alpha = 16.0f;
     std::vector<std::string> targets = {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"};
+    std::string layers  = "all";      // train (new adapter): all | top:N | A-B | A
     int         n_ctx   = 128;
     float       lr      = 1e-4f;
     float       lr_min  = -1.0f;      // < 0: constant lr
@@ -145,14 +159,14 @@ const char * USAGE =
     "  npllm-train train --model BASE.gguf --data FILE [--data FILE...] --out ADAPTER.gguf\n"
     "                    [--adapter-in ADAPTER.gguf] [--rank 8] [--alpha 16]\n"
     "                    [--targets attn_q,attn_k,attn_v,attn_output,ffn_gate,ffn_up,ffn_down]\n"
-    "                    [--ctx 128] [--lr 1e-4] [--lr-min LR] [--warmup 0] [--wd 0]\n"
+    "                    [--layers all|top:N|A-B] [--ctx 128] [--lr 1e-4] [--lr-min LR] [--warmup 0] [--wd 0]\n"
     "                    [--beta1 0.9] [--beta2 0.999] [--epochs 1] [--steps N] [--threads 2]\n"
-    "                    [--seed 42] [--no-shuffle] [--save-every N] [--verbose]\n"
+    "                    [--seed 42] [--no-shuffle] [--save-every N] [--no-repack] [--verbose]\n"
     "                    [--mas-importance OMEGA.gguf --mas-lambda L [--mas-anchor ADAPTER.gguf]]\n"
     "  npllm-train eval  --model BASE.gguf --data FILE [--data FILE...] [--adapter ADAPTER.gguf]\n"
-    "                    [--scale 1] [--ctx 128] [--threads 2] [--max-windows N] [--verbose]\n"
+    "                    [--scale 1] [--ctx 128] [--threads 2] [--max-windows N] [--no-repack] [--verbose]\n"
     "  npllm-train importance --model BASE.gguf --adapter ADAPTER.gguf --data FILE [--data FILE...]\n"
-    "                    --out OMEGA.gguf [--ctx 128] [--threads 2] [--max-windows N] [--verbose]\n"
+    "                    --out OMEGA.gguf [--ctx 128] [--threads 2] [--max-windows N] [--no-repack] [--verbose]\n"
     "  npllm-train gradcheck --model F32_BASE.gguf --adapter ADAPTER.gguf --data FILE [--data FILE...]\n"
     "                    [--ctx 128] [--threads 2] [--params 32] [--eps 5e-2] [--window 0] [--seed 42]\n"
     "                    [--mas-importance OMEGA.gguf --mas-lambda L --mas-anchor ADAPTER.gguf [--lr 1e-4]]\n"
@@ -168,6 +182,46 @@ std::vector<std::string> split_csv(const std::string & s) {
         }
     }
     return out;
+}
+
+// The blocks a new adapter covers, inclusive. ggml back-propagates only down to the lowest block
+// holding a trainable parameter, so LoRA on the top layers also skips the backward pass below them.
+struct layer_range {
+    int lo;
+    int hi;
+};
+
+layer_range parse_layers(const std::string & spec, int n_layer) {
+    auto integer = [&](const std::string & v) -> int {
+        char * end = nullptr;
+        const long x = strtol(v.c_str(), &end, 10);
+        if (v.empty() || *end != '\0' || x < 0 || x > 100000) {
+            throw usage_error("--layers expects all, top:N, A-B or A (block numbers from 0), got '" + spec + "'");
+        }
+        return (int) x;
+    };
+    if (spec == "all") {
+        return {0, n_layer - 1};
+    }
+    if (spec.rfind("top:", 0) == 0) {
+        const int n = integer(spec.substr(4));
+        if (n < 1) {
+            throw usage_error("--layers top:N needs N >= 1");
+        }
+        // a model with fewer blocks than N trains all of them
+        return {std::max(0, n_layer - n), n_layer - 1};
+    }
+    const size_t dash = spec.find('-');
+    const int lo = integer(dash == std::string::npos ? spec : spec.substr(0, dash));
+    const int hi = dash == std::string::npos ? lo : integer(spec.substr(dash + 1));
+    if (lo > hi) {
+        throw usage_error("--layers " + spec + " is an empty range");
+    }
+    if (hi >= n_layer) {
+        throw usage_error("--layers " + spec + " goes past the model's last block (" + std::to_string(n_layer - 1) +
+                          "; it has " + std::to_string(n_layer) + " blocks)");
+    }
+    return {lo, hi};
 }
 
 options parse_args(int argc, char ** argv) {
@@ -206,6 +260,7 @@ options parse_args(int argc, char ** argv) {
         else if (a == "--rank")        { o.rank = (int) num(next()); }
         else if (a == "--alpha")       { o.alpha = (float) num(next()); }
         else if (a == "--targets")     { o.targets = split_csv(next()); }
+        else if (a == "--layers")      { o.layers = next(); }
         else if (a == "--ctx")         { o.n_ctx = (int) num(next()); }
         else if (a == "--lr")          { o.lr = (float) num(next()); }
         else if (a == "--lr-min")      { o.lr_min = (float) num(next()); }
@@ -227,6 +282,7 @@ options parse_args(int argc, char ** argv) {
         else if (a == "--eps")         { o.gc_eps = num(next()); }
         else if (a == "--window")      { o.gc_window = (long) num(next()); }
         else if (a == "--verbose")     { g_verbose = true; }
+        else if (a == "--no-repack")   { g_no_repack = true; }
         else if (a == "--help" || a == "-h") { throw usage_error(""); }
         else { throw usage_error("unknown option '" + a + "'"); }
     }
@@ -262,6 +318,7 @@ options parse_args(int argc, char ** argv) {
     if (o.wd < 0.0f || o.wd > 1.0f) { throw usage_error("--wd must be within 0..1"); }
     if (o.epochs < 1) { throw usage_error("--epochs must be >= 1"); }
     if (o.targets.empty()) { throw usage_error("--targets is empty"); }
+    parse_layers(o.layers, 100001); // syntax now; the range is checked against the model once it is loaded
     return o;
 }
 
@@ -484,7 +541,87 @@ struct context_handle {
     ~context_handle() { if (ctx) { llama_free(ctx); } }
 };
 
-llama_model * load_model(const std::string & path) {
+// The llama.cpp CPU backend's buffer type that stores weights in interleaved ("repacked") layouts
+// with faster matmul kernels, or nullptr when this CPU has none.
+ggml_backend_buffer_type_t cpu_repack_buft() {
+    ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
+    if (!cpu) {
+        return nullptr;
+    }
+    auto get_extra = (ggml_backend_dev_get_extra_bufts_t)
+        ggml_backend_reg_get_proc_address(ggml_backend_dev_backend_reg(cpu), "ggml_backend_dev_get_extra_bufts");
+    for (ggml_backend_buffer_type_t * b = get_extra ? get_extra(cpu) : nullptr; b && *b; ++b) {
+        if (strcmp(ggml_backend_buft_name(*b), "CPU_REPACK") == 0) {
+            return *b;
+        }
+    }
+    return nullptr;
+}
+
+// Asks the CPU backend, as llama.cpp's loader does, whether it has a repacked matmul for this weight.
+bool repack_supports(ggml_backend_buffer_type_t repack, ggml_type type, int64_t ne0, int64_t ne1) {
+    ggml_init_params ip = { /*.mem_size =*/ 8 * ggml_tensor_overhead(), /*.mem_buffer =*/ nullptr, /*.no_alloc =*/ true };
+    ggml_context * ctx = ggml_init(ip);
+    ggml_tensor * w = ggml_new_tensor_2d(ctx, type, ne0, ne1);
+    ggml_tensor * x = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, ne0, 512);
+    ggml_tensor * op = ggml_mul_mat(ctx, w, x);
+    ggml_backend_buffer_t dummy = ggml_backend_buft_alloc_buffer(repack, 0);
+    w->buffer = dummy;
+    const bool ok = ggml_backend_dev_supports_op(ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU), op);
+    ggml_backend_buffer_free(dummy);
+    ggml_free(ctx);
+    return ok;
+}
+
+int block_of(const std::string & name) {
+    int il = -1;
+    return sscanf(name.c_str(), "blk.%d.", &il) == 1 ? il : -1;
+}
+
+// Blocks of a GGUF model, read from its header before it is loaded (0 when unreadable: the load
+// reports the problem).
+int model_blocks(const std::string & path) {
+    gguf_init_params gp = { /*.no_alloc =*/ true, /*.ctx =*/ nullptr };
+    gguf_context * gguf = gguf_init_from_file(path.c_str(), gp);
+    if (!gguf) {
+        return 0;
+    }
+    int n = 0;
+    const int64_t arch_key = gguf_find_key(gguf, "general.architecture");
+    if (arch_key >= 0 && gguf_get_kv_type(gguf, arch_key) == GGUF_TYPE_STRING) {
+        const int64_t k = gguf_find_key(gguf, (std::string(gguf_get_val_str(gguf, arch_key)) + ".block_count").c_str());
+        if (k >= 0 && gguf_get_kv_type(gguf, k) == GGUF_TYPE_UINT32) {
+            n = (int) gguf_get_val_u32(gguf, k);
+        }
+    }
+    gguf_free(gguf);
+    return n;
+}
+
+// The lowest block an adapter file changes: the backward pass reaches down to it. 0 when it also
+// changes a tensor outside the blocks (token_embd) or cannot be read (the load reports it).
+int adapter_lowest_block(const std::string & path) {
+    gguf_init_params gp = { /*.no_alloc =*/ true, /*.ctx =*/ nullptr };
+    gguf_context * gguf = gguf_init_from_file(path.c_str(), gp);
+    if (!gguf) {
+        return 0;
+    }
+    int lo = INT32_MAX;
+    for (int64_t i = 0; i < gguf_get_n_tensors(gguf); ++i) {
+        const int il = block_of(gguf_get_tensor_name(gguf, i));
+        lo = std::min(lo, il < 0 ? 0 : il);
+    }
+    gguf_free(gguf);
+    return lo == INT32_MAX ? 0 : lo;
+}
+
+long g_repacked = 0; // weights the last load_model put in the repacked layout
+
+// Blocks below `forward_only_blocks` only ever run forward (the backward pass stops at the lowest
+// block holding an adapter; eval has none), so their matmul weights get the repacked layout llama.cpp
+// serves with, whose kernels are faster. The others stay plain: OUT_PROD, the backward pass through
+// a frozen weight, has no kernel for repacked data.
+llama_model * load_model(const std::string & path, int forward_only_blocks = 0) {
     FILE * probe = fopen(path.c_str(), "rb");
     if (!probe) {
         throw usage_error("cannot open base model '" + path + "': " + strerror(errno));
@@ -492,8 +629,46 @@ llama_model * load_model(const std::string & path) {
     fclose(probe);
     llama_model_params mp = llama_model_default_params();
     mp.n_gpu_layers    = 0;
-    // repacked weights (CPU "extra" buffers) have no backward kernels
+    // no repacking unless asked for below, tensor by tensor (see above)
     mp.use_extra_bufts = false;
+
+    std::string pattern;
+    std::vector<llama_model_tensor_buft_override> overrides;
+    g_repacked = 0;
+    ggml_backend_buffer_type_t repack = g_no_repack || forward_only_blocks <= 0 ? nullptr : cpu_repack_buft();
+    if (repack) {
+        ggml_context * meta = nullptr;
+        gguf_init_params gp = { /*.no_alloc =*/ true, /*.ctx =*/ &meta };
+        if (gguf_context * gguf = gguf_init_from_file(path.c_str(), gp)) {
+            static const char * kinds[] = {".attn_q.weight", ".attn_k.weight", ".attn_v.weight", ".attn_output.weight",
+                                           ".ffn_gate.weight", ".ffn_up.weight", ".ffn_down.weight"};
+            for (ggml_tensor * t = ggml_get_first_tensor(meta); t; t = ggml_get_next_tensor(meta, t)) {
+                const std::string name = t->name;
+                const int il = block_of(name);
+                const bool matmul_weight = std::any_of(std::begin(kinds), std::end(kinds), [&](const char * k) {
+                    return name.size() > strlen(k) && name.compare(name.size() - strlen(k), strlen(k), k) == 0;
+                });
+                if (il < 0 || il >= forward_only_blocks || !matmul_weight || ggml_n_dims(t) != 2 ||
+                        !repack_supports(repack, t->type, t->ne[0], t->ne[1])) {
+                    continue;
+                }
+                std::string escaped;
+                for (const char c : name) {
+                    escaped += c == '.' ? std::string("\\.") : std::string(1, c);
+                }
+                pattern += (pattern.empty() ? "^(" : "|") + escaped;
+                ++g_repacked;
+            }
+            gguf_free(gguf);
+            ggml_free(meta);
+        }
+        if (!pattern.empty()) {
+            pattern += ")$";
+            overrides.push_back({pattern.c_str(), repack});
+            overrides.push_back({nullptr, nullptr});
+            mp.tensor_buft_overrides = overrides.data();
+        }
+    }
     llama_model * model = llama_model_load_from_file(path.c_str(), mp);
     if (!model) {
         throw usage_error("cannot load base model '" + path + "' (not a llama.cpp GGUF model?)");
@@ -532,7 +707,7 @@ struct lora_target {
     int64_t n_out;
 };
 
-std::vector<lora_target> find_targets(llama_model * model, const std::vector<std::string> & kinds) {
+std::vector<lora_target> find_targets(llama_model * model, const std::vector<std::string> & kinds, layer_range layers) {
     std::vector<lora_target> out;
     std::map<std::string, const ggml_tensor *> by_name;
     for (const auto & kv : llama_internal_get_tensor_map(model)) {
@@ -541,7 +716,7 @@ std::vector<lora_target> find_targets(llama_model * model, const std::vector<std
     const int n_layer = llama_model_n_layer(model);
     for (const auto & kind : kinds) {
         int found = 0;
-        for (int il = 0; il < n_layer; ++il) {
+        for (int il = layers.lo; il <= layers.hi && il < n_layer; ++il) {
             const std::string name = "blk." + std::to_string(il) + "." + kind + ".weight";
             const auto it = by_name.find(name);
             if (it == by_name.end()) {
@@ -555,7 +730,8 @@ std::vector<lora_target> find_targets(llama_model * model, const std::vector<std
             ++found;
         }
         if (found == 0) {
-            throw usage_error("target '" + kind + "' matches no tensor blk.N." + kind + ".weight in the base model");
+            throw usage_error("target '" + kind + "' matches no tensor blk.N." + kind + ".weight in blocks " +
+                              std::to_string(layers.lo) + "-" + std::to_string(layers.hi) + " of the base model");
         }
     }
     return out;
@@ -564,7 +740,7 @@ std::vector<lora_target> find_targets(llama_model * model, const std::vector<std
 // A fresh adapter is generated as an in-memory GGUF and loaded through the regular loader, so it
 // ends up in exactly the buffers and layout a file-loaded adapter would have.
 llama_adapter_lora * create_adapter(llama_model * model, const options & o, const std::string & arch) {
-    const auto targets = find_targets(model, o.targets);
+    const auto targets = find_targets(model, o.targets, parse_layers(o.layers, llama_model_n_layer(model)));
 
     size_t n_bytes = 0;
     for (const auto & t : targets) {
@@ -631,6 +807,25 @@ int adapter_rank(const llama_adapter_lora * adapter) {
         return (int) kv.second.b->ne[0];
     }
     return 0;
+}
+
+// The lowest and highest block an adapter changes (from its tensor names, blk.N.*); {-1, -1} if none.
+layer_range adapter_layers(const llama_adapter_lora * adapter) {
+    layer_range r{-1, -1};
+    for (const auto & kv : adapter->ab_map) {
+        int il = -1;
+        if (sscanf(kv.first.c_str(), "blk.%d.", &il) == 1 && il >= 0) {
+            r.lo = r.lo < 0 ? il : std::min(r.lo, il);
+            r.hi = std::max(r.hi, il);
+        }
+    }
+    return r;
+}
+
+std::string layers_json(const llama_adapter_lora * adapter, const llama_model * model) {
+    const layer_range r = adapter_layers(adapter);
+    return ",\"layers\":[" + std::to_string(r.lo) + "," + std::to_string(r.hi) + "],\"modelLayers\":" +
+           std::to_string(llama_model_n_layer(model));
 }
 
 // Every A and B tensor of the adapter, in a stable (name) order.
@@ -978,8 +1173,14 @@ long mark_trainable(llama_adapter_lora * adapter) {
 
 int run_train(const options & o) {
     check_writable(o.out);
+    int forward_only = 0;
+    if (!o.adapter_in.empty()) {
+        forward_only = adapter_lowest_block(o.adapter_in);
+    } else if (const int n_blocks = model_blocks(o.model); n_blocks > 0) {
+        forward_only = parse_layers(o.layers, n_blocks).lo;
+    }
     model_handle mh;
-    mh.model = load_model(o.model);
+    mh.model = load_model(o.model, forward_only);
     llama_model * model = mh.model;
     const std::string arch = model_meta(model, "general.architecture");
 
@@ -1032,6 +1233,8 @@ int run_train(const options & o) {
          ",\"rank\":" + std::to_string(adapter_rank(adapter)) +
          ",\"alpha\":" + json_num(adapter->alpha) +
          ",\"loraTensors\":" + std::to_string(adapter->ab_map.size() * 2) +
+         layers_json(adapter, model) +
+         ",\"repackedWeights\":" + std::to_string(g_repacked) +
          ",\"trainableParams\":" + std::to_string(n_params) +
          ",\"threads\":" + std::to_string(o.threads) +
          ",\"resumedSteps\":" + std::to_string(steps_before) +
@@ -1111,6 +1314,7 @@ int run_train(const options & o) {
          ",\"loss\":" + json_num(last_loss) +
          ",\"elapsedMs\":" + json_num(std::round(elapsed)) +
          ",\"tokensPerSecond\":" + json_num(elapsed > 0 ? n_tok / (elapsed / 1000.0) : NAN) +
+         ",\"peakRssMb\":" + json_num(peak_rss_mb()) +
          ",\"out\":\"" + json_escape(o.out) + "\"}");
     return 0;
 }
@@ -1241,7 +1445,7 @@ struct importance_probe {
 int run_importance(const options & o) {
     check_writable(o.out);
     model_handle mh;
-    mh.model = load_model(o.model);
+    mh.model = load_model(o.model, adapter_lowest_block(o.adapter_in));
     llama_model * model = mh.model;
     const std::string arch = model_meta(model, "general.architecture");
 
@@ -1266,7 +1470,9 @@ int run_importance(const options & o) {
          ",\"dataTokens\":" + std::to_string(tokens.size()) +
          ",\"windows\":" + std::to_string(n_windows) +
          ",\"ctx\":" + std::to_string(o.n_ctx) +
-         ",\"loraTensors\":" + std::to_string(slots.size()) + "}");
+         ",\"loraTensors\":" + std::to_string(slots.size()) +
+         layers_json(adapter, model) +
+         ",\"repackedWeights\":" + std::to_string(g_repacked) + "}");
     const double t0 = now_ms();
     std::string stop_reason = "complete";
     for (long w = 0; w < n_windows; ++w) {
@@ -1319,6 +1525,7 @@ int run_importance(const options & o) {
          ",\"omegaMax\":" + json_num(mx) +
          ",\"adapterDrift\":" + json_num(max_drift) +
          ",\"elapsedMs\":" + json_num(std::round(now_ms() - t0)) +
+         ",\"peakRssMb\":" + json_num(peak_rss_mb()) +
          ",\"out\":\"" + json_escape(o.out) + "\"}");
     return 0;
 }
@@ -1618,7 +1825,7 @@ int run_gradcheck(const options & o) {
 
 int run_eval(const options & o) {
     model_handle mh;
-    mh.model = load_model(o.model);
+    mh.model = load_model(o.model, INT32_MAX);
     llama_model * model = mh.model;
 
     const auto tokens = load_tokens(llama_model_get_vocab(model), o.data);
@@ -1690,7 +1897,9 @@ int run_eval(const options & o) {
          ",\"ctx\":" + std::to_string(o.n_ctx) +
          ",\"adapter\":" + (adapter ? "\"" + json_escape(o.adapter_in) + "\"" : std::string("null")) +
          ",\"scale\":" + json_num(adapter ? o.adapter_scale : 0.0) +
-         ",\"elapsedMs\":" + json_num(std::round(elapsed)) + "}");
+         ",\"repackedWeights\":" + std::to_string(g_repacked) +
+         ",\"elapsedMs\":" + json_num(std::round(elapsed)) +
+         ",\"peakRssMb\":" + json_num(peak_rss_mb()) + "}");
     return 0;
 }
 
