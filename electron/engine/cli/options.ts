@@ -12,6 +12,7 @@ export interface CliOptions {
   contextSize?: number;
   project?: string;
   replyTo?: string;
+  conversation?: string;
   adapterChannel?: 'stable' | 'experimental';
   cache: boolean;
   host?: string;

@@ -55,6 +55,8 @@ function toRecord(row: InteractionRow): InteractionRecord {
     createdAt: row.createdAt.toISOString(),
     finishedAt: row.finishedAt?.toISOString() ?? null,
     source: row.source,
+    conversationId: row.conversationId,
+    clientId: row.clientId,
     question: row.question,
     history: row.history,
     project: row.project,

@@ -13,7 +13,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import { DatabaseError, NpllmError } from '../../../shared/errors.js';
+import { DatabaseError, NpllmError, RequestError, withoutQueryText } from '../../../shared/errors.js';
 import type { Progress } from '../../../shared/contract.js';
 import { migrationsFolder } from '../base/paths.js';
 import { acquireFileLock } from './lock.js';
@@ -181,10 +181,50 @@ async function applyMigrations(database: Database & { migrate(): Promise<void> }
 
 /** Every query failure that means "the database went away" gets the same actionable error. */
 export function unreachable(location: string, cause: unknown): DatabaseError {
-  return new DatabaseError('DATABASE_UNAVAILABLE', `Cannot reach the database at ${location}: ${errorMessage(cause)}.`, {
-    cause,
+  const shown = driverError(cause);
+  return new DatabaseError('DATABASE_UNAVAILABLE', `Cannot reach the database at ${location}: ${errorMessage(shown)}.`, {
+    cause: shown,
     fix: 'Start the PostgreSQL server or correct DATABASE_URL; unset DATABASE_URL to use the embedded database instead.',
   });
+}
+
+/**
+ * A failed query as the client should hear of it, by its SQLSTATE: a value the database refused
+ * (class 22, 23, 54) is the request's fault, not an outage a client should retry; a lost
+ * connection or server is DATABASE_UNAVAILABLE; anything else is a bug. Only the driver's own
+ * message is kept: drizzle's wrapper spells out the statement and its parameters.
+ */
+export function databaseFailure(location: string, error: unknown): NpllmError {
+  const shown = driverError(error);
+  const sqlState = sqlStateOf(error);
+  const message = errorMessage(shown);
+  const unavailable = sqlState === null ? isDatabaseFailure(error) : /^(08|53|57P|58)/.test(sqlState);
+  if (unavailable) return unreachable(location, shown);
+  if (sqlState === '23505') return new RequestError('CONFLICT', `The database already holds that record: ${message}.`, { cause: shown, fix: 'Send a new id, or resend the request unchanged only to retry it.' });
+  if (sqlState !== null && /^(22|23|54)/.test(sqlState)) {
+    return new RequestError('REQUEST_INVALID', `The database refused a value of the request: ${message}.`, { cause: shown, fix: 'Check the request\'s fields (text must be UTF-8 without NUL characters, numbers within their ranges).' });
+  }
+  return new DatabaseError('INTERNAL', `A database query failed: ${message}.`, { cause: shown, fix: 'This is a bug in npllm. Re-run with NPLLM_LOG_LEVEL=debug and report the log.' });
+}
+
+/** The driver's error under drizzle's wrapper, reduced to its name, message and SQLSTATE (drivers attach the query and its parameters too). */
+function driverError(error: unknown): Error {
+  const inner = withoutQueryText(error);
+  if (!(inner instanceof Error)) return new Error(String(inner));
+  const code = (inner as { code?: unknown }).code;
+  return Object.assign(new Error(inner.message || inner.name), {
+    name: inner.name,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...('severity' in inner ? { severity: (inner as { severity: unknown }).severity } : {}),
+  });
+}
+
+function sqlStateOf(error: unknown): string | null {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return null;
 }
 
 /** True for errors raised by the database or its connection, anywhere in the cause chain. */

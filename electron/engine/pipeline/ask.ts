@@ -11,7 +11,7 @@ import type { ModelConfig } from '../model/config.js';
 import type { RagConfig } from '../rag/config.js';
 import type { CacheConfig, QueryConfig } from './config.js';
 import type { Database } from '../db/client.js';
-import { unreachable } from '../db/client.js';
+import { databaseFailure } from '../db/client.js';
 import { newInteractionId } from '../data-collection/ids.js';
 import { completeInteraction, endInteractionWithError, insertInteraction, type NewInteraction } from '../data-collection/interactions.js';
 import type { FeedbackService } from '../feedback/service.js';
@@ -48,7 +48,15 @@ interface Question {
   adapters: AdapterUse[];
   retrieval: Retrieval;
   /** The interaction as it will be recorded, less what the answer decides. */
-  record: Omit<NewInteraction, 'createdAt' | 'status' | 'cached'> & { id: string; source: string; question: string; cacheKey: string; project: string | null };
+  record: Omit<NewInteraction, 'createdAt' | 'status' | 'cached'> & {
+    id: string;
+    source: string;
+    question: string;
+    cacheKey: string;
+    project: string | null;
+    conversationId: string | null;
+    clientId: string | null;
+  };
 }
 
 export class AskPipeline {
@@ -101,6 +109,8 @@ export class AskPipeline {
     const record = {
       id: newInteractionId(),
       source: request.source ?? 'api',
+      conversationId: request.conversationId ?? null,
+      clientId: request.clientId ?? null,
       question: request.question,
       normalizedQuestion: normalizeQuestion(request.question),
       history,
@@ -122,7 +132,14 @@ export class AskPipeline {
     await this.guard(async () => {
       if (request.regenerates) await this.feedback.noteRegeneration({ interactionId: record.id, regenerates: request.regenerates });
       else if (request.replyTo !== null) {
-        await this.feedback.noteFollowUp({ interactionId: record.id, question: request.question, source: record.source, project: record.project, replyTo: request.replyTo });
+        await this.feedback.noteFollowUp({
+          interactionId: record.id,
+          question: request.question,
+          history: request.history,
+          conversationId: record.conversationId,
+          clientId: record.clientId,
+          replyTo: request.replyTo,
+        });
       }
     });
   }
@@ -236,13 +253,13 @@ export class AskPipeline {
     return this.guard(() => this.retriever.prepare({ question, history, root, tokens: () => this.model.tokenCounter(), budget }));
   }
 
-  /** Database failures mid-request become one actionable error instead of a driver stack trace. */
+  /** Database failures mid-request become one actionable error (an outage, or a value it refused) instead of a driver stack trace. */
   private async guard<T>(operation: () => Promise<T>): Promise<T> {
     try {
       return await operation();
     } catch (error) {
       if (error instanceof NpllmError) throw error;
-      throw unreachable(this.database.location, error);
+      throw databaseFailure(this.database.location, error);
     }
   }
 }

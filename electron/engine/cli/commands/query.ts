@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { AskResponse } from '../../../../shared/contract.js';
 import { checkQuestion } from '../../../../shared/text.js';
 import { describeSources } from '../../rag/prompt.js';
+import { terminalConversation } from '../conversation.js';
 import type { CliOptions } from '../options.js';
 import { printJson } from '../output.js';
 import { withSession } from '../session.js';
@@ -29,6 +30,7 @@ export function runQuery(options: CliOptions): Promise<number> {
         noCache: !options.cache,
         ...(options.project ? { project: resolve(options.project) } : {}),
         ...(options.replyTo ? { replyTo: options.replyTo } : {}),
+        ...conversation(options),
         ...(options.adapterChannel ? { adapterChannel: options.adapterChannel } : {}),
       },
       onToken,
@@ -39,6 +41,11 @@ export function runQuery(options: CliOptions): Promise<number> {
     if (result.retrieval.used) process.stdout.write(`\nSources:\n${describeSources(result.retrieval.sources)}\n`);
     process.stderr.write(`${describeResult(result)}\n`);
   });
+}
+
+function conversation(options: CliOptions): { conversationId?: string } {
+  const id = options.conversation ?? terminalConversation();
+  return id ? { conversationId: id } : {};
 }
 
 async function readStdin(): Promise<string> {
