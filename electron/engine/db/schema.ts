@@ -75,6 +75,8 @@ export const projects = pgTable('projects', {
   lastIndexedAt: timestamp({ withTimezone: true, mode: 'date' }),
   /** Chunks when `project_terms` was last counted: the N of document frequencies. */
   termStatsChunks: integer().notNull().default(0),
+  /** The secret rules every indexed file was last checked with: newer rules re-check unchanged files too. */
+  secretRules: text(),
 });
 
 /**
