@@ -13,7 +13,7 @@ import type { CacheConfig, QueryConfig } from './config.js';
 import type { Database } from '../db/client.js';
 import { databaseFailure } from '../db/client.js';
 import { newInteractionId } from '../data-collection/ids.js';
-import { completeInteraction, endInteractionWithError, insertInteraction, type NewInteraction } from '../data-collection/interactions.js';
+import { completeInteraction, endInteractionWithError, insertInteraction, savePartialAnswer, type NewInteraction } from '../data-collection/interactions.js';
 import type { FeedbackService } from '../feedback/service.js';
 import type { LocalModel, ModelIdentity } from '../model/local-model.js';
 import { resolveProjectRoot } from '../project/root.js';
@@ -21,6 +21,10 @@ import type { Retrieval, Retriever } from '../rag/retriever.js';
 import type { TokenCounter } from '../rag/types.js';
 import { responseCacheKey } from './cache-key.js';
 import { countCacheHit, findCachedAnswer, storeCachedAnswer } from './queries.js';
+import { thisWorker } from './recover.js';
+
+/** Streamed text is written to the interaction every this many chunks (tokens), so a killed process loses at most that much. */
+export const partialSaveChunks = 16;
 
 export interface AskHooks {
   signal?: AbortSignal | undefined;
@@ -177,9 +181,21 @@ export class AskPipeline {
     const db = this.database.db;
     const { record, retrieval } = question;
     const createdAt = new Date();
-    await this.guard(() => insertInteraction(db, { ...record, createdAt, status: 'pending', cached: false }));
+    await this.guard(() => insertInteraction(db, { ...record, createdAt, status: 'pending', cached: false, worker: thisWorker }));
 
     let partial = '';
+    let chunks = 0;
+    // One write at a time; chunks arriving meanwhile are in the next one. A failed write only
+    // costs the crash-safety of this stretch of the answer, never the answer itself.
+    let saving: Promise<void> = Promise.resolve();
+    let writing = false;
+    const savePartial = () => {
+      if (writing) return;
+      writing = true;
+      saving = savePartialAnswer(db, record.id, partial)
+        .catch(() => undefined)
+        .finally(() => (writing = false));
+    };
     let generation;
     try {
       generation = await this.model.generate({
@@ -190,10 +206,12 @@ export class AskPipeline {
         onProgress: hooks.onProgress,
         onToken: (text) => {
           partial += text;
+          if (++chunks % partialSaveChunks === 0) savePartial();
           hooks.onToken?.(text);
         },
       });
     } catch (error) {
+      await saving;
       const failure = toNpllmError(error);
       const elapsed = performance.now() - question.started;
       await this.guard(() =>
@@ -202,6 +220,7 @@ export class AskPipeline {
       throw failure;
     }
 
+    await saving;
     const timings: Timings = {
       ttftMs: round(generation.ttftMs),
       totalMs: round(performance.now() - question.started),
