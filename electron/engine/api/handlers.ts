@@ -13,7 +13,7 @@ import type { FeedbackService } from '../feedback/service.js';
 import { learningStats } from '../metrics/learning.js';
 import { listCatalogue, pullCatalogueModel, type ModelSettings } from '../model/pull.js';
 import type { AskHooks } from '../pipeline/ask.js';
-import type { Learner } from '../pipeline/learner.js';
+import type { LearningScheduler } from '../learning/scheduler.js';
 import type { ProjectPolicy } from '../project/policy.js';
 import { resolveProjectRoot } from '../project/root.js';
 import type { RagService } from '../rag/service.js';
@@ -28,7 +28,7 @@ export interface EngineCapabilities {
   context: ContextService;
   feedback: FeedbackService;
   adapters: AdapterStore;
-  learner: Learner;
+  learner: LearningScheduler;
   ask(request: AskRequest, hooks: AskHooks): Promise<AskResponse>;
   health(): Promise<Health>;
   stats(options: { project?: string | undefined; days?: number | undefined }): Promise<BehaviourStats>;
