@@ -3,7 +3,7 @@
  * PostgreSQL server (with pgvector) through `pg` when `database.url` / DATABASE_URL is set.
  * Both get the same drizzle schema and migrations, applied at start-up.
  */
-import { mkdirSync, accessSync, constants } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
@@ -15,6 +15,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { DatabaseError, NpllmError, RequestError, withoutQueryText } from '../../../shared/errors.js';
 import type { Progress } from '../../../shared/contract.js';
+import { makeFolderSync } from '../base/files.js';
 import { migrationsFolder } from '../base/paths.js';
 import { acquireFileLock } from './lock.js';
 import * as schema from './schema.js';
@@ -240,12 +241,12 @@ export function isDatabaseFailure(error: unknown): boolean {
 
 export function ensureWritableFolder(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeFolderSync(dir);
     accessSync(dir, constants.W_OK);
   } catch (cause) {
     throw new NpllmError('DATA_DIR_UNWRITABLE', `The data folder ${dir} cannot be created or written: ${errorMessage(cause)}.`, {
       cause,
-      fix: 'Give your user write access to it, or set NPLLM_HOME (or "home" in the config) to a writable folder.',
+      fix: 'Set NPLLM_HOME (or "home" in the config) to a writable folder on a disk, or give your user write access to this one.',
     });
   }
 }
