@@ -4,7 +4,8 @@
  * Both get the same drizzle schema and migrations, applied at start-up.
  */
 import { accessSync, constants } from 'node:fs';
-import { dirname } from 'node:path';
+import { open, readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -40,6 +41,12 @@ export interface Database {
   /** Where the data is: the folder, or the server URL without its password. */
   readonly location: string;
   ping(): Promise<void>;
+  /**
+   * Makes what was committed survive an OS crash or power loss before it is acknowledged. PGlite
+   * runs PostgreSQL with fsync off and its file system cannot fsync, so the write-ahead log it
+   * wrote is flushed from here; a server does this itself on commit.
+   */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -92,6 +99,7 @@ async function openEmbedded(dir: string, onProgress?: (progress: Progress) => vo
     ping: async () => {
       await client.query('select 1');
     },
+    flush: () => syncWriteAheadLog(dir),
     close: closeOnce(async () => {
       try {
         await client.close();
@@ -143,6 +151,7 @@ async function openServer(url: string): Promise<Database & { migrate(): Promise<
     },
     kind: 'postgres',
     location,
+    flush: () => Promise.resolve(),
     ping: async () => {
       try {
         await pool.query('select 1');
@@ -177,6 +186,24 @@ async function applyMigrations(database: Database & { migrate(): Promise<void> }
         ? 'The PostgreSQL server lacks the pgvector extension: install it on the server (https://github.com/pgvector/pgvector#installation) or unset DATABASE_URL to use the embedded database.'
         : 'Check that the database user may create tables and extensions, and that this npllm is not older than the one that last migrated the database.',
     });
+  }
+}
+
+/**
+ * fsync of the write-ahead log's newest segments: a commit is in the WAL once PostgreSQL returns
+ * (synchronous_commit is on; only the fsync is skipped), and replaying the WAL restores it after a
+ * crash. Segments are named by position, so the newest two hold every recent commit.
+ */
+async function syncWriteAheadLog(dir: string): Promise<void> {
+  const folder = join(dir, 'pg_wal');
+  const segments = (await readdir(folder)).filter((name) => /^[0-9A-F]{24}$/.test(name)).sort().slice(-2);
+  for (const name of segments) {
+    const handle = await open(join(folder, name), 'r');
+    try {
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type { AdapterUse, AskRequest, AskResponse, ChatMessage, Progress, Timings } from '../../../shared/contract.js';
 import { adapterUses, type AdapterPlan, type AdapterPlanner } from '../adapters/serving.js';
-import { NpllmError, toNpllmError } from '../../../shared/errors.js';
+import { NpllmError, RequestError, toNpllmError } from '../../../shared/errors.js';
 import { checkQuestion, normalizeQuestion } from '../../../shared/text.js';
 import type { ModelConfig } from '../model/config.js';
 import type { RagConfig } from '../rag/config.js';
@@ -22,6 +22,11 @@ import type { TokenCounter } from '../rag/types.js';
 import { responseCacheKey } from './cache-key.js';
 import { countCacheHit, findCachedAnswer, storeCachedAnswer } from './queries.js';
 import { thisWorker } from './recover.js';
+
+/** The chat template wraps every message in a few tokens of its own. */
+const perMessageTokens = 8;
+/** The least room a question must leave for its answer (or all of maxTokens, when that is smaller). */
+const minimumAnswerTokens = 32;
 
 /** Streamed text is written to the interaction every this many chunks (tokens), so a killed process loses at most that much. */
 export const partialSaveChunks = 16;
@@ -180,6 +185,7 @@ export class AskPipeline {
   private async generate(question: Question, hooks: AskHooks): Promise<AskResponse> {
     const db = this.database.db;
     const { record, retrieval } = question;
+    await this.checkFits(record.question, question.maxTokens);
     const createdAt = new Date();
     await this.guard(() => insertInteraction(db, { ...record, createdAt, status: 'pending', cached: false, worker: thisWorker }));
 
@@ -256,17 +262,33 @@ export class AskPipeline {
   }
 
   /**
+   * A question the context window cannot hold with room for an answer would be cut by llama.cpp
+   * without a word (the start of what the user asked, silently gone), so it is refused as too
+   * long, counted in the model's own tokens. Earlier turns of a conversation may still be dropped
+   * to make room: the question itself never is.
+   */
+  private async checkFits(questionText: string, maxTokens: number): Promise<void> {
+    const count = await this.model.tokenCounter();
+    const questionTokens = count(questionText);
+    const needed = count(this.config.model.systemPrompt) + questionTokens + 2 * perMessageTokens + Math.min(maxTokens, minimumAnswerTokens);
+    const { contextSize } = this.config.model;
+    if (needed <= contextSize) return;
+    throw new RequestError('QUERY_TOO_LONG', `The question is ${questionTokens} tokens long: with the system prompt and room for an answer it needs ${needed} tokens, more than the model's context of ${contextSize}.`, {
+      fix: 'Ask about a smaller piece of code (set a project with --project so npllm retrieves what it needs), or raise model.contextSize (--context-size).',
+      details: { tokens: questionTokens, needed, contextSize },
+    });
+  }
+
+  /**
    * Retrieved code may use what the context window leaves after the system prompt, the
    * conversation, the question and the answer, counted in the model's own tokens, and at most
    * `rag.contextTokens`: every retrieved token is evaluated before the first answer token, so the
    * budget is what keeps time to first token usable on a small CPU (BENCHMARKS.md).
    */
   private retrieve(question: string, root: string | null, history: readonly ChatMessage[], maxTokens: number): Promise<Retrieval> {
-    // The chat template wraps every message in a few tokens of its own.
-    const perMessage = 8;
     const budget = (count: TokenCounter) => {
       const texts = [this.config.model.systemPrompt, ...history.map((message) => message.content), question];
-      const reserved = maxTokens + texts.reduce((total, text) => total + count(text) + perMessage, 0);
+      const reserved = maxTokens + texts.reduce((total, text) => total + count(text) + perMessageTokens, 0);
       return Math.min(this.config.rag.contextTokens, Math.max(0, this.config.model.contextSize - reserved));
     };
     return this.guard(() => this.retriever.prepare({ question, history, root, tokens: () => this.model.tokenCounter(), budget }));

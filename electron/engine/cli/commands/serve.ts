@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .description('start the HTTP server (API, OpenAI-compatible endpoint, web UI)')
     .option('-c, --config <file>', 'YAML config file')
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
-    .option('--port <port>', 'port (default 7411)', integer('--port'))
+    .option('--port <port>', 'port (default 7411)', integer('--port', 0, 65535))
     .action(async (options: CliOptions) => {
       process.exitCode = await runServer({ ...program.opts<CliOptions>(), ...options });
     });
