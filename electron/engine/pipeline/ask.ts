@@ -20,7 +20,7 @@ import { resolveProjectRoot } from '../project/root.js';
 import type { Retrieval, Retriever } from '../rag/retriever.js';
 import type { TokenCounter } from '../rag/types.js';
 import { responseCacheKey } from './cache-key.js';
-import { countCacheHit, findCachedAnswer, storeCachedAnswer } from './queries.js';
+import { countCacheHit, findCachedAnswer, storeCachedAnswer, type CachedAnswer } from './queries.js';
 import { thisWorker } from './recover.js';
 
 /** The chat template wraps every message in a few tokens of its own. */
@@ -81,8 +81,16 @@ export class AskPipeline {
   /** The stages of the critical path, in order (pipeline/README.md describes each). */
   async ask(request: AskRequest, hooks: AskHooks = {}): Promise<AskResponse> {
     const question = await this.prepare(request, hooks);
+    const hit = await this.findInCache(request, question);
+    // A question refused as too long is not anyone's reaction: checked before the reaction is read.
+    if (!hit) await this.checkFits(question.record.question, question.maxTokens);
     await this.noteReaction(request, question);
-    return (await this.answerFromCache(request, question, hooks)) ?? (await this.generate(question, hooks));
+    return hit ? this.answerFromCache(question, hit, hooks) : this.generate(question, hooks);
+  }
+
+  private async findInCache(request: AskRequest, question: Question): Promise<CachedAnswer | null> {
+    if (!this.config.cache.enabled || request.noCache) return null;
+    return this.guard(() => findCachedAnswer(this.database.db, question.record.cacheKey));
   }
 
   /**
@@ -154,12 +162,9 @@ export class AskPipeline {
   }
 
   /** The same question in the same context, answered before: recorded as its own interaction, the model untouched. */
-  private async answerFromCache(request: AskRequest, question: Question, hooks: AskHooks): Promise<AskResponse | null> {
-    if (!this.config.cache.enabled || request.noCache) return null;
+  private async answerFromCache(question: Question, hit: CachedAnswer, hooks: AskHooks): Promise<AskResponse> {
     const db = this.database.db;
     const { record } = question;
-    const hit = await this.guard(() => findCachedAnswer(db, record.cacheKey));
-    if (!hit) return null;
     const elapsed = round(performance.now() - question.started);
     const timings: Timings = { ttftMs: elapsed, totalMs: elapsed, tokens: hit.tokens, promptTokens: 0, loadMs: 0 };
     const createdAt = new Date();
@@ -185,7 +190,6 @@ export class AskPipeline {
   private async generate(question: Question, hooks: AskHooks): Promise<AskResponse> {
     const db = this.database.db;
     const { record, retrieval } = question;
-    await this.checkFits(record.question, question.maxTokens);
     const createdAt = new Date();
     await this.guard(() => insertInteraction(db, { ...record, createdAt, status: 'pending', cached: false, worker: thisWorker }));
 
