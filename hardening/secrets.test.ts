@@ -61,7 +61,7 @@ describe('planted secrets: 0 in the index, the export and training data', () => 
   });
 
   it('indexing leaves every secret file out, and no chunk holds a secret', async () => {
-    const result = await engine.api.call('rag/index', { path: project }, { caller: 'cli' }) as IndexResult;
+    const result: IndexResult = await engine.api.call('rag/index', { path: project }, { caller: 'cli' });
     expect(result.skipped['secret']).toBe(all.length);
     expect(result.secretsSkipped).toBe(all.length);
     expect(result.files).toBe(Object.keys(cleanFiles).length);
@@ -104,7 +104,7 @@ describe('planted secrets: 0 in the index, the export and training data', () => 
     expect(data.secretsScrubbed).toBeGreaterThanOrEqual(all.length * 3);
     for (const secret of all) expect(findSecret(secret.line), `${secret.kind} (${secret.file})`).not.toBeNull();
 
-    const exported = await engine.api.call('data/export', { project: root }, { caller: 'cli' }) as DataExport;
+    const exported: DataExport = await engine.api.call('data/export', { project: root }, { caller: 'cli' });
     const text = readFileSync(exported.path, 'utf8');
     expect(exported.examples).toBe(data.examples.length);
     expect(leaked(text)).toEqual([]);
