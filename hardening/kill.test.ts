@@ -204,7 +204,8 @@ describe('kill -9 at random points, then restart', () => {
     for (let round = 0; round < 2; round++) {
       const stopAfter = between(1, 3);
       let stored = 0;
-      const { ended } = await stream(server!.url, '/api/rag/index', { path: project }, (event) => event.type === 'progress' && (event.progress?.fraction ?? 0) > 0 && ++stored >= stopAfter);
+      // Each "Indexing: n/m" event with n > 0 follows a batch committed to the database.
+      const { ended } = await stream(server!.url, '/api/rag/index', { path: project }, (event) => event.type === 'progress' && /^Indexing: [1-9]/.test(event.progress?.label ?? '') && ++stored >= stopAfter);
       expect(ended, 'the index was still running at the kill point').toBe(false);
       await kill('index', `after ${stopAfter} stored batch(es)`);
       killedIndexRuns++;
