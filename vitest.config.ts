@@ -23,6 +23,21 @@ export default defineConfig({
       },
       {
         test: {
+          // The hardening suite (npm run test:hardening, HARDENING.md): hostile and malformed input
+          // over the CLI, HTTP and IPC, kills at random points, 50 concurrent clients, planted
+          // secrets. Real processes, PGlite and the tiny model; one file at a time, as its kill and
+          // concurrency tests load both cores.
+          name: 'hardening',
+          environment: 'node',
+          include: ['hardening/**/*.test.ts'],
+          testTimeout: 1_800_000,
+          hookTimeout: 1_800_000,
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        test: {
           name: 'renderer',
           environment: 'jsdom',
           // Its own group: projects with different worker limits may not share one.

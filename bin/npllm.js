@@ -9,3 +9,6 @@ if (!existsSync(entry)) {
 }
 const { main } = await import(entry.href);
 await main(process.argv);
+// After a failure, work left running in the background (a download library retrying an
+// unreachable host) must not keep the command from ending with its error.
+if (process.exitCode) process.exit(process.exitCode);

@@ -23,9 +23,14 @@ export const errorCodes = {
   DATABASE_MIGRATION_FAILED: { status: 500, exitCode: 4 },
   QUERY_EMPTY: { status: 400, exitCode: 2 },
   QUERY_TOO_LONG: { status: 413, exitCode: 2 },
+  /** Text no model or database should see: a NUL character, a lone UTF-16 surrogate, bytes that are not UTF-8. */
+  QUERY_INVALID: { status: 400, exitCode: 2 },
   REQUEST_INVALID: { status: 400, exitCode: 2 },
   REQUEST_TOO_LARGE: { status: 413, exitCode: 2 },
   UNAUTHORIZED: { status: 401, exitCode: 2 },
+  /** A browser request from another site, or addressed to a host name the server does not answer to (DNS rebinding). */
+  FORBIDDEN_ORIGIN: { status: 403, exitCode: 2 },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, exitCode: 2 },
   NOT_FOUND: { status: 404, exitCode: 2 },
   CONFLICT: { status: 409, exitCode: 2 },
   METHOD_NOT_ALLOWED: { status: 405, exitCode: 2 },
@@ -104,9 +109,25 @@ export class NpllmError extends Error {
 }
 
 function serializeCause(cause: unknown): SerializedError | { name: string; message: string } {
-  if (cause instanceof NpllmError) return cause.toJSON();
-  if (cause instanceof Error) return { name: cause.name, message: cause.message };
-  return { name: 'Error', message: String(cause) };
+  const shown = withoutQueryText(cause);
+  if (shown instanceof NpllmError) return shown.toJSON();
+  if (shown instanceof Error) return { name: shown.name, message: shown.message };
+  return { name: 'Error', message: String(shown) };
+}
+
+/**
+ * drizzle wraps a driver's failure in an error whose message is the whole statement and its
+ * parameters (`Failed query: insert into … params: …`): a user's question, a path, a token. Errors
+ * cross to clients, logs and other processes, so only the driver's own error (`invalid byte
+ * sequence …`) ever stands for it.
+ */
+export function withoutQueryText(error: unknown): unknown {
+  let current = error;
+  while (current instanceof Error && (current.name === 'DrizzleQueryError' || /^Failed query:/.test(current.message))) {
+    if (!(current.cause instanceof Error)) return Object.assign(new Error('A database query failed.'), { name: 'DatabaseQueryError' });
+    current = current.cause;
+  }
+  return current;
 }
 
 export class ConfigError extends NpllmError {
@@ -150,7 +171,8 @@ const errorClassesByName: Record<string, new (code: ErrorCode, message: string, 
 /** Anything thrown becomes an NpllmError; unknown failures are INTERNAL with the original as cause. */
 export function toNpllmError(error: unknown): NpllmError {
   if (error instanceof NpllmError) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const shown = withoutQueryText(error);
+  const message = shown instanceof Error ? shown.message : String(shown);
   return new NpllmError('INTERNAL', `Unexpected failure: ${message}`, {
     cause: error,
     fix: 'This is a bug in npllm. Re-run with NPLLM_LOG_LEVEL=debug and report the log.',

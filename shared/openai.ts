@@ -21,6 +21,8 @@ export const openAiChatRequestSchema = z.looseObject({
   max_tokens: z.number().int().min(1).max(8192).optional(),
   max_completion_tokens: z.number().int().min(1).max(8192).optional(),
   temperature: z.number().min(0).max(2).optional(),
+  /** The end user, as OpenAI's API names them: npllm reads follow-ups only within one user's conversations. */
+  user: z.string().min(1).max(1000).optional(),
 });
 export type OpenAiChatRequest = z.infer<typeof openAiChatRequestSchema>;
 

@@ -8,6 +8,7 @@ import { toNpllmError } from '../../shared/errors.js';
 import { Dispatcher } from './api/dispatcher.js';
 import { createHandlers } from './api/handlers.js';
 import { AdapterServing } from './adapters/serving.js';
+import { recoverInterruptedRuns } from './learning/consolidate.js';
 import { AdapterStore } from './adapters/store.js';
 import type { Config } from './config/config.js';
 import { ContextService } from './context/service.js';
@@ -18,6 +19,7 @@ import { createLogger, type Logger } from './base/log.js';
 import { findCatalogueEntry } from './model/catalogue.js';
 import { LocalModel } from './model/local-model.js';
 import { AskPipeline, type AskHooks } from './pipeline/ask.js';
+import { recoverInterruptedAnswers } from './pipeline/recover.js';
 import { CpuArbiter } from './learning/cpu-arbiter.js';
 import { LearningScheduler } from './learning/scheduler.js';
 import { packageVersion } from './base/paths.js';
@@ -100,7 +102,22 @@ export class Engine {
       throw error;
     });
     logger.log('debug', `engine open: database ${database.kind} at ${database.location}, model ${model.displayName}`);
-    return new Engine(config, database, model, logger);
+    const engine = new Engine(config, database, model, logger);
+    try {
+      await engine.recoverInterrupted();
+    } catch (error) {
+      await engine.dispose().catch(() => undefined);
+      throw error;
+    }
+    return engine;
+  }
+
+  /** What a killed or crashed process left unfinished: pending answers become `interrupted` (their streamed part kept), running trainings are closed. */
+  private async recoverInterrupted(): Promise<void> {
+    const answers = await recoverInterruptedAnswers(this.database);
+    const runs = await recoverInterruptedRuns(this.database.db, this.adapters, this.config.home);
+    if (answers > 0) this.logger.log('info', `${answers} answer(s) cut short by a stopped process are now marked interrupted (their streamed part kept)`);
+    if (runs > 0) this.logger.log('info', `${runs} training run(s) cut short by a stopped process are now closed as interrupted`);
   }
 
   /** Training pauses while the question is answered; a question in another project than the last one lets the learner take up the project left. */

@@ -29,7 +29,7 @@ describe('electron main wiring', () => {
     const window = FakeBrowserWindow.instances[0]!;
     expect(window.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false });
     expect(window.options.webPreferences?.preload).toMatch(/[/\\]preload[/\\]index\.cjs$/);
-    expect(window.loaded.file).toMatch(/[/\\]renderer[/\\]index\.html$/);
+    expect(window.loaded.url).toBe('app://npllm/index.html');
     window.emit('ready-to-show');
     expect(window.visible).toBe(true);
   });

@@ -3,10 +3,13 @@
  * the UI in a sandboxed renderer; main starts both, relays IPC between them, and owns the window,
  * the tray and the app's lifetime.
  */
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, ipcMain, utilityProcess, type BrowserWindow, type Tray } from 'electron';
+import { app, ipcMain, session, utilityProcess, type BrowserWindow, type Tray } from 'electron';
+import { isAppUrl, registerAppScheme, serveRenderer } from './app-protocol.js';
 import { EngineClient } from './engine-client.js';
 import { registerIpc } from './ipc.js';
+import { restrictPermissions } from './permissions.js';
 import { createTray } from './tray.js';
 import { createMainWindow, focusQuestion } from './window.js';
 
@@ -20,6 +23,10 @@ const paths = {
 
 /** How long the engine gets to close its database on quit before it is killed. */
 const shutdownTimeoutMs = 5_000;
+
+/** electron-vite's dev server, in development only: a packaged app never loads a page named by its environment. */
+const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
+const isApp = (url: string) => isAppUrl(url, devServerUrl);
 
 function runDesktopApp(): void {
   const engine = new EngineClient(() =>
@@ -36,7 +43,7 @@ function runDesktopApp(): void {
 
   const showWindow = (): BrowserWindow => {
     if (!window || window.isDestroyed()) {
-      const created = createMainWindow(paths, process.env['ELECTRON_RENDERER_URL']);
+      const created = createMainWindow(paths, devServerUrl);
       // Closing hides to the tray; the engine stays warm for the next question.
       created.on('close', (event) => {
         if (quitting || !tray) return;
@@ -64,8 +71,10 @@ function runDesktopApp(): void {
   });
 
   void app.whenReady().then(() => {
+    serveRenderer(dirname(paths.renderer));
+    restrictPermissions(session.defaultSession, isApp);
     engine.start();
-    registerIpc(ipcMain, engine);
+    registerIpc(ipcMain, engine, isApp);
     tray = createTray({
       quickQuestion: () => focusQuestion(showWindow()),
       showWindow: () => showWindow(),
@@ -75,6 +84,8 @@ function runDesktopApp(): void {
   });
 }
 
+// Before the app is ready, as Electron requires of privileged schemes.
+registerAppScheme();
 // A second instance would fight the first over the embedded database's lock: hand over instead.
 if (app.requestSingleInstanceLock()) runDesktopApp();
 else app.quit();

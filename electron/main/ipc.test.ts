@@ -8,7 +8,7 @@ import { FakeIpcMain, FakePortMain, FakeUtilityProcess } from './test/fakes.js';
 function setup() {
   const child = new FakeUtilityProcess();
   const ipcMain = new FakeIpcMain();
-  registerIpc(ipcMain, new EngineClient(() => child));
+  registerIpc(ipcMain, new EngineClient(() => child), (url) => url.startsWith('app://npllm/'));
   return { child, ipcMain };
 }
 

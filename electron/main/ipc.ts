@@ -1,7 +1,8 @@
 /**
  * The renderer's only door to the engine: `npllm:invoke` for request/response methods and a
  * MessagePort per streamed answer. Main does not interpret requests; the engine validates them
- * against the contract.
+ * against the contract. Only the app's own page may use the door: a message from a subframe or
+ * from a page that navigated elsewhere (whatever its preload exposes) is refused.
  */
 import type { IpcMainEvent, IpcMainInvokeEvent, MessagePortMain } from 'electron';
 import { isApiMethod, isStreamingMethod, type StreamEvent } from '../../shared/contract.js';
@@ -17,9 +18,25 @@ export interface IpcMainLike {
 
 export type EngineForIpc = Pick<EngineClient, 'invoke' | 'stream'>;
 
-export function registerIpc(ipcMain: IpcMainLike, engine: EngineForIpc): void {
-  ipcMain.handle(channels.invoke, async (_event, method, request): Promise<InvokeReply> => {
+/** What the IPC events say about who sent them. */
+type SenderEvent = Pick<IpcMainInvokeEvent, 'senderFrame' | 'sender'>;
+
+/** Whether a message comes from the top frame of the app's own page (`isApp` judges its URL). */
+export function isTrustedSender(event: SenderEvent, isApp: (url: string) => boolean): boolean {
+  const frame = event.senderFrame;
+  if (!frame) return false;
+  if (frame !== event.sender.mainFrame) return false;
+  return isApp(frame.url);
+}
+
+function untrusted(event: SenderEvent): NpllmError {
+  return new NpllmError('FORBIDDEN_ORIGIN', `The page ${event.senderFrame?.url ?? '(gone)'} may not call the engine.`, { fix: 'Only the app\'s own window talks to the engine.' });
+}
+
+export function registerIpc(ipcMain: IpcMainLike, engine: EngineForIpc, isApp: (url: string) => boolean): void {
+  ipcMain.handle(channels.invoke, async (event, method, request): Promise<InvokeReply> => {
     try {
+      if (!isTrustedSender(event, isApp)) throw untrusted(event);
       if (typeof method !== 'string' || !isApiMethod(method)) {
         throw new NpllmError('NOT_FOUND', `No API method "${String(method)}".`, { fix: 'See shared/contract.ts for the methods.' });
       }
@@ -31,11 +48,11 @@ export function registerIpc(ipcMain: IpcMainLike, engine: EngineForIpc): void {
 
   ipcMain.on(channels.stream, (event, start) => {
     const [port] = event.ports;
-    if (port) relayStream(port, engine, start as StreamStartMessage);
+    if (port) relayStream(port, engine, start as StreamStartMessage, isTrustedSender(event, isApp) ? null : untrusted(event));
   });
 }
 
-function relayStream(port: MessagePortMain, engine: EngineForIpc, start: StreamStartMessage): void {
+function relayStream(port: MessagePortMain, engine: EngineForIpc, start: StreamStartMessage, refused: NpllmError | null): void {
   let ended = false;
   const send = (event: StreamEvent<unknown>) => {
     if (ended) return;
@@ -45,6 +62,10 @@ function relayStream(port: MessagePortMain, engine: EngineForIpc, start: StreamS
       port.close();
     }
   };
+  if (refused) {
+    send({ type: 'error', error: refused.toJSON() });
+    return;
+  }
   const { method } = start ?? {};
   if (typeof method !== 'string' || !isApiMethod(method) || !isStreamingMethod(method)) {
     send({ type: 'error', error: new NpllmError('NOT_FOUND', `No streaming API method "${String(method)}".`, { fix: 'Stream chat/ask, rag/index, learning/consolidate or models/pull.' }).toJSON() });

@@ -3,12 +3,13 @@
  * from the preload, sandboxed, no Node, and it cannot navigate away or open new windows.
  */
 import { BrowserWindow } from 'electron';
+import { appEntry } from './app-protocol.js';
 import { channels } from './bridge-protocol.js';
 
 export interface WindowPaths {
   /** Built preload (CommonJS: sandboxed preloads cannot be ES modules). */
   preload: string;
-  /** Built renderer entry, loaded from disk in a packaged app. */
+  /** Built renderer entry, served as app://npllm/index.html (app-protocol.ts). */
   renderer: string;
 }
 
@@ -31,7 +32,7 @@ export function createMainWindow(paths: WindowPaths, devServerUrl: string | unde
   window.once('ready-to-show', () => window.show());
   window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
   window.webContents.on('will-navigate', (event) => event.preventDefault());
-  const loading = devServerUrl ? window.loadURL(devServerUrl) : window.loadFile(paths.renderer);
+  const loading = window.loadURL(devServerUrl ?? appEntry);
   loading.catch((error: unknown) => process.stderr.write(`[npllm] cannot load the window: ${String(error)}\n`));
   return window;
 }

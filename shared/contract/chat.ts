@@ -5,6 +5,9 @@ import { method } from './method.js';
 
 export const askSources = ['cli', 'api', 'openai', 'desktop', 'tray', 'bench'] as const;
 
+/** A client-chosen id: printable, short, no spaces. */
+export const conversationIdSchema = z.string().min(1).max(200).regex(/^[\w.:@/+=-]+$/, 'letters, digits and . _ : @ / + = - only');
+
 export const askRequestSchema = z.strictObject({
   question: z.string(),
   history: z.array(chatMessageSchema).max(200).optional().describe('Earlier turns of the conversation; part of the context the response cache keys on.'),
@@ -12,7 +15,9 @@ export const askRequestSchema = z.strictObject({
   maxTokens: z.number().int().min(1).max(8192).optional(),
   noCache: z.boolean().optional().describe('Skip the response cache lookup (the answer is still recorded and cached).'),
   source: z.enum(askSources).optional(),
-  replyTo: z.string().min(1).max(100).nullable().optional().describe('The interaction this message reacts to, whose reward the message\'s tone feeds. Omitted: the latest interaction of the same source and project within the follow-up window. null: none (the first question of a new conversation).'),
+  conversationId: conversationIdSchema.optional().describe('The conversation this question belongs to, an id the client chooses: with replyTo omitted, the message is read as the reaction to the latest answer of the same conversation (and client) within the follow-up window.'),
+  clientId: conversationIdSchema.optional().describe('Who is asking (an editor, a user: the OpenAI `user` field): implicit follow-ups are looked for only among the same client\'s interactions, so concurrent clients never score each other\'s answers.'),
+  replyTo: z.string().min(1).max(100).nullable().optional().describe('The interaction this message reacts to, whose reward the message\'s tone feeds. Omitted: the answer the history ends with (the same client\'s), else the latest answer of the same conversation within the follow-up window, else none. null: none (the first question of a new conversation).'),
   regenerates: z.string().min(1).max(100).optional().describe('The interaction whose answer this request asks for again (a Regenerate button): recorded as that interaction\'s `regenerated` event, and the repeated question is not read as a follow-up.'),
   adapterChannel: z.enum(['stable', 'experimental']).optional().describe('Which version of each matching LoRA adapter answers: `stable` (the default) or the newest `experimental` one, to try it before it is promoted (falls back to stable where there is none).'),
 });

@@ -4,7 +4,8 @@ import { adapterUseSchema, chatMessageSchema, serializedErrorSchema } from './co
 import { retrievalReportSchema, timingsSchema } from './chat.js';
 import { method } from './method.js';
 
-export const interactionStatuses = ['pending', 'completed', 'failed', 'cancelled'] as const;
+/** `interrupted`: the process died while answering (found at the next start); the answer is what was streamed until then. */
+export const interactionStatuses = ['pending', 'completed', 'failed', 'cancelled', 'interrupted'] as const;
 export type InteractionStatus = (typeof interactionStatuses)[number];
 
 export const interactionRecordSchema = z.object({
@@ -12,6 +13,8 @@ export const interactionRecordSchema = z.object({
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
   source: z.string(),
+  conversationId: z.string().nullable(),
+  clientId: z.string().nullable(),
   question: z.string(),
   history: z.array(chatMessageSchema),
   project: z.string().nullable(),

@@ -14,7 +14,9 @@ import {
   type Progress,
   type StreamEventOf,
 } from '../../../shared/contract.js';
-import { cancelled, RequestError, toNpllmError } from '../../../shared/errors.js';
+import { cancelled, NpllmError, RequestError, toNpllmError } from '../../../shared/errors.js';
+import { findInvalidText } from '../../../shared/text.js';
+import { databaseFailure, isDatabaseFailure } from '../db/client.js';
 
 /**
  * Who is asking. The command line runs as the user and may name any folder; the HTTP API and the
@@ -56,6 +58,15 @@ export class Dispatcher {
   constructor(private readonly handlers: Handlers | Promise<Handlers>) {}
 
   async call<M extends ApiMethod>(method: M, rawRequest: unknown, options: CallOptions): Promise<ApiResponse<M>> {
+    try {
+      return await this.run(method, rawRequest, options);
+    } catch (error) {
+      throw clientFacing(error);
+    }
+  }
+
+  private async run<M extends ApiMethod>(method: M, rawRequest: unknown, options: CallOptions): Promise<ApiResponse<M>> {
+    checkText(method, rawRequest);
     const parsed = requestSchemas[method].safeParse(rawRequest ?? {});
     if (!parsed.success) {
       const issues = describeValidationIssues(parsed.error);
@@ -107,4 +118,29 @@ export class Dispatcher {
   cancelAll(): void {
     for (const controller of this.running.values()) controller.abort();
   }
+}
+
+/**
+ * Text is checked once, here, for every method and transport: a NUL or a lone surrogate would
+ * otherwise reach PostgreSQL (which refuses it, and the request looked like a database outage) or
+ * llama.cpp. A question's text is the user's own mistake to fix (QUERY_INVALID); any other field
+ * is a malformed request.
+ */
+function checkText(method: ApiMethod, request: unknown): void {
+  const invalid = findInvalidText(request);
+  if (!invalid) return;
+  const inQuestion = method === 'chat/ask' && /^(question|history)(\.|$)/.test(invalid.path);
+  throw new RequestError(inQuestion ? 'QUERY_INVALID' : 'REQUEST_INVALID', `${inQuestion ? 'The question is not valid text' : `Invalid request for ${method}`}: ${invalid.path} ${invalid.reason}.`, {
+    fix: 'Send plain UTF-8 text without NUL characters or unpaired surrogates.',
+  });
+}
+
+/**
+ * What leaves the engine: a database failure that escaped a capability becomes one error that
+ * names the database's own complaint, never the statement or its parameters (a user's question,
+ * a path, a token).
+ */
+function clientFacing(error: unknown): NpllmError {
+  if (!(error instanceof NpllmError) && isDatabaseFailure(error)) return databaseFailure('the database', error);
+  return toNpllmError(error);
 }

@@ -22,7 +22,7 @@ import type { HandlerContext, Handlers } from './dispatcher.js';
 /** What the methods need of the engine: its capabilities, as the composition root (engine.ts) built them. */
 export interface EngineCapabilities {
   config: { home: string; model: ModelSettings; feedback: { acceptThreshold: number } };
-  database: Pick<Database, 'db'>;
+  database: Pick<Database, 'db' | 'flush'>;
   projects: ProjectPolicy;
   rag: RagService;
   context: ContextService;
@@ -36,12 +36,18 @@ export interface EngineCapabilities {
 
 export function createHandlers(engine: EngineCapabilities): Handlers {
   const db = engine.database.db;
+  /** What a method acknowledges (an answer, an event, a confirmation) is on disk before the caller hears of it. */
+  const durable = async <T>(result: Promise<T>): Promise<T> => {
+    const value = await result;
+    await engine.database.flush();
+    return value;
+  };
   /** The project's canonical root: any folder for the command line, an allowed one for everyone else. */
   const project = (path: string, context: HandlerContext) => (context.caller === 'cli' ? resolveProjectRoot(path) : engine.projects.assertAllowed(path));
   return {
     'chat/ask': async (request, context) => {
       if (request.project && context.caller !== 'cli') await engine.projects.assertAllowed(request.project);
-      return engine.ask(request, context);
+      return durable(engine.ask(request, context));
     },
     'system/health': () => engine.health(),
     'interactions/get': async ({ id }) => {
@@ -53,13 +59,13 @@ export function createHandlers(engine: EngineCapabilities): Handlers {
     'rag/index': async ({ path }, context) => engine.rag.index(await project(path, context), context),
     'rag/status': async ({ path }, context) => engine.rag.status(await project(path, context)),
     'context/detect': async ({ path }, context) => engine.context.detect(await project(path, context)),
-    'context/confirm': async ({ path, stacks }, context) => engine.context.confirm(await project(path, context), stacks),
+    'context/confirm': async ({ path, stacks }, context) => durable(engine.context.confirm(await project(path, context), stacks)),
     'context/get': async ({ path }, context) => ({ profile: await engine.context.get(await project(path, context)) }),
-    'feedback/record': (event) => engine.feedback.record(event),
+    'feedback/record': (event) => durable(engine.feedback.record(event)),
     'stats/behaviour': ({ project: path, days }) => engine.stats({ project: path, days }),
     'adapters/list': async ({ name }) => ({ items: await engine.adapters.list(name) }),
-    'adapters/promote': ({ name, version, reason }) => engine.adapters.promote(name, version, reason),
-    'adapters/rollback': ({ name, version, reason }) => engine.adapters.rollback(name, version, reason),
+    'adapters/promote': ({ name, version, reason }) => durable(engine.adapters.promote(name, version, reason)),
+    'adapters/rollback': ({ name, version, reason }) => durable(engine.adapters.rollback(name, version, reason)),
     'learning/consolidate': async (request, context) => {
       await project(request.project, context);
       return engine.learner.consolidate(request, { onProgress: context.onProgress, signal: context.signal });

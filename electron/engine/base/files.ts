@@ -4,9 +4,9 @@
  * the folder flushed so the rename itself survives a crash. Also the streaming SHA-256 of a file.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, mkdirSync, statfsSync, statSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
 export async function sha256File(path: string): Promise<string> {
@@ -72,5 +72,59 @@ export async function syncFolder(folder: string): Promise<void> {
     // Best effort: the data itself is already flushed.
   } finally {
     await handle?.close();
+  }
+}
+
+/**
+ * Kernel file systems a data folder can never live on (their magic numbers, statfs(2)): creating
+ * folders there fails, and Node's recursive mkdir spins forever on /proc instead of failing.
+ */
+const pseudoFileSystems = new Map<number, string>([
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x1cd1, 'devpts'],
+  [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'],
+  [0x64626720, 'debugfs'],
+  [0x74726163, 'tracefs'],
+  [0x73636673, 'securityfs'],
+  [0xcafe4a11, 'bpf'],
+]);
+
+export class FolderError extends Error {
+  override name = 'FolderError';
+}
+
+/**
+ * Creates `dir` and its missing parents one level at a time (never `mkdir -p`, which loops
+ * forever on /proc in Node 20, deaf even to SIGTERM), after checking the deepest existing parent
+ * is a folder on a real file system. Throws a FolderError naming what is wrong.
+ */
+export function makeFolderSync(dir: string): void {
+  const missing: string[] = [];
+  let current = resolve(dir);
+  for (;;) {
+    let stats;
+    try {
+      stats = statSync(current);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new FolderError(`${current} cannot be examined (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      const parent = dirname(current);
+      if (parent === current) throw new FolderError(`no part of ${dir} exists`);
+      missing.push(current);
+      current = parent;
+      continue;
+    }
+    if (!stats.isDirectory()) throw new FolderError(`${current} is a file, not a folder`);
+    break;
+  }
+  const kind = pseudoFileSystems.get(statfsSync(current).type);
+  if (kind) throw new FolderError(`${current} is on the kernel's ${kind} file system, where no data can be kept`);
+  for (const folder of missing.reverse()) {
+    try {
+      mkdirSync(folder);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new FolderError(`${folder} cannot be created (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
   }
 }

@@ -2,8 +2,9 @@
  * Logs go to stderr (stdout belongs to answers and --json output) and, once the data folder is
  * known, to <home>/logs/npllm.log as JSON lines.
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeFolderSync } from './files.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const rank: Record<LogLevel | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -16,7 +17,7 @@ export function createLogger(options: { level: LogLevel | 'silent'; home?: strin
   let file: string | undefined;
   if (options.home) {
     try {
-      mkdirSync(join(options.home, 'logs'), { recursive: true });
+      makeFolderSync(join(options.home, 'logs'));
       file = join(options.home, 'logs', 'npllm.log');
     } catch {
       file = undefined;

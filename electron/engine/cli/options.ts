@@ -12,6 +12,7 @@ export interface CliOptions {
   contextSize?: number;
   project?: string;
   replyTo?: string;
+  conversation?: string;
   adapterChannel?: 'stable' | 'experimental';
   cache: boolean;
   host?: string;
@@ -20,10 +21,12 @@ export interface CliOptions {
   trainerThreads?: number;
 }
 
-export function integer(name: string) {
+/** A whole number in [min, max]: the same bounds the contract holds the API to, checked before anything opens. */
+export function integer(name: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
   return (value: string) => {
     const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`${name} must be a whole number, got "${value}".`);
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(parsed)) throw new InvalidArgumentError(`${name} must be a whole number, got "${value}".`);
+    if (parsed < min || parsed > max) throw new InvalidArgumentError(`${name} must be ${max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`}, got ${parsed}.`);
     return parsed;
   };
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, isNotNull, lt, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, lt, ne, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { AdapterUse, ChatMessage, InteractionRecord, Timings } from '../../../shared/contract.js';
 import type { SerializedError } from '../../../shared/errors.js';
@@ -18,6 +18,30 @@ export async function completeInteraction(db: Db, id: string, answer: string, ti
     .update(interactions)
     .set({ answer, timings, status: 'completed', finishedAt: new Date(), ...(adapters ? { adapters } : {}) })
     .where(eq(interactions.id, id));
+}
+
+/** What has been streamed so far, kept while the answer is still being generated: a crash then loses at most the tail. */
+export async function savePartialAnswer(db: Db, id: string, partialAnswer: string): Promise<void> {
+  await db
+    .update(interactions)
+    .set({ answer: partialAnswer })
+    .where(and(eq(interactions.id, id), eq(interactions.status, 'pending')));
+}
+
+/** Interactions still being answered, with the process that answers each. */
+export async function pendingInteractions(db: Db): Promise<{ id: string; worker: string | null }[]> {
+  return db.select({ id: interactions.id, worker: interactions.worker }).from(interactions).where(eq(interactions.status, 'pending'));
+}
+
+/** Answers whose process died: `interrupted`, with what had been streamed as their answer. */
+export async function markInterrupted(db: Db, ids: readonly string[], error: SerializedError): Promise<number> {
+  if (ids.length === 0) return 0;
+  const rows = await db
+    .update(interactions)
+    .set({ status: 'interrupted', error, finishedAt: new Date() })
+    .where(and(inArray(interactions.id, [...ids]), eq(interactions.status, 'pending')))
+    .returning({ id: interactions.id });
+  return rows.length;
 }
 
 export async function endInteractionWithError(
@@ -55,6 +79,8 @@ function toRecord(row: InteractionRow): InteractionRecord {
     createdAt: row.createdAt.toISOString(),
     finishedAt: row.finishedAt?.toISOString() ?? null,
     source: row.source,
+    conversationId: row.conversationId,
+    clientId: row.clientId,
     question: row.question,
     history: row.history,
     project: row.project,

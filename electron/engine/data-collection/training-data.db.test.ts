@@ -92,7 +92,7 @@ describe('buildTrainingData', () => {
 
     const rejected = await interaction('How do I compute a total?', 'total = 0');
     const better = await interaction('How do I compute the order total with a computed field?', "@api.depends('line_ids')\ndef _compute_total(self): ...");
-    await feedback.noteFollowUp({ interactionId: better, question: 'still wrong, that is not a computed field', source: 'test', project: root, replyTo: rejected });
+    await feedback.noteFollowUp({ interactionId: better, question: 'still wrong, that is not a computed field', replyTo: rejected });
     await feedback.record({ interactionId: better, type: 'inserted' });
 
     const ignored = await interaction('What is a wizard?', 'A transient model.');

@@ -3,8 +3,9 @@
  * PostgreSQL server (with pgvector) through `pg` when `database.url` / DATABASE_URL is set.
  * Both get the same drizzle schema and migrations, applied at start-up.
  */
-import { mkdirSync, accessSync, constants } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+import { open, readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -13,8 +14,9 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import { DatabaseError, NpllmError } from '../../../shared/errors.js';
+import { DatabaseError, NpllmError, RequestError, withoutQueryText } from '../../../shared/errors.js';
 import type { Progress } from '../../../shared/contract.js';
+import { makeFolderSync } from '../base/files.js';
 import { migrationsFolder } from '../base/paths.js';
 import { acquireFileLock } from './lock.js';
 import * as schema from './schema.js';
@@ -39,6 +41,12 @@ export interface Database {
   /** Where the data is: the folder, or the server URL without its password. */
   readonly location: string;
   ping(): Promise<void>;
+  /**
+   * Makes what was committed survive an OS crash or power loss before it is acknowledged. PGlite
+   * runs PostgreSQL with fsync off and its file system cannot fsync, so the write-ahead log it
+   * wrote is flushed from here; a server does this itself on commit.
+   */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -91,6 +99,7 @@ async function openEmbedded(dir: string, onProgress?: (progress: Progress) => vo
     ping: async () => {
       await client.query('select 1');
     },
+    flush: () => syncWriteAheadLog(dir),
     close: closeOnce(async () => {
       try {
         await client.close();
@@ -142,6 +151,7 @@ async function openServer(url: string): Promise<Database & { migrate(): Promise<
     },
     kind: 'postgres',
     location,
+    flush: () => Promise.resolve(),
     ping: async () => {
       try {
         await pool.query('select 1');
@@ -179,12 +189,70 @@ async function applyMigrations(database: Database & { migrate(): Promise<void> }
   }
 }
 
+/**
+ * fsync of the write-ahead log's newest segments: a commit is in the WAL once PostgreSQL returns
+ * (synchronous_commit is on; only the fsync is skipped), and replaying the WAL restores it after a
+ * crash. Segments are named by position, so the newest two hold every recent commit.
+ */
+async function syncWriteAheadLog(dir: string): Promise<void> {
+  const folder = join(dir, 'pg_wal');
+  const segments = (await readdir(folder)).filter((name) => /^[0-9A-F]{24}$/.test(name)).sort().slice(-2);
+  for (const name of segments) {
+    const handle = await open(join(folder, name), 'r');
+    try {
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
 /** Every query failure that means "the database went away" gets the same actionable error. */
 export function unreachable(location: string, cause: unknown): DatabaseError {
-  return new DatabaseError('DATABASE_UNAVAILABLE', `Cannot reach the database at ${location}: ${errorMessage(cause)}.`, {
-    cause,
+  const shown = driverError(cause);
+  return new DatabaseError('DATABASE_UNAVAILABLE', `Cannot reach the database at ${location}: ${errorMessage(shown)}.`, {
+    cause: shown,
     fix: 'Start the PostgreSQL server or correct DATABASE_URL; unset DATABASE_URL to use the embedded database instead.',
   });
+}
+
+/**
+ * A failed query as the client should hear of it, by its SQLSTATE: a value the database refused
+ * (class 22, 23, 54) is the request's fault, not an outage a client should retry; a lost
+ * connection or server is DATABASE_UNAVAILABLE; anything else is a bug. Only the driver's own
+ * message is kept: drizzle's wrapper spells out the statement and its parameters.
+ */
+export function databaseFailure(location: string, error: unknown): NpllmError {
+  const shown = driverError(error);
+  const sqlState = sqlStateOf(error);
+  const message = errorMessage(shown);
+  const unavailable = sqlState === null ? isDatabaseFailure(error) : /^(08|53|57P|58)/.test(sqlState);
+  if (unavailable) return unreachable(location, shown);
+  if (sqlState === '23505') return new RequestError('CONFLICT', `The database already holds that record: ${message}.`, { cause: shown, fix: 'Send a new id, or resend the request unchanged only to retry it.' });
+  if (sqlState !== null && /^(22|23|54)/.test(sqlState)) {
+    return new RequestError('REQUEST_INVALID', `The database refused a value of the request: ${message}.`, { cause: shown, fix: 'Check the request\'s fields (text must be UTF-8 without NUL characters, numbers within their ranges).' });
+  }
+  return new DatabaseError('INTERNAL', `A database query failed: ${message}.`, { cause: shown, fix: 'This is a bug in npllm. Re-run with NPLLM_LOG_LEVEL=debug and report the log.' });
+}
+
+/** The driver's error under drizzle's wrapper, reduced to its name, message and SQLSTATE (drivers attach the query and its parameters too). */
+function driverError(error: unknown): Error {
+  const inner = withoutQueryText(error);
+  if (!(inner instanceof Error)) return new Error(String(inner));
+  const code = (inner as { code?: unknown }).code;
+  return Object.assign(new Error(inner.message || inner.name), {
+    name: inner.name,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...('severity' in inner ? { severity: (inner as { severity: unknown }).severity } : {}),
+  });
+}
+
+function sqlStateOf(error: unknown): string | null {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return null;
 }
 
 /** True for errors raised by the database or its connection, anywhere in the cause chain. */
@@ -200,12 +268,12 @@ export function isDatabaseFailure(error: unknown): boolean {
 
 export function ensureWritableFolder(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeFolderSync(dir);
     accessSync(dir, constants.W_OK);
   } catch (cause) {
     throw new NpllmError('DATA_DIR_UNWRITABLE', `The data folder ${dir} cannot be created or written: ${errorMessage(cause)}.`, {
       cause,
-      fix: 'Give your user write access to it, or set NPLLM_HOME (or "home" in the config) to a writable folder.',
+      fix: 'Set NPLLM_HOME (or "home" in the config) to a writable folder on a disk, or give your user write access to this one.',
     });
   }
 }

@@ -17,6 +17,11 @@ export const interactions = pgTable(
     createdAt: createdAt(),
     finishedAt: timestamp({ withTimezone: true, mode: 'date' }),
     source: text().notNull(),
+    /** The client's conversation id and identity: what implicit follow-ups are matched on (feedback/). */
+    conversationId: text(),
+    clientId: text(),
+    /** The process answering while `pending` (host:pid:start), so a start-up can tell an orphan from a live answer. */
+    worker: text(),
     question: text().notNull(),
     normalizedQuestion: text().notNull(),
     history: jsonb().$type<ChatMessage[]>().notNull(),
@@ -34,7 +39,12 @@ export const interactions = pgTable(
     /** The retrieval gate's decision, its reasons and the sources given to the model. */
     retrieval: jsonb().$type<RetrievalReport>(),
   },
-  (table) => [index().on(table.createdAt), index().on(table.project, table.createdAt)],
+  (table) => [
+    index().on(table.createdAt),
+    index().on(table.project, table.createdAt),
+    index().on(table.conversationId, table.createdAt),
+    index('interactions_pending').on(table.status).where(sql`${table.status} = 'pending'`),
+  ],
 );
 
 /** Answers reusable for the same normalised question, context, model and adapters (pipeline/). */
@@ -65,6 +75,8 @@ export const projects = pgTable('projects', {
   lastIndexedAt: timestamp({ withTimezone: true, mode: 'date' }),
   /** Chunks when `project_terms` was last counted: the N of document frequencies. */
   termStatsChunks: integer().notNull().default(0),
+  /** The secret rules every indexed file was last checked with: newer rules re-check unchanged files too. */
+  secretRules: text(),
 });
 
 /**

@@ -20,7 +20,9 @@ let database: Database;
 let feedback: FeedbackService;
 const config = defaults().feedback;
 
-async function interaction(options: { answer?: string; source?: string; project?: string | null; question?: string; createdAt?: Date } = {}): Promise<string> {
+async function interaction(
+  options: { answer?: string; source?: string; project?: string | null; question?: string; createdAt?: Date; conversationId?: string; clientId?: string } = {},
+): Promise<string> {
   const id = newInteractionId();
   const createdAt = options.createdAt ?? new Date();
   await insertInteraction(database.db, {
@@ -28,6 +30,8 @@ async function interaction(options: { answer?: string; source?: string; project?
     createdAt,
     finishedAt: createdAt,
     source: options.source ?? 'test',
+    conversationId: options.conversationId ?? null,
+    clientId: options.clientId ?? null,
     question: options.question ?? 'How do I create an Odoo model?',
     normalizedQuestion: 'how do i create an odoo model?',
     history: [],
@@ -132,9 +136,9 @@ describe('FeedbackService.record', () => {
 
 describe('FeedbackService.noteFollowUp', () => {
   it("reads the next message's frustration into the previous answer's reward", async () => {
-    const previous = await interaction({ source: 'follow-up-test', question: 'How do I create an Odoo model?' });
+    const previous = await interaction({ conversationId: 'follow-up-test', question: 'How do I create an Odoo model?' });
     const next = newInteractionId();
-    const followUp = await feedback.noteFollowUp({ interactionId: next, question: 'não funciona, de novo o mesmo erro!!', source: 'follow-up-test', project: null });
+    const followUp = await feedback.noteFollowUp({ interactionId: next, question: 'não funciona, de novo o mesmo erro!!', conversationId: 'follow-up-test' });
     expect(followUp).toMatchObject({ interactionId: previous, emotion: { label: 'frustration', language: 'pt' } });
     const reward = await feedback.reward(previous);
     expect(reward.reward).toBeLessThan(0);
@@ -144,33 +148,48 @@ describe('FeedbackService.noteFollowUp', () => {
   });
 
   it('reads satisfaction as a positive reward', async () => {
-    const previous = await interaction({ source: 'follow-up-happy' });
-    await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'perfect, thanks! that works', source: 'follow-up-happy', project: null });
+    const previous = await interaction({ conversationId: 'follow-up-happy' });
+    await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'perfect, thanks! that works', conversationId: 'follow-up-happy' });
     expect((await feedback.reward(previous)).reward).toBeGreaterThan(0.3);
   });
 
-  it('links only within the window, the same source and the same project', async () => {
-    await interaction({ source: 'window-test', createdAt: new Date(Date.now() - (config.followUpWindowSeconds + 60) * 1000) });
-    await interaction({ source: 'window-test', project: '/elsewhere' });
-    expect(await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'still wrong', source: 'window-test', project: null })).toBeNull();
-    expect(await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'still wrong', source: 'other-source', project: '/elsewhere' })).toBeNull();
+  it('links only within the window, the same conversation and the same client; never by source alone', async () => {
+    await interaction({ conversationId: 'window-test', createdAt: new Date(Date.now() - (config.followUpWindowSeconds + 60) * 1000) });
+    await interaction({ conversationId: 'window-test', clientId: 'someone-else' });
+    await interaction({ source: 'openai' });
+    expect(await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'still wrong', conversationId: 'window-test' })).toBeNull();
+    expect(await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'still wrong', conversationId: 'other-conversation', clientId: 'someone-else' })).toBeNull();
+    // No conversation, no history: a message of a new client follows nothing, whoever asked last.
+    expect(await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'still wrong' })).toBeNull();
+  });
+
+  it("follows the answer the message's history ends with, among the same client's answers only", async () => {
+    const question = 'How do I reverse a list in Python?';
+    const answer = 'Use `items[::-1]` or `items.reverse()`.';
+    const mine = await interaction({ question, answer, clientId: 'openai:alice' });
+    const theirs = await interaction({ question, answer, clientId: 'openai:bob' });
+    const history = [{ role: 'user' as const, content: question }, { role: 'assistant' as const, content: `${answer}\n` }];
+    expect((await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'thanks, perfect', history, clientId: 'openai:alice' }))?.interactionId).toBe(mine);
+    expect((await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'wrong!!', history, clientId: 'openai:bob' }))?.interactionId).toBe(theirs);
+    expect(await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'wrong!!', history, clientId: 'openai:carol' })).toBeNull();
+    expect(await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'wrong!!', history: [{ role: 'assistant', content: 'an answer nobody gave' }], clientId: 'openai:alice' })).toBeNull();
   });
 
   it('follows an explicit replyTo, and names one that does not exist', async () => {
     const old = await interaction({ source: 'reply-test', createdAt: new Date(Date.now() - 86_400_000) });
-    expect((await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'obrigado, funcionou', source: 'reply-test', project: null, replyTo: old }))?.interactionId).toBe(old);
-    expect((await rejection(feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'ok', source: 'reply-test', project: null, replyTo: 'nope' }))).code).toBe('NOT_FOUND');
+    expect((await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'obrigado, funcionou', replyTo: old }))?.interactionId).toBe(old);
+    expect((await rejection(feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'ok', replyTo: 'nope' }))).code).toBe('NOT_FOUND');
   });
 });
 
 describe('behaviourStats', () => {
   it('computes acceptance, regenerations, frustration, reward and latency per project', async () => {
     const project = '/projects/stats-test';
-    const accepted = await interaction({ project, source: 'stats' });
+    const accepted = await interaction({ project, source: 'stats', conversationId: 'stats-test' });
     await feedback.record({ interactionId: accepted, type: 'inserted' });
-    const regenerated = await interaction({ project, source: 'stats' });
+    const regenerated = await interaction({ project, source: 'stats', conversationId: 'stats-test' });
     await feedback.record({ interactionId: regenerated, type: 'regenerated' });
-    await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'STILL WRONG. this is useless', source: 'stats', project });
+    await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'STILL WRONG. this is useless', conversationId: 'stats-test' });
 
     const stats = await behaviourStats(database.db, { project, days: 1, recent: 10 });
     expect(stats.overall).toMatchObject({ interactions: 2, acceptanceRate: 0.5, regenerateRate: 0.5, frustrationRate: 1, rewarded: 2, cacheHitRate: 0, retrievalRate: 0 });

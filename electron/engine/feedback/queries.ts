@@ -50,20 +50,54 @@ export async function findInteractionQuestion(db: Db, id: string): Promise<{ id:
   return rows[0] ?? null;
 }
 
-/** The latest answered interaction of the same source and project since `since`: what a new message follows up. */
-export async function latestAnsweredInteraction(
+const blank = ' \t\r\n';
+
+/** The same client, or both anonymous: an anonymous message never follows a named client's answer, nor the reverse. */
+function sameClient(clientId: string | null) {
+  return clientId === null ? isNull(interactions.clientId) : eq(interactions.clientId, clientId);
+}
+
+/** The latest answered interaction of a conversation (and its client) since `since`: what a new message of it follows up. */
+export async function latestInConversation(
   db: Db,
-  options: { source: string; project: string | null; since: Date; excludeId: string },
+  options: { conversationId: string; clientId: string | null; since: Date; excludeId: string },
 ): Promise<{ id: string; question: string } | null> {
   const rows = await db
     .select({ id: interactions.id, question: interactions.question })
     .from(interactions)
     .where(
       and(
-        eq(interactions.source, options.source),
-        options.project === null ? isNull(interactions.project) : eq(interactions.project, options.project),
+        eq(interactions.conversationId, options.conversationId),
+        sameClient(options.clientId),
         eq(interactions.status, 'completed'),
         gte(interactions.createdAt, options.since),
+        ne(interactions.id, options.excludeId),
+      ),
+    )
+    .orderBy(desc(interactions.createdAt), desc(interactions.id))
+    .limit(1);
+  return rows[0] ?? null;
+}
+
+/**
+ * The interaction a conversation's history ends with: the same client's latest answered question
+ * whose answer (and, when the history has it, question) the client sent back as its last turns.
+ */
+export async function answeredInHistory(
+  db: Db,
+  options: { answer: string; question: string | null; clientId: string | null; since: Date; excludeId: string },
+): Promise<{ id: string; question: string } | null> {
+  const rows = await db
+    .select({ id: interactions.id, question: interactions.question })
+    .from(interactions)
+    .where(
+      and(
+        gte(interactions.createdAt, options.since),
+        sameClient(options.clientId),
+        eq(interactions.status, 'completed'),
+        // Clients trim what they send back; the text is otherwise the answer as given.
+        sql`btrim(${interactions.answer}, ${blank}) = btrim(${options.answer}, ${blank})`,
+        options.question === null ? undefined : sql`btrim(${interactions.question}, ${blank}) = btrim(${options.question}, ${blank})`,
         ne(interactions.id, options.excludeId),
       ),
     )

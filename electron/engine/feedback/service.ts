@@ -2,24 +2,42 @@
  * Implicit and emotional feedback: validates events, stores them before acknowledging them, and
  * recomputes the interaction's reward in the same transaction (feedback/README.md).
  */
-import type { FeedbackAck, FeedbackEventType, FeedbackRequest, RewardSummary } from '../../../shared/contract.js';
+import type { ChatMessage, FeedbackAck, FeedbackEventType, FeedbackRequest, RewardSummary } from '../../../shared/contract.js';
 import { NpllmError, RequestError } from '../../../shared/errors.js';
 import type { FeedbackConfig } from './config.js';
 import type { Db } from '../db/client.js';
 import { newInteractionId } from '../data-collection/ids.js';
 import { boundedEditDistance } from './edit-distance.js';
 import { scoreEmotion, type EmotionScore } from './emotion/score.js';
-import { eventsOf, findEvent, updateEventValue, findInteractionQuestion, findReward, insertEvent, latestAnsweredInteraction, lockInteraction, storeReward, type FeedbackEventRow, type NewFeedbackEvent } from './queries.js';
+import {
+  answeredInHistory,
+  eventsOf,
+  findEvent,
+  findInteractionQuestion,
+  findReward,
+  insertEvent,
+  latestInConversation,
+  lockInteraction,
+  storeReward,
+  updateEventValue,
+  type FeedbackEventRow,
+  type NewFeedbackEvent,
+} from './queries.js';
 import { computeReward } from './reward.js';
 
 export interface FollowUpMessage {
   /** The new interaction: the message that may follow up an earlier answer. */
   interactionId: string;
   question: string;
-  source: string;
-  project: string | null;
+  /** The turns before it, as the client sent them: the answer it ends with is the one it reacts to. */
+  history?: readonly ChatMessage[] | undefined;
+  conversationId?: string | null | undefined;
+  clientId?: string | null | undefined;
   replyTo?: string | undefined;
 }
+
+/** A history names its answer explicitly, so it links for longer than the implicit window; a day bounds the search. */
+const historyLinkHours = 24;
 
 export interface FollowUp {
   interactionId: string;
@@ -75,18 +93,13 @@ export class FeedbackService {
 
   /**
    * Reads a new message as the user's reaction to their previous answer: the interaction it
-   * replies to (or the latest one of the same source and project within the follow-up window)
-   * gets a `follow-up` event carrying the message's emotional valence. Null when there is none.
+   * replies to gets a `follow-up` event carrying the message's emotional valence. Null when there
+   * is none. Which answer a message reacts to is known only from the message's own conversation:
+   * `replyTo`, the answer its history ends with, or the latest answer of its conversation — never
+   * from another client that merely came in the same way (every OpenAI client is source `openai`).
    */
   async noteFollowUp(message: FollowUpMessage): Promise<FollowUp | null> {
-    const previous = message.replyTo
-      ? await findInteractionQuestion(this.db, message.replyTo)
-      : await latestAnsweredInteraction(this.db, {
-          source: message.source,
-          project: message.project,
-          since: new Date(Date.now() - this.config.followUpWindowSeconds * 1000),
-          excludeId: message.interactionId,
-        });
+    const previous = message.replyTo ? await findInteractionQuestion(this.db, message.replyTo) : await this.reactedTo(message);
     if (!previous) {
       if (message.replyTo) throw new NpllmError('NOT_FOUND', `replyTo names no interaction (${message.replyTo}).`, { fix: 'Set replyTo to the interactionId of the answer this message reacts to, or leave it out.' });
       return null;
@@ -106,6 +119,30 @@ export class FeedbackService {
       await this.recompute(tx, previous.id, interaction?.answer ?? null);
     });
     return { interactionId: previous.id, emotion };
+  }
+
+  private async reactedTo(message: FollowUpMessage): Promise<{ id: string; question: string } | null> {
+    const clientId = message.clientId ?? null;
+    const history = message.history ?? [];
+    const lastAnswer = history.findLastIndex((turn) => turn.role === 'assistant');
+    if (lastAnswer !== -1) {
+      const asked = history[lastAnswer - 1];
+      const found = await answeredInHistory(this.db, {
+        answer: history[lastAnswer]!.content,
+        question: asked?.role === 'user' ? asked.content : null,
+        clientId,
+        since: new Date(Date.now() - historyLinkHours * 3_600_000),
+        excludeId: message.interactionId,
+      });
+      if (found) return found;
+    }
+    if (!message.conversationId) return null;
+    return latestInConversation(this.db, {
+      conversationId: message.conversationId,
+      clientId,
+      since: new Date(Date.now() - this.config.followUpWindowSeconds * 1000),
+      excludeId: message.interactionId,
+    });
   }
 
   /** A request that asks again for an answer: that answer's `regenerated` event, stored with the request. */

@@ -32,7 +32,7 @@ import { freezeHeldOut, frozenHeldOut, HeldOutScorer, seedOf, type FrozenHeldOut
 import { accumulateImportance, importanceStats, readImportance, writeImportance, type ImportanceStats } from './importance.js';
 import { acquireLearningLock } from './lock.js';
 import { TrainerProcess, trainerBinary, type TrainerEvent } from './native-trainer.js';
-import { indexedProjects, insertTrainingRun, learnedProjects, runningTrainingRuns, updateTrainingRun, upsertEvaluations } from './queries.js';
+import { adaptersWithRunningRuns, indexedProjects, insertTrainingRun, learnedProjects, runningTrainingRuns, updateTrainingRun, upsertEvaluations } from './queries.js';
 import { addToReservoir, mixReplay, sampleReplay } from './replay.js';
 
 export { projectKey } from './held-out.js';
@@ -379,9 +379,28 @@ async function runTrainer(binary: string, args: string[], hooks: ConsolidationHo
  * Runs left `running` by a killed process: marked failed, their scratch folders and unregistered
  * importance files removed. A run killed after registering its version keeps it (it is whole).
  */
-async function cleanUpDeadRuns(db: Db, store: AdapterStore, home: string, adapter: string): Promise<void> {
+/**
+ * At start-up: runs a killed process left `running` are closed as interrupted (and their scratch
+ * files removed), adapter by adapter under its lock, so one a live process is training is left
+ * alone. Returns how many were closed.
+ */
+export async function recoverInterruptedRuns(db: Db, store: AdapterStore, home: string): Promise<number> {
+  let closed = 0;
+  for (const adapter of await adaptersWithRunningRuns(db)) {
+    const lock = await acquireLearningLock(join(home, 'learning', adapter, 'lock'), `Adapter ${adapter}`).catch(() => null);
+    if (!lock) continue;
+    try {
+      closed += await cleanUpDeadRuns(db, store, home, adapter);
+    } finally {
+      await lock.release();
+    }
+  }
+  return closed;
+}
+
+async function cleanUpDeadRuns(db: Db, store: AdapterStore, home: string, adapter: string): Promise<number> {
   const dead = await runningTrainingRuns(db, adapter);
-  if (dead.length === 0) return;
+  if (dead.length === 0) return 0;
   const versions = await store.list(adapter);
   for (const run of dead) {
     const registered = versions.find((version) => version.trainingRunId === run.id);
@@ -393,4 +412,5 @@ async function cleanUpDeadRuns(db: Db, store: AdapterStore, home: string, adapte
     await rm(join(home, 'learning', 'runs', run.id), { recursive: true, force: true });
     if (!registered) await rm(join(store.folder(adapter), 'importance', `${run.id}.gguf`), { force: true });
   }
+  return dead.length;
 }

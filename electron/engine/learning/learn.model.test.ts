@@ -179,8 +179,9 @@ describe('npllm learn (real CLI, model, trainer and PGlite)', () => {
     expect(listed.find((record) => record.version === 1)!.channel).toBe(result.promoted ? 'archived' : 'stable');
   });
 
-  it('survives a run killed mid-training: the stable version stays intact and the next run records the killed one as interrupted', { timeout: 300_000 }, async () => {
+  it('survives a run killed mid-training: the stable version stays intact and the next start records the killed one as interrupted', { timeout: 300_000 }, async () => {
     const before = await adapters();
+    const runsBefore = await runs();
     const stable = before.find((record) => record.channel === 'stable')!;
 
     const child = spawn(process.execPath, [cliPath, ...learnArgs(projectA)], { env, cwd: packageRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -197,23 +198,21 @@ describe('npllm learn (real CLI, model, trainer and PGlite)', () => {
     await waitFor(() => processesInHome().length === 0, 'the trainer to die with the CLI', 10_000);
 
     expect(sha256(join(home.home, stable.path))).toBe(stable.sha256);
+    // The next start (any command) closes the run the killed process left running, and removes its scratch folder.
     expect(await adapters()).toEqual(before);
-    const killed = (await runs()).find((run) => run.status === 'running');
-    expect(killed, 'the killed run is still marked running').toMatchObject({ project: projectA, version: null });
-    expect(existsSync(join(home.home, 'learning', 'runs', killed!.id))).toBe(true);
+    const killed = (await runs()).find((run) => !runsBefore.some((earlier) => earlier.id === run.id));
+    expect(killed, 'the killed run is recorded').toMatchObject({ project: projectA, status: 'failed', version: null, error: { code: 'LEARNING_FAILED' } });
+    expect(killed!.reason).toMatch(/^interrupted: /);
+    expect(killed!.finishedAt).not.toBeNull();
+    expect((await runs()).filter((run) => run.status === 'running')).toEqual([]);
+    expect(readdirSync(join(home.home, 'learning', 'runs'))).toEqual([]);
+    expect(existsSync(join(home.home, 'learning', 'python', 'lock'))).toBe(false);
 
     const again = await npllm(learnArgs(projectA));
     expect(again.code, again.stderr).toBe(0);
     const result = lastJson<LearnResult>(again);
     expect(result).toMatchObject({ adapter: 'python', version: before.length + 1, parentVersion: stable.version });
     expect(Object.keys(result.nllBefore).sort()).toEqual([projectA, projectB].sort());
-
-    const recorded = (await runs()).find((run) => run.id === killed!.id);
-    expect(recorded).toMatchObject({ status: 'failed', version: null, error: { code: 'LEARNING_FAILED' } });
-    expect(recorded!.reason).toMatch(/^interrupted: /);
-    expect(recorded!.finishedAt).not.toBeNull();
-    expect(readdirSync(join(home.home, 'learning', 'runs'))).toEqual([]);
-    expect(existsSync(join(home.home, 'learning', 'python', 'lock'))).toBe(false);
   });
 
   it('refuses a project without a confirmed context, naming npllm context confirm', async () => {

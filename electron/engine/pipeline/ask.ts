@@ -5,22 +5,31 @@
  */
 import type { AdapterUse, AskRequest, AskResponse, ChatMessage, Progress, Timings } from '../../../shared/contract.js';
 import { adapterUses, type AdapterPlan, type AdapterPlanner } from '../adapters/serving.js';
-import { NpllmError, toNpllmError } from '../../../shared/errors.js';
+import { NpllmError, RequestError, toNpllmError } from '../../../shared/errors.js';
 import { checkQuestion, normalizeQuestion } from '../../../shared/text.js';
 import type { ModelConfig } from '../model/config.js';
 import type { RagConfig } from '../rag/config.js';
 import type { CacheConfig, QueryConfig } from './config.js';
 import type { Database } from '../db/client.js';
-import { unreachable } from '../db/client.js';
+import { databaseFailure } from '../db/client.js';
 import { newInteractionId } from '../data-collection/ids.js';
-import { completeInteraction, endInteractionWithError, insertInteraction, type NewInteraction } from '../data-collection/interactions.js';
+import { completeInteraction, endInteractionWithError, insertInteraction, savePartialAnswer, type NewInteraction } from '../data-collection/interactions.js';
 import type { FeedbackService } from '../feedback/service.js';
 import type { LocalModel, ModelIdentity } from '../model/local-model.js';
 import { resolveProjectRoot } from '../project/root.js';
 import type { Retrieval, Retriever } from '../rag/retriever.js';
 import type { TokenCounter } from '../rag/types.js';
 import { responseCacheKey } from './cache-key.js';
-import { countCacheHit, findCachedAnswer, storeCachedAnswer } from './queries.js';
+import { countCacheHit, findCachedAnswer, storeCachedAnswer, type CachedAnswer } from './queries.js';
+import { thisWorker } from './recover.js';
+
+/** The chat template wraps every message in a few tokens of its own. */
+const perMessageTokens = 8;
+/** The least room a question must leave for its answer (or all of maxTokens, when that is smaller). */
+const minimumAnswerTokens = 32;
+
+/** Streamed text is written to the interaction every this many chunks (tokens), so a killed process loses at most that much. */
+export const partialSaveChunks = 16;
 
 export interface AskHooks {
   signal?: AbortSignal | undefined;
@@ -48,7 +57,15 @@ interface Question {
   adapters: AdapterUse[];
   retrieval: Retrieval;
   /** The interaction as it will be recorded, less what the answer decides. */
-  record: Omit<NewInteraction, 'createdAt' | 'status' | 'cached'> & { id: string; source: string; question: string; cacheKey: string; project: string | null };
+  record: Omit<NewInteraction, 'createdAt' | 'status' | 'cached'> & {
+    id: string;
+    source: string;
+    question: string;
+    cacheKey: string;
+    project: string | null;
+    conversationId: string | null;
+    clientId: string | null;
+  };
 }
 
 export class AskPipeline {
@@ -64,8 +81,16 @@ export class AskPipeline {
   /** The stages of the critical path, in order (pipeline/README.md describes each). */
   async ask(request: AskRequest, hooks: AskHooks = {}): Promise<AskResponse> {
     const question = await this.prepare(request, hooks);
+    const hit = await this.findInCache(request, question);
+    // A question refused as too long is not anyone's reaction: checked before the reaction is read.
+    if (!hit) await this.checkFits(question.record.question, question.maxTokens);
     await this.noteReaction(request, question);
-    return (await this.answerFromCache(request, question, hooks)) ?? (await this.generate(question, hooks));
+    return hit ? this.answerFromCache(question, hit, hooks) : this.generate(question, hooks);
+  }
+
+  private async findInCache(request: AskRequest, question: Question): Promise<CachedAnswer | null> {
+    if (!this.config.cache.enabled || request.noCache) return null;
+    return this.guard(() => findCachedAnswer(this.database.db, question.record.cacheKey));
   }
 
   /**
@@ -101,6 +126,8 @@ export class AskPipeline {
     const record = {
       id: newInteractionId(),
       source: request.source ?? 'api',
+      conversationId: request.conversationId ?? null,
+      clientId: request.clientId ?? null,
       question: request.question,
       normalizedQuestion: normalizeQuestion(request.question),
       history,
@@ -122,18 +149,22 @@ export class AskPipeline {
     await this.guard(async () => {
       if (request.regenerates) await this.feedback.noteRegeneration({ interactionId: record.id, regenerates: request.regenerates });
       else if (request.replyTo !== null) {
-        await this.feedback.noteFollowUp({ interactionId: record.id, question: request.question, source: record.source, project: record.project, replyTo: request.replyTo });
+        await this.feedback.noteFollowUp({
+          interactionId: record.id,
+          question: request.question,
+          history: request.history,
+          conversationId: record.conversationId,
+          clientId: record.clientId,
+          replyTo: request.replyTo,
+        });
       }
     });
   }
 
   /** The same question in the same context, answered before: recorded as its own interaction, the model untouched. */
-  private async answerFromCache(request: AskRequest, question: Question, hooks: AskHooks): Promise<AskResponse | null> {
-    if (!this.config.cache.enabled || request.noCache) return null;
+  private async answerFromCache(question: Question, hit: CachedAnswer, hooks: AskHooks): Promise<AskResponse> {
     const db = this.database.db;
     const { record } = question;
-    const hit = await this.guard(() => findCachedAnswer(db, record.cacheKey));
-    if (!hit) return null;
     const elapsed = round(performance.now() - question.started);
     const timings: Timings = { ttftMs: elapsed, totalMs: elapsed, tokens: hit.tokens, promptTokens: 0, loadMs: 0 };
     const createdAt = new Date();
@@ -160,9 +191,21 @@ export class AskPipeline {
     const db = this.database.db;
     const { record, retrieval } = question;
     const createdAt = new Date();
-    await this.guard(() => insertInteraction(db, { ...record, createdAt, status: 'pending', cached: false }));
+    await this.guard(() => insertInteraction(db, { ...record, createdAt, status: 'pending', cached: false, worker: thisWorker }));
 
     let partial = '';
+    let chunks = 0;
+    // One write at a time; chunks arriving meanwhile are in the next one. A failed write only
+    // costs the crash-safety of this stretch of the answer, never the answer itself.
+    let saving: Promise<void> = Promise.resolve();
+    let writing = false;
+    const savePartial = () => {
+      if (writing) return;
+      writing = true;
+      saving = savePartialAnswer(db, record.id, partial)
+        .catch(() => undefined)
+        .finally(() => (writing = false));
+    };
     let generation;
     try {
       generation = await this.model.generate({
@@ -173,10 +216,12 @@ export class AskPipeline {
         onProgress: hooks.onProgress,
         onToken: (text) => {
           partial += text;
+          if (++chunks % partialSaveChunks === 0) savePartial();
           hooks.onToken?.(text);
         },
       });
     } catch (error) {
+      await saving;
       const failure = toNpllmError(error);
       const elapsed = performance.now() - question.started;
       await this.guard(() =>
@@ -185,6 +230,7 @@ export class AskPipeline {
       throw failure;
     }
 
+    await saving;
     const timings: Timings = {
       ttftMs: round(generation.ttftMs),
       totalMs: round(performance.now() - question.started),
@@ -220,29 +266,45 @@ export class AskPipeline {
   }
 
   /**
+   * A question the context window cannot hold with room for an answer would be cut by llama.cpp
+   * without a word (the start of what the user asked, silently gone), so it is refused as too
+   * long, counted in the model's own tokens. Earlier turns of a conversation may still be dropped
+   * to make room: the question itself never is.
+   */
+  private async checkFits(questionText: string, maxTokens: number): Promise<void> {
+    const count = await this.model.tokenCounter();
+    const questionTokens = count(questionText);
+    const needed = count(this.config.model.systemPrompt) + questionTokens + 2 * perMessageTokens + Math.min(maxTokens, minimumAnswerTokens);
+    const { contextSize } = this.config.model;
+    if (needed <= contextSize) return;
+    throw new RequestError('QUERY_TOO_LONG', `The question is ${questionTokens} tokens long: with the system prompt and room for an answer it needs ${needed} tokens, more than the model's context of ${contextSize}.`, {
+      fix: 'Ask about a smaller piece of code (set a project with --project so npllm retrieves what it needs), or raise model.contextSize (--context-size).',
+      details: { tokens: questionTokens, needed, contextSize },
+    });
+  }
+
+  /**
    * Retrieved code may use what the context window leaves after the system prompt, the
    * conversation, the question and the answer, counted in the model's own tokens, and at most
    * `rag.contextTokens`: every retrieved token is evaluated before the first answer token, so the
    * budget is what keeps time to first token usable on a small CPU (BENCHMARKS.md).
    */
   private retrieve(question: string, root: string | null, history: readonly ChatMessage[], maxTokens: number): Promise<Retrieval> {
-    // The chat template wraps every message in a few tokens of its own.
-    const perMessage = 8;
     const budget = (count: TokenCounter) => {
       const texts = [this.config.model.systemPrompt, ...history.map((message) => message.content), question];
-      const reserved = maxTokens + texts.reduce((total, text) => total + count(text) + perMessage, 0);
+      const reserved = maxTokens + texts.reduce((total, text) => total + count(text) + perMessageTokens, 0);
       return Math.min(this.config.rag.contextTokens, Math.max(0, this.config.model.contextSize - reserved));
     };
     return this.guard(() => this.retriever.prepare({ question, history, root, tokens: () => this.model.tokenCounter(), budget }));
   }
 
-  /** Database failures mid-request become one actionable error instead of a driver stack trace. */
+  /** Database failures mid-request become one actionable error (an outage, or a value it refused) instead of a driver stack trace. */
   private async guard<T>(operation: () => Promise<T>): Promise<T> {
     try {
       return await operation();
     } catch (error) {
       if (error instanceof NpllmError) throw error;
-      throw unreachable(this.database.location, error);
+      throw databaseFailure(this.database.location, error);
     }
   }
 }

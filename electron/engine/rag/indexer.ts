@@ -8,6 +8,7 @@ import type { IndexResult } from '../../../shared/contract.js';
 import { cancelled } from '../../../shared/errors.js';
 import type { Database } from '../db/client.js';
 import { projectId, resolveProjectRoot } from '../project/root.js';
+import { secretRulesVersion } from '../secrets/secrets.js';
 import { chunkSearchText } from './search-text.js';
 import {
   findProject,
@@ -57,8 +58,12 @@ export async function indexProject(database: Database, parts: IndexerParts, path
   const root = await resolveProjectRoot(path);
   const id = projectId(root);
   const { signal, onProgress } = options;
+  const before = await findProject(database.db, root);
   await upsertProject(database.db, { id: id, root, embedderId: parts.embedder.id });
   const indexed = await loadFileStates(database.db, id);
+  // Files indexed under older secret rules are read again (an unchanged one costs a hash, not an
+  // embedding): a token those rules missed leaves the index with the first run that knows it.
+  const recheckAll = before !== null && before.secretRules !== secretRulesVersion;
 
   const skipped = Object.fromEntries(skipReasons.map((reason) => [reason, 0])) as SkipCounts;
   const progress: IndexProgress = { phase: 'scanning', filesSeen: 0, filesToIndex: null, filesIndexed: 0, chunksEmbedded: 0, etaSeconds: null };
@@ -67,7 +72,7 @@ export async function indexProject(database: Database, parts: IndexerParts, path
   for await (const entry of parts.walk(root, { maxFileBytes: options.maxFileBytes, ...(signal ? { signal } : {}), onSkip: (reason) => skipped[reason]++ })) {
     seen.add(entry.relativePath);
     const known = indexed.get(entry.relativePath);
-    if (!known || known.size !== entry.size || known.mtimeMs !== entry.mtimeMs) toIndex.push(entry);
+    if (!known || recheckAll || known.size !== entry.size || known.mtimeMs !== entry.mtimeMs) toIndex.push(entry);
     if (++progress.filesSeen % 500 === 0) onProgress?.({ ...progress });
   }
 
@@ -152,7 +157,7 @@ export async function indexProject(database: Database, parts: IndexerParts, path
   const gone = [...indexed.keys()].filter((relativePath) => !seen.has(relativePath));
   await removeFiles(database, id, [...gone, ...vanished]);
   if (changedFiles > 0 || gone.length + vanished.length > 0) await refreshStatistics(database.db);
-  await markProjectIndexed(database.db, id);
+  await markProjectIndexed(database.db, id, secretRulesVersion);
   const totals = await projectTotals(database.db, id);
   // Also after a cancelled run whose saved batches the next, unchanged run does not touch again.
   const counted = (await findProject(database.db, root))?.termStatsChunks;

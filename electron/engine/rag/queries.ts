@@ -45,8 +45,9 @@ export async function upsertProject(db: Db, project: { id: string; root: string;
   await db.insert(projects).values(project).onConflictDoUpdate({ target: projects.id, set: { embedderId: project.embedderId } });
 }
 
-export async function markProjectIndexed(db: Db, projectId: string): Promise<void> {
-  await db.update(projects).set({ lastIndexedAt: new Date() }).where(eq(projects.id, projectId));
+/** `secretRules`: the rules every file of the index has now been checked with. */
+export async function markProjectIndexed(db: Db, projectId: string, secretRules: string): Promise<void> {
+  await db.update(projects).set({ lastIndexedAt: new Date(), secretRules }).where(eq(projects.id, projectId));
 }
 
 export async function loadFileStates(db: Db, projectId: string): Promise<Map<string, FileState>> {

@@ -5,11 +5,11 @@
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, realpath, type FileHandle } from 'node:fs/promises';
 import { cancelled } from '../../../shared/errors.js';
 import { findSecret } from '../secrets/secrets.js';
 import type { FileReadResult, WalkEntry } from './types.js';
-import { checkMaxFileBytes, skipFor } from './walker.js';
+import { checkMaxFileBytes, isInside, skipFor } from './walker.js';
 
 export interface ReadOptions {
   maxFileBytes?: number | undefined;
@@ -30,6 +30,12 @@ const maxControlRatio = 0.1;
 export async function readProjectFile(entry: WalkEntry, options: ReadOptions = {}): Promise<FileReadResult> {
   const maxFileBytes = checkMaxFileBytes(options.maxFileBytes);
   if (options.signal?.aborted) throw cancelled('Indexing was cancelled.');
+  if (entry.root !== undefined) {
+    // The walk may be minutes old: a file swapped for a symlink to /etc/shadow since then is not read.
+    const real = await realpath(entry.absolutePath).catch((error: unknown) => error as Error);
+    if (real instanceof Error) return { ok: false, ...skipFor(real) };
+    if (!isInside(entry.root, real)) return { ok: false, reason: 'outside-project', detail: `now a symlink to ${real}, outside the project` };
+  }
   let handle: FileHandle;
   try {
     // Non-blocking, so a path swapped for a FIFO since the walk cannot hang the indexer.

@@ -6,7 +6,7 @@
 import type { IndexResult, Progress, ProjectStatus } from '../../../shared/contract.js';
 import { NpllmError } from '../../../shared/errors.js';
 import type { RagConfig } from './config.js';
-import { isDatabaseFailure, unreachable, type Database } from '../db/client.js';
+import { databaseFailure, isDatabaseFailure, type Database } from '../db/client.js';
 import { RuleBasedGate } from './gate.js';
 import { indexProject, type IndexerParts, type IndexProgress } from './indexer.js';
 import { resolveProjectRoot } from '../project/root.js';
@@ -71,7 +71,7 @@ export class RagService {
       return await work();
     } catch (error) {
       if (error instanceof NpllmError || !isDatabaseFailure(error)) throw error;
-      throw unreachable(this.database.location, error);
+      throw databaseFailure(this.database.location, error);
     }
   }
 

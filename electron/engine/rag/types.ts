@@ -10,9 +10,12 @@ export interface WalkEntry {
   absolutePath: string;
   size: number;
   mtimeMs: number;
+  /** The project's canonical root: the reader checks again that the file still resolves inside it (a path may be swapped for a symlink after the walk). */
+  root?: string | undefined;
 }
 
-export const skipReasons = ['ignored', 'binary', 'too-large', 'symlink-loop', 'unreadable', 'secret', 'vanished'] as const;
+/** `outside-project`: a symlink leading out of the project folder (to /etc, ~/.ssh, /proc/self…), never followed. */
+export const skipReasons = ['ignored', 'binary', 'too-large', 'symlink-loop', 'outside-project', 'unreadable', 'secret', 'vanished'] as const;
 export type SkipReason = (typeof skipReasons)[number];
 
 export type SkipCounts = Record<SkipReason, number>;

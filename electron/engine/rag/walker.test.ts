@@ -213,12 +213,18 @@ describe('walkProject and readProjectFile: secrets', () => {
     for (const result of results.values()) expect(JSON.stringify(result)).not.toContain(githubToken);
   });
 
-  it('does not follow a harmless-looking symlink to a secret file', async () => {
+  it('does not follow a harmless-looking symlink to a secret file, inside the project or out of it', async () => {
     plant({ '.ssh/id_ed25519': 'x' }, temp.home);
+    plant({ 'keys/id_rsa': 'x' });
     symlinkSync(join(temp.home, '.ssh', 'id_ed25519'), join(root, 'deploy-key'));
+    symlinkSync(join(root, 'keys', 'id_rsa'), join(root, 'ci-key'));
     const walked = await walk();
     expect(walked.paths).toEqual([]);
-    expect(walked.skips).toEqual([{ reason: 'secret', path: 'deploy-key', detail: 'symlink to a private key file' }]);
+    expect(walked.skips).toEqual([
+      { reason: 'secret', path: 'ci-key', detail: 'symlink to a private key file' },
+      { reason: 'outside-project', path: 'deploy-key', detail: `symlink to ${join(temp.home, '.ssh', 'id_ed25519')}, outside the project` },
+      { reason: 'secret', path: 'keys/id_rsa', detail: 'private key file (by name)' },
+    ]);
   });
 });
 
@@ -280,23 +286,47 @@ describe('walkProject: the file system changing and misbehaving', () => {
   });
 
   it('follows symlinks once and reports loops instead of walking them forever', async () => {
-    plant({ 'a/file.ts': 'x', 'shared/lib.ts': 'x' });
-    plant({ 'outside/util.ts': 'x' }, temp.home);
+    plant({ 'a/file.ts': 'x', 'shared/lib.ts': 'x', 'tools/util.ts': 'x' });
     symlinkSync('..', join(root, 'a', 'parent'));
     symlinkSync('self', join(root, 'self'));
-    symlinkSync(join(temp.home, 'outside'), join(root, 'linked'));
-    symlinkSync(join(temp.home, 'outside'), join(root, 'linked-again'));
+    symlinkSync(join(root, 'tools'), join(root, 'linked'));
+    symlinkSync(join(root, 'tools'), join(root, 'linked-again'));
     symlinkSync('shared/lib.ts', join(root, 'lib-link.ts'));
     symlinkSync('missing.ts', join(root, 'broken.ts'));
     const walked = await walk();
-    // `linked-again/` sorts before `linked/` ('-' < '/'), so it is the one walked.
+    // `linked-again/` sorts before `linked/` ('-' < '/') and `tools/`, so it is the one walked.
     expect(walked.paths).toEqual(['a/file.ts', 'lib-link.ts', 'linked-again/util.ts', 'shared/lib.ts']);
     expect(walked.skips.sort((x, y) => (x.path < y.path ? -1 : 1))).toEqual([
       { reason: 'symlink-loop', path: 'a/parent', detail: 'leads back to the project root' },
       { reason: 'unreadable', path: 'broken.ts', detail: 'broken symlink' },
       { reason: 'symlink-loop', path: 'linked', detail: 'same folder as linked-again, already walked' },
       { reason: 'symlink-loop', path: 'self', detail: 'symlinks point at each other' },
+      { reason: 'symlink-loop', path: 'tools', detail: 'same folder as linked-again, already walked' },
     ]);
+  });
+
+  it('never follows a symlink out of the project: not to another folder, /etc, /proc/self or the root above', async () => {
+    plant({ 'src/app.ts': 'x' });
+    plant({ 'outside/util.ts': 'x', 'notes.md': 'x' }, temp.home);
+    symlinkSync(join(temp.home, 'outside'), join(root, 'vendor-link'));
+    symlinkSync(join(temp.home, 'notes.md'), join(root, 'notes.md'));
+    symlinkSync('/etc', join(root, 'etc'));
+    symlinkSync('/proc/self', join(root, 'self-proc'));
+    symlinkSync('/', join(root, 'everything'));
+    const walked = await walk();
+    expect(walked.paths).toEqual(['src/app.ts']);
+    expect(walked.skips.map((skip) => [skip.path, skip.reason]).sort()).toEqual(
+      [['etc', 'outside-project'], ['everything', 'outside-project'], ['notes.md', 'outside-project'], ['self-proc', 'outside-project'], ['vendor-link', 'outside-project']].sort(),
+    );
+  });
+
+  it('does not read a file swapped for a symlink out of the project after the walk', async () => {
+    plant({ 'config.py': 'DEBUG = True\n' });
+    plant({ 'elsewhere.py': 'PRIVATE = 1\n' }, temp.home);
+    const walked = await walk();
+    rmSync(join(root, 'config.py'));
+    symlinkSync(join(temp.home, 'elsewhere.py'), join(root, 'config.py'));
+    expect(await read(walked.entries[0])).toMatchObject({ ok: false, reason: 'outside-project' });
   });
 
   it('reports a folder it cannot list as unreadable (root reads anything: then the files come through)', async () => {

@@ -155,10 +155,13 @@ export async function* walkProject(root: string, options: WalkOptions = {}): Asy
   const rootPath = resolve(root);
   /** Folder id (device:inode) → the path it was walked under: symlinks must not walk a folder twice or forever. */
   const walked = new Map<string, string>([[await statRoot(rootPath), '']]);
+  // Symlinks are followed only to where they really lead, which must be inside this folder: the
+  // root was checked against the allowed roots, a link inside it to /etc or ~/.ssh never was.
+  const realRoot = await realpath(rootPath);
 
   async function* walkFolder(folder: Folder): AsyncGenerator<WalkEntry> {
     if (signal?.aborted) throw cancelled('Indexing was cancelled.');
-    const listing = await listFolder(folder);
+    const listing = await listFolder(folder, realRoot);
     if ('reason' in listing) {
       if (folder.relativePath === '') throw unreadableRoot(rootPath, listing.detail);
       report(listing.reason, folder.relativePath, listing.detail);
@@ -187,7 +190,7 @@ export async function* walkProject(root: string, options: WalkOptions = {}): Asy
             report('too-large', candidate.relativePath, `${outcome.size} bytes, over the ${maxFileBytes}-byte limit`);
             continue;
           }
-          yield { relativePath: candidate.relativePath, absolutePath: candidate.absolutePath, size: outcome.size, mtimeMs: outcome.mtimeMs };
+          yield { relativePath: candidate.relativePath, absolutePath: candidate.absolutePath, size: outcome.size, mtimeMs: outcome.mtimeMs, root: realRoot };
         } else {
           const seenAs = walked.get(outcome);
           if (seenAs !== undefined) {
@@ -232,7 +235,7 @@ export async function* walkProject(root: string, options: WalkOptions = {}): Asy
  * and ignore rules both depend on whether an entry is a folder. Kept apart from the walk so the
  * raw listing is garbage once the walk descends.
  */
-async function listFolder(folder: Folder): Promise<Listing | Skip> {
+async function listFolder(folder: Folder, realRoot: string): Promise<Listing | Skip> {
   let dirents: Dirent[];
   try {
     dirents = await readdir(folder.absolutePath, { withFileTypes: true });
@@ -252,10 +255,15 @@ async function listFolder(folder: Folder): Promise<Listing | Skip> {
     listing.entries.push(listed);
   }
   for (let start = 0; start < links.length; start += statBatch) {
-    await Promise.all(links.slice(start, start + statBatch).map((link) => followLink(link, join(folder.absolutePath, link.name))));
+    await Promise.all(links.slice(start, start + statBatch).map((link) => followLink(link, join(folder.absolutePath, link.name), realRoot)));
   }
   listing.entries.sort((a, b) => compareKeys(sortKey(a), sortKey(b)));
   return listing;
+}
+
+/** `path` is `root` or lies under it (both canonical). */
+export function isInside(root: string, path: string): boolean {
+  return path === root || path.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
 }
 
 function pathsOf(folder: Folder, name: string): { relativePath: string; absolutePath: string } {
@@ -265,10 +273,13 @@ function pathsOf(folder: Folder, name: string): { relativePath: string; absolute
   };
 }
 
-async function followLink(link: Listed, absolutePath: string): Promise<void> {
+async function followLink(link: Listed, absolutePath: string, realRoot: string): Promise<void> {
   try {
     const [target, realPath] = await Promise.all([stat(absolutePath), realpath(absolutePath)]);
-    if (target.isDirectory()) {
+    if (!isInside(realRoot, realPath)) {
+      link.kind = target.isDirectory() ? 'dir' : 'file';
+      link.skip = { reason: 'outside-project', detail: `symlink to ${realPath}, outside the project` };
+    } else if (target.isDirectory()) {
       link.kind = 'dir';
     } else if (!target.isFile()) {
       link.skip = { reason: 'ignored', detail: 'symlink to something other than a file or folder' };

@@ -43,6 +43,25 @@ const truePositives: [kind: string, text: string][] = [
   ['secret assignment', `SECRET_KEY = '${fakeToken(hex, 64)}'`],
   ['secret assignment', `db.connect(user="app", password="${fakeToken(alphanumeric, 20, 5)}")`],
   ['secret assignment', `$auth_token => '${fakeToken(alphanumeric, 30, 6)}',`],
+  ['credentials in a URL', `DATABASE_URL = "postgresql://shop:${fakeToken(alphanumeric, 12, 11)}@db.internal:5432/shop"`],
+  // Word-like passwords are still passwords (spelled through a template so this file is not itself a secret).
+  ['credentials in a URL', `engine = create_engine('postgresql://admin:${'Winter'}2024!@10.0.0.5/prod')`],
+  ['credentials in a URL', `BROKER = "amqp://svc:${'hunter'}22@rabbit:5672//"`],
+  ['Slack webhook URL', `SLACK_HOOK = "https://hooks.slack.com/services/T${fakeToken(upperAndDigits, 8, 12)}/B${fakeToken(upperAndDigits, 10, 13)}/${fakeToken(alphanumeric, 24, 14)}"`],
+  ['Discord webhook URL', `hook = "https://discord.com/api/webhooks/${fakeToken(digits, 18, 15)}/${fakeToken(base64url, 68, 16)}"`],
+  ['Discord bot token', `client.run("M${fakeToken(alphanumeric, 25, 17)}.${fakeToken(base64url, 6, 18)}.${fakeToken(base64url, 38, 19)}")`],
+  ['Telegram bot token', `bot = telebot.TeleBot("${fakeToken(digits, 10, 20)}:AA${fakeToken(base64url, 33, 21)}")`],
+  ['SendGrid API key', `sg = SendGridAPIClient("SG.${fakeToken(base64url, 22, 22)}.${fakeToken(base64url, 43, 23)}")`],
+  ['Twilio API key', `TWILIO_KEY = "SK${fakeToken(hex, 32, 24)}"`],
+  ['Mailgun API key', `auth=("api", "key-${fakeToken(hex, 32, 25)}")`],
+  ['Hugging Face token', `login(token="hf_${fakeToken(alphanumeric, 34, 26)}")`],
+  ['Shopify token', `headers = {"X-Shopify-Access-Token": "shpat_${fakeToken(hex, 32, 27)}"}`],
+  ['DigitalOcean token', `DO_TOKEN = "dop_v1_${fakeToken(hex, 64, 28)}"`],
+  ['Azure storage key', `conn = "DefaultEndpointsProtocol=https;AccountName=shop;AccountKey=${fakeToken(base64, 86, 29)}==;EndpointSuffix=core.windows.net"`],
+  ['Square token', `SQUARE = "sq0atp-${fakeToken(base64url, 22, 30)}"`],
+  ['age secret key', `AGE-SECRET-KEY-1${fakeToken('QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L', 58, 31)}`],
+  ['Vault token', `VAULT_TOKEN = "hvs.${fakeToken(base64url, 90, 32)}"`],
+  ['Databricks token', `token = "dapi${fakeToken(hex, 32, 33)}"`],
 ];
 
 const lockFileIntegrity = `"integrity": "sha512-${fakeToken(base64, 86)}=="`;
@@ -79,6 +98,15 @@ const trueNegatives: [why: string, text: string][] = [
   ['identifier assigned to a token type', 'type OpeningBracketToken = OpeningBracketToken$1;'],
   ['member access', '        this.privateKey = asn1.result.privateKey2;'],
   ['made-up test key', "const apiKey = 'e2e-key-0123456789abcdef';"],
+  ['URL with a documented password', 'DATABASE_URL=postgres://user:password@localhost:5432/app'],
+  ['URL without a password', 'url: postgres://postgres@127.0.0.1:5432/postgres'],
+  ['URL with a templated password', 'f"postgresql://{user}:{password}@{host}/{db}"'],
+  ['URL with an environment password', 'redis://:${REDIS_PASSWORD}@cache:6379/0'],
+  ['URL with a port, no user', 'http://localhost:8080/api'],
+  ['git remote over ssh', 'git@github.com:electric-sql/pglite.git'],
+  ['e-mail address', 'mailto:maintainers@example.org'],
+  ['Slack webhook placeholder', 'https://hooks.slack.com/services/TXXXXXXXX/BXXXXXXXX/XXXXXXXXXXXXXXXXXXXXXXXX'],
+  ['time of day', 'at 12345678:AA in the log'],
 ];
 
 describe('findSecret', () => {

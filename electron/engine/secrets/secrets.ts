@@ -7,6 +7,12 @@
  * look random.
  */
 
+/**
+ * Changes whenever the rules below find more: an index checked with older rules is checked again
+ * (rag/indexer.ts), so a secret they missed does not stay in it.
+ */
+export const secretRulesVersion = '2';
+
 export interface SecretFinding {
   /** What was found, never the value itself: it ends up in logs and skip reports. */
   kind: string;
@@ -165,6 +171,17 @@ const lineBreak = String.raw`(?:\r?\n|(?:\\r)?\\n)`;
  */
 const assignedToSecretName = String.raw`(?:pass(?:word|wd)|pwd|secret(?:[_-]?key)?|token|api[_-]?key|access[_-]?key|auth[_-]?key|private[_-]?key|signing[_-]?key|client[_-]?secret)["']?\s{0,8}(?::=|=>|[:=](?!=))\s{0,8}`;
 
+/** What documentation writes where a URL's password goes: `postgres://user:password@localhost/db`. */
+const urlPasswordPlaceholders = /^(?:pass(?:word|wd)?|pwd|secret|\*+|x+|\.\.\.)$/i;
+
+/**
+ * A password in a URL is a credential whatever it looks like (people choose short, word-like
+ * ones), unless it is a placeholder or a template: `{password}`, `${DB_PASS}`, `%(pw)s`, `:pass@`.
+ */
+function urlPassword(value: string): boolean {
+  return value.length >= 3 && !urlPasswordPlaceholders.test(value) && !/[{}$<>%]/.test(value) && !isPlaceholder(value);
+}
+
 const contentRules: readonly ContentRule[] = [
   {
     kind: 'private key',
@@ -203,6 +220,35 @@ const contentRules: readonly ContentRule[] = [
     },
   },
   { kind: 'JWT', pattern: /\beyJ[A-Za-z0-9_-]{8,4096}\.eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{16,1024}/g },
+  {
+    kind: 'credentials in a URL',
+    // scheme://user:password@host: database URLs, broker URLs, git remotes with a token.
+    pattern: /\b[a-z][a-z0-9+.-]{1,20}:\/\/[^\s:/@"'`]{0,100}:([^\s/@"'`]{1,200})@[A-Za-z0-9[_-]/gi,
+    accept: urlPassword,
+  },
+  {
+    kind: 'Slack webhook URL',
+    pattern: /hooks\.slack\.com\/(?:services|workflows|triggers)\/(T[A-Z0-9]{6,12}\/[AB][A-Z0-9]{6,12}\/[A-Za-z0-9]{20,40})/g,
+    accept: (path) => randomLooking(path.slice(path.lastIndexOf('/') + 1)),
+  },
+  {
+    kind: 'Discord webhook URL',
+    pattern: /discord(?:app)?\.com\/api\/webhooks\/\d{17,20}\/([A-Za-z0-9_-]{60,80})/g,
+    accept: (token) => randomLooking(token),
+  },
+  { kind: 'Discord bot token', pattern: /\b([MNO][A-Za-z\d_-]{23,27}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,40})(?![A-Za-z\d_-])/g, accept: (token) => randomLooking(token, 4) },
+  { kind: 'Telegram bot token', pattern: /\b(\d{8,10}:AA[A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])/g, accept: (token) => randomLooking(token.slice(token.indexOf(':') + 3)) },
+  { kind: 'SendGrid API key', pattern: /\b(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/g, accept: (key) => randomLooking(key.slice(3)) },
+  { kind: 'Twilio API key', pattern: /\b(SK[0-9a-f]{32})\b/g, accept: (key) => randomLooking(key.slice(2)) },
+  { kind: 'Mailgun API key', pattern: /\b(key-[0-9a-f]{32})\b/g, accept: (key) => randomLooking(key.slice(4)) },
+  { kind: 'Hugging Face token', pattern: /\b(hf_[A-Za-z0-9]{34,40})\b/g, accept: (token) => randomLooking(token.slice(3)) },
+  { kind: 'Shopify token', pattern: /\b(shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32})\b/g, accept: (token) => randomLooking(token.slice(6)) },
+  { kind: 'DigitalOcean token', pattern: /\b(do[opr]_v1_[a-f0-9]{64})\b/g, accept: (token) => randomLooking(token.slice(7)) },
+  { kind: 'Azure storage key', pattern: /AccountKey=([A-Za-z0-9+/]{86}==)/g, accept: (key) => randomLooking(key, 4) },
+  { kind: 'Square token', pattern: /\b(sq0(?:atp|csp)-[A-Za-z0-9_-]{22,43})/g, accept: (token) => randomLooking(token.slice(7)) },
+  { kind: 'age secret key', pattern: /\b(AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})\b/g },
+  { kind: 'Vault token', pattern: /\b(hvs\.[A-Za-z0-9_-]{24,200})/g, accept: (token) => randomLooking(token.slice(4)) },
+  { kind: 'Databricks token', pattern: /\b(dapi[a-f0-9]{32})\b/g, accept: (token) => randomLooking(token.slice(4)) },
   { kind: 'npm token', pattern: /\b(npm_[A-Za-z0-9]{36})\b/g, accept: (token) => randomLooking(token.slice(4)) },
   // Every PyPI token is a macaroon whose base64 starts `AgE`; `pypi-` alone starts package names.
   { kind: 'PyPI token', pattern: /\b(pypi-AgE[A-Za-z0-9_-]{50,1024})/g },

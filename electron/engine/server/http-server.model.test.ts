@@ -169,9 +169,9 @@ describe('API key', () => {
     const guarded = await startServer(engine, { host: '127.0.0.1', port: 0, apiKey, maxBodyBytes: 1024, staticDir: null });
     try {
       expect((await fetch(`${guarded.url}/health`)).status).toBe(200);
-      const denied = await fetch(`${guarded.url}/api/system/health`, { method: 'POST', body: '{}' });
+      const denied = await fetch(`${guarded.url}/api/system/health`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
       expect(denied.status).toBe(401);
-      const allowed = await fetch(`${guarded.url}/api/system/health`, { method: 'POST', body: '{}', headers: { authorization: `Bearer ${apiKey}` } });
+      const allowed = await fetch(`${guarded.url}/api/system/health`, { method: 'POST', body: '{}', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' } });
       expect(allowed.status).toBe(200);
     } finally {
       await guarded.close();

@@ -10,10 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import { isApiMethod, isStreamingMethod, type StreamingMethod } from '../../../shared/contract.js';
-import { NpllmError, toNpllmError } from '../../../shared/errors.js';
+import { NpllmError, RequestError, toNpllmError } from '../../../shared/errors.js';
 import { openApiDocument } from '../api/openapi.js';
 import { packageVersion } from '../base/paths.js';
 import type { Engine } from '../engine.js';
+import { checkHost, checkJsonBody, checkOrigin, setSecurityHeaders } from './guard.js';
 import { abortOnDisconnect, readJsonBody, sendError, sendJson } from './http.js';
 import { handleChatCompletions, handleModels } from './openai.js';
 import { openEventStream } from './sse.js';
@@ -22,6 +23,10 @@ export interface ServerOptions {
   host: string;
   port: number;
   apiKey: string | null;
+  /** Besides loopback names and the listening address (server.allowedHosts); none by default. */
+  allowedHosts?: readonly string[];
+  /** Besides the server's own origin (server.allowedOrigins); none by default. */
+  allowedOrigins?: readonly string[];
   maxBodyBytes: number;
   staticDir: string | null;
 }
@@ -64,8 +69,12 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
 }
 
 async function route(engine: Engine, options: ServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const url = new URL(request.url ?? '/', 'http://localhost');
-  const path = url.pathname;
+  setSecurityHeaders(response);
+  checkHost(request, options);
+  const path = pathOf(request);
+  const isApi = path.startsWith('/api/') || path.startsWith('/v1/');
+  // Navigating to the UI from another site is fine; calling the API or posting anything from one is not.
+  if (isApi || (request.method !== 'GET' && request.method !== 'HEAD')) checkOrigin(request, options);
 
   if (path === '/health') {
     requireMethod(request, 'GET', 'HEAD');
@@ -73,7 +82,6 @@ async function route(engine: Engine, options: ServerOptions, request: IncomingMe
     return sendJson(response, health.status === 'ok' ? 200 : 503, health);
   }
 
-  const isApi = path.startsWith('/api/') || path.startsWith('/v1/');
   if (isApi) authorize(request, options.apiKey);
 
   if (path === '/v1/models') {
@@ -82,6 +90,7 @@ async function route(engine: Engine, options: ServerOptions, request: IncomingMe
   }
   if (path === '/v1/chat/completions') {
     requireMethod(request, 'POST');
+    checkJsonBody(request);
     const body = await readJsonBody(request, options.maxBodyBytes);
     return handleChatCompletions(engine, body, request, response);
   }
@@ -95,6 +104,7 @@ async function route(engine: Engine, options: ServerOptions, request: IncomingMe
       throw new NpllmError('NOT_FOUND', `No API method "${method}".`, { fix: 'See shared/contract.ts for the methods: POST /api/<domain>/<action> with a JSON body.' });
     }
     requireMethod(request, 'POST');
+    checkJsonBody(request);
     const body = await readJsonBody(request, options.maxBodyBytes);
     const abort = abortOnDisconnect(request, response);
     const wantsStream = (request.headers.accept ?? '').includes('text/event-stream');
@@ -103,6 +113,29 @@ async function route(engine: Engine, options: ServerOptions, request: IncomingMe
   }
   if (request.method === 'GET' || request.method === 'HEAD') return serveStatic(options.staticDir, path, response);
   throw new NpllmError('NOT_FOUND', `Nothing at ${request.method ?? ''} ${path}.`, { fix: 'The API lives under /api/ and /v1/; GET /health reports status.' });
+}
+
+/** The request's path, decoded once; a malformed target or percent-encoding is the client's mistake (400), not a crash. */
+function pathOf(request: IncomingMessage): string {
+  const malformed = (cause: unknown) =>
+    new RequestError('REQUEST_INVALID', `The request target ${JSON.stringify((request.url ?? '').slice(0, 200))} is not a valid path.`, {
+      cause,
+      fix: 'Percent-encode the path as UTF-8 (encodeURI).',
+    });
+  let pathname: string;
+  try {
+    pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
+  } catch (cause) {
+    throw malformed(cause);
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch (cause) {
+    throw malformed(cause);
+  }
+  if (decoded.includes('\u0000')) throw malformed(new Error('NUL in the path'));
+  return decoded;
 }
 
 /**
@@ -154,7 +187,7 @@ async function serveStatic(staticDir: string | null, path: string, response: Ser
   const notBuilt = new NpllmError('NOT_FOUND', `Nothing at ${path}.`, { fix: 'The web UI is served once it is built (npm run build); the API lives under /api/ and /v1/.' });
   if (!staticDir) throw notBuilt;
   const root = normalize(staticDir);
-  let file = normalize(join(root, decodeURIComponent(path)));
+  let file = normalize(join(root, path));
   if (!file.startsWith(root + sep) && file !== root) throw notBuilt;
   let stats = await stat(file).catch(() => null);
   if (stats?.isDirectory()) {

@@ -2,6 +2,7 @@
  * The HTTP plumbing the server's routes share (the typed API, the OpenAI-compatible endpoint):
  * bounded JSON bodies, JSON replies and errors, and cancelling work whose client went away.
  */
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RequestError, toNpllmError } from '../../../shared/errors.js';
 
@@ -31,7 +32,12 @@ export async function readJsonBody(request: IncomingMessage, maxBytes: number): 
     }
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const bytes = Buffer.concat(chunks);
+  if (!isUtf8(bytes)) {
+    // Decoding would silently turn the bad bytes into U+FFFD: the text stored would not be the text sent.
+    throw new RequestError('REQUEST_INVALID', 'The request body is not valid UTF-8.', { fix: 'Encode the JSON body as UTF-8.' });
+  }
+  const text = bytes.toString('utf8');
   if (!text.trim()) return {};
   try {
     return JSON.parse(text) as unknown;

@@ -3,6 +3,7 @@
  * use npllm. The conversation maps onto the engine's ask: earlier messages are the history, the
  * last user message is the question. Answers go through the same cache and are recorded the same.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChatMessage } from '../../../shared/contract.js';
 import { RequestError, toNpllmError } from '../../../shared/errors.js';
@@ -11,6 +12,11 @@ import { describeValidationIssues } from '../../../shared/contract.js';
 import type { Engine } from '../engine.js';
 import { abortOnDisconnect, sendJson } from './http.js';
 import { openEventStream } from './sse.js';
+
+/** The OpenAI `user` as a client id: itself when it is a plain id, else a digest (an e-mail address, a name with spaces). */
+export function openAiClientId(user: string): string {
+  return /^[\w.:@/+=-]{1,180}$/.test(user) ? `openai:${user}` : `openai:sha256:${createHash('sha256').update(user).digest('hex').slice(0, 32)}`;
+}
 
 export function handleModels(engine: Engine) {
   return { object: 'list', data: [{ id: engine.model.displayName, object: 'model', created: 0, owned_by: 'npllm' }] };
@@ -36,6 +42,9 @@ export async function handleChatCompletions(engine: Engine, body: unknown, reque
     question: last.content,
     history: messages.slice(0, -1),
     source: 'openai' as const,
+    // Every editor comes in as `openai`: what tells two of them apart is the user they name, and
+    // the history each sends back (feedback/service.ts reads a follow-up from those, never from the source).
+    ...(parsed.data.user ? { clientId: openAiClientId(parsed.data.user) } : {}),
     ...(maxTokens ? { maxTokens } : {}),
   };
   const abort = abortOnDisconnect(request, response);

@@ -16,6 +16,7 @@ export class FakeEvent {
 
 class FakeApp extends EventEmitter {
   readonly userData = '/home/someone/.config/npllm';
+  isPackaged = false;
   singleInstance = true;
   quitCalls = 0;
   quitted = false;
@@ -55,6 +56,10 @@ class FakeWebContents extends EventEmitter {
   readonly sent: string[] = [];
   loading = false;
   windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null;
+
+  getURL(): string {
+    return 'app://npllm/index.html';
+  }
 
   setWindowOpenHandler(handler: (details: { url: string }) => { action: string }): void {
     this.windowOpenHandler = handler;
@@ -151,12 +156,48 @@ export class FakeTray extends EventEmitter {
 
 export const forked: { modulePath: string; options: unknown; child: FakeUtilityProcess }[] = [];
 
+type PermissionRequest = (webContents: FakeWebContents, permission: string, callback: (granted: boolean) => void, details: { requestingUrl?: string }) => void;
+type PermissionCheck = (webContents: FakeWebContents | null, permission: string, requestingOrigin: string) => boolean;
+
+/** protocol, session and net: what the app registers, for tests to call as Chromium would. */
+export const fakeProtocol = {
+  privileged: [] as unknown[],
+  handlers: new Map<string, (request: { url: string }) => Response | Promise<Response>>(),
+  registerSchemesAsPrivileged(schemes: unknown[]): void {
+    this.privileged.push(...schemes);
+  },
+  handle(scheme: string, handler: (request: { url: string }) => Response | Promise<Response>): void {
+    this.handlers.set(scheme, handler);
+  },
+};
+
+export const fakeSession = {
+  requestHandler: null as PermissionRequest | null,
+  checkHandler: null as PermissionCheck | null,
+  setPermissionRequestHandler(handler: PermissionRequest): void {
+    this.requestHandler = handler;
+  },
+  setPermissionCheckHandler(handler: PermissionCheck): void {
+    this.checkHandler = handler;
+  },
+};
+
+export const fetchedFiles: string[] = [];
+
 export const fakeElectron = {
   app: new FakeApp(),
   ipcMain: new FakeIpcMain(),
   BrowserWindow: FakeBrowserWindow,
   Tray: FakeTray,
   Menu: { buildFromTemplate: (template: MenuItemConstructorOptions[]) => template },
+  protocol: fakeProtocol,
+  session: { defaultSession: fakeSession },
+  net: {
+    fetch(url: string): Promise<Response> {
+      fetchedFiles.push(url);
+      return Promise.resolve(new Response('file', { status: 200 }));
+    },
+  },
   nativeImage: {
     createFromDataURL: (dataUrl: string) => ({ dataUrl, resize: (size: { width: number; height: number }) => ({ dataUrl, size }) }),
   },

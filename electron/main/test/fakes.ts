@@ -56,10 +56,24 @@ export class FakePortMain extends EventEmitter {
 
 type Listener = (event: never, ...args: unknown[]) => unknown;
 
+/** Who sent an IPC message: a frame (with its URL) and the web contents whose top frame is `mainFrame`. */
+export interface FakeSender {
+  senderFrame: { url: string } | null;
+  sender: { mainFrame: { url: string } };
+}
+
+/** The app's own window, top frame: what a well-behaved renderer sends from. */
+export function appSender(url = 'app://npllm/index.html'): FakeSender {
+  const mainFrame = { url };
+  return { senderFrame: mainFrame, sender: { mainFrame } };
+}
+
 /** ipcMain: records handlers so a test can call them the way a renderer's IPC would. */
 export class FakeIpcMain {
   readonly handlers = new Map<string, Listener>();
   readonly listeners = new Map<string, Listener>();
+  /** The sender of the next messages; the app's own page unless a test says otherwise. */
+  from: FakeSender = appSender();
 
   handle(channel: string, listener: Listener): void {
     if (this.handlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`);
@@ -75,13 +89,13 @@ export class FakeIpcMain {
   async invoke(channel: string, ...args: unknown[]): Promise<unknown> {
     const handler = this.handlers.get(channel);
     if (!handler) throw new Error(`No handler registered for '${channel}'`);
-    return structuredClone(await handler({} as never, ...args.map((arg) => structuredClone(arg))));
+    return structuredClone(await handler(this.from as never, ...args.map((arg) => structuredClone(arg))));
   }
 
   /** What `ipcRenderer.postMessage(channel, message, [port])` does. */
   postMessage(channel: string, message: unknown, ports: FakePortMain[]): void {
     const listener = this.listeners.get(channel);
     if (!listener) throw new Error(`No listener for '${channel}'`);
-    listener({ ports } as never, structuredClone(message));
+    listener({ ...this.from, ports } as never, structuredClone(message));
   }
 }

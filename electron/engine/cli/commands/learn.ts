@@ -13,8 +13,8 @@ export function register(program: Command): void {
     .description("consolidate a project: train the next version of its stack's adapter, judge it on this and earlier projects, promote it if it earned it")
     .requiredOption('-p, --project <path>', 'the project to learn (its confirmed first stack names the adapter)')
     .option('-a, --adapter <name>', 'train this adapter instead (user: one adapter for everything you do)')
-    .option('--max-steps <n>', 'at most this many training steps (learning.maxSteps)', integer('--max-steps'))
-    .option('--trainer-threads <n>', 'trainer threads (learning.threads; default: 1 on a busy machine)', integer('--trainer-threads'))
+    .option('--max-steps <n>', 'at most this many training steps (learning.maxSteps)', integer('--max-steps', 1))
+    .option('--trainer-threads <n>', 'trainer threads (learning.threads; default: 1 on a busy machine)', integer('--trainer-threads', 1))
     .option('--json', 'print one JSON object with the result as the last line')
     .option('-c, --config <file>', 'YAML config file')
     .action(async (options: LearnOptions) => {

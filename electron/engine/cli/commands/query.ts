@@ -1,8 +1,11 @@
 /** `npllm --query Q`: ask, streaming the answer to stdout (or one JSON object with --json). */
+import { isUtf8 } from 'node:buffer';
 import { resolve } from 'node:path';
+import { RequestError } from '../../../../shared/errors.js';
 import type { AskResponse } from '../../../../shared/contract.js';
 import { checkQuestion } from '../../../../shared/text.js';
 import { describeSources } from '../../rag/prompt.js';
+import { terminalConversation } from '../conversation.js';
 import type { CliOptions } from '../options.js';
 import { printJson } from '../output.js';
 import { withSession } from '../session.js';
@@ -29,6 +32,7 @@ export function runQuery(options: CliOptions): Promise<number> {
         noCache: !options.cache,
         ...(options.project ? { project: resolve(options.project) } : {}),
         ...(options.replyTo ? { replyTo: options.replyTo } : {}),
+        ...conversation(options),
         ...(options.adapterChannel ? { adapterChannel: options.adapterChannel } : {}),
       },
       onToken,
@@ -41,10 +45,18 @@ export function runQuery(options: CliOptions): Promise<number> {
   });
 }
 
+function conversation(options: CliOptions): { conversationId?: string } {
+  const id = options.conversation ?? terminalConversation();
+  return id ? { conversationId: id } : {};
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks).toString('utf8');
+  const bytes = Buffer.concat(chunks);
+  // Decoding would turn the bad bytes into U+FFFD: the question asked would not be the one sent.
+  if (!isUtf8(bytes)) throw new RequestError('QUERY_INVALID', 'The question read from stdin is not UTF-8 text.', { fix: 'Pipe a UTF-8 text file into --query - (not a binary file).' });
+  return bytes.toString('utf8');
 }
 
 /** The stable --json shape other tools parse; keep the field names. */

