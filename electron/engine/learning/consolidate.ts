@@ -340,6 +340,20 @@ async function freezeHeldOut(home: string, adapter: string, project: string, hel
   return { file, hash: sha256 };
 }
 
+/** The texts a project was held out with for an adapter (the modulator's oracle examples), or null before its first consolidation. */
+export async function heldOutTexts(home: string, adapter: string, project: string): Promise<{ text: string; unit: string }[] | null> {
+  try {
+    const content = await readFile(heldOutPath(home, adapter, project), 'utf8');
+    return content
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as { text: string; unit: string });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
 /** A project's frozen held-out set (its file, its hash and the files in it), or null before its first consolidation. */
 async function frozenHeldOut(home: string, adapter: string, project: string): Promise<{ file: string; hash: string; units: Set<string> } | null> {
   const file = heldOutPath(home, adapter, project);

@@ -67,6 +67,8 @@ export interface Generation {
   totalMs: number;
   /** Download + load time this request waited for. */
   loadMs: number;
+  /** Time spent changing the context's adapters or scales for this request (0 when unchanged). */
+  adapterSwitchMs: number;
   /** The adapters that answered: those asked for, less any llama.cpp refused. */
   adapters: AdapterUse[];
 }
@@ -294,14 +296,33 @@ export class LocalModel {
     }
   }
 
-  /** Recreates the context when the request wants another set of adapters (≈ 10–60 ms, see adapters/README.md). */
-  private async useAdapters(loaded: Loaded, adapters: readonly ServedAdapter[]): Promise<void> {
+  /**
+   * Applies the request's adapters and scales. A live context changes them in place when
+   * node-llama-cpp offers it (its internal `_setLoras`, ≈ 0.1 ms) and the sequence is cleared,
+   * since KV entries computed under other scales would be stale; otherwise, or if that fails, the
+   * context is recreated with them (≈ 10–60 ms, see adapters/README.md). Either way the prompt is
+   * evaluated afresh under the new adapters.
+   */
+  private async useAdapters(loaded: Loaded, adapters: readonly ServedAdapter[]): Promise<number> {
     const wanted = adapters.filter((adapter) => !this.refused.has(adapter.path));
-    if (sameAdapters(loaded.applied, wanted)) return;
+    if (sameAdapters(loaded.applied, wanted)) return 0;
+    const started = performance.now();
+    const live = loaded.context as unknown as { _setLoras?: (loras: { filePath: string; scale: number }[]) => Promise<void> };
+    if (typeof live._setLoras === 'function' && !loaded.context.disposed) {
+      try {
+        await live._setLoras(wanted.map((adapter) => ({ filePath: adapter.path, scale: adapter.scale })));
+        await loaded.sequence.clearHistory();
+        loaded.applied = [...wanted];
+        return performance.now() - started;
+      } catch (error) {
+        this.options.log?.('debug', `changing adapters on the live context failed (${(error as Error).message}); creating a new context`);
+      }
+    }
     await loaded.context.dispose();
     try {
       const { context, applied } = await this.createContext(loaded.model, wanted);
       Object.assign(loaded, { context, sequence: context.getSequence(), applied });
+      return performance.now() - started;
     } catch (cause) {
       // Without a context the loaded model is useless: forget it, so the next request loads afresh.
       this.loaded = undefined;
@@ -348,7 +369,7 @@ export class LocalModel {
     this.wanted = request.adapters ?? [];
     await this.load(request.onProgress);
     const loaded = this.loaded!;
-    await this.useAdapters(loaded, this.wanted);
+    const adapterSwitchMs = await this.useAdapters(loaded, this.wanted);
     const loadMs = wasLoaded ? 0 : performance.now() - loadStart;
 
     const messages = request.messages.filter((message) => message.content.length > 0);
@@ -390,6 +411,7 @@ export class LocalModel {
         ttftMs: tokens === 0 ? performance.now() - queuedAt : ttftMs,
         totalMs: performance.now() - started + (started - queuedAt),
         loadMs,
+        adapterSwitchMs,
         adapters: loaded.applied.map(({ name, version, scale }) => ({ name, version, scale })),
       };
     } catch (cause) {
