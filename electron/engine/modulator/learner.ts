@@ -49,6 +49,8 @@ export interface LearnerDeps {
   log?: (level: LogLevel, message: string) => void;
 }
 
+const offlineLearningRate = 0.01;
+
 export class ModulatorLearner {
   private working: { network: ModulatorNetwork; parent: number } | null = null;
   private baseline = 0;
@@ -155,6 +157,8 @@ export class ModulatorLearner {
     }
     const serving = await this.deps.modulator.servingVersion();
     const candidate = serving.network.clone();
+    // Moving off a confident prior is slow at the online rate (the gradient scales with π(1 − π)).
+    candidate.options.learningRate = offlineLearningRate;
     const steps = request.steps ?? this.config.oracleSteps;
     fit(candidate, { oracle: examples }, { steps, signal: hooks.signal, onStep: (step) => step % 50 === 0 && progress(`Fitting the modulator: step ${step}/${steps}`, step / steps) });
     const result = await this.propose(candidate, 'offline', serving.version, examples);

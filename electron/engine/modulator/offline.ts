@@ -1,13 +1,13 @@
 /**
  * Offline learning from held-out evaluation (modulator/README.md "Learning"): for examples of each
  * learned project, the NLL of the reference under every mix of a grid of candidate scales names the
- * best mix (the oracle). The network is fitted to minimise its expected relative regret against
- * it, and judged by the gap that remains on examples it was not fitted on.
+ * best mix (the oracle). The network is fitted by cross-entropy to per-adapter oracle targets
+ * (policy.ts oracleTargets), and judged by the gap that remains on examples it was not fitted on.
  */
 import type { StoredInput } from './features.js';
 import { decodeInput } from './features.js';
 import type { ModulatorNetwork, NetworkInput } from './network.js';
-import { budgetLoss, greedy, oracleRegret, retrievalLoss } from './policy.js';
+import { budgetLoss, greedy, oracleCrossEntropy, oracleTargets, retrievalLoss } from './policy.js';
 import { seededRandom } from '../../../shared/random.js';
 
 export interface OracleExample {
@@ -39,12 +39,14 @@ export interface FitOptions {
   seed: number;
   /** Stop once the mean loss of the last 20 steps is below this. */
   threshold: number;
+  /** Relative NLL gap at which the oracle target weighs a level e⁻¹ times the best one (policy.ts oracleTargets). */
+  temperature: number;
   signal?: AbortSignal | undefined;
   onStep?: ((step: number, loss: number) => void) | undefined;
 }
 
 export function fitDefaults(): FitOptions {
-  return { steps: 400, batch: 8, seed: 7, threshold: 0, signal: undefined, onStep: undefined };
+  return { steps: 400, batch: 8, seed: 7, threshold: 0, temperature: 0.01, signal: undefined, onStep: undefined };
 }
 
 /**
@@ -53,7 +55,9 @@ export function fitDefaults(): FitOptions {
  */
 export function fit(network: ModulatorNetwork, data: { oracle?: readonly OracleExample[]; retrieval?: readonly RetrievalExample[] }, options: Partial<FitOptions> = {}): { steps: number; loss: number } {
   const o = { ...fitDefaults(), ...options };
-  const oracle = (data.oracle ?? []).filter((example) => example.split === 'fit').map((example) => ({ example, input: decodeInput(example.input) }));
+  const oracle = (data.oracle ?? [])
+    .filter((example) => example.split === 'fit')
+    .map((example) => ({ input: decodeInput(example.input), targets: oracleTargets(example.grid, example.nll, network.options.levels, o.temperature) }));
   const retrieval = data.retrieval ?? [];
   const total = oracle.length + retrieval.length;
   if (total === 0) return { steps: 0, loss: 0 };
@@ -65,11 +69,11 @@ export function fit(network: ModulatorNetwork, data: { oracle?: readonly OracleE
     for (let b = 0; b < o.batch; b++) {
       const pick = Math.floor(random() * total);
       if (pick < oracle.length) {
-        const { example, input } = oracle[pick]!;
+        const { input, targets } = oracle[pick]!;
         const { output, trace } = network.forward(input);
-        const regret = oracleRegret(output, example.grid, example.nll);
-        loss += regret.loss;
-        network.backward(trace, { retrieve: 0, budget: null, levels: regret.levels });
+        const fitted = oracleCrossEntropy(output, targets);
+        loss += fitted.loss;
+        network.backward(trace, { retrieve: 0, budget: null, levels: fitted.levels });
       } else {
         const example = retrieval[pick - oracle.length]!;
         const { output, trace } = network.forward(example.input);

@@ -126,6 +126,39 @@ export function oracleRegret(output: NetworkOutput, grid: readonly (readonly num
   return { loss, levels };
 }
 
+/**
+ * The oracle as a target per candidate: for each level of that adapter, the best NLL any mix with it
+ * at that level reaches; levels within a fraction `temperature` of the best get comparable weight
+ * (softmax of −relative gap / temperature). The argmax of every target is the oracle mix's level,
+ * and unlike expected regret, cross-entropy to it keeps a gradient when the policy is confidently
+ * wrong (a saturated softmax).
+ */
+export function oracleTargets(grid: readonly (readonly number[])[], nll: readonly number[], levels: number, temperature: number): Float64Array[] {
+  const count = grid[0]?.length ?? 0;
+  const best = Math.min(...nll);
+  return Array.from({ length: count }, (_, index) => {
+    const reach = new Float64Array(levels).fill(Number.POSITIVE_INFINITY);
+    grid.forEach((mix, i) => (reach[mix[index]!] = Math.min(reach[mix[index]!]!, nll[i]!)));
+    return softmax(Array.from(reach, (value) => (Number.isFinite(value) ? -(value - best) / best / temperature : -1e9)));
+  });
+}
+
+/** Cross-entropy of each candidate's level logits against its oracle target. */
+export function oracleCrossEntropy(output: NetworkOutput, targets: readonly Float64Array[]): { loss: number; levels: Float32Array[] } {
+  let loss = 0;
+  const levels = output.levels.map((logits, index) => {
+    const p = softmax(logits);
+    const q = targets[index]!;
+    const gradient = new Float32Array(p.length);
+    for (let l = 0; l < p.length; l++) {
+      gradient[l] = p[l]! - q[l]!;
+      if (q[l]! > 0) loss -= q[l]! * Math.log(Math.max(p[l]!, 1e-12));
+    }
+    return gradient;
+  });
+  return { loss: loss / Math.max(1, output.levels.length), levels };
+}
+
 /** Binary cross-entropy of the retrieval logit against a label (1: retrieval lowered the NLL). */
 export function retrievalLoss(output: NetworkOutput, label: boolean, weight = 1): { loss: number; retrieve: number } {
   const p = sigmoid(output.retrieve);
