@@ -86,55 +86,73 @@ export async function planCost(engine: Engine, root: string, examples: readonly 
 export interface SwitchCost {
   model: string;
   contextSize: number;
+  adapterSlots: number;
   /** Time to first token with the same adapters and scales as the previous answer (system prompt reused from the KV cache). */
   ttftSameMs: number;
-  /** Changing scales on the live context (`_setLoras`) and clearing the sequence. */
+  /** A mix no slot holds: scales changed on the live context (`_setLoras`), a slot cleared, the prompt evaluated again. */
   switchLiveMs: number;
-  ttftAfterLiveSwitchMs: number;
-  /** A new context with the (cached) adapters at the new scales. */
+  ttftNewMixMs: number;
+  /** Back to a mix a slot still holds: scales changed on the live context, that slot's KV reused. */
+  switchBackMs: number;
+  ttftBackMs: number;
+  /** The same change through a new context with the (cached) adapters: every slot lost. */
   switchNewContextMs: number;
   ttftAfterNewContextMs: number;
   repeats: number;
 }
 
-/** Two rank-8 adapters on every projection of the model, scales alternating between answers. */
-export async function switchCost(options: { modelId: string; modelsDir: string; scratch: string; threads: number; contextSize: number; repeats: number; systemPrompt: string }): Promise<SwitchCost> {
+/** Two rank-8 adapters on every projection of the model, scales changing between answers. */
+export async function switchCost(options: { modelId: string; modelsDir: string; scratch: string; threads: number; contextSize: number; repeats: number; systemPrompt: string; adapterSlots: number }): Promise<SwitchCost> {
   const entry = findCatalogueEntry(options.modelId)!;
   const modelPath = join(options.modelsDir, entry.fileName);
   const shapes = await readBaseModelShapes(modelPath);
   const paths = [join(options.scratch, 'switch-a.gguf'), join(options.scratch, 'switch-b.gguf')];
   for (const [index, path] of paths.entries()) await writeLoraAdapter(path, freshLora(shapes, { targets: /(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)\.weight$/, rank: 8, alpha: 16, b: 0.001 * (index + 1), seed: index + 3 }));
-  const model = new LocalModel({ source: modelPath, entry, cacheDir: options.modelsDir, pypiIndexUrl: 'https://pypi.org/simple/', threads: options.threads, contextSize: options.contextSize, temperature: 0, systemPrompt: options.systemPrompt });
-  const set = (a: number, b: number): ServedAdapter[] => [
+  const model = new LocalModel({ source: modelPath, entry, cacheDir: options.modelsDir, pypiIndexUrl: 'https://pypi.org/simple/', threads: options.threads, contextSize: options.contextSize, temperature: 0, systemPrompt: options.systemPrompt, adapterSlots: options.adapterSlots });
+  const set = ([a, b]: readonly [number, number]): ServedAdapter[] => [
     { name: 'a', version: '1', scale: a, path: paths[0]! },
     { name: 'b', version: '1', scale: b, path: paths[1]! },
-  ];
-  const ask = (adapters: ServedAdapter[], index: number) => model.generate({ messages: [{ role: 'user', content: `Write a Python function that adds ${index} to a number.` }], maxTokens: 2, adapters });
+  ].filter((adapter) => adapter.scale > 0);
+  let question = 0;
+  const ask = (adapters: ServedAdapter[]) => model.generate({ messages: [{ role: 'user', content: `Write a Python function that adds ${question++} to a number.` }], maxTokens: 2, adapters });
+  const home: [number, number] = [1, 1];
+  const others: [number, number][] = [[0.5, 1], [1, 0.5], [0.5, 0.5], [0, 1], [1, 0], [0.5, 0], [0, 0.5]];
   try {
-    await ask(set(1, 1), 0);
-    await ask(set(1, 1), 1);
-    const same: number[] = [];
-    const live: number[] = [];
-    const liveTtft: number[] = [];
-    const fresh: number[] = [];
-    const freshTtft: number[] = [];
+    await ask(set(home));
+    await ask(set(home));
+    const rows = { same: [] as number[], live: [] as number[], liveTtft: [] as number[], back: [] as number[], backTtft: [] as number[], fresh: [] as number[], freshTtft: [] as number[] };
     for (let r = 0; r < options.repeats; r++) {
-      same.push((await ask(set(1, 1), 10 + r)).ttftMs);
-      const afterLive = await ask(set(0.5, 1), 20 + r);
-      live.push(afterLive.adapterSwitchMs);
-      liveTtft.push(afterLive.ttftMs);
-      await ask(set(1, 1), 30 + r);
+      rows.same.push((await ask(set(home))).ttftMs);
+      const other = others[r % others.length]!;
+      const newMix = await ask(set(other));
+      rows.live.push(newMix.adapterSwitchMs);
+      rows.liveTtft.push(newMix.ttftMs);
+      const back = await ask(set(home));
+      rows.back.push(back.adapterSwitchMs);
+      rows.backTtft.push(back.ttftMs);
       // The same change through a new context: hide the live setter on this context only.
       const loaded = (model as unknown as { loaded: { context: Record<string, unknown> } }).loaded;
       loaded.context._setLoras = undefined;
-      const afterNew = await ask(set(0.5, 1), 40 + r);
-      fresh.push(afterNew.adapterSwitchMs);
-      freshTtft.push(afterNew.ttftMs);
-      await ask(set(1, 1), 50 + r);
-      progress(`switch r${r}: live ${round(afterLive.adapterSwitchMs, 2)} ms (ttft ${round(afterLive.ttftMs)}), new context ${round(afterNew.adapterSwitchMs, 1)} ms (ttft ${round(afterNew.ttftMs)}), same ${round(same.at(-1)!)}`);
+      const fresh = await ask(set(other));
+      rows.fresh.push(fresh.adapterSwitchMs);
+      rows.freshTtft.push(fresh.ttftMs);
+      await ask(set(home));
+      progress(`switch r${r}: same ttft ${round(rows.same.at(-1)!)}; new mix live ${round(newMix.adapterSwitchMs, 2)} ms (ttft ${round(newMix.ttftMs)}); back ${round(back.adapterSwitchMs, 2)} ms (ttft ${round(back.ttftMs)}); new context ${round(fresh.adapterSwitchMs, 1)} ms (ttft ${round(fresh.ttftMs)})`);
     }
     const med = (values: number[]) => round(percentile(values, 0.5), 2);
-    return { model: options.modelId, contextSize: options.contextSize, ttftSameMs: med(same), switchLiveMs: med(live), ttftAfterLiveSwitchMs: med(liveTtft), switchNewContextMs: med(fresh), ttftAfterNewContextMs: med(freshTtft), repeats: options.repeats };
+    return {
+      model: options.modelId,
+      contextSize: options.contextSize,
+      adapterSlots: options.adapterSlots,
+      ttftSameMs: med(rows.same),
+      switchLiveMs: med(rows.live),
+      ttftNewMixMs: med(rows.liveTtft),
+      switchBackMs: med(rows.back),
+      ttftBackMs: med(rows.backTtft),
+      switchNewContextMs: med(rows.fresh),
+      ttftAfterNewContextMs: med(rows.freshTtft),
+      repeats: options.repeats,
+    };
   } finally {
     await model.dispose();
   }

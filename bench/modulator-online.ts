@@ -25,6 +25,9 @@ export interface OnlineReport {
   acceptance: number[];
   /** Realised acceptances per session (mean over seeds). */
   accepted: number[];
+  /** Per session, the rule's acceptance probability on the same questions, and the modulator's lift over it. */
+  ruleBySession: number[];
+  lift: number[];
   bestFixedAcceptance: number;
   ruleAcceptance: number;
   /** Σ over all questions of (best fixed policy's acceptance − the modulator's), mean over seeds. */
@@ -51,6 +54,7 @@ export function simulate(examples: readonly OracleExample[], corpusOf: (example:
   const grid = examples[0]!.grid;
   const acceptanceBySession: number[][] = [];
   const acceptedBySession: number[][] = [];
+  const ruleBySession: number[][] = [];
   const regrets: number[] = [];
   const ruleRegrets: number[] = [];
   const promotions: number[] = [];
@@ -60,7 +64,7 @@ export function simulate(examples: readonly OracleExample[], corpusOf: (example:
     const random = seededRandom(1000 + seed);
     let stable = new ModulatorNetwork({ ...options.shape, seed });
     const working = { network: stable.clone() };
-    working.network.options.learningRate = 0.01;
+    working.network.options.learningRate = config.onlineLearningRate;
     const learner = new ModulatorLearner({ modulator: { config: { ...config, maxImportanceWeight: config.maxImportanceWeight } } } as unknown as ConstructorParameters<typeof ModulatorLearner>[0]);
     const logs: LoggedSample[] = [];
     const asked: OracleExample[] = [];
@@ -71,6 +75,7 @@ export function simulate(examples: readonly OracleExample[], corpusOf: (example:
       const pool = examples.filter((example) => corpusOf(example) === corpus);
       const sessionAcceptance: number[] = [];
       const sessionAccepted: number[] = [];
+      const sessionRule: number[] = [];
       for (let q = 0; q < options.questions; q++) {
         const example = pool[Math.floor(random() * pool.length)]!;
         const input = inputs.get(example)!;
@@ -80,6 +85,7 @@ export function simulate(examples: readonly OracleExample[], corpusOf: (example:
         const accepted = random() < p;
         const reward = accepted ? accept.reward : accept.rejectReward;
         sessionAcceptance.push(p);
+        sessionRule.push(acceptance(example, corpus, options.rule(example), userIndex));
         sessionAccepted.push(accepted ? 1 : 0);
         chosenAcceptance.push(p);
         asked.push(example);
@@ -89,6 +95,7 @@ export function simulate(examples: readonly OracleExample[], corpusOf: (example:
       }
       acceptanceBySession[session] = [...(acceptanceBySession[session] ?? []), mean(sessionAcceptance)];
       acceptedBySession[session] = [...(acceptedBySession[session] ?? []), mean(sessionAccepted)];
+      ruleBySession[session] = [...(ruleBySession[session] ?? []), mean(sessionRule)];
       const verdict = judge(working.network, stable, { oracle: [], logs }, { minLogged: config.minLoggedDecisions, gapTolerance: 0.002, rewardTolerance: 0.01 });
       if (verdict.promote) {
         stable = working.network.clone();
@@ -110,6 +117,8 @@ export function simulate(examples: readonly OracleExample[], corpusOf: (example:
     questionsPerSession: options.questions,
     acceptance: acceptanceBySession.map((values) => round(mean(values), 3)),
     accepted: acceptedBySession.map((values) => round(mean(values), 3)),
+    ruleBySession: ruleBySession.map((values) => round(mean(values), 3)),
+    lift: acceptanceBySession.map((values, session) => round(mean(values) - mean(ruleBySession[session]!), 3)),
     bestFixedAcceptance: round(bestFixedMean, 3),
     ruleAcceptance: round(ruleMean, 3),
     regretVsBestFixed: round(mean(regrets), 2),

@@ -115,7 +115,7 @@ async function main(): Promise<void> {
       const full = 2;
       const online = simulate(mixes.examples, corpusOf, { shape, sessions, questions: 24, seeds, rule: (example) => example.candidates.map((name) => (name === corpusOf(example) || name === 'user' ? full : 0)) });
       results.online = online;
-      process.stdout.write(`\nOnline (simulated user, ${sessions} sessions × ${online.questionsPerSession} questions, ${seeds} seeds): acceptance per session ${online.acceptance.join(' ')}; rule ${online.ruleAcceptance}, best fixed policy ${online.bestFixedAcceptance}; regret vs best fixed ${online.regretVsBestFixed}, vs rule ${online.regretVsRule}; promotions ${online.promotions.join(', ')}\n`);
+      process.stdout.write(`\nOnline (simulated user, ${sessions} sessions × ${online.questionsPerSession} questions, ${seeds} seeds): acceptance per session ${online.acceptance.join(' ')} (rule on the same questions ${online.ruleBySession.join(' ')}; lift ${online.lift.join(' ')}); rule overall ${online.ruleAcceptance}, best fixed policy ${online.bestFixedAcceptance}; regret vs best fixed ${online.regretVsBestFixed}, vs rule ${online.regretVsRule}; promotions ${online.promotions.join(', ')}\n`);
     }
 
     const cost = networkCost(mixes.network, mixes.examples, 3000);
@@ -127,9 +127,9 @@ async function main(): Promise<void> {
     process.stdout.write(`\nCost: forward p50 ${cost.forwardP50Ms} / p95 ${cost.forwardP95Ms} ms, online update p50 ${cost.updateP50Ms} / p95 ${cost.updateP95Ms} ms, plan p50 ${plan.planP50Ms} / p95 ${plan.planP95Ms} ms, ${cost.params} parameters\n`);
     await scorer.dispose();
     if (!skip.has('ttft')) {
-      const switching = await switchCost({ modelId: ttftModel, modelsDir, scratch, threads, contextSize: 4096, repeats: 5, systemPrompt: config.model.systemPrompt });
+      const switching = await switchCost({ modelId: ttftModel, modelsDir, scratch, threads, contextSize: 4096, repeats: 5, systemPrompt: config.model.systemPrompt, adapterSlots: config.model.adapterSlots });
       results.switch = switching;
-      process.stdout.write(`Scale change (${ttftModel}, context ${switching.contextSize}): live ${switching.switchLiveMs} ms → TTFT ${switching.ttftAfterLiveSwitchMs} ms; new context ${switching.switchNewContextMs} ms → TTFT ${switching.ttftAfterNewContextMs} ms; unchanged scales TTFT ${switching.ttftSameMs} ms\n`);
+      process.stdout.write(`Scale change (${ttftModel}, context ${switching.contextSize}, ${switching.adapterSlots} slots): unchanged TTFT ${switching.ttftSameMs} ms; new mix on the live context ${switching.switchLiveMs} ms → TTFT ${switching.ttftNewMixMs} ms; back to a held mix ${switching.switchBackMs} ms → TTFT ${switching.ttftBackMs} ms; new context ${switching.switchNewContextMs} ms → TTFT ${switching.ttftAfterNewContextMs} ms\n`);
     }
     results.load = { start: loadAtStart, end: loadAverage() };
     const summary = {

@@ -120,6 +120,7 @@ export class Engine {
       contextSize: config.model.contextSize,
       temperature: config.model.temperature,
       systemPrompt: config.model.systemPrompt,
+      adapterSlots: config.model.adapterSlots,
       log: (level, message) => logger.log(level, message),
     });
     // Checking and fingerprinting the model file overlaps the database opening, so even the first

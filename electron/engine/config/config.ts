@@ -78,6 +78,7 @@ export const environmentKeys: Record<string, { key: string; parse: (value: strin
   NPLLM_API_KEY: { key: 'server.apiKey', parse: String },
   NPLLM_CACHE: { key: 'cache.enabled', parse: (value) => !['0', 'false', 'off', 'no'].includes(value.toLowerCase()) },
   NPLLM_LOG_LEVEL: { key: 'log.level', parse: String },
+  NPLLM_MODULATOR_EXPLORATION: { key: 'modulator.exploration', parse: Number },
 };
 
 export interface LoadConfigOptions {

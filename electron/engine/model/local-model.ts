@@ -37,6 +37,11 @@ export interface LocalModelOptions {
   contextSize: number;
   temperature: number;
   systemPrompt: string;
+  /**
+   * KV sequences kept per adapter mix (model.adapterSlots): a question whose adapters and scales
+   * match a recent one reuses that mix's sequence, and so its evaluated system prompt.
+   */
+  adapterSlots?: number;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -80,11 +85,20 @@ export interface ModelIdentity {
   architecture: string;
 }
 
+/** A KV sequence and the adapter mix every token in it was evaluated under. */
+interface Slot {
+  sequence: LlamaContextSequence;
+  mix: string | null;
+  usedAt: number;
+}
+
 interface Loaded {
   model: LlamaModel;
-  /** Recreated when the set of adapters changes (LoRA adapters are fixed when a context is created). */
+  /** One context; its adapters and scales change in place (or it is recreated where that is impossible). */
   context: LlamaContext;
+  /** The sequence the next generation runs on: the slot of the current mix. */
   sequence: LlamaContextSequence;
+  slots: Slot[];
   applied: ServedAdapter[];
   /**
    * Resolved once: left to "auto", every LlamaChatSession re-reads and renders the GGUF's chat
@@ -220,10 +234,12 @@ export class LocalModel {
         onLoadProgress: (fraction) => onProgress?.({ task: 'model-load', label: `Loading ${name}`, fraction, done: false }),
       });
       const { context, applied } = await this.createContext(model, this.wanted);
+      const slots = this.slotsOf(context, applied);
       const loaded: Loaded = {
         model,
         context,
-        sequence: context.getSequence(),
+        sequence: slots[0]!.sequence,
+        slots,
         applied,
         chatWrapper: resolveChatWrapper(model),
         identity,
@@ -274,7 +290,7 @@ export class LocalModel {
    */
   private async createContext(model: LlamaModel, adapters: readonly ServedAdapter[]): Promise<{ context: LlamaContext; applied: ServedAdapter[] }> {
     const wanted = adapters.filter((adapter) => !this.refused.has(adapter.path));
-    const options = { contextSize: this.options.contextSize, threads: this.threads, sequences: 1 };
+    const options = { contextSize: this.options.contextSize, threads: this.threads, sequences: this.slotCount };
     const lora = (list: readonly ServedAdapter[]) => (list.length ? { lora: { adapters: list.map((adapter) => ({ filePath: adapter.path, scale: adapter.scale })) } } : {});
     try {
       return { context: await model.createContext({ ...options, ...lora(wanted) }), applied: [...wanted] };
@@ -298,31 +314,60 @@ export class LocalModel {
 
   /**
    * Applies the request's adapters and scales. A live context changes them in place when
-   * node-llama-cpp offers it (its internal `_setLoras`, ≈ 0.1 ms) and the sequence is cleared,
-   * since KV entries computed under other scales would be stale; otherwise, or if that fails, the
-   * context is recreated with them (≈ 10–60 ms, see adapters/README.md). Either way the prompt is
-   * evaluated afresh under the new adapters.
+   * node-llama-cpp offers it (its internal `_setLoras`, ≈ 0.1 ms); otherwise, or if that fails, the
+   * context is recreated with them (≈ 10–60 ms, see adapters/README.md). KV entries computed under
+   * one mix are stale under another, so each of the `adapterSlots` sequences belongs to one mix:
+   * returning to a recent mix reuses its sequence (the system prompt stays evaluated), a new mix
+   * takes the least recently used sequence and clears it.
    */
   private async useAdapters(loaded: Loaded, adapters: readonly ServedAdapter[]): Promise<number> {
     const wanted = adapters.filter((adapter) => !this.refused.has(adapter.path));
-    if (sameAdapters(loaded.applied, wanted)) return 0;
     const started = performance.now();
-    const live = loaded.context as unknown as { _setLoras?: (loras: { filePath: string; scale: number }[]) => Promise<void> };
-    if (typeof live._setLoras === 'function' && !loaded.context.disposed) {
-      try {
-        await live._setLoras(wanted.map((adapter) => ({ filePath: adapter.path, scale: adapter.scale })));
-        await loaded.sequence.clearHistory();
-        loaded.applied = [...wanted];
-        return performance.now() - started;
-      } catch (error) {
-        this.options.log?.('debug', `changing adapters on the live context failed (${(error as Error).message}); creating a new context`);
+    if (!sameAdapters(loaded.applied, wanted)) {
+      const live = loaded.context as unknown as { _setLoras?: (loras: { filePath: string; scale: number }[]) => Promise<void> };
+      let changed = false;
+      if (typeof live._setLoras === 'function' && !loaded.context.disposed) {
+        try {
+          await live._setLoras(wanted.map((adapter) => ({ filePath: adapter.path, scale: adapter.scale })));
+          loaded.applied = [...wanted];
+          changed = true;
+        } catch (error) {
+          this.options.log?.('debug', `changing adapters on the live context failed (${(error as Error).message}); creating a new context`);
+        }
       }
+      if (!changed) await this.recreateContext(loaded, wanted);
     }
+    await this.useSlot(loaded);
+    return performance.now() - started;
+  }
+
+  /** The slot of the current mix, or the least recently used one, cleared: no KV entry is ever read under another mix. */
+  private async useSlot(loaded: Loaded): Promise<void> {
+    const mix = mixKey(loaded.applied);
+    let slot = loaded.slots.find((candidate) => candidate.mix === mix);
+    if (!slot) {
+      slot = loaded.slots.reduce((oldest, candidate) => (candidate.usedAt < oldest.usedAt ? candidate : oldest));
+      await slot.sequence.clearHistory();
+      slot.mix = mix;
+    }
+    slot.usedAt = performance.now();
+    loaded.sequence = slot.sequence;
+  }
+
+  private slotsOf(context: LlamaContext, applied: readonly ServedAdapter[]): Slot[] {
+    return Array.from({ length: this.slotCount }, (_, index) => ({ sequence: context.getSequence(), mix: index === 0 ? mixKey(applied) : null, usedAt: index === 0 ? performance.now() : 0 }));
+  }
+
+  private get slotCount(): number {
+    return Math.max(1, this.options.adapterSlots ?? 1);
+  }
+
+  private async recreateContext(loaded: Loaded, wanted: readonly ServedAdapter[]): Promise<void> {
     await loaded.context.dispose();
     try {
       const { context, applied } = await this.createContext(loaded.model, wanted);
-      Object.assign(loaded, { context, sequence: context.getSequence(), applied });
-      return performance.now() - started;
+      const slots = this.slotsOf(context, applied);
+      Object.assign(loaded, { context, slots, sequence: slots[0]!.sequence, applied });
     } catch (cause) {
       // Without a context the loaded model is useless: forget it, so the next request loads afresh.
       this.loaded = undefined;
@@ -455,6 +500,10 @@ type TokenMeterState = ReturnType<LlamaContextSequence['tokenMeter']['getState']
 
 function sameAdapters(a: readonly ServedAdapter[], b: readonly ServedAdapter[]): boolean {
   return a.length === b.length && a.every((adapter, index) => adapter.path === b[index]!.path && adapter.scale === b[index]!.scale);
+}
+
+function mixKey(adapters: readonly ServedAdapter[]): string {
+  return adapters.map((adapter) => `${adapter.path}@${adapter.scale}`).join('|');
 }
 
 function describeAdapters(adapters: readonly ServedAdapter[]): string {

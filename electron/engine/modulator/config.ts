@@ -52,7 +52,7 @@ export function modulatorDefaults(): ModulatorConfig {
     exploration: 0.1,
     exploreRetrieval: true,
     settleSeconds: 600,
-    onlineLearningRate: 1e-3,
+    onlineLearningRate: 5e-3,
     maxImportanceWeight: 5,
     versionEvery: 50,
     minLoggedDecisions: 30,

@@ -33,6 +33,8 @@ export interface ModulatorPlan {
   budgetFraction: number;
   /** Retrieval reasons of the rule-based gate, which the report keeps. */
   ruleReasons: string[];
+  /** The project's index can be searched: only then may exploration flip retrieval. */
+  retrievable: boolean;
   reasons: string[];
   action: Action;
   greedy: Action;
@@ -139,7 +141,7 @@ export class Modulator {
    */
   explore(plan: ModulatorPlan): ModulatorPlan {
     if (plan.source !== 'network' || !plan.output) return { ...plan, propensity: 1 };
-    const chosen = explore(plan.output, { rate: this.deps.config.exploration, retrieval: this.deps.config.exploreRetrieval && plan.ruleReasons.length > 0 }, this.random);
+    const chosen = explore(plan.output, { rate: this.deps.config.exploration, retrieval: this.deps.config.exploreRetrieval && plan.retrievable }, this.random);
     if (!chosen.explored) return { ...plan, propensity: chosen.propensity };
     const adapters = plan.adapters.map((adapter, index) => ({ ...adapter, scale: scaleOf(chosen.action.levels[index]!, this.prior) }));
     const moved = adapters.find((adapter, index) => adapter.scale !== plan.adapters[index]!.scale);
@@ -204,6 +206,7 @@ export class Modulator {
       retrieve: action.retrieve,
       budgetFraction: action.budget < this.shape.budgetLevels - 1 ? this.deps.config.smallBudget : 1,
       ruleReasons: request.ruleReasons,
+      retrievable: request.probe.indexed,
       reasons,
       action,
       greedy: action,
