@@ -3,7 +3,7 @@
  *
  *   npm run bench:modulator -- [--model coder-0.5b] [--adapters django,node,rust,user] [--steps 120] [--files 60]
  *       [--examples 30] [--seeds 3] [--fit-steps 600] [--questions 20] [--sessions 10] [--threads N]
- *       [--ttft-model coder-1.5b] [--skip retrieval,online,ttft]
+ *       [--ttft-model coder-1.5b] [--skip retrieval,online,ttft] [--until train|grid]
  *
  * 1. Adapter mixes: one adapter per real corpus (Django, ESLint's JavaScript, pydantic-core's Rust;
  *    `user` on four Odoo addons), trained by npllm-train; the NLL of held-out references under every
@@ -40,7 +40,7 @@ const { values: flags } = parseArgs({
   options: {
     model: { type: 'string' }, adapters: { type: 'string' }, steps: { type: 'string' }, files: { type: 'string' }, examples: { type: 'string' },
     seeds: { type: 'string' }, 'fit-steps': { type: 'string' }, questions: { type: 'string' }, sessions: { type: 'string' }, threads: { type: 'string' },
-    'ttft-model': { type: 'string' }, skip: { type: 'string' },
+    'ttft-model': { type: 'string' }, skip: { type: 'string' }, until: { type: 'string' },
   },
 });
 const modelId = flags.model ?? 'coder-0.5b';
@@ -55,6 +55,8 @@ const sessions = positiveIntFlag('sessions', flags.sessions, 10);
 const threads = flags.threads ? positiveIntFlag('threads', flags.threads, 1) : learningThreads(null);
 const ttftModel = flags['ttft-model'] ?? 'coder-1.5b';
 const skip = new Set((flags.skip ?? '').split(',').filter(Boolean));
+/** `train` or `grid`: stop once that stage is cached (a long run split into turns on a shared machine). */
+const until = flags.until;
 
 async function main(): Promise<void> {
   const entry = findCatalogueEntry(modelId);
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
 
   const all = corpora(files).filter((corpus) => !only || only.includes(corpus.adapter));
   const adapters = await trainAdapters(all, { cache, modelPath, steps, threads });
+  if (until === 'train') return;
   const shape = { ...networkDefaults(), levels: 3 };
   const prior = { levels: 3, maxScale: 1, strength: 3, defaultScale: 1, maxActive: 4 };
 
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
     const examples = heldOutExamples(all, scorer, perCorpus, { prompt: 48, reference: 64 });
     progress(`${examples.length} held-out examples; measuring ${3 ** adapters.length} mixes`);
     const { grid, nll } = await measureGrid(scorer, adapters, examples, { file: join(cache, `grid-${steps}-${perCorpus}-${adapters.map((adapter) => adapter.name).join('+')}.json`), levels: 3, maxScale: 1 });
+    if (until === 'grid') return;
     const embedder = await engine.rag.embedder();
     const mixes = await evaluateMixes({ corpora: all, adapters, examples, grid, nll, embedder, shape, prior }, { seeds, steps: fitSteps, learningRate: 3e-3 });
     results.mix = mixes.report;

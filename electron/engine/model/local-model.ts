@@ -25,6 +25,7 @@ import type { CatalogueEntry } from './catalogue.js';
 import { fingerprintFile, inspectGguf } from './gguf.js';
 import { ensureCatalogueModel } from './pull.js';
 import { RepetitionGuard } from './repetition.js';
+import { createSlots, sameAdapters, takeSlot, type Slot } from './slots.js';
 
 export interface LocalModelOptions {
   /** GGUF path, `hf:` URI or https URL; null: the catalogue model `entry`. */
@@ -83,13 +84,6 @@ export interface ModelIdentity {
   path: string;
   fingerprint: string;
   architecture: string;
-}
-
-/** A KV sequence and the adapter mix every token in it was evaluated under. */
-interface Slot {
-  sequence: LlamaContextSequence;
-  mix: string | null;
-  usedAt: number;
 }
 
 interface Loaded {
@@ -341,21 +335,12 @@ export class LocalModel {
     return performance.now() - started;
   }
 
-  /** The slot of the current mix, or the least recently used one, cleared: no KV entry is ever read under another mix. */
   private async useSlot(loaded: Loaded): Promise<void> {
-    const mix = mixKey(loaded.applied);
-    let slot = loaded.slots.find((candidate) => candidate.mix === mix);
-    if (!slot) {
-      slot = loaded.slots.reduce((oldest, candidate) => (candidate.usedAt < oldest.usedAt ? candidate : oldest));
-      await slot.sequence.clearHistory();
-      slot.mix = mix;
-    }
-    slot.usedAt = performance.now();
-    loaded.sequence = slot.sequence;
+    loaded.sequence = await takeSlot(loaded.slots, loaded.applied);
   }
 
   private slotsOf(context: LlamaContext, applied: readonly ServedAdapter[]): Slot[] {
-    return Array.from({ length: this.slotCount }, (_, index) => ({ sequence: context.getSequence(), mix: index === 0 ? mixKey(applied) : null, usedAt: index === 0 ? performance.now() : 0 }));
+    return createSlots(context, applied, this.slotCount);
   }
 
   private get slotCount(): number {
@@ -497,14 +482,6 @@ function evaluatedPromptTokens(before: TokenMeterState, after: TokenMeterState, 
 }
 
 type TokenMeterState = ReturnType<LlamaContextSequence['tokenMeter']['getState']>;
-
-function sameAdapters(a: readonly ServedAdapter[], b: readonly ServedAdapter[]): boolean {
-  return a.length === b.length && a.every((adapter, index) => adapter.path === b[index]!.path && adapter.scale === b[index]!.scale);
-}
-
-function mixKey(adapters: readonly ServedAdapter[]): string {
-  return adapters.map((adapter) => `${adapter.path}@${adapter.scale}`).join('|');
-}
 
 function describeAdapters(adapters: readonly ServedAdapter[]): string {
   return adapters.length ? adapters.map((adapter) => `${adapter.name} v${adapter.version}`).join(', ') : '(none)';
