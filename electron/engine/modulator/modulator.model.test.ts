@@ -15,6 +15,7 @@ import { selectRows } from '../db/sql.js';
 import { Engine } from '../engine.js';
 import { lastJson, runNpllm } from '../test/cli.js';
 import { fixtureModelPath, tempHome, testConfig, testEnv, type TempHome } from '../test/support.js';
+import { MixScorer } from './scorer.js';
 
 let home: TempHome;
 let project: string;
@@ -131,5 +132,34 @@ describe('every question is planned by the modulator (real model, real PGlite)',
     const learn = await runNpllm(['modulator', 'learn', '--json'], env);
     expect(learn.code).toBe(2);
     expect(learn.stderr).toMatch(/No held-out examples/);
+  });
+});
+
+describe('the oracle scorer (real model)', () => {
+  it('scores a mix changed on the live context exactly as a fresh context with that mix, and scale 0 as the base', async () => {
+    const live = await MixScorer.open({ modelPath: fixtureModelPath, contextSize: 512, threads: 1 });
+    const fresh = await MixScorer.open({ modelPath: fixtureModelPath, contextSize: 512, threads: 1 });
+    try {
+      expect(live.liveScales).toBe(true);
+      const example = { prompt: live.tokenize('def reverse(s):\n    """Reverse a string."""\n'), reference: live.tokenize('    return s[::-1]\n') };
+      const base = await live.score(example);
+      await live.setMix([{ path: strong, scale: 0 }]);
+      expect(await live.score(example)).toBe(base);
+      const mixes = [[{ path: strong, scale: 1 }, { path: gentle, scale: 0.5 }], [{ path: gentle, scale: 1 }], []];
+      const scores = [];
+      for (const mix of mixes) {
+        await live.setMix(mix);
+        scores.push(await live.score(example));
+      }
+      expect(scores[0]).not.toBe(base);
+      expect(scores[2]).toBe(base);
+      // A scorer without the live setter recreates its context for each mix.
+      (fresh as unknown as { context: Record<string, unknown> }).context._setLoras = undefined;
+      await fresh.setMix(mixes[0]!);
+      expect(await fresh.score(example)).toBeCloseTo(scores[0]!, 5);
+    } finally {
+      await live.dispose();
+      await fresh.dispose();
+    }
   });
 });

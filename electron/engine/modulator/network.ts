@@ -13,7 +13,7 @@
  *     levels_a = prior_a + O·z + b_o
  *
  * Most parameters are the hashed tables (word n-grams, projects, adapter names): a forward reads
- * only the rows a question touches: ≈ 2.4 M parameters cost ≈ 45 k multiply-adds per question.
+ * only the rows a question touches: 2.2 M parameters cost ≈ 60 k multiply-adds per question.
  * Trainable the brain.js way: `defaults()`, `forward()`/`backward()` then `step()` (AdamW, lazy on
  * table rows), `toJSON()`/`fromJSON()`.
  */
