@@ -15,9 +15,16 @@ beforeEach(() => {
   root = createRoot(container);
 });
 afterEach(async () => {
-  await act(() => root.unmount());
+  await settle(() => root.unmount());
   container.remove();
 });
+
+async function settle(change: () => unknown) {
+  await act(async () => {
+    change();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  });
+}
 
 const status: ModulatorStatus = {
   enabled: true,
@@ -64,7 +71,7 @@ describe('the modulator panel', () => {
     expect(byTestId('modulator-version')!.textContent).toBe('v0 (the rules)');
     expect(byTestId('modulator-gap')!.textContent).toBe('not evaluated yet');
     expect(byTestId('modulator-fallback')!.textContent).toMatch(/changed since it was registered/);
-    await act(() => root.unmount());
+    await settle(() => root.unmount());
     root = createRoot(container);
     await show(() => Promise.reject(new NpllmError('INTERNAL', 'engine gone')));
     expect(byTestId('modulator-panel')!.dataset['state']).toBe('unavailable');
