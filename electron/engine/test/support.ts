@@ -51,7 +51,8 @@ export function testConfig(home: string, overrides: ConfigOverrides = {}): Confi
       ...overrides,
       model: { name: tinyModel.id, cacheDir: fixtureModelsDir, maxTokens: 48, threads: 1, contextSize: 1024, ...overrides.model },
       // Answers must not depend on a coin flip: tests that exercise exploration turn it on.
-      modulator: { exploration: 0, ...overrides.modulator },
+      // nor on a background refit of the modulator after each consolidation.
+      modulator: { exploration: 0, learnAfterConsolidation: false, ...overrides.modulator },
     },
   });
 }
