@@ -198,6 +198,8 @@ export async function evaluateMixes(setup: MixSetup, options: { seeds: number; s
     base: (index) => at(setup.adapters.map(() => 0), index),
     rule: (index) => at(rule[index]!, index),
     allAtOne: (index) => at(setup.adapters.map(() => full), index),
+    // Routing by project alone: the project's own adapter at full scale (LoraRetriever-like, per project instead of per question).
+    ownOnly: (index) => at(setup.adapters.map((adapter) => (adapter.name === examples[index]!.corpus ? full : 0)), index),
     oracle: (index) => Math.min(...grid.map((_, mix) => nll[mix]![index]!)),
   };
   for (const [a, adapter] of setup.adapters.entries()) policies[`only:${adapter.name}`] = (index) => at(setup.adapters.map((_, j) => (j === a ? full : 0)), index);
@@ -232,7 +234,7 @@ export async function evaluateMixes(setup: MixSetup, options: { seeds: number; s
   const perCorpus: Record<string, Record<string, number>> = {};
   for (const corpus of setup.corpora) {
     const indices = examples.map((example, index) => (example.corpus === corpus.adapter ? index : -1)).filter((index) => index >= 0);
-    perCorpus[corpus.adapter] = Object.fromEntries(['base', 'rule', 'allAtOne', bestSingle, 'modulator:1', 'oracle'].map((name) => [name, round(mean(indices.map((index) => policies[name]!(index))), 4)]));
+    perCorpus[corpus.adapter] = Object.fromEntries(['base', 'rule', 'allAtOne', 'ownOnly', bestSingle, 'modulator:1', 'oracle'].map((name) => [name, round(mean(indices.map((index) => policies[name]!(index))), 4)]));
   }
   const oracleMean = meanNll.oracle!;
   return {

@@ -43,7 +43,7 @@ function acceptance(example: OracleExample, corpus: string, levels: readonly num
   const best = Math.min(...example.nll);
   const gap = mixNll(example, levels) / best - 1;
   const disliked = corpus !== 'user' && levels[userIndex]! > 0 ? 0.35 : 0;
-  return 1 / (1 + Math.exp(-(1.2 - 25 * gap - 4 * disliked)));
+  return 1 / (1 + Math.exp(-(1.5 - 10 * gap - 2 * disliked)));
 }
 
 export function simulate(examples: readonly OracleExample[], corpusOf: (example: OracleExample) => string, options: { shape: NetworkOptions; sessions: number; questions: number; seeds: number; rule: (example: OracleExample) => number[] }): OnlineReport {

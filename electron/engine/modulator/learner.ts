@@ -53,7 +53,12 @@ const offlineLearningRate = 0.01;
 
 export class ModulatorLearner {
   private working: { network: ModulatorNetwork; parent: number } | null = null;
-  private baseline = 0;
+  /**
+   * Running mean reward per project (its hashed row; null without a project): the baseline of the
+   * policy gradient. Per project, the plan's usual action has an advantage near zero there, and what
+   * is learned comes from how explored actions did against it.
+   */
+  private readonly baselines = new Map<number | null, number>();
   private updates = 0;
   private sinceVersion = 0;
   private online: Promise<void> | null = null;
@@ -121,8 +126,9 @@ export class ModulatorLearner {
     const { output, trace } = network.forward(sample.input);
     const probability = actionProbability(output, sample.action);
     const weight = Math.min(this.config.maxImportanceWeight, probability / Math.max(sample.propensity, 1e-3));
-    const advantage = sample.reward - this.baseline;
-    if (!Number.isFinite(weight) || !Number.isFinite(advantage)) {
+    const baseline = this.baselines.get(sample.input.project);
+    const advantage = baseline === undefined ? 0 : sample.reward - baseline;
+    if (!Number.isFinite(weight) || !Number.isFinite(advantage) || !Number.isFinite(sample.reward)) {
       this.deps.log?.('warn', `modulator: update from ${decision.interactionId} skipped: a non-finite weight or reward`);
       return false;
     }
@@ -132,7 +138,7 @@ export class ModulatorLearner {
       this.deps.log?.('warn', `modulator: update from ${decision.interactionId} skipped: the gradient was not finite (NaN)`);
       return false;
     }
-    this.baseline = 0.9 * this.baseline + 0.1 * sample.reward;
+    this.baselines.set(sample.input.project, baseline === undefined ? sample.reward : 0.9 * baseline + 0.1 * sample.reward);
     return true;
   }
 
