@@ -56,7 +56,7 @@ export function modulatorDefaults(): ModulatorConfig {
     maxImportanceWeight: 5,
     versionEvery: 50,
     minLoggedDecisions: 30,
-    oracleExamples: 24,
+    oracleExamples: 16,
     oracleSteps: 400,
     learnAfterConsolidation: true,
   };

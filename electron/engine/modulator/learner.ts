@@ -202,7 +202,7 @@ export class ModulatorLearner {
       if (candidates.length === 0) continue;
       const stacks = await env.stacks(project);
       const chosen = texts
-        .map((text, index) => ({ ...text, index, split: splitExample(text.text, { promptShare: 0.3, maxChars: 800 }) }))
+        .map((text, index) => ({ ...text, index, split: splitExample(text.text, { promptShare: 0.3, maxChars: 600 }) }))
         .filter((text) => text.split !== null)
         .slice(0, this.config.oracleExamples);
       const grid = fullGrid(candidates.length, this.config.levels);
