@@ -13,6 +13,7 @@ import { readBaseModelShapes } from '../adapters/gguf.js';
 import type { Logger } from '../base/log.js';
 import { selectRows } from '../db/sql.js';
 import { Engine } from '../engine.js';
+import { projectKey } from '../learning/consolidate.js';
 import { lastJson, runNpllm } from '../test/cli.js';
 import { fixtureModelPath, tempHome, testConfig, testEnv, type TempHome } from '../test/support.js';
 import { MixScorer } from './scorer.js';
@@ -132,6 +133,41 @@ describe('every question is planned by the modulator (real model, real PGlite)',
     const learn = await runNpllm(['modulator', 'learn', '--json'], env);
     expect(learn.code).toBe(2);
     expect(learn.stderr).toMatch(/No held-out examples/);
+  });
+});
+
+describe('the offline fit (real model, the oracle worker process)', () => {
+  it('measures the oracle grid of a learned project in a child process, fits, registers and judges a version', async () => {
+    const dataHome = join(home.home, 'offline');
+    const engine = await Engine.open(testConfig(dataHome, { model: { temperature: 0 }, modulator: { exploration: 0, oracleExamples: 3 } }));
+    try {
+      const base = await engine.model.identify();
+      for (const [file, name, scope] of [[strong, 'odoo', 'odoo'], [gentle, 'mine', 'user']] as const) {
+        await engine.adapters.register(file, { name, scope, project, baseModel: base.name, baseModelFingerprint: base.fingerprint });
+        await engine.adapters.promote(name);
+      }
+      await engine.context.confirm(project, [{ name: 'odoo', version: '17.0' }]);
+      const heldOut = join(dataHome, 'learning', 'odoo', 'heldout');
+      mkdirSync(heldOut, { recursive: true });
+      const texts = ['class SaleOrder(models.Model):', "    _inherit = 'sale.order'", '    note = fields.Char()', '', '    def action_confirm(self):', '        return super().action_confirm()'];
+      writeFileSync(join(heldOut, `${projectKey(project)}.jsonl`), [0, 1, 2].map((index) => JSON.stringify({ text: texts.map((line) => line.replace('note', `note${index}`)).join('\n'), unit: `models/sale${index}.py` })).join('\n'));
+      const progress: string[] = [];
+      const result = await engine.modulatorLearner.learn({ project, steps: 40 }, { onProgress: (report) => progress.push(report.label) });
+      expect(result).toMatchObject({ version: 1, examples: 3 });
+      expect(result.reason).toMatch(/^(promoted|kept experimental)/);
+      expect(progress.join('\n')).toMatch(/Measuring the oracle for .*: 9 mixes × 3 examples/);
+      const examples = await engine.modulatorLearner.oracleExamples();
+      expect(examples).toHaveLength(3);
+      for (const example of examples) {
+        expect(example.nll).toHaveLength(9);
+        for (const value of example.nll) expect(Number.isFinite(value)).toBe(true);
+      }
+      // Scale 0 everywhere is the base: the strong adapter at full scale must change the NLL.
+      expect(examples[0]!.nll[0]).not.toBe(examples[0]!.nll[6]);
+      expect((await engine.api.call('modulator/status', {}, { caller: 'cli' })).versions).toEqual([expect.objectContaining({ version: 1, origin: 'offline' })]);
+    } finally {
+      await engine.dispose();
+    }
   });
 });
 
