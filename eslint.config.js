@@ -17,7 +17,7 @@ import npllm from './eslint-rules/npllm.js';
  * base/ (files, log, paths, locks, wheel downloads), secrets/ and project/ sit at the bottom.
  */
 const engineLayers = {
-  '(root)': ['adapters', 'api', 'base', 'config', 'context', 'db', 'feedback', 'learning', 'metrics', 'model', 'pipeline', 'project', 'rag'],
+  '(root)': ['adapters', 'api', 'base', 'config', 'context', 'db', 'feedback', 'learning', 'metrics', 'model', 'modulator', 'pipeline', 'project', 'rag'],
   base: [],
   secrets: [],
   project: ['base'],
@@ -30,12 +30,14 @@ const engineLayers = {
   adapters: ['base', 'db', 'model', 'project'],
   learning: ['adapters', 'base', 'config', 'context', 'data-collection', 'db', 'model', 'project'],
   metrics: ['base', 'db', 'learning'],
-  pipeline: ['adapters', 'base', 'data-collection', 'db', 'feedback', 'model', 'project', 'rag'],
+  // The modulator plans every question from what serving, retrieval and feedback already know.
+  modulator: ['adapters', 'base', 'db', 'feedback', 'model', 'project', 'rag'],
+  pipeline: ['adapters', 'base', 'data-collection', 'db', 'feedback', 'model', 'modulator', 'project', 'rag'],
   // The transports and the configuration sit on top.
-  api: ['adapters', 'base', 'context', 'data-collection', 'db', 'feedback', 'learning', 'metrics', 'model', 'pipeline', 'project', 'rag'],
+  api: ['adapters', 'base', 'context', 'data-collection', 'db', 'feedback', 'learning', 'metrics', 'model', 'modulator', 'pipeline', 'project', 'rag'],
   server: ['(root)', 'api', 'base'],
   cli: ['(root)', 'api', 'base', 'config', 'metrics', 'model', 'rag', 'server'],
-  config: ['adapters', 'base', 'db', 'feedback', 'learning', 'model', 'pipeline', 'rag', 'server'],
+  config: ['adapters', 'base', 'db', 'feedback', 'learning', 'model', 'modulator', 'pipeline', 'rag', 'server'],
 };
 
 const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'crypto', 'child_process', 'http', 'https', 'net', 'url', 'stream', 'stream/*', 'util', 'events', 'worker_threads'];

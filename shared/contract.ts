@@ -16,6 +16,7 @@ import { interactionsMethods } from './contract/interactions.js';
 import { learningMethods } from './contract/learning.js';
 import type { EventKind } from './contract/method.js';
 import { modelsMethods } from './contract/models.js';
+import { modulatorMethods } from './contract/modulator.js';
 import { ragMethods } from './contract/rag.js';
 import { statsMethods } from './contract/stats.js';
 import { systemMethods } from './contract/system.js';
@@ -31,6 +32,7 @@ export * from './contract/interactions.js';
 export * from './contract/learning.js';
 export type { EventKind, MethodDefinition } from './contract/method.js';
 export * from './contract/models.js';
+export * from './contract/modulator.js';
 export * from './contract/rag.js';
 export * from './contract/stats.js';
 export * from './contract/system.js';
@@ -46,6 +48,7 @@ export const contract = {
   ...adaptersMethods,
   ...learningMethods,
   ...modelsMethods,
+  ...modulatorMethods,
   ...dataMethods,
 };
 

@@ -17,6 +17,8 @@ export const errorCodes = {
   ADAPTER_MISMATCH: { status: 422, exitCode: 3 },
   LEARNING_NO_DATA: { status: 422, exitCode: 2 },
   LEARNING_FAILED: { status: 500, exitCode: 1 },
+  MODULATOR_INVALID: { status: 422, exitCode: 3 },
+  MODULATOR_NO_DATA: { status: 422, exitCode: 2 },
   DATA_DIR_UNWRITABLE: { status: 500, exitCode: 4 },
   DATABASE_LOCKED: { status: 503, exitCode: 4 },
   DATABASE_UNAVAILABLE: { status: 503, exitCode: 4 },
@@ -143,6 +145,10 @@ export class AdapterError extends ModelError {
 export class LearningError extends NpllmError {
   override name = 'LearningError';
 }
+/** A modulator weights file that is missing, damaged or made for another layout; or nothing to learn from (modulator/). */
+export class ModulatorError extends NpllmError {
+  override name = 'ModulatorError';
+}
 export class DatabaseError extends NpllmError {
   override name = 'DatabaseError';
 }
@@ -163,6 +169,7 @@ const errorClassesByName: Record<string, new (code: ErrorCode, message: string, 
   ModelError,
   AdapterError,
   LearningError,
+  ModulatorError,
   DatabaseError,
   RequestError,
   CancelledError,

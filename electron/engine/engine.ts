@@ -21,6 +21,9 @@ import { LocalModel } from './model/local-model.js';
 import { AskPipeline, type AskHooks } from './pipeline/ask.js';
 import { recoverInterruptedAnswers } from './pipeline/recover.js';
 import { CpuArbiter } from './learning/cpu-arbiter.js';
+import { heldOutTexts, learningThreads } from './learning/consolidate.js';
+import { ModulatorLearner } from './modulator/learner.js';
+import { Modulator } from './modulator/modulator.js';
 import { LearningScheduler } from './learning/scheduler.js';
 import { packageVersion } from './base/paths.js';
 import { defaultRagFactories } from './rag/default-factories.js';
@@ -46,6 +49,11 @@ export class Engine {
   /** Answers first: trainers pause while a question is answered. */
   private readonly arbiter = new CpuArbiter();
   readonly learner: LearningScheduler;
+  /** Plans every question: which adapters speak and how loud, whether to retrieve. */
+  readonly modulator: Modulator;
+  /** Teaches the modulator from rewards and held-out oracles, off the critical path. */
+  readonly modulatorLearner: ModulatorLearner;
+  private readonly background = new AbortController();
   readonly projects: ProjectPolicy;
   /** The contract's methods: every transport (HTTP, the utility port, the CLI) calls through here. */
   readonly api: Dispatcher;
@@ -62,7 +70,28 @@ export class Engine {
     this.context = new ContextService(database.db);
     this.adapters = new AdapterStore(database.db, config.home);
     this.adapterServing = new AdapterServing(database.db, this.context, { home: config.home, ...config.adapters, log: (level, message) => logger.log(level, message) });
-    this.pipeline = new AskPipeline(database, model, config, this.rag.retriever, this.feedback, this.adapterServing);
+    const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => logger.log(level, message);
+    this.modulator = new Modulator({ db: database.db, home: config.home, config: config.modulator, serving: config.adapters, profiles: this.context, log });
+    this.modulatorLearner = new ModulatorLearner({
+      db: database.db,
+      home: config.home,
+      modulator: this.modulator,
+      busy: () => this.arbiter.answering,
+      log,
+      environment: {
+        heldOut: (adapter, project) => heldOutTexts(config.home, adapter, project),
+        candidates: async (project) => (await this.adapterServing.candidates({ project, channel: 'stable' }, await model.identify())).candidates,
+        probe: async (question, project) => {
+          const probe = await this.rag.retriever.probe({ question, history: [], root: project });
+          return { embedding: probe.embedding, probe, ruleRetrieve: probe.rule.retrieve };
+        },
+        stacks: async (project) => (await this.context.profileOf(project))?.stacks ?? [],
+        modelPath: async () => (await model.identify()).path,
+        threads: learningThreads(config.learning.threads),
+        onWorker: (worker) => this.arbiter.register(worker),
+      },
+    });
+    this.pipeline = new AskPipeline(database, model, config, this.rag.retriever, this.feedback, this.modulator, this.adapterServing);
     this.learner = new LearningScheduler(
       { db: database.db, home: config.home, learning: config.learning, acceptThreshold: config.feedback.acceptThreshold, adapters: this.adapters, profiles: this.context, base: () => model.identify() },
       this.arbiter,
@@ -71,6 +100,11 @@ export class Engine {
         log: (level, message) => logger.log(level, message),
         // The UI follows a background run through learning/status; the log keeps how each one ended.
         onProgress: (progress) => progress.done && logger.log('info', `background learning: ${progress.label}`),
+        // New adapter versions change what the best mix is: the modulator refits to them.
+        onLearned: (result, project) => {
+          if (!config.modulator.enabled || !config.modulator.learnAfterConsolidation || result.version === null) return;
+          this.modulatorLearner.learn({ project }, { signal: this.background.signal }).catch((error: unknown) => logger.log('warn', `modulator refit after learning ${project} failed: ${toNpllmError(error).message}`));
+        },
       },
     );
     this.api = new Dispatcher(createHandlers(this));
@@ -88,6 +122,7 @@ export class Engine {
       contextSize: config.model.contextSize,
       temperature: config.model.temperature,
       systemPrompt: config.model.systemPrompt,
+      adapterSlots: config.model.adapterSlots,
       log: (level, message) => logger.log(level, message),
     });
     // Checking and fingerprinting the model file overlaps the database opening, so even the first
@@ -125,6 +160,7 @@ export class Engine {
     const asked: { root?: string } = {};
     const response = await this.arbiter.whileAnswering(() => this.pipeline.ask(request, { ...hooks, onProject: (root) => (asked.root = root) }));
     if (asked.root) this.learner.noteProject(asked.root);
+    this.modulatorLearner.schedule();
     return response;
   }
 
@@ -155,7 +191,9 @@ export class Engine {
   }
 
   async dispose(): Promise<void> {
+    this.background.abort();
     await this.learner.dispose();
+    await this.modulatorLearner.idle();
     await Promise.allSettled([this.model.dispose(), this.rag.dispose()]);
     await this.database.close();
   }

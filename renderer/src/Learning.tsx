@@ -6,6 +6,7 @@ import { shortProjectNames } from '../../shared/learning-metrics.js';
 import { formatDuration } from '../../shared/format.js';
 import { describeLearner, formatNll, formatPercent, lossChart, nllShade, runDurationMs, runOutcome } from './learning-format.js';
 import type { LearningStore } from './learning-store.js';
+import { ModulatorPanel } from './ModulatorPanel.js';
 
 /** Runs whose loss curves the chart draws: more lines than this turn into noise. */
 const chartedRuns = 5;
@@ -38,6 +39,7 @@ export function LearningView({ store }: { store: LearningStore }) {
           Nothing learned yet: an adapter appears here once npllm has consolidated a project into it (<code>npllm learn --project PATH</code>).
         </p>
       )}
+      <ModulatorPanel load={store.getState().modulatorStatus} />
       {stats?.adapters.map((adapter) => <AdapterPanel key={adapter.adapter} stats={adapter} />)}
     </section>
   );

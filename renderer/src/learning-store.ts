@@ -4,7 +4,7 @@
  * polled only while the view is open.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { LearnerStatus, LearningStats } from '../../shared/contract.js';
+import type { LearnerStatus, LearningStats, ModulatorStatus } from '../../shared/contract.js';
 import { toNpllmError, type SerializedError } from '../../shared/errors.js';
 import type { Transport } from './transport.js';
 
@@ -22,6 +22,8 @@ export interface LearningState {
    * reloads the stats whenever a run starts or ends, so a finished run shows without a click.
    */
   open: () => () => void;
+  /** The modulator's status (its own panel asks for it when shown). */
+  modulatorStatus: () => Promise<ModulatorStatus>;
 }
 
 export type LearningStore = StoreApi<LearningState>;
@@ -73,6 +75,8 @@ export function createLearningStore(transport: Pick<Transport, 'invoke'>, option
         if (request === learnerRequest) set({ learnerError: toNpllmError(failure).toJSON() });
       }
     },
+
+    modulatorStatus: () => transport.invoke('modulator/status', {}, { askForKey: false }),
 
     open() {
       let closed = false;

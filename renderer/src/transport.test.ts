@@ -14,6 +14,7 @@ const result: AskResponse = {
   timings: { ttftMs: 10, totalMs: 20, tokens: 2, promptTokens: 5, loadMs: 0 },
   finishReason: 'stop',
   retrieval: { used: false, reasons: ['no project is set'], sources: [] },
+  modulator: { version: 0, retrieve: false, scales: {}, reasons: [], source: 'network', explored: false, propensity: 1 },
   createdAt: '2026-01-01T00:00:00.000Z',
 };
 const progress: Progress = { task: 'model-load', label: 'Loading', fraction: 0.5, done: false };

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { adapterUseSchema, chatMessageSchema } from './common.js';
 import { method } from './method.js';
+import { modulatorReportSchema } from './modulator.js';
 
 export const askSources = ['cli', 'api', 'openai', 'desktop', 'tray', 'bench'] as const;
 
@@ -62,6 +63,7 @@ export const askResponseSchema = z.object({
   timings: timingsSchema,
   finishReason: z.enum(finishReasons).describe('"length": stopped at maxTokens; "repetition": stopped because the model was looping.'),
   retrieval: retrievalReportSchema,
+  modulator: modulatorReportSchema.describe('Which adapters spoke and how loud, whether to retrieve, and why (modulator/README.md).'),
   createdAt: z.string(),
 });
 export type AskResponse = z.infer<typeof askResponseSchema>;

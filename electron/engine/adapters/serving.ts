@@ -25,9 +25,25 @@ export interface AdapterPlan {
   skipped: SkippedAdapter[];
 }
 
+/** An adapter version whose file passed every check against the base: the modulator may give it a scale. */
+export interface ServableCandidate {
+  name: string;
+  version: string;
+  scope: string;
+  channel: string;
+  /** Absolute path of its GGUF. */
+  path: string;
+}
+
 /** The ask pipeline's view of adapter serving. */
 export interface AdapterPlanner {
   plan(request: { project: string | null; channel: AdapterChannelChoice }, base: ModelIdentity): Promise<AdapterPlan>;
+  /**
+   * Every servable adapter (the chosen version per name, checked), whatever its scope: the project's
+   * stacks in the confirmed order first, then `user`, then the others by name. Which of them
+   * apply, and how loud, is the modulator's decision.
+   */
+  candidates(request: { project: string | null; channel: AdapterChannelChoice }, base: ModelIdentity): Promise<{ candidates: ServableCandidate[]; skipped: SkippedAdapter[] }>;
 }
 
 export interface AdapterServingOptions {
@@ -82,6 +98,27 @@ export class AdapterServing implements AdapterPlanner {
       apply.push({ name: row.name, version: String(row.version), scale: this.options.defaultScale, path: resolve(this.options.home, row.path) });
     }
     return { apply, skipped };
+  }
+
+  async candidates(request: { project: string | null; channel: AdapterChannelChoice }, base: ModelIdentity): Promise<{ candidates: ServableCandidate[]; skipped: SkippedAdapter[] }> {
+    if (this.options.maxActive === 0) return { candidates: [], skipped: [] };
+    const rows = await servableAdapters(this.db);
+    if (rows.length === 0) return { candidates: [], skipped: [] };
+    const stacks = request.project ? ((await this.profiles.profileOf(request.project))?.stacks.map((stack) => stack.name) ?? []) : [];
+    const rank = (scope: string) => (scope === 'user' ? stacks.length : stacks.includes(scope) ? stacks.indexOf(scope) : stacks.length + 1);
+    const ordered = chooseVersions(rows, request.channel).sort((a, b) => rank(a.scope) - rank(b.scope) || a.name.localeCompare(b.name));
+    const candidates: ServableCandidate[] = [];
+    const skipped: SkippedAdapter[] = [];
+    for (const row of ordered) {
+      const problem = await this.check(row, base);
+      if (problem) {
+        skipped.push(this.note(row, problem));
+        continue;
+      }
+      this.problems.delete(`${row.name}@${row.version}`);
+      candidates.push({ name: row.name, version: String(row.version), scope: row.scope, channel: row.channel, path: resolve(this.options.home, row.path) });
+    }
+    return { candidates, skipped };
   }
 
   /** Adapter versions left out of answers since they were last found broken. */

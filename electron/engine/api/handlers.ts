@@ -14,6 +14,7 @@ import { learningStats } from '../metrics/learning.js';
 import { listCatalogue, pullCatalogueModel, type ModelSettings } from '../model/pull.js';
 import type { AskHooks } from '../pipeline/ask.js';
 import type { LearningScheduler } from '../learning/scheduler.js';
+import type { ModulatorLearner } from '../modulator/learner.js';
 import type { ProjectPolicy } from '../project/policy.js';
 import { resolveProjectRoot } from '../project/root.js';
 import type { RagService } from '../rag/service.js';
@@ -29,6 +30,7 @@ export interface EngineCapabilities {
   feedback: FeedbackService;
   adapters: AdapterStore;
   learner: LearningScheduler;
+  modulatorLearner: ModulatorLearner;
   ask(request: AskRequest, hooks: AskHooks): Promise<AskResponse>;
   health(): Promise<Health>;
   stats(options: { project?: string | undefined; days?: number | undefined }): Promise<BehaviourStats>;
@@ -72,6 +74,11 @@ export function createHandlers(engine: EngineCapabilities): Handlers {
     },
     'learning/status': () => Promise.resolve(engine.learner.status()),
     'stats/learning': ({ adapter, runs }) => learningStats(db, { adapter, runs }),
+    'modulator/status': () => engine.modulatorLearner.status(),
+    'modulator/learn': async (request, context) => {
+      if (request.project) request = { ...request, project: await project(request.project, context) };
+      return engine.modulatorLearner.learn(request, { onProgress: context.onProgress, signal: context.signal });
+    },
     'models/list': async () => ({ items: await listCatalogue(engine.config.model) }),
     'models/pull': ({ id }, context) => pullCatalogueModel(id, engine.config.model, context),
     'data/export': async ({ project: path, out }, context) => {

@@ -14,6 +14,7 @@ import * as feedback from './commands/feedback.js';
 import * as index from './commands/index.js';
 import * as learn from './commands/learn.js';
 import * as models from './commands/models.js';
+import * as modulator from './commands/modulator.js';
 import { runQuery } from './commands/query.js';
 import * as serve from './commands/serve.js';
 import * as stats from './commands/stats.js';
@@ -47,7 +48,7 @@ export function buildProgram(): Command {
       else if (options.config) process.exitCode = await serve.runServer(options);
       else program.help();
     });
-  for (const command of [index, context, feedback, stats, data, adapters, models, learn, serve]) command.register(program);
+  for (const command of [index, context, feedback, stats, data, adapters, models, learn, modulator, serve]) command.register(program);
   return program;
 }
 

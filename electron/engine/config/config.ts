@@ -17,6 +17,7 @@ import { feedbackConfigSchema, feedbackDefaults } from '../feedback/config.js';
 import { learningConfigSchema, learningDefaults } from '../learning/config.js';
 import { findCatalogueEntry } from '../model/catalogue.js';
 import { modelConfigSchema, modelDefaults } from '../model/config.js';
+import { modulatorConfigSchema, modulatorDefaults } from '../modulator/config.js';
 import { cacheConfigSchema, cacheDefaults, queryConfigSchema, queryDefaults } from '../pipeline/config.js';
 import { ragConfigSchema, ragDefaults } from '../rag/config.js';
 import { serverConfigSchema, serverDefaults } from '../server/config.js';
@@ -31,6 +32,7 @@ export const configSchema = z.strictObject({
   rag: ragConfigSchema,
   feedback: feedbackConfigSchema,
   adapters: adaptersConfigSchema,
+  modulator: modulatorConfigSchema,
   learning: learningConfigSchema,
   query: queryConfigSchema,
   log: logConfigSchema,
@@ -52,6 +54,7 @@ export function defaults(): Config {
     rag: ragDefaults(),
     feedback: feedbackDefaults(),
     adapters: adaptersDefaults(),
+    modulator: modulatorDefaults(),
     learning: learningDefaults(),
     query: queryDefaults(),
     log: logDefaults(),
@@ -75,6 +78,7 @@ export const environmentKeys: Record<string, { key: string; parse: (value: strin
   NPLLM_API_KEY: { key: 'server.apiKey', parse: String },
   NPLLM_CACHE: { key: 'cache.enabled', parse: (value) => !['0', 'false', 'off', 'no'].includes(value.toLowerCase()) },
   NPLLM_LOG_LEVEL: { key: 'log.level', parse: String },
+  NPLLM_MODULATOR_EXPLORATION: { key: 'modulator.exploration', parse: Number },
 };
 
 export interface LoadConfigOptions {

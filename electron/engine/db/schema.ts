@@ -4,7 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, unique, uniqueIndex, vector } from 'drizzle-orm/pg-core';
-import type { AdapterUse, ChatMessage, DetectedStack, FeedbackEventType, InteractionStatus, RetrievalReport, Timings } from '../../../shared/contract.js';
+import type { AdapterUse, ChatMessage, DetectedStack, FeedbackEventType, InteractionStatus, ModulatorAction, ModulatorChannel, ModulatorMetrics, RetrievalReport, Timings } from '../../../shared/contract.js';
 import type { SerializedError } from '../../../shared/errors.js';
 
 const createdAt = () => timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow();
@@ -311,6 +311,61 @@ export const replayExamples = pgTable(
     addedAt: createdAt(),
   },
   (table) => [unique().on(table.adapterName, table.contentHash), index().on(table.adapterName, table.key)],
+);
+
+/**
+ * Every version of the modulator's network (modulator/): its weights file in the data folder and
+ * how it was judged. At most one version is `stable`, the one that plans answers; none = the prior.
+ */
+export const modulatorVersions = pgTable(
+  'modulator_versions',
+  {
+    version: integer().primaryKey(),
+    channel: text().$type<ModulatorChannel>().notNull(),
+    /** `offline`: fitted to held-out oracle mixes; `online`: updated from rewards. */
+    origin: text().$type<'offline' | 'online'>().notNull(),
+    parentVersion: integer(),
+    /** Relative to the data folder. */
+    path: text().notNull(),
+    sha256: text().notNull(),
+    params: integer().notNull(),
+    metrics: jsonb().$type<ModulatorMetrics>().notNull(),
+    reason: text(),
+    createdAt: createdAt(),
+    promotedAt: timestamp({ withTimezone: true, mode: 'date' }),
+  },
+  (table) => [uniqueIndex('modulator_one_stable').on(table.channel).where(sql`${table.channel} = 'stable'`)],
+);
+
+/**
+ * The modulator's decision for one interaction (modulator/): its input features, the action taken,
+ * the greedy one, and the probability of the action under the behaviour policy, so the reward the
+ * interaction earns later can train and evaluate policies off-policy.
+ */
+export const modulatorDecisions = pgTable(
+  'modulator_decisions',
+  {
+    interactionId: text()
+      .primaryKey()
+      .references(() => interactions.id),
+    /** 0 = the prior decided. */
+    version: integer().notNull(),
+    source: text().$type<'network' | 'prior'>().notNull(),
+    /** The network's input (modulator/features.ts StoredInput); null when the prior decided without one. */
+    features: jsonb().$type<Record<string, unknown>>(),
+    /** Candidate adapters in the order of the action's levels. */
+    candidates: jsonb().$type<{ name: string; version: string; scale: number }[]>().notNull(),
+    action: jsonb().$type<ModulatorAction>().notNull(),
+    greedy: jsonb().$type<ModulatorAction>().notNull(),
+    propensity: doublePrecision().notNull(),
+    explored: boolean().notNull(),
+    cached: boolean().notNull(),
+    reasons: jsonb().$type<string[]>().notNull(),
+    createdAt: createdAt(),
+    /** When an online update used its reward; null until then. */
+    learnedAt: timestamp({ withTimezone: true, mode: 'date' }),
+  },
+  (table) => [index().on(table.createdAt), index().on(table.learnedAt)],
 );
 
 /** A training run as stored: learning/ writes it, metrics/ reports it. */

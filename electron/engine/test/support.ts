@@ -50,13 +50,16 @@ export function testConfig(home: string, overrides: ConfigOverrides = {}): Confi
       log: { level: 'silent' },
       ...overrides,
       model: { name: tinyModel.id, cacheDir: fixtureModelsDir, maxTokens: 48, threads: 1, contextSize: 1024, ...overrides.model },
+      // Answers must not depend on a coin flip: tests that exercise exploration turn it on.
+      // nor on a background refit of the modulator after each consolidation.
+      modulator: { exploration: 0, learnAfterConsolidation: false, ...overrides.modulator },
     },
   });
 }
 
 /** Environment for spawning the CLI in a test. */
 export function testEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: home, NPLLM_HOME: home, NPLLM_MODELS_DIR: fixtureModelsDir, NPLLM_MODEL_NAME: tinyModel.id, NPLLM_THREADS: '1', ...extra };
+  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: home, NPLLM_HOME: home, NPLLM_MODELS_DIR: fixtureModelsDir, NPLLM_MODEL_NAME: tinyModel.id, NPLLM_THREADS: '1', NPLLM_MODULATOR_EXPLORATION: '0', ...extra };
   return env;
 }
 

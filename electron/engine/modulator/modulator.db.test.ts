@@ -1,0 +1,169 @@
+/**
+ * The modulator against a real PGlite: a fresh install plans exactly as the rules did, the harm
+ * rule and the fallbacks (corrupt file, NaN) keep answers planned, decisions are recorded with
+ * their propensity, rewards train a working copy online, and an offline fit is judged and promoted.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { contextVector } from '../../../shared/context-vector.js';
+import { insertProfile } from '../context/queries.js';
+import { ContextService } from '../context/service.js';
+import { insertInteraction } from '../data-collection/queries.js';
+import { sql } from 'drizzle-orm';
+import { openDatabase, type Database } from '../db/client.js';
+import { selectRows } from '../db/sql.js';
+import { storeReward } from '../feedback/queries.js';
+import { upsertEvaluations } from '../learning/queries.js';
+import { tempHome, type TempHome } from '../test/support.js';
+import { modulatorDefaults, type ModulatorConfig } from './config.js';
+import { encodeInput } from './features.js';
+import { buildInput, type AdapterCandidate } from './inputs.js';
+import { ModulatorLearner } from './learner.js';
+import { Modulator, type PlanRequest } from './modulator.js';
+import { fullGrid, type OracleExample } from './offline.js';
+import { listVersions } from './queries.js';
+
+let home: TempHome;
+let database: Database;
+let warnings: string[];
+const root = '/work/erp';
+
+const candidates: AdapterCandidate[] = [
+  { name: 'odoo', version: '1', scope: 'odoo', channel: 'stable', path: '/adapters/odoo/v1.gguf' },
+  { name: 'mine', version: '2', scope: 'user', channel: 'stable', path: '/adapters/mine/v2.gguf' },
+  { name: 'react', version: '1', scope: 'react', channel: 'stable', path: '/adapters/react/v1.gguf' },
+];
+
+function stack(name: string) {
+  return { name, version: null, confidence: 1, evidence: [] };
+}
+
+function modulator(config: Partial<ModulatorConfig> = {}): Modulator {
+  return new Modulator({ db: database.db, home: home.home, config: { ...modulatorDefaults(), ...config }, serving: { defaultScale: 1, maxActive: 4 }, profiles: new ContextService(database.db), log: (level, message) => level === 'warn' && warnings.push(message) });
+}
+
+function request(question = 'How do I add a computed field to sale.order?', ruleRetrieve = false): PlanRequest {
+  return {
+    question,
+    history: [],
+    regenerates: false,
+    project: root,
+    embedding: null,
+    probe: { project: true, indexed: true, distances: [0.5, 0.55, 0.6], identifiers: 1, paths: 0, symbols: 0, files: 0, namedInHistory: false, projectWording: false },
+    ruleRetrieve,
+    ruleReasons: ruleRetrieve ? ['names "sale.order" from the project'] : ['general question'],
+    candidates,
+  };
+}
+
+beforeAll(async () => {
+  home = tempHome('npllm-modulator-');
+  database = await openDatabase({ url: null, dir: join(home.home, 'db') });
+  await insertProfile(database.db, { root, stacks: [stack('odoo'), stack('python')], proposal: [], edited: false, contextVector: Array.from(contextVector([stack('odoo'), stack('python')])) });
+});
+afterAll(async () => {
+  await database.close();
+  home.cleanup();
+});
+beforeEach(async () => {
+  warnings = [];
+  await database.db.execute('delete from modulator_decisions');
+  await database.db.execute('delete from modulator_versions');
+  await database.db.execute('delete from learning_evaluations');
+});
+
+describe('planning', () => {
+  it("plans a fresh install's questions exactly as the rules did: the project's stacks and user at the default scale, the gate's retrieval", async () => {
+    for (const retrieve of [false, true]) {
+      const plan = await modulator().plan(request('How do I add a computed field to sale.order?', retrieve));
+      expect(plan).toMatchObject({ version: 0, source: 'network', retrieve, budgetFraction: 1 });
+      expect(plan.adapters.map((adapter) => [adapter.name, adapter.scale])).toEqual([['odoo', 1], ['mine', 1], ['react', 0]]);
+    }
+    const disabled = await modulator({ enabled: false }).plan(request());
+    expect(disabled).toMatchObject({ version: 0, source: 'prior' });
+    expect(disabled.reasons[0]).toMatch(/disabled/);
+    expect(disabled.adapters.map((adapter) => adapter.scale)).toEqual([1, 1, 0]);
+  });
+
+  it('leaves out an adapter version measured significantly worse than the base on this project', async () => {
+    await upsertEvaluations(database.db, [
+      { adapterName: 'odoo', version: 0, project: root, nll: 2.0, tokens: 100, heldOutHash: 'h' },
+      { adapterName: 'odoo', version: 1, project: root, nll: 2.2, tokens: 100, heldOutHash: 'h' },
+    ]);
+    const plan = await modulator().plan(request());
+    expect(plan.adapters.map((adapter) => adapter.scale)).toEqual([0, 1, 0]);
+    expect(plan.reasons.join(' ')).toMatch(/odoo off, measured 10.0 % worse than the base/);
+  });
+
+  it('falls back to the prior, with the reason, when the stable version is corrupt or the network gives NaN', async () => {
+    const planner = modulator();
+    const saved = await planner.store.save(planner.store.prior(), { origin: 'offline', parentVersion: null, metrics: {}, reason: null });
+    await planner.store.promote(saved.version, 'test');
+    writeFileSync(join(home.home, saved.path), 'not json');
+    const plan = await modulator().plan(request());
+    expect(plan).toMatchObject({ version: 0, source: 'prior' });
+    expect(plan.reasons[0]).toMatch(/changed since it was registered/);
+    expect(plan.adapters.map((adapter) => adapter.scale)).toEqual([1, 1, 0]);
+    expect(warnings.join('\n')).toMatch(/answering with the prior/);
+
+    await database.db.execute('delete from modulator_versions');
+    const broken = modulator();
+    const serving = await broken.servingVersion();
+    serving.network.params.bO[0] = Number.NaN;
+    serving.network.weightsChanged();
+    const nan = await broken.plan(request());
+    expect(nan).toMatchObject({ source: 'prior' });
+    expect(nan.reasons[0]).toMatch(/non-finite/);
+  });
+});
+
+describe('recording and learning', () => {
+  async function interaction(id: string): Promise<void> {
+    await insertInteraction(database.db, { id, source: 'cli', question: 'q', normalizedQuestion: 'q', history: [], project: root, cacheKey: id, status: 'completed', model: 'm', modelFingerprint: 'f', adapters: [], createdAt: new Date(Date.now() - 3_600_000) });
+  }
+
+  it('records the decision with its features and propensity, and a reward trains the working copy once', async () => {
+    const planner = modulator({ exploration: 0.2 });
+    const learner = new ModulatorLearner({ db: database.db, home: home.home, modulator: planner, environment: null as never, busy: () => false });
+    const plan = planner.explore(await planner.plan(request()));
+    await interaction('int-1');
+    await planner.record('int-1', plan, false);
+    const [row] = await selectRows<{ propensity: number; features: unknown }>(database.db, sql`select * from modulator_decisions`);
+    expect(row!.propensity).toBeCloseTo(plan.propensity, 6);
+    expect(row!.features).not.toBeNull();
+    await database.db.execute("update modulator_decisions set created_at = now() - interval '1 hour'");
+    expect(await learner.learnOnline()).toBe(0);
+    await storeReward(database.db, { interactionId: 'int-1', reward: 0.8, components: {}, events: 1 });
+    expect(await learner.learnOnline()).toBe(1);
+    expect(await learner.learnOnline()).toBe(0);
+    const status = await learner.status();
+    expect(status).toMatchObject({ version: 0, channel: 'prior', oracleGap: null, online: { learned: 1, pending: 0 } });
+    expect(status.params).toBeGreaterThan(1_000_000);
+    expect(status.recent[0]).toMatchObject({ interactionId: 'int-1', reward: 0.8, scales: { odoo: expect.any(Number) } });
+  });
+
+  it('fits offline to the oracle, promotes the fit only because its held-out gap is smaller, and then plans with it', async () => {
+    const planner = modulator();
+    const grid = fullGrid(3, 3);
+    const examples: OracleExample[] = Array.from({ length: 12 }, (_, index) => {
+      const built = buildInput({ ...request(`How do I change the widget number ${index}?`), stacks: [stack('odoo'), stack('python')] }, candidates, candidates.map(() => ({ harm: null, harmful: false, gain: null, centroid: null })), planner.shape, planner.prior);
+      // The best mix here: odoo at half, user off, react full (the rule would say 1, 1, 0).
+      const nll = grid.map((mix) => 2 + 0.05 * Math.abs(mix[0]! - 1) + 0.08 * mix[1]! + 0.06 * (2 - mix[2]!));
+      return { project: root, unit: `file${index % 6}`, input: encodeInput(built.input), candidates: candidates.map((candidate) => candidate.name), grid, nll, split: index % 6 === 5 ? 'eval' : 'fit' };
+    });
+    mkdirSync(join(home.home, 'modulator'), { recursive: true });
+    writeFileSync(join(home.home, 'modulator', 'oracle.json'), JSON.stringify(examples));
+    const learner = new ModulatorLearner({ db: database.db, home: home.home, modulator: planner, environment: { heldOut: () => Promise.resolve(null) } as never, busy: () => false });
+    const result = await learner.learn({ steps: 300 });
+    expect(result).toMatchObject({ version: 1, channel: 'stable', promoted: true });
+    expect(result.reason).toMatch(/oracle gap/);
+    expect(result.after.oracleGap!).toBeLessThan(result.before.oracleGap!);
+    expect((await listVersions(database.db))[0]).toMatchObject({ version: 1, channel: 'stable', origin: 'offline' });
+    const plan = await planner.plan(request('How do I change the widget number 3?'));
+    expect(plan.version).toBe(1);
+    expect(plan.adapters.map((adapter) => adapter.scale)).toEqual([0.5, 0, 1]);
+    expect(JSON.parse(readFileSync(join(home.home, 'modulator', 'v1.json'), 'utf8'))).toMatchObject({ kind: 'npllm-modulator' });
+    expect((await learner.status()).oracleGap).toBeCloseTo(result.after.oracleGap!, 6);
+  });
+});
