@@ -9,7 +9,8 @@ import { Dispatcher } from './api/dispatcher.js';
 import { createHandlers } from './api/handlers.js';
 import { AdapterServing } from './adapters/serving.js';
 import { AdapterStore } from './adapters/store.js';
-import type { Config } from './config/config.js';
+import type { Config, LoadConfigOptions } from './config/config.js';
+import { SettingsService } from './config/settings.js';
 import { ContextService } from './context/service.js';
 import { ensureWritableFolder, openDatabase, type Database } from './db/client.js';
 import { FeedbackService } from './feedback/service.js';
@@ -30,6 +31,10 @@ export interface EngineOptions {
   logger?: Logger;
   /** Check (and if needed download) the model while the database opens; off for work that never generates. */
   prepareModel?: boolean;
+  /** How `config` was loaded, so the settings screen can load it again with its changes (default: this process's environment). */
+  configSources?: LoadConfigOptions;
+  /** Reopens the engine with the saved settings (system/reload); without it the engine cannot be reloaded in place. */
+  onReload?: () => void;
 }
 
 export class Engine {
@@ -42,6 +47,7 @@ export class Engine {
   private readonly adapterServing: AdapterServing;
   readonly learner: Learner;
   readonly projects: ProjectPolicy;
+  readonly settings: SettingsService;
   /** The contract's methods: every transport (HTTP, the utility port, the CLI) calls through here. */
   readonly api: Dispatcher;
 
@@ -50,8 +56,10 @@ export class Engine {
     readonly database: Database,
     readonly model: LocalModel,
     readonly logger: Logger,
+    private readonly options: EngineOptions = {},
   ) {
     this.projects = new ProjectPolicy(config.rag.allowedRoots);
+    this.settings = new SettingsService(config, options.configSources ?? { env: process.env });
     this.rag = new RagService(database, config.rag, defaultRagFactories(config.rag, { cacheDir: config.model.cacheDir!, pypiIndexUrl: config.model.pypiIndexUrl }));
     this.feedback = new FeedbackService(database.db, config.feedback);
     this.context = new ContextService(database.db);
@@ -96,7 +104,7 @@ export class Engine {
       throw error;
     });
     logger.log('debug', `engine open: database ${database.kind} at ${database.location}, model ${model.displayName}`);
-    return new Engine(config, database, model, logger);
+    return new Engine(config, database, model, logger, options);
   }
 
   /** Training pauses while the question is answered; a question in another project than the last one lets the learner take up the project left. */
@@ -113,6 +121,14 @@ export class Engine {
     return behaviourStats(this.database.db, { project, days: options.days ?? 30, recent: 20 });
   }
 
+  /** Asks whoever runs the engine to reopen it once the current request is answered. */
+  requestReload(): boolean {
+    const reload = this.options.onReload;
+    if (!reload) return false;
+    setImmediate(reload);
+    return true;
+  }
+
   async health(): Promise<Health> {
     let databaseError = null;
     try {
@@ -126,6 +142,7 @@ export class Engine {
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       model: { name: this.model.displayName, loaded: this.model.isLoaded, threads: this.model.threads, contextSize: this.model.contextSize },
       database: { kind: this.database.kind, ok: databaseError === null, error: databaseError },
+      learner: this.learner.status().state,
       adapters: {
         applied: this.model.adapters(),
         skipped: [...this.adapterServing.skipped(), ...this.model.refusedAdapters()],

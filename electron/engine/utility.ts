@@ -129,11 +129,16 @@ function parseMessage(data: unknown): ToEngineMessage | NpllmError {
 }
 
 /** Runs the engine for the desktop app: config from the environment (main sets NPLLM_HOME to the app's data folder). */
+/** The exit code that asks main for a fresh engine at once (system/reload: the saved settings apply on start). */
+export const reloadExitCode = 75;
+
 export function startUtilityProcess(port: ParentPortLike, env: NodeJS.ProcessEnv): EnginePortServer {
-  const engineReady = (async () => Engine.open(loadConfig({ env })))();
+  const reload = () => void server.shutdown().then(() => process.exit(reloadExitCode));
+  const engineReady = (async () => Engine.open(loadConfig({ env }), { configSources: { env }, onReload: reload }))();
   // Requests receive this failure too; logging it here also covers a window that never asks.
   void engineReady.catch((error: unknown) => process.stderr.write(`[npllm] engine could not start: ${toNpllmError(error).describe()}\n`));
-  return serveEngineOverPort(port, engineReady, { onShutdown: () => process.exit(0) });
+  const server = serveEngineOverPort(port, engineReady, { onShutdown: () => process.exit(0) });
+  return server;
 }
 
 // Electron gives a utility process `process.parentPort`; anywhere else (tests, the CLI) this file is a library.

@@ -1,6 +1,6 @@
 /** Asking a question: the critical path (pipeline/), streamed token by token. */
 import { z } from 'zod';
-import { adapterUseSchema, chatMessageSchema } from './common.js';
+import { adapterUseSchema, chatMessageSchema, conversationIdSchema } from './common.js';
 import { method } from './method.js';
 
 export const askSources = ['cli', 'api', 'openai', 'desktop', 'tray', 'bench'] as const;
@@ -14,6 +14,7 @@ export const askRequestSchema = z.strictObject({
   source: z.enum(askSources).optional(),
   replyTo: z.string().min(1).max(100).nullable().optional().describe('The interaction this message reacts to, whose reward the message\'s tone feeds. Omitted: the latest interaction of the same source and project within the follow-up window. null: none (the first question of a new conversation).'),
   regenerates: z.string().min(1).max(100).optional().describe('The interaction whose answer this request asks for again (a Regenerate button): recorded as that interaction\'s `regenerated` event, and the repeated question is not read as a follow-up.'),
+  conversationId: conversationIdSchema.optional().describe('The conversation the question belongs to (a client-chosen id, the same for every question of one chat): the app lists, reopens and renames conversations by it (conversations/list).'),
   adapterChannel: z.enum(['stable', 'experimental']).optional().describe('Which version of each matching LoRA adapter answers: `stable` (the default) or the newest `experimental` one, to try it before it is promoted (falls back to stable where there is none).'),
 });
 export type AskRequest = z.infer<typeof askRequestSchema>;
@@ -57,6 +58,7 @@ export const askResponseSchema = z.object({
   timings: timingsSchema,
   finishReason: z.enum(finishReasons).describe('"length": stopped at maxTokens; "repetition": stopped because the model was looping.'),
   retrieval: retrievalReportSchema,
+  conversationId: z.string().nullable(),
   createdAt: z.string(),
 });
 export type AskResponse = z.infer<typeof askResponseSchema>;

@@ -8,6 +8,9 @@ export const chatMessageSchema = z.strictObject({
 });
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
+/** Chosen by the client for a new chat (a UUID), so the first question already names it. */
+export const conversationIdSchema = z.string().min(8).max(100).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only');
+
 export const emptyRequestSchema = z.strictObject({});
 export const pathRequestSchema = z.strictObject({ path: z.string().min(1).max(4096) });
 

@@ -15,6 +15,7 @@ export const interactionRecordSchema = z.object({
   question: z.string(),
   history: z.array(chatMessageSchema),
   project: z.string().nullable(),
+  conversationId: z.string().nullable(),
   answer: z.string().nullable(),
   status: z.enum(interactionStatuses),
   error: serializedErrorSchema.nullable(),

@@ -3,4 +3,16 @@
  * records a question before it runs and its answer before acknowledging it; the API lists them.
  * (Their SQL stays in queries.ts, private to this folder.)
  */
-export { completeInteraction, endInteractionWithError, findInteraction, insertInteraction, listInteractions, type NewInteraction } from './queries.js';
+export {
+  completeInteraction,
+  deleteConversation,
+  endInteractionWithError,
+  findConversation,
+  findInteraction,
+  insertInteraction,
+  listConversations,
+  listInteractions,
+  questionsPerProject,
+  renameConversation,
+  type NewInteraction,
+} from './queries.js';

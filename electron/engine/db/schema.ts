@@ -21,6 +21,8 @@ export const interactions = pgTable(
     normalizedQuestion: text().notNull(),
     history: jsonb().$type<ChatMessage[]>().notNull(),
     project: text(),
+    /** The chat it was asked in (client-chosen id; conversations holds its title). */
+    conversationId: text(),
     cacheKey: text().notNull(),
     answer: text(),
     status: text().$type<InteractionStatus>().notNull(),
@@ -34,7 +36,23 @@ export const interactions = pgTable(
     /** The retrieval gate's decision, its reasons and the sources given to the model. */
     retrieval: jsonb().$type<RetrievalReport>(),
   },
-  (table) => [index().on(table.createdAt), index().on(table.project, table.createdAt)],
+  (table) => [index().on(table.createdAt), index().on(table.project, table.createdAt), index().on(table.conversationId, table.createdAt)],
+);
+
+/**
+ * A chat as the app lists it (data-collection/): created with its first question, titled by it
+ * until renamed. Deleting one removes this row only: its interactions stay, ungrouped.
+ */
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: text().primaryKey(),
+    title: text().notNull(),
+    project: text(),
+    createdAt: createdAt(),
+    updatedAt: createdAt(),
+  },
+  (table) => [index().on(table.project, table.updatedAt)],
 );
 
 /** Answers reusable for the same normalised question, context, model and adapters (pipeline/). */

@@ -48,7 +48,7 @@ interface Question {
   adapters: AdapterUse[];
   retrieval: Retrieval;
   /** The interaction as it will be recorded, less what the answer decides. */
-  record: Omit<NewInteraction, 'createdAt' | 'status' | 'cached'> & { id: string; source: string; question: string; cacheKey: string; project: string | null };
+  record: Omit<NewInteraction, 'createdAt' | 'status' | 'cached'> & { id: string; source: string; question: string; cacheKey: string; project: string | null; conversationId: string | null };
 }
 
 export class AskPipeline {
@@ -105,6 +105,7 @@ export class AskPipeline {
       normalizedQuestion: normalizeQuestion(request.question),
       history,
       project,
+      conversationId: request.conversationId ?? null,
       cacheKey,
       model: identity.name,
       modelFingerprint: identity.fingerprint,
@@ -151,6 +152,7 @@ export class AskPipeline {
       // maxTokens is part of the key, so an answer that filled it was cut there when first generated.
       finishReason: hit.tokens >= question.maxTokens ? 'length' : 'stop',
       retrieval: question.retrieval.report,
+      conversationId: record.conversationId,
       createdAt: createdAt.toISOString(),
     };
   }
@@ -215,6 +217,7 @@ export class AskPipeline {
       timings,
       finishReason: generation.finishReason,
       retrieval: retrieval.report,
+      conversationId: record.conversationId,
       createdAt: createdAt.toISOString(),
     };
   }

@@ -32,9 +32,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(engine: Engine, options: ServerOptions): Promise<RunningServer> {
+/** The engine, or how to get the current one (`npllm serve` reopens it when settings change). */
+export type EngineSource = Engine | (() => Promise<Engine>);
+
+export async function startServer(source: EngineSource, options: ServerOptions): Promise<RunningServer> {
+  const engineNow = typeof source === 'function' ? source : () => Promise.resolve(source);
   const server = createServer((request, response) => {
-    route(engine, options, request, response).catch((error: unknown) => sendError(response, error));
+    route(engineNow, options, request, response).catch((error: unknown) => sendError(response, error));
   });
   // Slow or stuck clients must not pin sockets forever; streams are exempt (requestTimeout is per request).
   server.headersTimeout = 30_000;
@@ -63,18 +67,20 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
   };
 }
 
-async function route(engine: Engine, options: ServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function route(engineNow: () => Promise<Engine>, options: ServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const path = url.pathname;
 
   if (path === '/health') {
     requireMethod(request, 'GET', 'HEAD');
-    const health = await engine.health();
+    const health = await (await engineNow()).health();
     return sendJson(response, health.status === 'ok' ? 200 : 503, health);
   }
 
   const isApi = path.startsWith('/api/') || path.startsWith('/v1/');
   if (isApi) authorize(request, options.apiKey);
+  if (!isApi && (request.method === 'GET' || request.method === 'HEAD')) return serveStatic(options.staticDir, path, response);
+  const engine = await engineNow();
 
   if (path === '/v1/models') {
     requireMethod(request, 'GET');
@@ -101,7 +107,6 @@ async function route(engine: Engine, options: ServerOptions, request: IncomingMe
     if (wantsStream && isStreamingMethod(method)) return streamCall(engine, method, body, abort.signal, response);
     return sendJson(response, 200, await engine.api.call(method, body, { caller: 'http', signal: abort.signal }));
   }
-  if (request.method === 'GET' || request.method === 'HEAD') return serveStatic(options.staticDir, path, response);
   throw new NpllmError('NOT_FOUND', `Nothing at ${request.method ?? ''} ${path}.`, { fix: 'The API lives under /api/ and /v1/; GET /health reports status.' });
 }
 

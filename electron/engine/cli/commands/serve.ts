@@ -5,7 +5,9 @@ import { Engine } from '../../engine.js';
 import { createLogger } from '../../base/log.js';
 import { rendererFolder } from '../../base/paths.js';
 import { startServer } from '../../server/http-server.js';
-import { configFrom, integer, type CliOptions } from '../options.js';
+import type { Config } from '../../config/config.js';
+import { loadConfig } from '../../config/config.js';
+import { configFrom, configSourcesFrom, integer, type CliOptions } from '../options.js';
 import { reportError } from '../output.js';
 
 export function register(program: Command): void {
@@ -21,12 +23,34 @@ export function register(program: Command): void {
 }
 
 export async function runServer(options: CliOptions): Promise<number> {
-  let engine: Engine | undefined;
+  let current: Promise<Engine> | undefined;
   try {
+    const sources = configSourcesFrom(options);
     const config = configFrom(options);
     const logger = createLogger({ level: config.log.level, home: config.home });
-    engine = await Engine.open(config, { logger });
-    const server = await startServer(engine, { ...config.server, staticDir: config.server.staticDir ?? rendererFolder });
+    const open = (settings: Config) => Engine.open(settings, { logger, configSources: sources, onReload: reload });
+    /**
+     * system/reload (the settings screen saved a new model or database): requests wait while the
+     * engine closes and opens again; if the new settings cannot open, the previous ones are used.
+     */
+    function reload(): void {
+      const previous = current!;
+      current = (async () => {
+        const old = await previous.catch(() => undefined);
+        await old?.dispose();
+        try {
+          const reopened = await open(loadConfig(sources));
+          logger.log('info', `engine reopened with the saved settings (model ${reopened.model.displayName}, database ${reopened.database.kind})`);
+          return reopened;
+        } catch (error) {
+          logger.log('error', `the saved settings could not be applied, keeping the previous ones: ${toNpllmError(error).describe()}`);
+          return open(old?.config ?? config);
+        }
+      })();
+    }
+    current = open(config);
+    const engine = await current;
+    const server = await startServer(() => current!, { ...config.server, staticDir: config.server.staticDir ?? rendererFolder });
     logger.log('info', `server listening on ${server.url} (model ${engine.model.displayName}, ${engine.model.threads} thread(s), database ${engine.database.kind} at ${engine.database.location})`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
@@ -39,6 +63,6 @@ export async function runServer(options: CliOptions): Promise<number> {
   } catch (error) {
     return reportError(toNpllmError(error), false);
   } finally {
-    await engine?.dispose();
+    await (await current?.catch(() => undefined))?.dispose();
   }
 }
