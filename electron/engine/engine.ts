@@ -19,7 +19,8 @@ import { createLogger, type Logger } from './base/log.js';
 import { findCatalogueEntry } from './model/catalogue.js';
 import { LocalModel } from './model/local-model.js';
 import { AskPipeline, type AskHooks } from './pipeline/ask.js';
-import { Learner } from './pipeline/learner.js';
+import { CpuArbiter } from './learning/cpu-arbiter.js';
+import { LearningScheduler } from './learning/scheduler.js';
 import { packageVersion } from './base/paths.js';
 import { defaultRagFactories } from './rag/default-factories.js';
 import { ProjectPolicy } from './project/policy.js';
@@ -45,7 +46,9 @@ export class Engine {
   readonly context: ContextService;
   readonly adapters: AdapterStore;
   private readonly adapterServing: AdapterServing;
-  readonly learner: Learner;
+  /** Answers first: trainers pause while a question is answered. */
+  private readonly arbiter = new CpuArbiter();
+  readonly learner: LearningScheduler;
   readonly projects: ProjectPolicy;
   readonly settings: SettingsService;
   /** The contract's methods: every transport (HTTP, the utility port, the CLI) calls through here. */
@@ -66,8 +69,9 @@ export class Engine {
     this.adapters = new AdapterStore(database.db, config.home);
     this.adapterServing = new AdapterServing(database.db, this.context, { home: config.home, ...config.adapters, log: (level, message) => logger.log(level, message) });
     this.pipeline = new AskPipeline(database, model, config, this.rag.retriever, this.feedback, this.adapterServing);
-    this.learner = new Learner(
-      { db: database.db, home: config.home, learning: config.learning, acceptThreshold: config.feedback.acceptThreshold, adapters: this.adapters, base: () => model.identify() },
+    this.learner = new LearningScheduler(
+      { db: database.db, home: config.home, learning: config.learning, acceptThreshold: config.feedback.acceptThreshold, adapters: this.adapters, profiles: this.context, base: () => model.identify() },
+      this.arbiter,
       {
         onSwitch: config.learning.onSwitch,
         log: (level, message) => logger.log(level, message),
@@ -110,7 +114,7 @@ export class Engine {
   /** Training pauses while the question is answered; a question in another project than the last one lets the learner take up the project left. */
   async ask(request: AskRequest, hooks: AskHooks = {}): Promise<AskResponse> {
     const asked: { root?: string } = {};
-    const response = await this.learner.whileAnswering(() => this.pipeline.ask(request, { ...hooks, onProject: (root) => (asked.root = root) }));
+    const response = await this.arbiter.whileAnswering(() => this.pipeline.ask(request, { ...hooks, onProject: (root) => (asked.root = root) }));
     if (asked.root) this.learner.noteProject(asked.root);
     return response;
   }

@@ -14,7 +14,7 @@ import { learningStats } from '../metrics/learning.js';
 import { projectSummaries } from '../metrics/projects.js';
 import { listCatalogue, pullCatalogueModel, type ModelSettings } from '../model/pull.js';
 import type { AskHooks } from '../pipeline/ask.js';
-import type { Learner } from '../pipeline/learner.js';
+import type { LearningScheduler } from '../learning/scheduler.js';
 import type { ProjectPolicy } from '../project/policy.js';
 import { resolveProjectRoot } from '../project/root.js';
 import type { RagService } from '../rag/service.js';
@@ -38,7 +38,7 @@ export interface EngineCapabilities {
   context: ContextService;
   feedback: FeedbackService;
   adapters: AdapterStore;
-  learner: Learner;
+  learner: LearningScheduler;
   ask(request: AskRequest, hooks: AskHooks): Promise<AskResponse>;
   health(): Promise<Health>;
   settings: SettingsAccess;

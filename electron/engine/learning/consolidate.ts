@@ -19,10 +19,10 @@ import type { LearnResult, Progress } from '../../../shared/contract.js';
 import { cancelled, LearningError, RequestError, toNpllmError } from '../../../shared/errors.js';
 import { inspectAdapter, readBaseModelShapes } from '../adapters/gguf.js';
 import type { AdapterStore } from '../adapters/store.js';
-import type { Config } from '../config/config.js';
-import { latestProfile } from '../context/queries.js';
 import { buildTrainingData, writeJsonl } from '../data-collection/training-data.js';
 import type { Db } from '../db/client.js';
+import type { ProfileLookup } from '../project/profile.js';
+import type { LearningConfig } from './config.js';
 import type { ModelIdentity } from '../model/local-model.js';
 import { resolveProjectRoot } from '../project/root.js';
 import { estimateTokens, renderExample, replayCount, replayWeight, shuffled, splitHeldOut, type LearningText } from './dataset.js';
@@ -32,7 +32,7 @@ import { TrainerProcess, trainerBinary, type TrainerEvent } from './native-train
 import { findEvaluation, insertTrainingRun, learnedProjects, runningTrainingRuns, updateTrainingRun, upsertEvaluations } from './queries.js';
 import { addToReservoir, mixReplay, sampleReplay } from './replay.js';
 
-export type LearningOptions = Config['learning'];
+export type LearningOptions = LearningConfig;
 
 export interface ConsolidationDeps {
   db: Db;
@@ -41,6 +41,8 @@ export interface ConsolidationDeps {
   /** Answers rewarded at least this much are training targets (feedback.acceptThreshold). */
   acceptThreshold: number;
   adapters: AdapterStore;
+  /** The project's confirmed profile names its adapter (context/ implements it). */
+  profiles: ProfileLookup;
   /** The served base model, checked and fingerprinted. */
   base: () => Promise<ModelIdentity>;
   /** npllm-train; default: the one `npm run build:trainer` built. */
@@ -80,7 +82,7 @@ export async function consolidate(deps: ConsolidationDeps, request: Consolidatio
   const started = Date.now();
   const { db, learning } = deps;
   const project = await resolveProjectRoot(request.project);
-  const { name, scope } = await adapterFor(db, project, request.adapter);
+  const { name, scope } = await adapterFor(deps.profiles, project, request.adapter);
   const report = (phase: keyof typeof phases, label: string, within: number | null) => {
     const [from, to] = phases[phase];
     hooks.onProgress?.({ task: 'learning', label: `${name}: ${label}`, fraction: from + (to - from) * (within ?? 0), done: false });
@@ -289,8 +291,8 @@ export function judge(project: string, before: Record<string, number>, after: Re
 }
 
 /** The adapter a project trains: named by request, or after the first stack the user confirmed. */
-async function adapterFor(db: Db, project: string, requested: string | undefined): Promise<{ name: string; scope: string }> {
-  const profile = await latestProfile(db, project);
+async function adapterFor(profiles: ProfileLookup, project: string, requested: string | undefined): Promise<{ name: string; scope: string }> {
+  const profile = await profiles.profileOf(project);
   if (requested) return { name: requested, scope: requested === 'user' ? 'user' : (profile?.stacks.find((stack) => stack.name === requested)?.name ?? requested) };
   const first = profile?.stacks[0];
   if (!first) {

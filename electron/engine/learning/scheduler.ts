@@ -1,20 +1,20 @@
 /**
- * The asynchronous learner (pipeline/README.md): consolidations run one at a time off the critical
- * path. The heavy work happens in npllm-train child processes; while any question is being
- * answered they are stopped (SIGSTOP) and continue afterwards (SIGCONT), so an answer gets the CPU
- * as if nothing were training. When the user moves from one project to another, the project left
- * behind is learned in the background if something new happened there since its last run.
+ * The learning scheduler (learning/README.md): consolidations run one at a time off the critical
+ * path. The heavy work happens in npllm-train child processes, registered with the CPU arbiter so
+ * that they stop while any question is answered. When the user moves from one project to another,
+ * the project left behind is learned in the background if something new happened there since its
+ * last run.
  */
 import type { LearnerStatus, LearnResult, LearnRequest, Progress } from '../../../shared/contract.js';
 import { toNpllmError, type SerializedError } from '../../../shared/errors.js';
-import { latestProfile } from '../context/queries.js';
-import { consolidate, type ConsolidationDeps, type ConsolidationHooks } from '../learning/consolidate.js';
-import type { TrainerProcess } from '../learning/native-trainer.js';
-import { learnedSince } from '../learning/queries.js';
 import type { LogLevel } from '../base/log.js';
 import { resolveProjectRoot } from '../project/root.js';
+import { consolidate, type ConsolidationDeps, type ConsolidationHooks } from './consolidate.js';
+import type { CpuArbiter } from './cpu-arbiter.js';
+import type { TrainerProcess } from './native-trainer.js';
+import { learnedSince } from './queries.js';
 
-export interface LearnerOptions {
+export interface SchedulerOptions {
   /** Learn the project the user leaves (config learning.onSwitch). */
   onSwitch: boolean;
   log?: (level: LogLevel, message: string) => void;
@@ -30,9 +30,8 @@ interface Job {
   background: boolean;
 }
 
-export class Learner {
+export class LearningScheduler {
   private readonly trainers = new Set<TrainerProcess>();
-  private answering = 0;
   private readonly queue: Job[] = [];
   private current: { job: Job; progress: Progress | null; runId: string | null } | null = null;
   private last: LearnResult | null = null;
@@ -43,18 +42,9 @@ export class Learner {
 
   constructor(
     private readonly deps: ConsolidationDeps,
-    private readonly options: LearnerOptions,
+    private readonly arbiter: CpuArbiter,
+    private readonly options: SchedulerOptions,
   ) {}
-
-  /** Runs an answer with every trainer process stopped; they continue when the last answer ends. */
-  async whileAnswering<T>(work: () => Promise<T>): Promise<T> {
-    if (this.answering++ === 0) for (const trainer of this.trainers) trainer.pause();
-    try {
-      return await work();
-    } finally {
-      if (--this.answering === 0) for (const trainer of this.trainers) trainer.resume();
-    }
-  }
 
   /** A consolidation asked for by the user (CLI, API): queued behind the one running, if any. */
   consolidate(request: LearnRequest, hooks: ConsolidationHooks = {}): Promise<LearnResult> {
@@ -75,7 +65,7 @@ export class Learner {
   status(): LearnerStatus {
     const current = this.current;
     return {
-      state: !current ? 'idle' : this.answering > 0 ? 'paused' : 'running',
+      state: !current ? 'idle' : this.arbiter.answering ? 'paused' : 'running',
       current: current ? { project: current.job.request.project, adapter: current.job.request.adapter ?? null, runId: current.runId, progress: current.progress } : null,
       queue: this.queue.map((job) => job.request.project),
       last: this.last,
@@ -95,7 +85,7 @@ export class Learner {
     // The folder may be gone by the time the user moves on: that is worth a warning, not a run.
     const root = await resolveProjectRoot(project);
     if (this.queue.some((job) => job.request.project === root) || this.current?.job.request.project === root) return;
-    if (!(await latestProfile(this.deps.db, root))) return;
+    if (!(await this.deps.profiles.profileOf(root))) return;
     const { lastRun, newInteractions } = await learnedSince(this.deps.db, root);
     if (lastRun && newInteractions === 0) return;
     this.options.log?.('info', `learning ${root} in the background (${lastRun ? `${newInteractions} new question(s) since the last run` : 'never learned'})`);
@@ -127,10 +117,11 @@ export class Learner {
           onTrainer: (trainer) => {
             this.trainers.add(trainer);
             // A trainer started while a question is answered waits for it like the others.
-            if (this.answering > 0) trainer.pause();
+            const releaseArbiter = this.arbiter.register(trainer);
             const releaseCaller = job.hooks.onTrainer?.(trainer);
             return () => {
               this.trainers.delete(trainer);
+              releaseArbiter();
               releaseCaller?.();
             };
           },

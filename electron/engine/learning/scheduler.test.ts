@@ -1,7 +1,7 @@
 /**
- * The learner's scheduling with real child processes: trainers registered the way consolidate()
- * registers them (hooks.onTrainer) are stopped (SIGSTOP) while a question is answered and continue
- * (SIGCONT) after the last one, as /proc shows. consolidate() itself is replaced by a fake the test
+ * The learning scheduler with the CPU arbiter and real child processes: trainers registered the
+ * way consolidate() registers them (hooks.onTrainer) are stopped (SIGSTOP) while a question is
+ * answered and continue (SIGCONT) after the last one, as /proc shows. consolidate() itself is replaced by a fake the test
  * drives, and the trainers are `/bin/sleep` (TrainerProcess runs any binary), so nothing trains.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
@@ -10,15 +10,15 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LearnRequest, LearnResult } from '../../../shared/contract.js';
 import { LearningError, NpllmError } from '../../../shared/errors.js';
-import { latestProfile } from '../context/queries.js';
-import { consolidate, type ConsolidationDeps, type ConsolidationHooks } from '../learning/consolidate.js';
-import { TrainerProcess } from '../learning/native-trainer.js';
-import { learnedSince } from '../learning/queries.js';
-import { Learner } from './learner.js';
+import type { ProjectProfile } from '../../../shared/contract.js';
+import { consolidate, type ConsolidationDeps, type ConsolidationHooks } from './consolidate.js';
+import { CpuArbiter } from './cpu-arbiter.js';
+import { TrainerProcess } from './native-trainer.js';
+import { learnedSince } from './queries.js';
+import { LearningScheduler } from './scheduler.js';
 
-vi.mock('../learning/consolidate.js', () => ({ consolidate: vi.fn() }));
-vi.mock('../context/queries.js', () => ({ latestProfile: vi.fn() }));
-vi.mock('../learning/queries.js', () => ({ learnedSince: vi.fn() }));
+vi.mock('./consolidate.js', () => ({ consolidate: vi.fn() }));
+vi.mock('./queries.js', () => ({ learnedSince: vi.fn() }));
 
 interface Call {
   request: LearnRequest;
@@ -29,18 +29,21 @@ interface Call {
 
 let calls: Call[];
 let trainers: TrainerProcess[];
-let learner: Learner;
+let learner: LearningScheduler;
+let arbiter: CpuArbiter;
 let folders: string[];
-const deps = { db: {}, home: '/nonexistent', learning: {}, acceptThreshold: 0.5, adapters: {}, base: () => Promise.reject(new Error('unused')) } as unknown as ConsolidationDeps;
+const profiles = { profileOf: vi.fn<(root: string) => Promise<ProjectProfile | null>>() };
+const deps = { db: {}, home: '/nonexistent', learning: {}, acceptThreshold: 0.5, adapters: {}, profiles, base: () => Promise.reject(new Error('unused')) } as unknown as ConsolidationDeps;
 
 beforeEach(() => {
   calls = [];
   trainers = [];
   folders = [];
   vi.mocked(consolidate).mockImplementation((_deps, request, hooks = {}) => new Promise<LearnResult>((resolve, reject) => calls.push({ request, hooks, resolve, reject })));
-  vi.mocked(latestProfile).mockResolvedValue(null);
+  profiles.profileOf.mockResolvedValue(null);
   vi.mocked(learnedSince).mockResolvedValue({ lastRun: null, newInteractions: 0 });
-  learner = new Learner(deps, { onSwitch: false });
+  arbiter = new CpuArbiter();
+  learner = new LearningScheduler(deps, arbiter, { onSwitch: false });
 });
 
 afterEach(async () => {
@@ -128,7 +131,7 @@ function folder(): string {
   return path;
 }
 
-describe('Learner.whileAnswering', () => {
+describe('CpuArbiter.whileAnswering with the scheduler\'s trainers', () => {
   it('stops every trainer while a question is answered and continues them afterwards', async () => {
     const { call } = await running('/p');
     const [one, two] = [await sleeper(), await sleeper()];
@@ -137,7 +140,7 @@ describe('Learner.whileAnswering', () => {
     await expectState([one.pid, two.pid], false);
     expect(learner.status().state).toBe('running');
 
-    const answer = await learner.whileAnswering(async () => {
+    const answer = await arbiter.whileAnswering(async () => {
       await expectState([one.pid, two.pid], true);
       expect(learner.status().state).toBe('paused');
       return 'the answer';
@@ -152,7 +155,7 @@ describe('Learner.whileAnswering', () => {
     const { trainer, pid } = await sleeper();
     call.hooks.onTrainer!(trainer);
     const [first, second] = [gate(), gate()];
-    const answers = [learner.whileAnswering(() => first.promise), learner.whileAnswering(() => second.promise)];
+    const answers = [arbiter.whileAnswering(() => first.promise), arbiter.whileAnswering(() => second.promise)];
     await expectState([pid], true);
     first.open();
     await answers[0];
@@ -169,7 +172,7 @@ describe('Learner.whileAnswering', () => {
     const { call } = await running('/p');
     const { trainer, pid } = await sleeper();
     const answering = gate();
-    const answer = learner.whileAnswering(() => answering.promise);
+    const answer = arbiter.whileAnswering(() => answering.promise);
     call.hooks.onTrainer!(trainer);
     await expectState([pid], true);
     answering.open();
@@ -181,7 +184,7 @@ describe('Learner.whileAnswering', () => {
     const { call } = await running('/p');
     const { trainer, pid } = await sleeper();
     call.hooks.onTrainer!(trainer);
-    await expect(learner.whileAnswering(() => Promise.reject(new Error('generation failed')))).rejects.toThrow('generation failed');
+    await expect(arbiter.whileAnswering(() => Promise.reject(new Error('generation failed')))).rejects.toThrow('generation failed');
     await expectState([pid], false);
   });
 
@@ -191,7 +194,7 @@ describe('Learner.whileAnswering', () => {
     call.hooks.onTrainer!(kept.trainer);
     const release = call.hooks.onTrainer!(released.trainer);
     release();
-    await learner.whileAnswering(async () => {
+    await arbiter.whileAnswering(async () => {
       await expectState([kept.pid], true);
       expect(stateOf(released.pid)).not.toBe('T');
     });
@@ -200,7 +203,7 @@ describe('Learner.whileAnswering', () => {
 
   it('answers straight away with nothing to pause', async () => {
     expect(learner.status()).toEqual({ state: 'idle', current: null, queue: [], last: null, lastError: null });
-    await expect(learner.whileAnswering(() => Promise.resolve(42))).resolves.toBe(42);
+    await expect(arbiter.whileAnswering(() => Promise.resolve(42))).resolves.toBe(42);
   });
 });
 
@@ -257,12 +260,12 @@ describe('Learner queue and status', () => {
 });
 
 describe('Learner.noteProject', () => {
-  const profile = { stacks: [{ name: 'python' }] } as unknown as Awaited<ReturnType<typeof latestProfile>>;
+  const profile = { stacks: [{ name: 'python' }] } as unknown as ProjectProfile;
 
   it('learns the project left behind in the background when it was never learned', async () => {
     const onProgress = vi.fn();
-    learner = new Learner(deps, { onSwitch: true, onProgress });
-    vi.mocked(latestProfile).mockResolvedValue(profile);
+    learner = new LearningScheduler(deps, arbiter, { onSwitch: true, onProgress });
+    profiles.profileOf.mockResolvedValue(profile);
     const [left, next] = [folder(), folder()];
     learner.noteProject(left);
     learner.noteProject(left);
@@ -286,11 +289,11 @@ describe('Learner.noteProject', () => {
   });
 
   it('leaves alone a project without a confirmed profile, one learned since its last question, and everything when onSwitch is off', async () => {
-    learner = new Learner(deps, { onSwitch: true });
+    learner = new LearningScheduler(deps, arbiter, { onSwitch: true });
     const [plain, learned, other] = [folder(), folder(), folder()];
     learner.noteProject(plain);
     learner.noteProject(other);
-    vi.mocked(latestProfile).mockResolvedValue(profile);
+    profiles.profileOf.mockResolvedValue(profile);
     vi.mocked(learnedSince).mockResolvedValue({ lastRun: new Date(), newInteractions: 0 });
     learner.noteProject(learned);
     learner.noteProject(other);
@@ -298,7 +301,7 @@ describe('Learner.noteProject', () => {
     expect(calls).toHaveLength(0);
 
     vi.mocked(learnedSince).mockResolvedValue({ lastRun: null, newInteractions: 0 });
-    const off = new Learner(deps, { onSwitch: false });
+    const off = new LearningScheduler(deps, arbiter, { onSwitch: false });
     off.noteProject(plain);
     off.noteProject(other);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -308,7 +311,7 @@ describe('Learner.noteProject', () => {
 
   it('logs instead of throwing when the project left behind is gone', async () => {
     const log = vi.fn();
-    learner = new Learner(deps, { onSwitch: true, log });
+    learner = new LearningScheduler(deps, arbiter, { onSwitch: true, log });
     learner.noteProject(join(tmpdir(), 'npllm-learner-no-such-folder'));
     learner.noteProject(folder());
     await waitFor(() => (log.mock.calls.length > 0 ? true : null), 'the warning');
