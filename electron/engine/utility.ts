@@ -16,6 +16,7 @@
  * Electron is never imported here (the engine also runs in the CLI and the server); the port is
  * typed by the few members this file uses.
  */
+import { engineReloadExitCode } from '../../shared/bridge.js';
 import { isApiMethod, isStreamingMethod, type ApiMethod, type StreamEvent } from '../../shared/contract.js';
 import { cancelled, NpllmError, RequestError, toNpllmError, type SerializedError } from '../../shared/errors.js';
 import { Dispatcher } from './api/dispatcher.js';
@@ -129,11 +130,9 @@ function parseMessage(data: unknown): ToEngineMessage | NpllmError {
 }
 
 /** Runs the engine for the desktop app: config from the environment (main sets NPLLM_HOME to the app's data folder). */
-/** The exit code that asks main for a fresh engine at once (system/reload: the saved settings apply on start). */
-export const reloadExitCode = 75;
 
 export function startUtilityProcess(port: ParentPortLike, env: NodeJS.ProcessEnv): EnginePortServer {
-  const reload = () => void server.shutdown().then(() => process.exit(reloadExitCode));
+  const reload = () => void server.shutdown().then(() => process.exit(engineReloadExitCode));
   const engineReady = (async () => Engine.open(loadConfig({ env }), { configSources: { env }, onReload: reload }))();
   // Requests receive this failure too; logging it here also covers a window that never asks.
   void engineReady.catch((error: unknown) => process.stderr.write(`[npllm] engine could not start: ${toNpllmError(error).describe()}\n`));

@@ -1,14 +1,21 @@
 /**
  * Electron's main process: wiring only. The engine (model, database) lives in a utility process,
- * the UI in a sandboxed renderer; main starts both, relays IPC between them, and owns the window,
- * the tray and the app's lifetime.
+ * the UI in sandboxed renderers; main starts them, relays IPC between them, restarts the engine
+ * when it stops, and owns the windows (main and quick question), the tray, the global shortcut,
+ * the folder dialog and the app's lifetime.
  */
 import { fileURLToPath } from 'node:url';
-import { app, ipcMain, utilityProcess, type BrowserWindow, type Tray } from 'electron';
+import { app, BrowserWindow, dialog, globalShortcut, ipcMain, utilityProcess, type Tray } from 'electron';
+import type { EngineProcessState } from '../../shared/bridge.js';
+import type { Settings } from '../../shared/contract.js';
+import { channels } from './bridge-protocol.js';
+import { chosenFolder, registerDesktopIpc } from './desktop-ipc.js';
 import { EngineClient } from './engine-client.js';
+import { engineEnvironment } from './engine-env.js';
 import { registerIpc } from './ipc.js';
+import { QuickShortcut } from './shortcut.js';
 import { createTray } from './tray.js';
-import { createMainWindow, focusQuestion } from './window.js';
+import { createMainWindow, createQuickWindow, focusQuestion } from './window.js';
 
 /** Built layout (electron.vite.config.ts): out/main/{index,utility}.js, out/preload/index.cjs, out/renderer/. */
 const built = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
@@ -20,29 +27,48 @@ const paths = {
 
 /** How long the engine gets to close its database on quit before it is killed. */
 const shutdownTimeoutMs = 5_000;
+/** Used until the engine tells the saved one (ui.shortcut). */
+const defaultShortcut = 'CommandOrControl+Shift+Space';
 
 function runDesktopApp(): void {
-  const engine = new EngineClient(() =>
-    utilityProcess.fork(paths.engine, [], {
-      serviceName: 'npllm engine',
-      // The engine keeps its models, database and logs in the app's data folder.
-      env: { ...process.env, NPLLM_HOME: app.getPath('userData') },
-      stdio: 'inherit',
-    }),
-  );
+  const devServer = process.env['ELECTRON_RENDERER_URL'];
   let window: BrowserWindow | null = null;
+  let quick: BrowserWindow | null = null;
   let tray: Tray | null = null;
   let quitting = false;
+  let engineState: EngineProcessState | null = null;
+
+  const everyWindow = () => [window, quick].filter((each): each is BrowserWindow => each !== null && !each.isDestroyed());
+  const engine = new EngineClient(
+    () =>
+      utilityProcess.fork(paths.engine, [], {
+        serviceName: 'npllm engine',
+        env: engineEnvironment({ env: process.env, userData: app.getPath('userData'), packaged: app.isPackaged, resourcesPath: process.resourcesPath, platform: process.platform }),
+        stdio: 'inherit',
+      }),
+    {
+      onState: (state) => {
+        engineState = state;
+        for (const each of everyWindow()) each.webContents.send(channels.engineState, state);
+      },
+    },
+  );
+
+  /** Closing hides to the tray; the engine stays warm for the next question. */
+  const hideOnClose = (created: BrowserWindow) =>
+    created.on('close', (event) => {
+      if (quitting || !tray) return;
+      event.preventDefault();
+      created.hide();
+    });
+  /** A window loaded after a restart still learns about it. */
+  const tellEngineState = (created: BrowserWindow) => created.webContents.on('did-finish-load', () => engineState && created.webContents.send(channels.engineState, engineState));
 
   const showWindow = (): BrowserWindow => {
     if (!window || window.isDestroyed()) {
-      const created = createMainWindow(paths, process.env['ELECTRON_RENDERER_URL']);
-      // Closing hides to the tray; the engine stays warm for the next question.
-      created.on('close', (event) => {
-        if (quitting || !tray) return;
-        event.preventDefault();
-        created.hide();
-      });
+      const created = createMainWindow(paths, devServer);
+      hideOnClose(created);
+      tellEngineState(created);
       window = created;
       return created;
     }
@@ -52,12 +78,28 @@ function runDesktopApp(): void {
     return window;
   };
 
+  const showQuick = (): void => {
+    if (!quick || quick.isDestroyed()) {
+      const created = createQuickWindow(paths, devServer);
+      hideOnClose(created);
+      tellEngineState(created);
+      created.once('ready-to-show', () => focusQuestion(created));
+      quick = created;
+      return;
+    }
+    focusQuestion(quick);
+  };
+
+  const shortcut = new QuickShortcut(globalShortcut, showQuick);
+  const applySettings = (settings: Settings) => shortcut.set(settings.values.ui.shortcut);
+
   app.on('second-instance', () => showWindow());
   app.on('activate', () => showWindow());
   app.on('before-quit', () => {
     quitting = true;
   });
   app.on('will-quit', (event) => {
+    shortcut.dispose();
     if (!engine.running) return;
     event.preventDefault();
     void engine.shutdown(shutdownTimeoutMs).then(() => app.quit());
@@ -65,12 +107,29 @@ function runDesktopApp(): void {
 
   void app.whenReady().then(() => {
     engine.start();
-    registerIpc(ipcMain, engine);
+    registerIpc(ipcMain, engine, { onAnswered: (method, result) => method === 'settings/update' && applySettings(result as Settings) });
+    registerDesktopIpc(ipcMain, {
+      pickFolder: async (sender) => {
+        const owner = BrowserWindow.fromWebContents(sender);
+        const options = { properties: ['openDirectory' as const], title: 'Open a project folder' };
+        return chosenFolder(owner ? await dialog.showOpenDialog(owner, options) : await dialog.showOpenDialog(options));
+      },
+      openInMain: (conversationId) => {
+        const main = showWindow();
+        quick?.hide();
+        if (!conversationId) return;
+        const send = () => main.webContents.send(channels.openConversation, conversationId);
+        if (main.webContents.isLoading()) main.webContents.once('did-finish-load', send);
+        else send();
+      },
+    });
     tray = createTray({
-      quickQuestion: () => focusQuestion(showWindow()),
+      quickQuestion: () => showQuick(),
       showWindow: () => showWindow(),
       quit: () => app.quit(),
     });
+    shortcut.set(defaultShortcut);
+    engine.invoke('settings/get', {}).then(applySettings, () => undefined);
     showWindow();
   });
 }

@@ -4,7 +4,7 @@
  * against the contract.
  */
 import type { IpcMainEvent, IpcMainInvokeEvent, MessagePortMain } from 'electron';
-import { isApiMethod, isStreamingMethod, type StreamEvent } from '../../shared/contract.js';
+import { isApiMethod, isStreamingMethod, type ApiMethod, type StreamEvent } from '../../shared/contract.js';
 import { NpllmError, toNpllmError } from '../../shared/errors.js';
 import { channels, type InvokeReply, type StreamStartMessage } from './bridge-protocol.js';
 import type { EngineClient } from './engine-client.js';
@@ -17,13 +17,20 @@ export interface IpcMainLike {
 
 export type EngineForIpc = Pick<EngineClient, 'invoke' | 'stream'>;
 
-export function registerIpc(ipcMain: IpcMainLike, engine: EngineForIpc): void {
+export interface IpcOptions {
+  /** After a method answered successfully (main re-reads the quick-question shortcut after settings/update). */
+  onAnswered?: (method: ApiMethod, result: unknown) => void;
+}
+
+export function registerIpc(ipcMain: IpcMainLike, engine: EngineForIpc, options: IpcOptions = {}): void {
   ipcMain.handle(channels.invoke, async (_event, method, request): Promise<InvokeReply> => {
     try {
       if (typeof method !== 'string' || !isApiMethod(method)) {
         throw new NpllmError('NOT_FOUND', `No API method "${String(method)}".`, { fix: 'See shared/contract.ts for the methods.' });
       }
-      return { ok: true, result: await engine.invoke(method, request) };
+      const result = await engine.invoke(method, request);
+      options.onAnswered?.(method, result);
+      return { ok: true, result };
     } catch (error) {
       return { ok: false, error: toNpllmError(error).toJSON() };
     }

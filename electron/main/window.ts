@@ -12,27 +12,47 @@ export interface WindowPaths {
   renderer: string;
 }
 
+const webPreferences = (paths: WindowPaths) => ({ preload: paths.preload, contextIsolation: true, sandbox: true, nodeIntegration: false });
+
+function lockDown(window: BrowserWindow, paths: WindowPaths, devServerUrl: string | undefined, view?: string): void {
+  window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  window.webContents.on('will-navigate', (event) => event.preventDefault());
+  const search = view ? `view=${view}` : '';
+  const loading = devServerUrl ? window.loadURL(search ? `${devServerUrl}?${search}` : devServerUrl) : window.loadFile(paths.renderer, search ? { search } : undefined);
+  loading.catch((error: unknown) => process.stderr.write(`[npllm] cannot load the window: ${String(error)}\n`));
+}
+
 export function createMainWindow(paths: WindowPaths, devServerUrl: string | undefined): BrowserWindow {
   const window = new BrowserWindow({
-    width: 960,
-    height: 760,
-    minWidth: 420,
-    minHeight: 360,
+    width: 1180,
+    height: 800,
+    minWidth: 560,
+    minHeight: 400,
     title: 'npllm',
     show: false,
     autoHideMenuBar: true,
-    webPreferences: {
-      preload: paths.preload,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-    },
+    webPreferences: webPreferences(paths),
   });
   window.once('ready-to-show', () => window.show());
-  window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  window.webContents.on('will-navigate', (event) => event.preventDefault());
-  const loading = devServerUrl ? window.loadURL(devServerUrl) : window.loadFile(paths.renderer);
-  loading.catch((error: unknown) => process.stderr.write(`[npllm] cannot load the window: ${String(error)}\n`));
+  lockDown(window, paths, devServerUrl);
+  return window;
+}
+
+/** The tray's quick question: small, above other windows, answering in place (the renderer's `?view=quick`). */
+export function createQuickWindow(paths: WindowPaths, devServerUrl: string | undefined): BrowserWindow {
+  const window = new BrowserWindow({
+    width: 520,
+    height: 560,
+    minWidth: 360,
+    minHeight: 300,
+    title: 'npllm: quick question',
+    show: false,
+    alwaysOnTop: true,
+    skipTaskbar: true,
+    autoHideMenuBar: true,
+    webPreferences: webPreferences(paths),
+  });
+  lockDown(window, paths, devServerUrl, 'quick');
   return window;
 }
 

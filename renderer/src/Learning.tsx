@@ -1,4 +1,7 @@
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { ChannelActions, LearnNow } from './LearningActions.js';
+import type { Transport } from './transport.js';
 import { useStore } from 'zustand';
 import type { AdapterLearningStats, LearnerStatus, LearningRunRecord } from '../../shared/contract.js';
 import type { SerializedError } from '../../shared/errors.js';
@@ -11,7 +14,8 @@ import type { LearningStore } from './learning-store.js';
 const chartedRuns = 5;
 
 /** What the adapters learned and forgot, and what the background learner is doing. */
-export function LearningView({ store }: { store: LearningStore }) {
+export function LearningView({ store, transport, project }: { store: LearningStore; transport?: Transport | undefined; project?: string | null | undefined }) {
+  const { t } = useTranslation();
   const stats = useStore(store, (state) => state.stats);
   const statsError = useStore(store, (state) => state.statsError);
   const loading = useStore(store, (state) => state.statsLoading);
@@ -23,22 +27,23 @@ export function LearningView({ store }: { store: LearningStore }) {
     <section className="learning" data-testid="learning-view" aria-busy={loading}>
       <div className="learning-toolbar">
         <LearnerPanel store={store} />
+        {transport && <LearnNow transport={transport} project={project ?? null} onDone={() => void refreshStats()} />}
         <button type="button" className="ghost small" data-testid="learning-refresh" onClick={() => void refreshStats()} disabled={loading}>
-          Refresh
+          {t('learning.refresh')}
         </button>
       </div>
       {statsError && <Failure error={statsError} testId="learning-error" />}
       {!stats && !statsError && (
         <p className="placeholder" data-testid="learning-loading">
-          Loading the learning history…
+          {t('learning.loading')}
         </p>
       )}
       {stats?.adapters.length === 0 && (
         <p className="placeholder" data-testid="learning-empty">
-          Nothing learned yet: an adapter appears here once npllm has consolidated a project into it (<code>npllm learn --project PATH</code>).
+          {t('learning.empty')}
         </p>
       )}
-      {stats?.adapters.map((adapter) => <AdapterPanel key={adapter.adapter} stats={adapter} />)}
+      {stats?.adapters.map((adapter) => <AdapterPanel key={adapter.adapter} stats={adapter} actions={transport ? <ChannelActions transport={transport} adapter={adapter.adapter} onDone={() => void refreshStats()} /> : null} />)}
     </section>
   );
 }
@@ -104,13 +109,14 @@ function LearnerDetails({ learner, stale }: { learner: LearnerStatus; stale: Ser
   );
 }
 
-function AdapterPanel({ stats }: { stats: AdapterLearningStats }) {
+function AdapterPanel({ stats, actions }: { stats: AdapterLearningStats; actions: ReactNode }) {
   const names = useMemo(() => shortProjectNames([...stats.projects, ...stats.runs.map((run) => run.project)]), [stats]);
   const name = (project: string) => names.get(project) ?? project;
   return (
     <article className="learning-adapter" data-testid="learning-adapter" data-adapter={stats.adapter}>
       <header>
         <h2>{stats.adapter}</h2>
+        {actions}
         <span
           className={`bwt ${stats.bwt === null ? '' : stats.bwt < 0 ? 'bad' : 'ok'}`}
           data-testid="learning-bwt"

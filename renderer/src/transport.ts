@@ -3,7 +3,7 @@
  * app, or over HTTP when the same UI is served by `npllm serve`. Either way it speaks only the
  * contract in shared/contract.ts, and every failure becomes an NpllmError with its `fix`.
  */
-import type { ApiMethod, ApiRequest, ApiResponse, AskRequest, AskResponse, AskStreamEvent, Progress } from '../../shared/contract.js';
+import type { ApiMethod, ApiRequest, ApiResponse, AskRequest, AskResponse, Progress, StreamEvent, StreamingMethod } from '../../shared/contract.js';
 import { cancelled, isSerializedError, NpllmError, toNpllmError } from '../../shared/errors.js';
 import { SseParser } from './sse.js';
 import type { NpllmBridge } from '../../shared/bridge.js';
@@ -30,8 +30,16 @@ export interface InvokeOptions {
   askForKey?: boolean;
 }
 
+/** Hooks of a streamed call other than chat/ask (indexing, learning, model downloads). */
+export interface StreamHooks {
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+}
+
 export interface Transport {
   readonly kind: 'desktop' | 'http';
+  /** Any streaming method: its progress, then its result; rejects with an NpllmError (CANCELLED once `signal` aborts). */
+  stream<M extends StreamingMethod>(method: M, request: ApiRequest<M>, hooks?: StreamHooks): Promise<ApiResponse<M>>;
   /** Rejects with an NpllmError. */
   invoke<M extends ApiMethod>(method: M, request: ApiRequest<M>, options?: InvokeOptions): Promise<ApiResponse<M>>;
   /** Streams chat/ask; rejects with an NpllmError, CANCELLED as soon as `signal` aborts. */
@@ -57,7 +65,7 @@ export interface ApiKeyStore {
 
 const apiKeyStorageKey = 'npllm.apiKey';
 
-function browserApiKeys(): ApiKeyStore {
+export function browserApiKeys(): ApiKeyStore {
   return {
     current: () => window.localStorage.getItem(apiKeyStorageKey),
     request: (reason) => window.prompt(reason)?.trim() || null,
@@ -76,28 +84,36 @@ export function bridgeTransport(bridge: NpllmBridge): Transport {
       }
     },
     ask(request, hooks = {}) {
-      const { signal } = hooks;
-      if (signal?.aborted) return Promise.reject(cancelled());
-      return new Promise<AskResponse>((resolve, reject) => {
-        const onAbort = () => {
-          stream.cancel();
-          reject(cancelled());
-        };
-        const stream = bridge.stream('chat/ask', { source: 'desktop', ...request }, (event) => {
-          if (signal?.aborted) return;
-          if (event.type === 'token') hooks.onToken?.(event.text);
-          else if (event.type === 'progress') hooks.onProgress?.(event.progress);
-          else {
-            signal?.removeEventListener('abort', onAbort);
-            if (event.type === 'done') resolve(event.result);
-            else reject(NpllmError.fromJSON(event.error));
-          }
-        });
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
+      return bridgeStream(bridge, 'chat/ask', { source: 'desktop', ...request }, hooks);
+    },
+    stream(method, request, hooks = {}) {
+      return bridgeStream(bridge, method, request, hooks);
     },
     onFocusInput: (listener) => bridge.onFocusInput(listener),
   };
+}
+
+function bridgeStream<M extends StreamingMethod>(bridge: NpllmBridge, method: M, request: ApiRequest<M>, hooks: AskHooks): Promise<ApiResponse<M>> {
+  const { signal } = hooks;
+  if (signal?.aborted) return Promise.reject(cancelled());
+  return new Promise<ApiResponse<M>>((resolve, reject) => {
+    const onAbort = () => {
+      stream.cancel();
+      reject(cancelled());
+    };
+    const stream = bridge.stream(method, request, (event) => {
+      if (signal?.aborted) return;
+      const any = event as StreamEvent<ApiResponse<M>>;
+      if (any.type === 'token') hooks.onToken?.(any.text);
+      else if (any.type === 'progress') hooks.onProgress?.(any.progress);
+      else {
+        signal?.removeEventListener('abort', onAbort);
+        if (any.type === 'done') resolve(any.result);
+        else reject(NpllmError.fromJSON(any.error));
+      }
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** Errors raised because the server could not be reached at all: the request may never have arrived. */
@@ -150,17 +166,25 @@ export function httpTransport(fetchImpl: typeof fetch, apiKeys?: ApiKeyStore): T
       if (!response.ok) throw await responseError(response);
       return (await response.json()) as ApiResponse<M>;
     },
-    async ask(request, hooks = {}) {
+    ask(request, hooks = {}) {
+      return streamOverHttp('chat/ask', request, hooks);
+    },
+    stream(method, request, hooks = {}) {
+      return streamOverHttp(method, request, hooks);
+    },
+  };
+
+  async function streamOverHttp<M extends StreamingMethod>(method: M, request: ApiRequest<M>, hooks: AskHooks): Promise<ApiResponse<M>> {
       const { signal } = hooks;
-      const response = await post('chat/ask', request, { headers: { accept: 'text/event-stream' }, ...(signal ? { signal } : {}) });
+      const response = await post(method, request, { headers: { accept: 'text/event-stream' }, ...(signal ? { signal } : {}) });
       // Requests rejected before the stream starts (empty, too long) come back as plain JSON errors.
       if (!response.ok || !response.body || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
         throw await responseError(response);
       }
       const parser = new SseParser();
       const reader = response.body.getReader();
-      const handle = (data: string): AskResponse | null => {
-        const event = JSON.parse(data) as AskStreamEvent;
+      const handle = (data: string): ApiResponse<M> | null => {
+        const event = JSON.parse(data) as StreamEvent<ApiResponse<M>>;
         if (event.type === 'token') hooks.onToken?.(event.text);
         else if (event.type === 'progress') hooks.onProgress?.(event.progress);
         else if (event.type === 'error') throw NpllmError.fromJSON(event.error);
@@ -189,8 +213,7 @@ export function httpTransport(fetchImpl: typeof fetch, apiKeys?: ApiKeyStore): T
       throw new NpllmError('INTERNAL', 'The server ended the answer stream without a result.', {
         fix: 'Ask again; if it keeps happening, look at the server log.',
       });
-    },
-  };
+  }
 }
 
 async function responseError(response: Response): Promise<NpllmError> {
