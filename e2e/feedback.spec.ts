@@ -59,8 +59,8 @@ async function api<T>(request: APIRequestContext, method: string, body: unknown)
 test('copy, regenerate, reading and a follow-up are recorded as feedback, never a rating', async ({ request }) => {
   test.setTimeout(300_000);
   await page.goto('/');
-  await page.getByTestId('question').fill(question);
-  await page.getByTestId('question').press('Enter');
+  await page.getByTestId('chat-input').fill(question);
+  await page.getByTestId('chat-input').press('Enter');
   const answer = page.getByTestId('answer').first();
   await expect(answer).toHaveAttribute('data-status', 'done', { timeout: 600_000 });
   const first = (await answer.getAttribute('data-interaction-id'))!;
@@ -99,8 +99,8 @@ test('copy, regenerate, reading and a follow-up are recorded as feedback, never 
   // A follow-up names the answer on screen; the reading time of that answer goes with it.
   const dwell = acknowledged('dwell', second);
   const followUp = 'Thanks, that works! Can you add type hints?';
-  await page.getByTestId('question').fill(followUp);
-  await page.getByTestId('question').press('Enter');
+  await page.getByTestId('chat-input').fill(followUp);
+  await page.getByTestId('chat-input').press('Enter');
   await expect(page.getByTestId('answer').nth(1)).toHaveAttribute('data-status', 'done', { timeout: 600_000 });
   const secondStored = await api<InteractionRecord>(request, 'interactions/get', { id: second });
   expect(asksSent().at(-1)).toEqual({

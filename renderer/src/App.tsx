@@ -7,7 +7,7 @@ import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { useStore } from 'zustand';
 import { useTranslation } from 'react-i18next';
 import type { EngineProcessState } from '../../shared/bridge.js';
-import type { UiLanguage, UiTheme } from '../../shared/contract.js';
+import type { ProjectSummary, UiLanguage, UiTheme } from '../../shared/contract.js';
 import { BehaviourView } from './Behaviour.js';
 import { ChatView } from './Chat.js';
 import { ConversationPanel } from './Conversations.js';
@@ -56,7 +56,7 @@ export function App({ store, onFocusRequest, learning, projects, transport, apiK
   const { refreshHealth, setPageActive, leave, setProject, openConversation, refreshConversations } = store.getState();
   const input = useRef<HTMLTextAreaElement>(null);
   const selected = useStore(projects ?? emptyProjects, (state) => (projects ? state.selected : null));
-  const projectList = useStore(projects ?? emptyProjects, (state) => (projects ? state.projects : []));
+  const projectList = useStore(projects ?? emptyProjects, (state) => (projects ? state.projects : noProjects));
 
   // The status strip follows the engine: it can die, restart, load a model or start learning at any time.
   useEffect(() => {
@@ -70,8 +70,7 @@ export function App({ store, onFocusRequest, learning, projects, transport, apiK
       void refreshConversations();
       return;
     }
-    const { refresh, selected: initial } = projects.getState();
-    setProject(initial);
+    const { refresh } = projects.getState();
     void refreshConversations();
     void refresh().then(() => {
       // A confirmed project whose first indexing never finished (the page was closed meanwhile) carries on.
@@ -82,6 +81,11 @@ export function App({ store, onFocusRequest, learning, projects, transport, apiK
     const timer = setInterval(() => void projects.getState().refresh(), healthPollMs * 4);
     return () => clearInterval(timer);
   }, [projects, setProject, refreshConversations]);
+
+  // The chat follows the selected project (picked in the list, or just confirmed).
+  useEffect(() => {
+    if (projects) setProject(selected);
+  }, [projects, selected, setProject]);
 
   useEffect(() => desktop?.onEngineState?.((state) => setEngineProcess(state)), [desktop]);
   useEffect(
@@ -108,7 +112,6 @@ export function App({ store, onFocusRequest, learning, projects, transport, apiK
 
   const select = (root: string | null) => {
     projects?.getState().select(root);
-    setProject(root);
     setView('chat');
   };
 
@@ -174,6 +177,7 @@ export function App({ store, onFocusRequest, learning, projects, transport, apiK
   );
 }
 
+const noProjects: ProjectSummary[] = [];
 const emptyProjects = { getState: () => ({}), subscribe: () => () => undefined, getInitialState: () => ({}), setState: () => undefined } as unknown as ProjectsStore;
 
 function NewChatButton({ store }: { store: ChatStore }) {

@@ -33,6 +33,7 @@ describe('describeResult', () => {
     timings: { ttftMs: 240.4, totalMs: 2500, tokens: 48, promptTokens: 30, loadMs: 1400 },
     finishReason: 'length',
     retrieval: { used: false, reasons: ['no project is set'], sources: [] },
+    conversationId: null,
     createdAt: '2026-01-01T00:00:00.000Z',
   };
 

@@ -2,6 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { I18nextProvider } from 'react-i18next';
 import type { UiLanguage, UiTheme } from '../../shared/contract.js';
+import { ApiKeyDialog } from './ApiKeyDialog.js';
 import { App } from './App.js';
 import { createI18n, resolveLanguage } from './i18n.js';
 import { createLearningStore } from './learning-store.js';
@@ -27,8 +28,8 @@ applyUi({ theme: saved.theme ?? 'system' });
 i18n.on('languageChanged', (language) => (document.documentElement.lang = language));
 document.documentElement.lang = i18n.language;
 
-const transport = createTransport();
-const apiKeys = transport.kind === 'http' ? browserApiKeys() : undefined;
+const apiKeys = window.npllm ? undefined : browserApiKeys();
+const transport = createTransport(apiKeys);
 const bridge = window.npllm;
 const projects = createProjectsStore(transport, { storage: window.localStorage });
 const store = createChatStore(transport, { project: projects.getState().selected });
@@ -60,6 +61,7 @@ createRoot(root).render(
           onUiChange={applyUi}
         />
       )}
+      {apiKeys && <ApiKeyDialog keys={apiKeys} />}
     </I18nextProvider>
   </StrictMode>,
 );

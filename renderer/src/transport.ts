@@ -48,8 +48,8 @@ export interface Transport {
   onFocusInput?: (listener: () => void) => () => void;
 }
 
-export function createTransport(): Transport {
-  return window.npllm ? bridgeTransport(window.npllm) : httpTransport(fetch.bind(window), browserApiKeys());
+export function createTransport(apiKeys?: ApiKeyStore): Transport {
+  return window.npllm ? bridgeTransport(window.npllm) : httpTransport(fetch.bind(window), apiKeys ?? browserApiKeys());
 }
 
 /**
@@ -58,18 +58,30 @@ export function createTransport(): Transport {
  */
 export interface ApiKeyStore {
   current(): string | null;
-  /** Asks the person for the key; null when they decline. */
-  request(reason: string): string | null;
+  /** Asks the person for the key (the app's key dialog); null when they decline. */
+  request(reason: ApiKeyReason): Promise<string | null>;
   remember(key: string | null): void;
 }
 
+/** Why the key is asked for: none was saved, or the server refused the saved one. */
+export type ApiKeyReason = 'missing' | 'refused';
+
 const apiKeyStorageKey = 'npllm.apiKey';
 
-export function browserApiKeys(): ApiKeyStore {
+/** The key as the browser keeps it; `request` goes to whatever dialog the app registered with `setPrompter`. */
+export function browserApiKeys(): ApiKeyStore & { setPrompter(prompter: ((reason: ApiKeyReason) => Promise<string | null>) | null): void } {
+  let prompter: ((reason: ApiKeyReason) => Promise<string | null>) | null = null;
+  /** One dialog at a time: every request refused meanwhile waits for the same answer. */
+  let asking: Promise<string | null> | null = null;
   return {
     current: () => window.localStorage.getItem(apiKeyStorageKey),
-    request: (reason) => window.prompt(reason)?.trim() || null,
+    request: (reason) => {
+      if (!prompter) return Promise.resolve(null);
+      asking ??= prompter(reason).finally(() => (asking = null));
+      return asking;
+    },
     remember: (key) => (key ? window.localStorage.setItem(apiKeyStorageKey, key) : window.localStorage.removeItem(apiKeyStorageKey)),
+    setPrompter: (next) => (prompter = next),
   };
 }
 
@@ -141,8 +153,11 @@ export function httpTransport(fetchImpl: typeof fetch, apiKeys?: ApiKeyStore): T
   const post = async (method: ApiMethod, body: unknown, init: RequestInit = {}, askForKey = true): Promise<Response> => {
     try {
       let response = await send(method, body, init);
-      for (let attempt = 0; response.status === 401 && apiKeys && askForKey && attempt < 3; attempt++) {
-        const key = apiKeys.request(apiKeys.current() ? 'The npllm server refused the saved API key. Enter the right one:' : 'This npllm server needs its API key (NPLLM_API_KEY):');
+      for (let attempt = 0; response.status === 401 && apiKeys && attempt < 3; attempt++) {
+        const asked = apiKeys.request(apiKeys.current() ? 'refused' : 'missing');
+        // Background requests (health, feedback) open the dialog but do not wait for it.
+        if (!askForKey) break;
+        const key = await asked;
         if (!key) break;
         apiKeys.remember(key);
         response = await send(method, body, init);

@@ -183,6 +183,12 @@ export const en = {
     saved: 'Saved.',
     reloading: 'Saved: the engine reopens with them…',
   },
+  apiKey: {
+    title: 'API key',
+    missing: 'This npllm server needs its API key (NPLLM_API_KEY). Enter it to continue; this browser remembers it.',
+    refused: 'The npllm server refused the saved API key. Enter the right one:',
+    use: 'Use this key',
+  },
   quick: {
     title: 'Quick question',
     openInMain: 'Open in the main window',

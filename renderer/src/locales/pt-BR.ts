@@ -185,6 +185,12 @@ export const ptBR: Catalogue = {
     saved: 'Salvas.',
     reloading: 'Salvas: o motor reabre com elas…',
   },
+  apiKey: {
+    title: 'Chave de API',
+    missing: 'Este servidor npllm precisa da chave de API (NPLLM_API_KEY). Digite-a para continuar; este navegador a guarda.',
+    refused: 'O servidor npllm recusou a chave de API salva. Digite a correta:',
+    use: 'Usar esta chave',
+  },
   quick: {
     title: 'Pergunta rápida',
     openInMain: 'Abrir na janela principal',

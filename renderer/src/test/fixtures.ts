@@ -20,6 +20,7 @@ export function askResponse(answer: string, cached = false): AskResponse {
     timings: { ttftMs: 120, totalMs: 800, tokens: 7, promptTokens: 20, loadMs: 0 },
     finishReason: 'stop',
     retrieval: { used: false, reasons: ['no project is set'], sources: [] },
+    conversationId: null,
     createdAt: '2026-01-01T00:00:00.000Z',
   };
 }
