@@ -39,7 +39,8 @@ const conversationColumns = {
   project: conversations.project,
   createdAt: conversations.createdAt,
   updatedAt: conversations.updatedAt,
-  questions: sql<number>`(select count(*)::int from ${interactions} where ${interactions.conversationId} = ${conversations.id})`,
+  // Qualified by hand: drizzle leaves single-table columns unqualified, which the subquery would read as its own.
+  questions: sql<number>`(select count(*)::int from interactions where interactions.conversation_id = conversations.id)`,
 };
 
 function toSummary(row: { id: string; title: string; project: string | null; createdAt: Date; updatedAt: Date; questions: number }): ConversationSummary {

@@ -227,6 +227,7 @@ export async function projectOverview(db: Db): Promise<ProjectOverview[]> {
         select root from project_profiles
         union select root from projects
         union select project from interactions where project is not null
+        union select project from training_runs
       ),
       profiles as (
         select distinct on (root) root, stacks, confirmed_at from project_profiles order by root, version desc
