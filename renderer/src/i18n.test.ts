@@ -1,5 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createI18n, resolveLanguage, systemLanguage } from './i18n.js';
 import { en } from './locales/en.js';
@@ -16,10 +14,7 @@ describe('i18n', () => {
   });
 
   it('every key the views use exists (plural keys by their base)', () => {
-    const source = readdirSync(import.meta.dirname)
-      .filter((file) => file.endsWith('.tsx'))
-      .map((file) => readFileSync(join(import.meta.dirname, file), 'utf8'))
-      .join('\n');
+    const source = Object.values(import.meta.glob<string>('./*.tsx', { query: '?raw', import: 'default', eager: true })).join('\n');
     const known = new Set(keys(en).map((key) => key.replace(/_(one|other)$/, '')));
     const used = [...source.matchAll(/\bt\(\s*'([a-zA-Z0-9.-]+)'/g)].map((match) => match[1]!);
     expect(used.length).toBeGreaterThan(100);
