@@ -8,7 +8,7 @@ import { AnswerMarkdown } from './Markdown.js';
 async function render(text: string): Promise<HTMLElement> {
   const container = document.createElement('div');
   const root = createRoot(container);
-  await act(async () => root.render(<AnswerMarkdown text={text} />));
+  await act(() => root.render(<AnswerMarkdown text={text} />));
   return container;
 }
 
