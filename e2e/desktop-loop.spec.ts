@@ -281,3 +281,27 @@ test('answers render GitHub Markdown with highlighted code, and never the model\
   await screenshot(page, 'markdown');
   await page.unroute('**/api/chat/ask');
 });
+
+test('the same screens in Portuguese (for the pt-BR guide)', async () => {
+  await page.getByTestId('settings').click();
+  await page.getByTestId('language-select').selectOption('pt-BR');
+  await page.getByTestId('settings-save').click();
+  await expect(page.getByTestId('settings-saved')).toBeVisible();
+  await page.reload();
+  await expect(page.getByTestId('chat-tab')).toHaveText('Chat');
+  await expect(page.getByTestId('learning-tab')).toHaveText('Aprendizado');
+  await page.getByTestId('conversation-list').locator('.conversation-open').first().click();
+  await expect(page.getByTestId('answer').first().getByTestId('sources')).toContainText('Fontes');
+  await screenshot(page, 'answer-with-sources');
+  await screenshot(page, 'conversations');
+  await openPath(shop);
+  await expect(page.getByTestId('context-card')).toContainText('Contexto do projeto');
+  await screenshot(page, 'context-card');
+  await page.getByTestId('context-cancel').click();
+  await page.getByTestId('learning-tab').click();
+  await expect(page.getByTestId('learn-now')).toContainText('Aprender shop agora');
+  await screenshot(page, 'learning');
+  await page.getByTestId('behaviour-tab').click();
+  await expect(page.getByTestId('metric-interactions')).toContainText('Perguntas');
+  await screenshot(page, 'behaviour');
+});
