@@ -168,6 +168,7 @@ export function httpTransport(fetchImpl: typeof fetch, apiKeys?: ApiKeyStore): T
       const unreachable = new NpllmError('INTERNAL', `Cannot reach the npllm server: ${(error as Error).message}.`, {
         cause: error,
         fix: 'Check that "npllm serve" is still running, then try again.',
+        details: { i18n: { message: 'transport.unreachable', fix: 'transport.unreachableFix', values: { reason: (error as Error).message } } },
       });
       networkFailures.add(unreachable);
       throw unreachable;
@@ -221,6 +222,7 @@ export function httpTransport(fetchImpl: typeof fetch, apiKeys?: ApiKeyStore): T
         throw new NpllmError('INTERNAL', `The answer stream broke off: ${(error as Error).message}.`, {
           cause: error,
           fix: 'Check that "npllm serve" is still running, then ask again.',
+          details: { i18n: { message: 'transport.brokeOff', fix: 'transport.brokeOffFix', values: { reason: (error as Error).message } } },
         });
       } finally {
         reader.releaseLock();

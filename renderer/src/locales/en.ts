@@ -189,6 +189,12 @@ export const en = {
     refused: 'The npllm server refused the saved API key. Enter the right one:',
     use: 'Use this key',
   },
+  transport: {
+    unreachable: 'Cannot reach the npllm server: {{reason}}.',
+    unreachableFix: 'Check that "npllm serve" is still running, then try again.',
+    brokeOff: 'The answer stream broke off: {{reason}}.',
+    brokeOffFix: 'Check that "npllm serve" is still running, then ask again.',
+  },
   quick: {
     title: 'Quick question',
     openInMain: 'Open in the main window',

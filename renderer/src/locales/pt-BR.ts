@@ -191,6 +191,12 @@ export const ptBR: Catalogue = {
     refused: 'O servidor npllm recusou a chave de API salva. Digite a correta:',
     use: 'Usar esta chave',
   },
+  transport: {
+    unreachable: 'Não foi possível falar com o servidor npllm: {{reason}}.',
+    unreachableFix: 'Verifique se o "npllm serve" ainda está rodando e tente de novo.',
+    brokeOff: 'A resposta foi interrompida no caminho: {{reason}}.',
+    brokeOffFix: 'Verifique se o "npllm serve" ainda está rodando e pergunte de novo.',
+  },
   quick: {
     title: 'Pergunta rápida',
     openInMain: 'Abrir na janela principal',
