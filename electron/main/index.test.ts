@@ -112,6 +112,20 @@ describe('electron main wiring', () => {
     expect([...globalShortcut.registered.keys()]).toEqual(['Control+Alt+N']);
   });
 
+  it('the tray speaks the language of the settings', async () => {
+    const child = forked[0]!.child;
+    const saved = ipcMain.invoke(channels.invoke, 'settings/update', { ui: { language: 'pt-BR' } });
+    child.reply({ id: child.lastRequest().id, result: { ...settingsWith('Control+Alt+N'), values: { ...settingsWith('Control+Alt+N').values, ui: { language: 'pt-BR', theme: 'system', shortcut: 'Control+Alt+N' } } } });
+    await saved;
+    const tray = FakeTray.instances[0]!;
+    expect(tray.menu.map((item) => item.label ?? item.type)).toEqual(['Pergunta rápida…', 'Mostrar o npllm', 'separator', 'Sair do npllm']);
+    expect(tray.tooltip).toContain('assistente de código');
+    const english = ipcMain.invoke(channels.invoke, 'settings/update', { ui: { language: 'system' } });
+    child.reply({ id: child.lastRequest().id, result: settingsWith('Control+Alt+N') });
+    await english;
+    expect(tray.menu[0]?.label).toBe('Quick question…');
+  });
+
   it('"open in the main window" from the quick window shows the main window with that conversation', () => {
     const [window, quick] = FakeBrowserWindow.instances as [FakeBrowserWindow, FakeBrowserWindow];
     ipcMain.send(channels.openInMain, 'conv-123');

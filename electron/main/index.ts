@@ -14,7 +14,8 @@ import { EngineClient } from './engine-client.js';
 import { engineEnvironment } from './engine-env.js';
 import { registerIpc } from './ipc.js';
 import { QuickShortcut } from './shortcut.js';
-import { createTray } from './tray.js';
+import { desktopLabels } from './labels.js';
+import { createTray, labelTray, type TrayActions } from './tray.js';
 import { createMainWindow, createQuickWindow, focusQuestion } from './window.js';
 
 /** Built layout (electron.vite.config.ts): out/main/{index,utility}.js, out/preload/index.cjs, out/renderer/. */
@@ -37,6 +38,8 @@ function runDesktopApp(): void {
   let tray: Tray | null = null;
   let quitting = false;
   let engineState: EngineProcessState | null = null;
+  /** In the system's language until the engine tells the saved one. */
+  let labels = desktopLabels(null, app.getLocale());
 
   const everyWindow = () => [window, quick].filter((each): each is BrowserWindow => each !== null && !each.isDestroyed());
   const engine = new EngineClient(
@@ -80,7 +83,7 @@ function runDesktopApp(): void {
 
   const showQuick = (): void => {
     if (!quick || quick.isDestroyed()) {
-      const created = createQuickWindow(paths, devServer);
+      const created = createQuickWindow(paths, devServer, labels.quickTitle);
       hideOnClose(created);
       tellEngineState(created);
       created.once('ready-to-show', () => focusQuestion(created));
@@ -91,7 +94,17 @@ function runDesktopApp(): void {
   };
 
   const shortcut = new QuickShortcut(globalShortcut, showQuick);
-  const applySettings = (settings: Settings) => shortcut.set(settings.values.ui.shortcut);
+  const trayActions: TrayActions = {
+    quickQuestion: () => showQuick(),
+    showWindow: () => showWindow(),
+    quit: () => app.quit(),
+  };
+  /** What main itself follows of the settings: the shortcut and the language of its own words. */
+  const applySettings = (settings: Settings) => {
+    shortcut.set(settings.values.ui.shortcut);
+    labels = desktopLabels(settings.values.ui.language, app.getLocale());
+    if (tray) labelTray(tray, trayActions, labels);
+  };
 
   app.on('second-instance', () => showWindow());
   app.on('activate', () => showWindow());
@@ -111,7 +124,7 @@ function runDesktopApp(): void {
     registerDesktopIpc(ipcMain, {
       pickFolder: async (sender) => {
         const owner = BrowserWindow.fromWebContents(sender);
-        const options = { properties: ['openDirectory' as const], title: 'Open a project folder' };
+        const options = { properties: ['openDirectory' as const], title: labels.openFolder };
         return chosenFolder(owner ? await dialog.showOpenDialog(owner, options) : await dialog.showOpenDialog(options));
       },
       openInMain: (conversationId) => {
@@ -123,11 +136,7 @@ function runDesktopApp(): void {
         else send();
       },
     });
-    tray = createTray({
-      quickQuestion: () => showQuick(),
-      showWindow: () => showWindow(),
-      quit: () => app.quit(),
-    });
+    tray = createTray(trayActions, labels);
     shortcut.set(defaultShortcut);
     engine.invoke('settings/get', {}).then(applySettings, () => undefined);
     showWindow();

@@ -39,13 +39,13 @@ export function createMainWindow(paths: WindowPaths, devServerUrl: string | unde
 }
 
 /** The tray's quick question: small, above other windows, answering in place (the renderer's `?view=quick`). */
-export function createQuickWindow(paths: WindowPaths, devServerUrl: string | undefined): BrowserWindow {
+export function createQuickWindow(paths: WindowPaths, devServerUrl: string | undefined, title = 'npllm: quick question'): BrowserWindow {
   const window = new BrowserWindow({
     width: 520,
     height: 560,
     minWidth: 360,
     minHeight: 300,
-    title: 'npllm: quick question',
+    title,
     show: false,
     alwaysOnTop: true,
     skipTaskbar: true,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createI18n, resolveLanguage, systemLanguage } from './i18n.js';
-import { en } from './locales/en.js';
-import { ptBR } from './locales/pt-BR.js';
+import { en } from '../../shared/locales/en.js';
+import { ptBR } from '../../shared/locales/pt-BR.js';
 
 function keys(tree: object, prefix = ''): string[] {
   return Object.entries(tree).flatMap(([key, value]) => (typeof value === 'object' && value !== null ? keys(value as object, `${prefix}${key}.`) : [`${prefix}${key}`]));

@@ -5,26 +5,11 @@
  */
 import i18next, { type i18n } from 'i18next';
 import { initReactI18next } from 'react-i18next';
-import type { UiLanguage } from '../../shared/contract.js';
-import { en } from './locales/en.js';
-import { ptBR } from './locales/pt-BR.js';
+import type { SupportedLanguage } from '../../shared/locales/language.js';
+import { en } from '../../shared/locales/en.js';
+import { ptBR } from '../../shared/locales/pt-BR.js';
 
-export const supportedLanguages = ['en', 'pt-BR'] as const;
-export type SupportedLanguage = (typeof supportedLanguages)[number];
-
-/** The system's language as one npllm speaks: any Portuguese is pt-BR, anything else English. */
-export function systemLanguage(preferred: readonly string[]): SupportedLanguage {
-  for (const tag of preferred) {
-    const base = tag.toLowerCase().split('-')[0];
-    if (base === 'pt') return 'pt-BR';
-    if (base === 'en') return 'en';
-  }
-  return 'en';
-}
-
-export function resolveLanguage(setting: UiLanguage | null | undefined, preferred: readonly string[]): SupportedLanguage {
-  return setting && setting !== 'system' ? setting : systemLanguage(preferred);
-}
+export { resolveLanguage, systemLanguage, type SupportedLanguage } from '../../shared/locales/language.js';
 
 export function createI18n(language: SupportedLanguage): i18n {
   const instance = i18next.createInstance();

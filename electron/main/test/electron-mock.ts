@@ -32,6 +32,12 @@ class FakeApp extends EventEmitter {
     return this.ready;
   }
 
+  locale = 'en-US';
+
+  getLocale(): string {
+    return this.locale;
+  }
+
   getPath(name: string): string {
     if (name !== 'userData') throw new Error(`unexpected app.getPath(${name})`);
     return this.userData;

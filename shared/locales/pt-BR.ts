@@ -197,6 +197,14 @@ export const ptBR: Catalogue = {
     brokeOff: 'A resposta foi interrompida no caminho: {{reason}}.',
     brokeOffFix: 'Verifique se o "npllm serve" ainda está rodando e pergunte de novo.',
   },
+  desktop: {
+    tooltip: 'npllm: pergunte ao seu assistente de código local',
+    quickQuestion: 'Pergunta rápida…',
+    show: 'Mostrar o npllm',
+    quit: 'Sair do npllm',
+    openFolder: 'Abrir a pasta de um projeto',
+    quickTitle: 'npllm: pergunta rápida',
+  },
   quick: {
     title: 'Pergunta rápida',
     openInMain: 'Abrir na janela principal',

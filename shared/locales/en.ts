@@ -195,6 +195,14 @@ export const en = {
     brokeOff: 'The answer stream broke off: {{reason}}.',
     brokeOffFix: 'Check that "npllm serve" is still running, then ask again.',
   },
+  desktop: {
+    tooltip: 'npllm: ask your local code assistant',
+    quickQuestion: 'Quick question…',
+    show: 'Show npllm',
+    quit: 'Quit npllm',
+    openFolder: 'Open a project folder',
+    quickTitle: 'npllm: quick question',
+  },
   quick: {
     title: 'Quick question',
     openInMain: 'Open in the main window',
