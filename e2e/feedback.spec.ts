@@ -34,7 +34,9 @@ test.afterAll(async () => {
 });
 
 const feedbackSent = () => sent.filter((call) => call.method === 'feedback/record').map((call) => call.body as FeedbackRequest);
-const asksSent = () => sent.filter((call) => call.method === 'chat/ask').map((call) => call.body as AskRequest);
+const asks = () => sent.filter((call) => call.method === 'chat/ask').map((call) => call.body as AskRequest);
+/** What each question said besides its conversation (checked on its own below). */
+const asksSent = () => asks().map(({ conversationId: _conversation, ...rest }) => rest);
 
 /** Waits for the engine's answer to the next feedback/record of `type` (about `interactionId`, if given), and returns it. */
 function acknowledged(type: FeedbackRequest['type'], interactionId?: string): Promise<FeedbackAck> {
@@ -112,6 +114,10 @@ test('copy, regenerate, reading and a follow-up are recorded as feedback, never 
     replyTo: second,
   });
   expect(asksSent()).toHaveLength(3);
+  // One chat: every question, the regenerated one included, carries the same conversation.
+  const conversations = new Set(asks().map((ask) => ask.conversationId));
+  expect(conversations.size).toBe(1);
+  expect([...conversations][0]).toMatch(/^[0-9a-f-]{36}$/);
   await dwell;
 
   const events = feedbackSent();
