@@ -163,8 +163,9 @@ describe('EngineClient', () => {
     expect(children).toHaveLength(3);
   });
 
-  it('stops restarting an engine that keeps crashing; the next request tries again', () => {
+  it('stops restarting an engine that keeps crashing; the next request tries again, and says so', () => {
     const children: FakeUtilityProcess[] = [];
+    const states: EngineProcessState[] = [];
     let now = 0;
     const client = new EngineClient(
       () => {
@@ -172,7 +173,7 @@ describe('EngineClient', () => {
         children.push(child);
         return child;
       },
-      { now: () => now },
+      { now: () => now, onState: (state) => states.push(state) },
     );
     client.start();
     for (let crash = 0; crash < 6; crash++) {
@@ -184,6 +185,7 @@ describe('EngineClient', () => {
     expect(client.running).toBe(false);
     void client.invoke('system/health', {}).catch(() => undefined);
     expect(children).toHaveLength(7);
+    expect(states.at(-1)).toEqual({ state: 'running', reason: 'crashed', exitCode: 1, restarts: 6 });
   });
 
   it('an old process exiting after a restart changes nothing', () => {

@@ -44,6 +44,8 @@ export class EngineClient {
   private readonly pending = new Map<number, Pending>();
   private restarts = 0;
   private crashes: number[] = [];
+  /** Automatic restarts stopped after a crash loop: why, for when a request starts the engine again. */
+  private held: { reason: 'crashed' | 'reload'; exitCode: number } | null = null;
 
   constructor(
     private readonly spawn: () => UtilityProcessLike,
@@ -111,6 +113,10 @@ export class EngineClient {
     child.on('message', (message) => this.receive(message as FromEngineMessage));
     child.on('exit', (code) => this.exited(child, code));
     this.child = child;
+    if (this.held) {
+      this.options.onState?.({ state: 'running', ...this.held, restarts: this.restarts });
+      this.held = null;
+    }
     return child;
   }
 
@@ -161,7 +167,11 @@ export class EngineClient {
     if (reason === 'crashed') this.crashes = [...this.crashes.filter((at) => now - at < crashWindowMs), now];
     this.restarts++;
     this.options.onState?.({ state: 'restarting', reason, exitCode: code, restarts: this.restarts });
-    if (reason === 'crashed' && this.crashes.length > maxCrashes) return;
+    if (reason === 'crashed' && this.crashes.length > maxCrashes) {
+      // The next request starts it, and says so then.
+      this.held = { reason, exitCode: code };
+      return;
+    }
     this.process();
     this.options.onState?.({ state: 'running', reason, exitCode: code, restarts: this.restarts });
   }
