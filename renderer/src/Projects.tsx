@@ -137,7 +137,14 @@ export function ContextCardView({ store }: { store: ProjectsStore }) {
           {card.stacks.map((stack, index) => (
             <tr key={index} data-testid="context-stack" data-stack={stack.name}>
               <td>
-                <input value={stack.name} aria-label={t('card.stack')} data-testid="context-stack-name" spellCheck={false} onChange={(event) => editStack(index, { name: event.target.value })} />
+                {/* A detected stack's name is text (the card reads as what was found); a stack the person adds is typed. */}
+                {stack.confidence === null ? (
+                  <input value={stack.name} aria-label={t('card.stack')} data-testid="context-stack-name" placeholder={t('card.stackPlaceholder')} spellCheck={false} autoFocus onChange={(event) => editStack(index, { name: event.target.value })} />
+                ) : (
+                  <span className="stack-name" data-testid="context-stack-label">
+                    {stack.name}
+                  </span>
+                )}
               </td>
               <td>
                 <input value={stack.version} aria-label={t('card.version')} data-testid="context-stack-version" placeholder={t('card.anyVersion')} spellCheck={false} onChange={(event) => editStack(index, { version: event.target.value })} />

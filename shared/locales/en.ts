@@ -34,6 +34,7 @@ export const en = {
     truncated: 'Large tree: part of it was not read.',
     noStack: 'No known stack was recognised: add the ones this project uses, or confirm without any (it is still indexed and learned with the per-user adapter).',
     stack: 'Stack',
+    stackPlaceholder: 'e.g. celery',
     version: 'Version',
     anyVersion: 'any',
     confidence: 'Confidence',

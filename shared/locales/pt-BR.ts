@@ -36,6 +36,7 @@ export const ptBR: Catalogue = {
     truncated: 'Árvore grande: parte dela não foi lida.',
     noStack: 'Nenhuma stack conhecida foi reconhecida: adicione as que este projeto usa, ou confirme sem nenhuma (ele ainda é indexado e aprendido com o adaptador do usuário).',
     stack: 'Stack',
+    stackPlaceholder: 'ex.: celery',
     version: 'Versão',
     anyVersion: 'qualquer',
     confidence: 'Confiança',
