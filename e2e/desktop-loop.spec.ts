@@ -124,26 +124,37 @@ test('dropping the project folder shows its detected stacks; editing and confirm
   await card.locator('[data-testid="context-stack"][data-stack="python"]').getByTestId('context-stack-remove').click();
   await page.getByTestId('context-add').click();
   await card.getByTestId('context-stack-name').last().fill('celery');
+  // A stack npllm does not know is refused with the ones it knows; the card keeps every edit.
+  await page.getByTestId('context-confirm').click();
+  await expect(page.getByTestId('context-error')).toContainText('Unknown stack "celery"');
+  await expect(page.getByTestId('context-error').getByTestId('error-fix')).toContainText('fastapi');
+  await expect(django.getByTestId('context-stack-version')).toHaveValue('5.0');
+  await card.getByTestId('context-stack-name').last().fill('fastapi');
 
-  const indexResponse = page.waitForResponse((response) => response.url().endsWith('/api/rag/index'));
   await page.getByTestId('context-confirm').click();
   await expect(card).toHaveCount(0);
 
-  // Indexing runs in the background and reports progress while the chat stays usable.
-  await expect(page.getByTestId('chat-input')).toBeEnabled();
-  const stream = await (await indexResponse).text();
-  expect(stream).toContain('"type":"progress"');
-  expect(stream).toContain('"type":"done"');
+  // Indexing runs in the background and shows its progress while the chat stays usable.
+  await expect(page.getByTestId('index-progress')).toBeVisible();
+  await page.getByTestId('chat-input').fill('typed while indexing');
+  await expect(page.getByTestId('chat-input')).toHaveValue('typed while indexing');
+  await page.getByTestId('chat-input').fill('');
   const item = page.locator(`[data-testid="project-item"][data-root="${shop}"]`);
   await expect(item.getByTestId('project-index-state')).toContainText('chunks indexed');
   await expect(item).toHaveAttribute('data-confirmed', 'true');
   await expect(item).toContainText('django 5.0');
-  await expect(item).toContainText('celery');
+  await expect(item).toContainText('fastapi');
   await expect(item).toHaveAttribute('aria-pressed', 'true');
+
+  await expect(page.getByTestId('index-progress')).toHaveCount(0);
+  // The progress the page showed is the engine's stream: asked again, it streams its scan and its end.
+  const again = await (await page.request.post('/api/rag/index', { data: { path: shop }, headers: { accept: 'text/event-stream' } })).text();
+  expect(again).toContain('"type":"progress"');
+  expect(again).toContain('"type":"done"');
 
   const profile = (await (await page.request.post('/api/context/get', { data: { path: shop } })).json()) as { profile: ProjectProfile };
   expect(profile.profile.edited).toBe(true);
-  expect(profile.profile.stacks.map((stack) => `${stack.name}@${stack.version ?? ''}`).sort()).toEqual(['celery@', 'django@5.0']);
+  expect(profile.profile.stacks.map((stack) => `${stack.name}@${stack.version ?? ''}`).sort()).toEqual(['django@5.0', 'fastapi@']);
 });
 
 test('a question about the project is answered with its sources', async () => {
