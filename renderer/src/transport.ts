@@ -73,14 +73,22 @@ export function browserApiKeys(): ApiKeyStore & { setPrompter(prompter: ((reason
   let prompter: ((reason: ApiKeyReason) => Promise<string | null>) | null = null;
   /** One dialog at a time: every request refused meanwhile waits for the same answer. */
   let asking: Promise<string | null> | null = null;
+  const remember = (key: string | null) => (key ? window.localStorage.setItem(apiKeyStorageKey, key) : window.localStorage.removeItem(apiKeyStorageKey));
   return {
     current: () => window.localStorage.getItem(apiKeyStorageKey),
     request: (reason) => {
       if (!prompter) return Promise.resolve(null);
-      asking ??= prompter(reason).finally(() => (asking = null));
+      // The key is kept as soon as it is given: the dialog may have been opened by a background
+      // request that does not wait for it, and the next poll should already send it.
+      asking ??= prompter(reason)
+        .then((key) => {
+          if (key) remember(key);
+          return key;
+        })
+        .finally(() => (asking = null));
       return asking;
     },
-    remember: (key) => (key ? window.localStorage.setItem(apiKeyStorageKey, key) : window.localStorage.removeItem(apiKeyStorageKey)),
+    remember,
     setPrompter: (next) => (prompter = next),
   };
 }
