@@ -226,7 +226,8 @@ test('Esc stops an answer while it streams', async () => {
 test('the learning tab shows the project and what to do in the app', async () => {
   await page.getByTestId('learning-tab').click();
   await expect(page.getByTestId('learning-view')).toBeVisible();
-  await expect(page.getByTestId('learning-empty')).not.toContainText('npllm learn');
+  await expect(page.getByTestId('learning-empty')).not.toContainText('--project');
+  await expect(page.getByTestId('learning-empty')).toContainText('Open a project');
   await expect(page.getByTestId('learn-now')).toContainText('shop');
   await page.getByTestId('learn-now').click();
   await expect(page.getByTestId('learn-now-confirm')).toContainText('shop');
