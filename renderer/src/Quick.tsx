@@ -3,6 +3,7 @@ import { useEffect, useRef } from 'react';
 import { useStore } from 'zustand';
 import { useTranslation } from 'react-i18next';
 import { ChatView } from './Chat.js';
+import { selectedProjectKey } from './projects-store.js';
 import type { ChatStore } from './store.js';
 
 export function QuickApp({ store, onFocusRequest, openInMain }: { store: ChatStore; onFocusRequest?: ((listener: () => void) => () => void) | undefined; openInMain?: ((conversationId: string | null) => void) | undefined }) {
@@ -11,6 +12,14 @@ export function QuickApp({ store, onFocusRequest, openInMain }: { store: ChatSto
   const turns = useStore(store, (state) => state.turns.length);
   const project = useStore(store, (state) => state.project);
   useEffect(() => onFocusRequest?.(() => input.current?.focus()), [onFocusRequest]);
+  // The main window picks the project; this window follows it (both keep it in localStorage).
+  useEffect(() => {
+    const follow = (event: StorageEvent) => {
+      if (event.key === selectedProjectKey) store.getState().setProject(event.newValue);
+    };
+    window.addEventListener('storage', follow);
+    return () => window.removeEventListener('storage', follow);
+  }, [store]);
   return (
     <div className="app quick" data-testid="quick-window">
       <header className="topbar">

@@ -66,7 +66,8 @@ export interface ProjectsState {
 
 export type ProjectsStore = StoreApi<ProjectsState>;
 
-const selectedKey = 'npllm.project';
+/** Where the selected project is remembered (the quick-question window follows it there). */
+export const selectedProjectKey = 'npllm.project';
 
 export interface ProjectsStoreOptions {
   /** Where the selected project is remembered across reloads (localStorage in the app). */
@@ -84,7 +85,7 @@ export function createProjectsStore(transport: Pick<Transport, 'invoke' | 'strea
     return {
       projects: [],
       listError: null,
-      selected: storage?.getItem(selectedKey) ?? null,
+      selected: storage?.getItem(selectedProjectKey) ?? null,
       path: '',
       detecting: false,
       pathError: null,
@@ -135,8 +136,8 @@ export function createProjectsStore(transport: Pick<Transport, 'invoke' | 'strea
       },
 
       select(root) {
-        if (root) storage?.setItem(selectedKey, root);
-        else storage?.removeItem(selectedKey);
+        if (root) storage?.setItem(selectedProjectKey, root);
+        else storage?.removeItem(selectedProjectKey);
         set({ selected: root });
       },
 
