@@ -43,6 +43,7 @@ export default defineConfig({
           // Its own group: projects with different worker limits may not share one.
           sequence: { groupOrder: 1 },
           include: ['renderer/**/*.test.{ts,tsx}'],
+          setupFiles: ['renderer/src/test/setup.ts'],
         },
       },
     ],

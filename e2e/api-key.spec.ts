@@ -1,6 +1,7 @@
 /**
- * A server started with NPLLM_API_KEY (a VPS): the browser UI asks for the key once, remembers
- * it, and works; a wrong key is asked for again.
+ * A server started with NPLLM_API_KEY (a VPS): the browser UI asks for the key in its own dialog
+ * (never window.prompt) once the server refuses a request, remembers it, and works; a wrong key is
+ * asked for again.
  */
 import { expect, test } from '@playwright/test';
 
@@ -17,20 +18,30 @@ test.afterAll(async () => {
   await server?.stop();
 });
 
-test('asks for the API key once, then works with it', async ({ page }) => {
+test('asks for the API key in the app, then works with it', async ({ page }) => {
   const prompts: string[] = [];
   page.on('dialog', (dialog) => {
     prompts.push(dialog.message());
-    void dialog.accept(prompts.length === 1 ? 'wrong-key-0000000000' : apiKey);
+    void dialog.dismiss();
   });
   await page.goto(server.url);
+  const dialog = page.getByTestId('api-key-dialog');
+  await expect(dialog).toHaveAttribute('data-reason', 'missing');
+  await expect(dialog).toContainText('NPLLM_API_KEY');
+  await page.getByTestId('api-key-input').fill('wrong-key-0000000000');
+  await page.getByTestId('api-key-save').click();
+
+  await expect(dialog).toHaveAttribute('data-reason', 'refused');
+  await expect(dialog).toContainText('refused the saved API key');
+  await page.getByTestId('api-key-input').fill(apiKey);
+  await page.getByTestId('api-key-save').click();
+
   await expect(page.getByTestId('health-database')).toHaveText('pglite');
-  expect(prompts).toHaveLength(2);
-  expect(prompts[0]).toContain('NPLLM_API_KEY');
-  expect(prompts[1]).toContain('refused the saved API key');
+  await expect(dialog).toHaveCount(0);
+  expect(prompts).toEqual([]);
   expect(await page.evaluate(() => localStorage.getItem('npllm.apiKey'))).toBe(apiKey);
 
   await page.reload();
   await expect(page.getByTestId('health-database')).toHaveText('pglite');
-  expect(prompts).toHaveLength(2);
+  await expect(dialog).toHaveCount(0);
 });

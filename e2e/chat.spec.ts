@@ -16,8 +16,8 @@ let baseUrl: string;
 let page: Page;
 
 async function ask(text: string): Promise<void> {
-  await page.getByTestId('question').fill(text);
-  await page.getByTestId('question').press('Enter');
+  await page.getByTestId('chat-input').fill(text);
+  await page.getByTestId('chat-input').press('Enter');
 }
 
 const answers = () => page.getByTestId('answer');
@@ -40,7 +40,7 @@ test('shows the engine status strip', async () => {
   await expect(page.getByTestId('health-model')).toContainText('SmolLM2');
   await expect(page.getByTestId('health-database')).toHaveText('pglite');
   await expect(page.getByTestId('health-loaded')).toHaveText('loads on first question');
-  await expect(page.getByTestId('question')).toBeFocused();
+  await expect(page.getByTestId('chat-input')).toBeFocused();
 });
 
 test('streams an answer, with model-load progress first and a meta line at the end', async () => {
@@ -80,7 +80,7 @@ test('the same question again is answered from the cache', async () => {
 
 test('an empty question cannot be sent; one over the limit shows the error and its fix', async () => {
   await page.getByTestId('new-chat').click();
-  const textarea = page.getByTestId('question');
+  const textarea = page.getByTestId('chat-input');
   await textarea.fill('   ');
   await expect(page.getByTestId('send')).toBeDisabled();
   await textarea.press('Enter');

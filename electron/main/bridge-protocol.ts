@@ -12,6 +12,14 @@ export const channels = {
   stream: 'npllm:stream',
   /** main → renderer: put the cursor in the question box (the tray's quick question). */
   focusInput: 'npllm:focus-input',
+  /** `ipcRenderer.invoke(pickFolder)` → the folder chosen in the native dialog, or null. */
+  pickFolder: 'npllm:pick-folder',
+  /** main → renderer: `EngineProcessState` (the engine stopped and is restarting, or runs again). */
+  engineState: 'npllm:engine-state',
+  /** quick window → main: `send(openInMain, conversationId | null)` shows the main window with it. */
+  openInMain: 'npllm:open-in-main',
+  /** main → main window: open this conversation (asked from the quick window). */
+  openConversation: 'npllm:open-conversation',
 } as const;
 
 /**

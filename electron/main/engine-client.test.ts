@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AskStreamEvent } from '../../shared/contract.js';
 import { NpllmError } from '../../shared/errors.js';
 import type { EngineRequestMessage } from '../engine/utility.js';
+import { engineReloadExitCode, type EngineProcessState } from '../../shared/bridge.js';
 import { EngineClient } from './engine-client.js';
 import { FakeUtilityProcess } from './test/fakes.js';
 
@@ -87,7 +88,7 @@ describe('EngineClient', () => {
     expect(events).toEqual([{ type: 'error', error: { name: 'NpllmError', code: 'NOT_FOUND', message: 'nope' } }]);
   });
 
-  it('fails what is pending when the engine dies, and starts a new one on the next request', async () => {
+  it('fails what is pending when the engine dies, and starts a new one at once', async () => {
     const { client, children } = setup();
     const pending = client.invoke('system/health', {});
     const events: AskStreamEvent[] = [];
@@ -96,7 +97,9 @@ describe('EngineClient', () => {
 
     await expect(pending).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('exit code 134'), fix: expect.stringContaining('Try again') });
     expect(events).toEqual([{ type: 'error', error: expect.objectContaining({ code: 'INTERNAL' }) }]);
-    expect(client.running).toBe(false);
+    expect(children).toHaveLength(2);
+    expect(client.running).toBe(true);
+    expect(client.restartCount).toBe(1);
 
     const retry = client.invoke('system/health', {});
     expect(children).toHaveLength(2);
@@ -135,5 +138,62 @@ describe('EngineClient', () => {
     const { client, children } = setup();
     await client.shutdown(5_000);
     expect(children).toHaveLength(0);
+  });
+
+  it('says why it restarts: a crash, or the engine asking to apply settings (exit code 75)', () => {
+    const children: FakeUtilityProcess[] = [];
+    const states: EngineProcessState[] = [];
+    const client = new EngineClient(
+      () => {
+        const child = new FakeUtilityProcess();
+        children.push(child);
+        return child;
+      },
+      { onState: (state) => states.push(state) },
+    );
+    client.start();
+    children[0]!.emit('exit', engineReloadExitCode);
+    children[1]!.emit('exit', 1);
+    expect(states).toEqual([
+      { state: 'restarting', reason: 'reload', exitCode: 75, restarts: 1 },
+      { state: 'running', reason: 'reload', exitCode: 75, restarts: 1 },
+      { state: 'restarting', reason: 'crashed', exitCode: 1, restarts: 2 },
+      { state: 'running', reason: 'crashed', exitCode: 1, restarts: 2 },
+    ]);
+    expect(children).toHaveLength(3);
+  });
+
+  it('stops restarting an engine that keeps crashing; the next request tries again, and says so', () => {
+    const children: FakeUtilityProcess[] = [];
+    const states: EngineProcessState[] = [];
+    let now = 0;
+    const client = new EngineClient(
+      () => {
+        const child = new FakeUtilityProcess();
+        children.push(child);
+        return child;
+      },
+      { now: () => now, onState: (state) => states.push(state) },
+    );
+    client.start();
+    for (let crash = 0; crash < 6; crash++) {
+      now += 1_000;
+      children.at(-1)!.emit('exit', 1);
+    }
+    // Five restarts within the minute, then none.
+    expect(children).toHaveLength(6);
+    expect(client.running).toBe(false);
+    void client.invoke('system/health', {}).catch(() => undefined);
+    expect(children).toHaveLength(7);
+    expect(states.at(-1)).toEqual({ state: 'running', reason: 'crashed', exitCode: 1, restarts: 6 });
+  });
+
+  it('an old process exiting after a restart changes nothing', () => {
+    const { client, children } = setup();
+    client.start();
+    children[0]!.emit('exit', 1);
+    children[0]!.emit('exit', 1);
+    expect(children).toHaveLength(2);
+    expect(client.restartCount).toBe(1);
   });
 });

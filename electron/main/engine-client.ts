@@ -3,6 +3,7 @@
  * requests, matches replies, relays stream events and cancels. It spawns the process on first use
  * and again after a crash, so one failure does not leave the window without an engine.
  */
+import { engineReloadExitCode, type EngineProcessState } from '../../shared/bridge.js';
 import type { ApiMethod, ApiResponse, StreamEvent, StreamingMethod } from '../../shared/contract.js';
 import { NpllmError, type SerializedError } from '../../shared/errors.js';
 import type { FromEngineMessage, ToEngineMessage } from '../engine/utility.js';
@@ -25,13 +26,36 @@ type Pending =
   | { kind: 'invoke'; resolve: (result: unknown) => void; reject: (error: NpllmError) => void }
   | { kind: 'stream'; onEvent: (event: StreamEvent<unknown>) => void };
 
+export interface EngineClientOptions {
+  /** The engine stopped and is being restarted, or runs again: main tells the windows. */
+  onState?: (state: EngineProcessState) => void;
+  /** Clock for the crash-loop guard (tests drive it). */
+  now?: () => number;
+}
+
+/** More crashes than this within `crashWindowMs` stop the automatic restarts: the next request tries again. */
+const maxCrashes = 5;
+const crashWindowMs = 60_000;
+
 export class EngineClient {
   private child: UtilityProcessLike | null = null;
   private stopped = false;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private restarts = 0;
+  private crashes: number[] = [];
+  /** Automatic restarts stopped after a crash loop: why, for when a request starts the engine again. */
+  private held: { reason: 'crashed' | 'reload'; exitCode: number } | null = null;
 
-  constructor(private readonly spawn: () => UtilityProcessLike) {}
+  constructor(
+    private readonly spawn: () => UtilityProcessLike,
+    private readonly options: EngineClientOptions = {},
+  ) {}
+
+  /** Restarts since the app started. */
+  get restartCount(): number {
+    return this.restarts;
+  }
 
   get running(): boolean {
     return this.child !== null;
@@ -89,6 +113,10 @@ export class EngineClient {
     child.on('message', (message) => this.receive(message as FromEngineMessage));
     child.on('exit', (code) => this.exited(child, code));
     this.child = child;
+    if (this.held) {
+      this.options.onState?.({ state: 'running', ...this.held, restarts: this.restarts });
+      this.held = null;
+    }
     return child;
   }
 
@@ -120,13 +148,32 @@ export class EngineClient {
     else pending.resolve(message.result);
   }
 
+  /**
+   * The process is gone: what it left unanswered fails with an error that says so, and a new one
+   * starts at once (the engine asked for it to apply settings, or it crashed), unless it crashed
+   * over and over, in which case the next request starts it.
+   */
   private exited(child: UtilityProcessLike, code: number): void {
+    const wasCurrent = this.child === child;
     this.detach(
       child,
       new NpllmError('INTERNAL', `The npllm engine process stopped (exit code ${code}).`, {
         fix: 'Try again: npllm starts a new engine. If it keeps stopping, look at logs/npllm.log in the app data folder.',
       }),
     );
+    if (!wasCurrent || this.stopped) return;
+    const reason = code === engineReloadExitCode ? 'reload' : 'crashed';
+    const now = (this.options.now ?? Date.now)();
+    if (reason === 'crashed') this.crashes = [...this.crashes.filter((at) => now - at < crashWindowMs), now];
+    this.restarts++;
+    this.options.onState?.({ state: 'restarting', reason, exitCode: code, restarts: this.restarts });
+    if (reason === 'crashed' && this.crashes.length > maxCrashes) {
+      // The next request starts it, and says so then.
+      this.held = { reason, exitCode: code };
+      return;
+    }
+    this.process();
+    this.options.onState?.({ state: 'running', reason, exitCode: code, restarts: this.restarts });
   }
 
   /** Forgets a process that is gone and fails what it left unanswered. */

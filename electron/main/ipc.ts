@@ -5,7 +5,7 @@
  * from a page that navigated elsewhere (whatever its preload exposes) is refused.
  */
 import type { IpcMainEvent, IpcMainInvokeEvent, MessagePortMain } from 'electron';
-import { isApiMethod, isStreamingMethod, type StreamEvent } from '../../shared/contract.js';
+import { isApiMethod, isStreamingMethod, type ApiMethod, type StreamEvent } from '../../shared/contract.js';
 import { NpllmError, toNpllmError } from '../../shared/errors.js';
 import { channels, type InvokeReply, type StreamStartMessage } from './bridge-protocol.js';
 import type { EngineClient } from './engine-client.js';
@@ -33,14 +33,21 @@ function untrusted(event: SenderEvent): NpllmError {
   return new NpllmError('FORBIDDEN_ORIGIN', `The page ${event.senderFrame?.url ?? '(gone)'} may not call the engine.`, { fix: 'Only the app\'s own window talks to the engine.' });
 }
 
-export function registerIpc(ipcMain: IpcMainLike, engine: EngineForIpc, isApp: (url: string) => boolean): void {
+export interface IpcOptions {
+  /** After a method answered successfully (main re-reads the quick-question shortcut after settings/update). */
+  onAnswered?: (method: ApiMethod, result: unknown) => void;
+}
+
+export function registerIpc(ipcMain: IpcMainLike, engine: EngineForIpc, isApp: (url: string) => boolean, options: IpcOptions = {}): void {
   ipcMain.handle(channels.invoke, async (event, method, request): Promise<InvokeReply> => {
     try {
       if (!isTrustedSender(event, isApp)) throw untrusted(event);
       if (typeof method !== 'string' || !isApiMethod(method)) {
         throw new NpllmError('NOT_FOUND', `No API method "${String(method)}".`, { fix: 'See shared/contract.ts for the methods.' });
       }
-      return { ok: true, result: await engine.invoke(method, request) };
+      const result = await engine.invoke(method, request);
+      options.onAnswered?.(method, result);
+      return { ok: true, result };
     } catch (error) {
       return { ok: false, error: toNpllmError(error).toJSON() };
     }

@@ -1,5 +1,6 @@
 /** The tray icon: a quick question from anywhere, and the way to quit while the window is hidden. */
 import { Menu, nativeImage, Tray } from 'electron';
+import type { DesktopLabels } from './labels.js';
 
 // A 32×32 "›_" prompt, inline so the tray needs no file that packaging could misplace.
 const iconDataUrl =
@@ -11,17 +12,22 @@ export interface TrayActions {
   quit(): void;
 }
 
-export function createTray(actions: TrayActions): Tray {
+export function createTray(actions: TrayActions, labels: DesktopLabels): Tray {
   const tray = new Tray(nativeImage.createFromDataURL(iconDataUrl).resize({ width: 16, height: 16 }));
-  tray.setToolTip('npllm: ask your local code assistant');
-  tray.setContextMenu(
-    Menu.buildFromTemplate([
-      { label: 'Quick question…', click: () => actions.quickQuestion() },
-      { label: 'Show npllm', click: () => actions.showWindow() },
-      { type: 'separator' },
-      { label: 'Quit npllm', click: () => actions.quit() },
-    ]),
-  );
+  labelTray(tray, actions, labels);
   tray.on('click', () => actions.quickQuestion());
   return tray;
+}
+
+/** (Re)writes the tooltip and menu: at start, and when the language changes. */
+export function labelTray(tray: Tray, actions: TrayActions, labels: DesktopLabels): void {
+  tray.setToolTip(labels.tooltip);
+  tray.setContextMenu(
+    Menu.buildFromTemplate([
+      { label: labels.quickQuestion, click: () => actions.quickQuestion() },
+      { label: labels.show, click: () => actions.showWindow() },
+      { type: 'separator' },
+      { label: labels.quit, click: () => actions.quit() },
+    ]),
+  );
 }

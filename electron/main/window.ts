@@ -13,27 +13,48 @@ export interface WindowPaths {
   renderer: string;
 }
 
+const webPreferences = (paths: WindowPaths) => ({ preload: paths.preload, contextIsolation: true, sandbox: true, nodeIntegration: false });
+
+function lockDown(window: BrowserWindow, devServerUrl: string | undefined, view?: string): void {
+  window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  window.webContents.on('will-navigate', (event) => event.preventDefault());
+  const search = view ? `?view=${view}` : '';
+  // The app's own origin (app-protocol.ts), never file://; the dev server only in development.
+  const loading = window.loadURL(`${devServerUrl ?? appEntry}${search}`);
+  loading.catch((error: unknown) => process.stderr.write(`[npllm] cannot load the window: ${String(error)}\n`));
+}
+
 export function createMainWindow(paths: WindowPaths, devServerUrl: string | undefined): BrowserWindow {
   const window = new BrowserWindow({
-    width: 960,
-    height: 760,
-    minWidth: 420,
-    minHeight: 360,
+    width: 1180,
+    height: 800,
+    minWidth: 560,
+    minHeight: 400,
     title: 'npllm',
     show: false,
     autoHideMenuBar: true,
-    webPreferences: {
-      preload: paths.preload,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-    },
+    webPreferences: webPreferences(paths),
   });
   window.once('ready-to-show', () => window.show());
-  window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  window.webContents.on('will-navigate', (event) => event.preventDefault());
-  const loading = window.loadURL(devServerUrl ?? appEntry);
-  loading.catch((error: unknown) => process.stderr.write(`[npllm] cannot load the window: ${String(error)}\n`));
+  lockDown(window, devServerUrl);
+  return window;
+}
+
+/** The tray's quick question: small, above other windows, answering in place (the renderer's `?view=quick`). */
+export function createQuickWindow(paths: WindowPaths, devServerUrl: string | undefined, title = 'npllm: quick question'): BrowserWindow {
+  const window = new BrowserWindow({
+    width: 520,
+    height: 560,
+    minWidth: 360,
+    minHeight: 300,
+    title,
+    show: false,
+    alwaysOnTop: true,
+    skipTaskbar: true,
+    autoHideMenuBar: true,
+    webPreferences: webPreferences(paths),
+  });
+  lockDown(window, devServerUrl, 'quick');
   return window;
 }
 

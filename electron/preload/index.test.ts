@@ -13,13 +13,20 @@ interface FakeRenderer {
   listeners: EventEmitter;
 }
 
-const fake = vi.hoisted((): Omit<FakeRenderer, 'listeners'> & Partial<Pick<FakeRenderer, 'listeners'>> => ({ exposed: new Map(), invokeReply: null, invoked: [], posted: [] }));
+const fake = vi.hoisted((): Omit<FakeRenderer, 'listeners'> & Partial<Pick<FakeRenderer, 'listeners'>> & { sent: unknown[][]; paths: Map<unknown, string> } => ({ exposed: new Map(), invokeReply: null, invoked: [], posted: [], sent: [], paths: new Map() }));
 
 vi.mock('electron', async () => {
   const { EventEmitter: Emitter } = await import('node:events');
   const listeners = new Emitter();
   fake.listeners = listeners;
   return {
+    webUtils: {
+      getPathForFile: (file: unknown) => {
+        const path = fake.paths.get(file);
+        if (path === undefined) throw new Error('not a file on disk');
+        return path;
+      },
+    },
     contextBridge: { exposeInMainWorld: (key: string, api: unknown) => fake.exposed.set(key, api) },
     ipcRenderer: {
       invoke: (...args: unknown[]) => {
@@ -27,6 +34,7 @@ vi.mock('electron', async () => {
         return Promise.resolve(fake.invokeReply);
       },
       postMessage: (channel: string, message: unknown, ports: unknown[]) => fake.posted.push({ channel, message, ports }),
+      send: (...args: unknown[]) => fake.sent.push(args),
       on: (channel: string, listener: () => void) => listeners.on(channel, listener),
       off: (channel: string, listener: () => void) => listeners.off(channel, listener),
     },
@@ -43,7 +51,7 @@ describe('preload bridge (window.npllm)', () => {
 
   it('exposes exactly the contract API', () => {
     expect([...fake.exposed.keys()]).toEqual(['npllm']);
-    expect(Object.keys(npllm).sort()).toEqual(['invoke', 'onFocusInput', 'stream']);
+    expect(Object.keys(npllm).sort()).toEqual(['invoke', 'onEngineState', 'onFocusInput', 'onOpenConversation', 'openInMain', 'pathForFile', 'pickFolder', 'stream']);
   });
 
   it('invoke sends the method and request on npllm:invoke and unwraps the result', async () => {
@@ -92,5 +100,44 @@ describe('preload bridge (window.npllm)', () => {
     unsubscribe();
     fake.listeners?.emit(channels.focusInput, {});
     expect(listener).toHaveBeenCalledOnce();
+  });
+
+  it('resolves a dropped folder to its path; a file not on disk has none', () => {
+    const folder = { name: 'shop' } as unknown as File;
+    fake.paths.set(folder, '/home/someone/code/shop');
+    expect(npllm.pathForFile(folder)).toBe('/home/someone/code/shop');
+    expect(npllm.pathForFile({ name: 'pasted.txt' } as unknown as File)).toBe('');
+  });
+
+  it('pickFolder asks main for the dialog and answers its folder, or null', async () => {
+    fake.invokeReply = '/home/someone/code/shop';
+    await expect(npllm.pickFolder()).resolves.toBe('/home/someone/code/shop');
+    expect(fake.invoked.at(-1)).toEqual([channels.pickFolder]);
+    fake.invokeReply = null;
+    await expect(npllm.pickFolder()).resolves.toBeNull();
+  });
+
+  it('relays main\'s engine state and conversation requests, without the IPC event', () => {
+    const states = vi.fn();
+    const conversations = vi.fn();
+    const stopStates = npllm.onEngineState(states);
+    const stopConversations = npllm.onOpenConversation(conversations);
+    fake.listeners?.emit(channels.engineState, { sender: 'main' }, { state: 'restarting', reason: 'crashed', exitCode: 1, restarts: 1 });
+    fake.listeners?.emit(channels.openConversation, { sender: 'main' }, 'conv-1');
+    fake.listeners?.emit(channels.openConversation, { sender: 'main' }, { not: 'an id' });
+    stopStates();
+    stopConversations();
+    fake.listeners?.emit(channels.engineState, {}, { state: 'running', restarts: 1 });
+    expect(states.mock.calls).toEqual([[{ state: 'restarting', reason: 'crashed', exitCode: 1, restarts: 1 }]]);
+    expect(conversations.mock.calls).toEqual([['conv-1']]);
+  });
+
+  it('openInMain sends the conversation id to main', () => {
+    npllm.openInMain('conv-9');
+    npllm.openInMain(null);
+    expect(fake.sent.slice(-2)).toEqual([
+      [channels.openInMain, 'conv-9'],
+      [channels.openInMain, null],
+    ]);
   });
 });

@@ -2,8 +2,8 @@
  * The preload bridge: the renderer's `window.npllm`. It runs sandboxed (bundled to CommonJS) and
  * exposes nothing but the contract: the renderer never sees ipcRenderer or Node.
  */
-import { contextBridge, ipcRenderer } from 'electron';
-import type { NpllmBridge } from '../../shared/bridge.js';
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
+import type { EngineProcessState, NpllmBridge } from '../../shared/bridge.js';
 import type { ApiMethod, ApiRequest, ApiResponse, StreamEvent } from '../../shared/contract.js';
 import { channels, type InvokeReply, type StreamCancelMessage, type StreamStartMessage } from '../main/bridge-protocol.js';
 
@@ -49,12 +49,43 @@ const bridge: NpllmBridge = {
   },
 
   onFocusInput(listener) {
-    const handler = () => listener();
-    ipcRenderer.on(channels.focusInput, handler);
-    return () => {
-      ipcRenderer.off(channels.focusInput, handler);
-    };
+    return subscribe(channels.focusInput, () => listener());
+  },
+
+  pathForFile(file) {
+    // A File that is not on disk (dragged from a web page) has no path: '' rather than an exception.
+    try {
+      return webUtils.getPathForFile(file);
+    } catch {
+      return '';
+    }
+  },
+
+  async pickFolder() {
+    const folder: unknown = await ipcRenderer.invoke(channels.pickFolder);
+    return typeof folder === 'string' ? folder : null;
+  },
+
+  onEngineState(listener) {
+    return subscribe(channels.engineState, (state) => listener(state as EngineProcessState));
+  },
+
+  openInMain(conversationId) {
+    ipcRenderer.send(channels.openInMain, typeof conversationId === 'string' ? conversationId : null);
+  },
+
+  onOpenConversation(listener) {
+    return subscribe(channels.openConversation, (id) => typeof id === 'string' && listener(id));
   },
 };
+
+/** Listens on a main → renderer channel; the renderer gets the payload, never the IPC event. */
+function subscribe(channel: string, listener: (payload: unknown) => void): () => void {
+  const handler = (_event: unknown, payload: unknown) => listener(payload);
+  ipcRenderer.on(channel, handler);
+  return () => {
+    ipcRenderer.off(channel, handler);
+  };
+}
 
 contextBridge.exposeInMainWorld('npllm', bridge);

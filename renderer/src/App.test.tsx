@@ -36,6 +36,7 @@ afterEach(async () => {
 async function renderApp(focusRequests?: (listener: () => void) => () => void, options: ChatStoreOptions = { dwell: { now: () => 0 } }) {
   const invoke = (method: string, request: unknown, invokeOptions?: InvokeOptions) => {
     if (method === 'system/health') return Promise.resolve(health);
+    if (method === 'conversations/list') return Promise.resolve({ items: [] });
     requests.push({ method, request, options: invokeOptions });
     return Promise.resolve(feedbackAck(request as FeedbackRequest));
   };
@@ -43,8 +44,11 @@ async function renderApp(focusRequests?: (listener: () => void) => () => void, o
     kind: 'http',
     // A fake that answers only what the chat asks for; typed loosely on purpose.
     invoke: vi.fn(invoke) as unknown as Transport['invoke'],
-    ask: (request, hooks = {}) =>
+    stream: () => Promise.reject(new Error('no streams in these tests')),
+    ask: (asked, hooks = {}) =>
       new Promise((resolve, reject) => {
+        // Every question carries its chat's conversationId (tested on its own); these tests look at the rest.
+        const { conversationId: _conversation, ...request } = asked;
         asks.push({ request, hooks, resolve, reject });
         requests.push({ method: 'chat/ask', request });
         hooks.signal?.addEventListener('abort', () => reject(cancelled()));
@@ -88,7 +92,7 @@ describe('App', () => {
 
   it('disables Send until there is a question; Enter sends, Shift+Enter does not', async () => {
     await renderApp();
-    const textarea = byTestId<HTMLTextAreaElement>('question')!;
+    const textarea = byTestId<HTMLTextAreaElement>('chat-input')!;
     expect(byTestId<HTMLButtonElement>('send')?.disabled).toBe(true);
     expect((await press(textarea, { key: 'Enter' })).defaultPrevented).toBe(true);
     expect(asks).toHaveLength(0);
@@ -105,7 +109,7 @@ describe('App', () => {
 
   it('streams tokens, then shows the meta line and the cached badge', async () => {
     await renderApp();
-    await typeInto(byTestId<HTMLTextAreaElement>('question')!, 'Reverse a string?');
+    await typeInto(byTestId<HTMLTextAreaElement>('chat-input')!, 'Reverse a string?');
     await run(() => byTestId('send')?.click());
     await run(() => asks[0]!.hooks.onToken?.('Use `s'));
     expect(byTestId('answer')?.dataset['status']).toBe('streaming');
@@ -117,22 +121,22 @@ describe('App', () => {
     expect(byTestId('answer-meta')?.textContent).toMatch(/SmolLM2.*7 tokens.*ttft 120 ms/);
     expect(byTestId('cached-badge')?.textContent).toBe('cached');
     expect(byTestId('send')).not.toBeNull();
-    expect(byTestId('answer-sources')).toBeNull();
+    expect(byTestId('sources')).toBeNull();
   });
 
   it('lists the project code an answer was given, with the gate\'s reasons', async () => {
     await renderApp();
-    await typeInto(byTestId<HTMLTextAreaElement>('question')!, 'What does `apply_vat` do?');
+    await typeInto(byTestId<HTMLTextAreaElement>('chat-input')!, 'What does `apply_vat` do?');
     await run(() => byTestId('send')?.click());
     const retrieval = { used: true, reasons: ['names "apply_vat" from the project'], sources: [{ path: 'tax.py', startLine: 1, endLine: 3, symbol: 'apply_vat' }] };
     await run(() => asks[0]!.resolve({ ...askResponse('It adds VAT.'), retrieval }));
-    expect(byTestId('answer-sources')?.textContent).toBe('tax.py:1-3 apply_vat');
-    expect(byTestId('answer-sources')?.getAttribute('title')).toContain('apply_vat');
+    expect(byTestId('sources')?.querySelector('li')?.textContent).toBe('tax.py:1-3 apply_vat');
+    expect(byTestId('sources')?.getAttribute('title')).toContain('apply_vat');
   });
 
   it('Stop cancels the answer and leaves the input usable', async () => {
     await renderApp();
-    const textarea = byTestId<HTMLTextAreaElement>('question')!;
+    const textarea = byTestId<HTMLTextAreaElement>('chat-input')!;
     await typeInto(textarea, 'Long question');
     await press(textarea, { key: 'Enter' });
     await run(() => asks[0]!.hooks.onToken?.('Partial'));
@@ -146,7 +150,7 @@ describe('App', () => {
 
   it('shows an error with its message and fix', async () => {
     await renderApp();
-    await typeInto(byTestId<HTMLTextAreaElement>('question')!, 'x');
+    await typeInto(byTestId<HTMLTextAreaElement>('chat-input')!, 'x');
     await run(() => byTestId('send')?.click());
     await run(() => asks[0]!.reject(new NpllmError('QUERY_TOO_LONG', 'The question has 40000 characters; the limit is 32000.', { fix: 'Ask about a smaller piece of code.' })));
     expect(byTestId('error')?.dataset['code']).toBe('QUERY_TOO_LONG');
@@ -156,11 +160,12 @@ describe('App', () => {
 
   it('renders fenced code as code blocks', async () => {
     await renderApp();
-    await typeInto(byTestId<HTMLTextAreaElement>('question')!, 'x');
+    await typeInto(byTestId<HTMLTextAreaElement>('chat-input')!, 'x');
     await run(() => byTestId('send')?.click());
     await run(() => asks[0]!.hooks.onToken?.('Here:\n```python\nprint(1)\n```\nDone.'));
     const code = container.querySelector('pre[data-language="python"] code');
-    expect(code?.textContent).toBe('print(1)');
+    expect(code?.textContent?.trim()).toBe('print(1)');
+    expect(byTestId('code-language')?.textContent).toBe('python');
     expect(allByTestId('answer-text')[0]?.querySelectorAll('p')).toHaveLength(2);
   });
 
@@ -171,7 +176,7 @@ describe('App', () => {
       focus = listener;
       return unsubscribe;
     });
-    const textarea = byTestId<HTMLTextAreaElement>('question')!;
+    const textarea = byTestId<HTMLTextAreaElement>('chat-input')!;
     textarea.blur();
     await run(() => focus());
     expect(document.activeElement).toBe(textarea);
@@ -196,7 +201,7 @@ describe('App: implicit feedback', () => {
   });
 
   async function askAndAnswer(question: string, answer: AskResponse, index = asks.length) {
-    await typeInto(byTestId<HTMLTextAreaElement>('question')!, question);
+    await typeInto(byTestId<HTMLTextAreaElement>('chat-input')!, question);
     await run(() => byTestId('send')?.click());
     await run(() => asks[index]!.resolve(answer));
   }
@@ -206,7 +211,7 @@ describe('App: implicit feedback', () => {
 
   it('Copy puts the answer on the clipboard and sends copied; buttons appear only on finished answers', async () => {
     await renderApp();
-    await typeInto(byTestId<HTMLTextAreaElement>('question')!, 'Reverse a string?');
+    await typeInto(byTestId<HTMLTextAreaElement>('chat-input')!, 'Reverse a string?');
     await run(() => byTestId('send')?.click());
     await run(() => asks[0]!.hooks.onToken?.('Use'));
     expect(byTestId('copy-answer')).toBeNull();
@@ -228,7 +233,8 @@ describe('App: implicit feedback', () => {
     const buttons = allByTestId('copy-code');
     expect(buttons).toHaveLength(2);
     // The buttons' labels come from CSS: the answer's text is the answer only.
-    expect(byTestId('answer-text')?.textContent).toBe('Here:print(1)andconsole.log(2)');
+    // The buttons add no text: only the answer and each block's language label.
+    expect(byTestId('answer-text')?.textContent?.replace(/\s+/g, '')).toBe('Here:pythonprint(1)andjsconsole.log(2)');
     await run(() => buttons[1]!.click());
     expect(writeText).toHaveBeenCalledWith('console.log(2)');
     expect(feedbackSent()).toEqual([{ eventId: expect.stringMatching(uuid), interactionId: expect.stringContaining('i-Here'), type: 'copied' }]);
@@ -277,7 +283,7 @@ describe('App: implicit feedback', () => {
     await renderApp();
     await askAndAnswer('q1', askResponse('a1'));
     expect(asks[0]!.request).toEqual({ question: 'q1', replyTo: null });
-    await typeInto(byTestId<HTMLTextAreaElement>('question')!, 'and in Go?');
+    await typeInto(byTestId<HTMLTextAreaElement>('chat-input')!, 'and in Go?');
     await run(() => byTestId('send')?.click());
     expect(asks[1]!.request).toEqual({ question: 'and in Go?', history: [{ role: 'user', content: 'q1' }, { role: 'assistant', content: 'a1' }], replyTo: 'i-a1' });
     await run(() => asks[1]!.reject(new NpllmError('GENERATION_FAILED', 'boom')));
@@ -326,7 +332,7 @@ describe('App: implicit feedback', () => {
     let clock = 0;
     await renderApp(undefined, { dwell: { now: () => clock } });
 
-    await typeInto(byTestId<HTMLTextAreaElement>('question')!, 'q1');
+    await typeInto(byTestId<HTMLTextAreaElement>('chat-input')!, 'q1');
     await run(() => byTestId('send')?.click());
     await run(() => show(answerAt(0), true));
     clock += 4000;

@@ -1,35 +1,101 @@
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+/**
+ * The window: projects and conversations on the side; the chat, the learning and behaviour
+ * dashboards and the settings as tabs; the status strip; a folder dropped anywhere opens its
+ * context card.
+ */
+import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { useStore } from 'zustand';
-import type { SerializedError } from '../../shared/errors.js';
-import { copyText } from './clipboard.js';
-import { watchInView, watchPage } from './dwell.js';
-import { describeResult, splitCodeFences, splitInlineCode } from './format.js';
+import { useTranslation } from 'react-i18next';
+import type { EngineProcessState } from '../../shared/bridge.js';
+import type { ProjectSummary, UiLanguage, UiTheme } from '../../shared/contract.js';
+import { BehaviourView } from './Behaviour.js';
+import { ChatView } from './Chat.js';
+import { ConversationPanel } from './Conversations.js';
+import { watchPage } from './dwell.js';
+import { HealthStrip } from './Health.js';
 import { LearningView } from './Learning.js';
 import type { LearningStore } from './learning-store.js';
-import { shownAttempt, type Attempt, type ChatStore, type ChatTurn } from './store.js';
+import { ContextCardView, ProjectPanel } from './Projects.js';
+import { droppedPath, type ProjectsStore } from './projects-store.js';
+import { SettingsView } from './Settings.js';
+import type { ChatStore } from './store.js';
+import type { ApiKeyStore, Transport } from './transport.js';
+
+export interface DesktopHooks {
+  pathForFile?: ((file: File) => string) | undefined;
+  pickFolder?: (() => Promise<string | null>) | undefined;
+  onEngineState?: ((listener: (state: EngineProcessState) => void) => () => void) | undefined;
+  onOpenConversation?: ((listener: (conversationId: string) => void) => () => void) | undefined;
+}
 
 export interface AppProps {
   store: ChatStore;
   /** Subscribes to main's "focus the question box" (tray quick question); desktop only. */
   onFocusRequest?: ((listener: () => void) => () => void) | undefined;
-  /** The learning dashboard's state; without it there is only the chat. */
+  /** The learning dashboard's state; without it there is no Learning tab. */
   learning?: LearningStore | undefined;
+  /** Projects and their context; without it the chat has no project side. */
+  projects?: ProjectsStore | undefined;
+  /** For the dashboards and settings that call the engine directly. */
+  transport?: Transport | undefined;
+  apiKeys?: ApiKeyStore | undefined;
+  desktop?: DesktopHooks | undefined;
+  onUiChange?: ((ui: { language?: UiLanguage; theme?: UiTheme }) => void) | undefined;
 }
 
-type View = 'chat' | 'learning';
+type View = 'chat' | 'learning' | 'behaviour' | 'settings';
 
-export function App({ store, onFocusRequest, learning }: AppProps) {
+/** How often the status strip asks the engine how it is. */
+export const healthPollMs = 4000;
+
+export function App({ store, onFocusRequest, learning, projects, transport, apiKeys, desktop, onUiChange }: AppProps) {
+  const { t } = useTranslation();
   const [view, setView] = useState<View>('chat');
-  const turns = useStore(store, (state) => state.turns);
-  const draft = useStore(store, (state) => state.draft);
-  const busy = useStore(store, (state) => state.busy);
-  const { setDraft, send, stop, newChat, refreshHealth, setPageActive, leave } = store.getState();
+  const [dragging, setDragging] = useState(false);
+  const [engineProcess, setEngineProcess] = useState<EngineProcessState | null>(null);
+  const { refreshHealth, setPageActive, leave, setProject, openConversation, refreshConversations } = store.getState();
   const input = useRef<HTMLTextAreaElement>(null);
-  const list = useRef<HTMLElement>(null);
+  const selected = useStore(projects ?? emptyProjects, (state) => (projects ? state.selected : null));
+  const projectList = useStore(projects ?? emptyProjects, (state) => (projects ? state.projects : noProjects));
 
+  // The status strip follows the engine: it can die, restart, load a model or start learning at any time.
   useEffect(() => {
     void refreshHealth();
+    const timer = setInterval(() => void refreshHealth(), healthPollMs);
+    return () => clearInterval(timer);
   }, [refreshHealth]);
+
+  useEffect(() => {
+    if (!projects) {
+      void refreshConversations();
+      return;
+    }
+    const { refresh } = projects.getState();
+    void refreshConversations();
+    void refresh().then(() => {
+      // A confirmed project whose first indexing never finished (the page was closed meanwhile) carries on.
+      const project = projects.getState().projects.find((each) => each.root === projects.getState().selected);
+      if (project?.confirmed && !project.index.lastIndexedAt) void projects.getState().index(project.root);
+    });
+    // Learning state changes in the background: the list follows it slowly.
+    const timer = setInterval(() => void projects.getState().refresh(), healthPollMs * 4);
+    return () => clearInterval(timer);
+  }, [projects, setProject, refreshConversations]);
+
+  // The chat follows the selected project (picked in the list, or just confirmed).
+  useEffect(() => {
+    if (projects) setProject(selected);
+  }, [projects, selected, setProject]);
+
+  useEffect(() => desktop?.onEngineState?.((state) => setEngineProcess(state)), [desktop]);
+  useEffect(
+    () =>
+      desktop?.onOpenConversation?.((id) => {
+        setView('chat');
+        void openConversation(id);
+      }),
+    [desktop, openConversation],
+  );
 
   useEffect(
     () =>
@@ -40,305 +106,108 @@ export function App({ store, onFocusRequest, learning }: AppProps) {
       }),
     [onFocusRequest],
   );
-  useEffect(() => {
-    if (view === 'chat') input.current?.focus();
-  }, [view]);
 
   // Dwell counts only while the window is visible and focused, and is sent when the page goes.
   useEffect(() => watchPage({ onActive: setPageActive, onLeave: leave }), [setPageActive, leave]);
 
-  // A new question scrolls to its answer; streaming follows the answer unless the reader scrolled up.
-  const following = useRef(true);
-  const lastTurn = turns.at(-1);
-  useEffect(() => {
-    following.current = true;
-  }, [turns.length]);
-  useEffect(() => {
-    if (following.current && list.current) list.current.scrollTop = list.current.scrollHeight;
-  }, [turns.length, lastTurn]);
-  const onScroll = () => {
-    const element = list.current;
-    if (element) following.current = element.scrollHeight - element.scrollTop - element.clientHeight < 80;
+  const select = (root: string | null) => {
+    projects?.getState().select(root);
+    setView('chat');
   };
 
-  useEffect(() => {
-    if (!busy) input.current?.focus();
-  }, [busy]);
-
-  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (event.key !== 'Enter' || event.shiftKey || event.nativeEvent.isComposing) return;
+  const onDrop = (event: DragEvent) => {
     event.preventDefault();
-    void send();
+    setDragging(false);
+    if (!projects) return;
+    const dropped = droppedPath(event.dataTransfer, desktop?.pathForFile);
+    if ('error' in dropped) projects.getState().fail(dropped.error.toJSON());
+    else void projects.getState().open(dropped.path);
   };
 
-  const empty = !draft.trim();
+  const tabs: { id: View; label: string; testId: string }[] = [
+    { id: 'chat', label: t('tabs.chat'), testId: 'chat-tab' },
+    ...(learning ? [{ id: 'learning' as const, label: t('tabs.learning'), testId: 'learning-tab' }] : []),
+    ...(transport ? [{ id: 'behaviour' as const, label: t('tabs.behaviour'), testId: 'behaviour-tab' }] : []),
+    ...(transport ? [{ id: 'settings' as const, label: t('tabs.settings'), testId: 'settings' }] : []),
+  ];
+  const selectedName = projectList.find((project) => project.root === selected)?.name ?? null;
+
   return (
-    <div className="app">
-      <header className="topbar">
-        <span className="brand">npllm</span>
-        {learning && (
-          <nav className="tabs" role="tablist" aria-label="Views">
-            {(['chat', 'learning'] as const).map((each) => (
-              <button key={each} type="button" role="tab" className="ghost small" aria-selected={view === each} data-testid={`tab-${each}`} onClick={() => setView(each)}>
-                {each === 'chat' ? 'Chat' : 'Learning'}
+    <div
+      className={`app${projects ? ' with-sidebar' : ''}${dragging ? ' dragging' : ''}`}
+      onDragOver={(event) => {
+        if (!projects) return;
+        event.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(event) => {
+        if (event.currentTarget === event.target) setDragging(false);
+      }}
+      onDrop={onDrop}
+    >
+      {projects && (
+        <aside className="sidebar">
+          <span className="brand">npllm</span>
+          <ProjectPanel store={projects} pickFolder={desktop?.pickFolder} onSelect={select} />
+          <ConversationPanel store={store} onOpened={() => setView('chat')} />
+        </aside>
+      )}
+      <div className="main-column">
+        <header className="topbar">
+          {!projects && <span className="brand">npllm</span>}
+          <nav className="tabs" role="tablist" aria-label={t('tabs.label')}>
+            {tabs.map((tab) => (
+              <button key={tab.id} type="button" role="tab" className="ghost small" aria-selected={view === tab.id} data-testid={tab.testId} onClick={() => setView(tab.id)}>
+                {tab.label}
               </button>
             ))}
           </nav>
-        )}
-        <HealthStrip store={store} />
-        {view === 'chat' && (
-          <button type="button" className="ghost" data-testid="new-chat" onClick={() => newChat()} disabled={turns.length === 0 && !busy}>
-            New chat
-          </button>
-        )}
-      </header>
-
-      {/* Hidden, not unmounted: an answer keeps streaming while the dashboard is open, and a hidden one is not "in view" for dwell. */}
-      <main className="messages" ref={list} onScroll={onScroll} data-testid="messages" aria-live="polite" hidden={view !== 'chat'}>
-        {turns.length === 0 ? (
-          <p className="placeholder">Ask about code. Answers are generated on this machine and never leave it.</p>
-        ) : (
-          turns.map((turn, index) => <Turn key={turn.id} turn={turn} store={store} latest={index === turns.length - 1} busy={busy} />)
-        )}
-      </main>
-
-      <form
-        className="composer"
-        hidden={view !== 'chat'}
-        onSubmit={(event) => {
-          event.preventDefault();
-          void send();
-        }}
-      >
-        <textarea
-          ref={input}
-          data-testid="question"
-          value={draft}
-          placeholder="Ask a coding question… (Enter sends, Shift+Enter for a new line)"
-          rows={3}
-          autoFocus
-          onChange={(event) => setDraft(event.target.value)}
-          onKeyDown={onKeyDown}
-        />
-        {busy ? (
-          <button type="button" className="stop" data-testid="stop" onClick={() => stop()}>
-            Stop
-          </button>
-        ) : (
-          <button type="submit" data-testid="send" disabled={empty} title={empty ? 'Type a question first' : 'Send (Enter)'}>
-            Send
-          </button>
-        )}
-      </form>
-      {view === 'learning' && learning && <LearningView store={learning} />}
+          <HealthStrip store={store} engineProcess={engineProcess} />
+          {!projects && view === 'chat' && <NewChatButton store={store} />}
+        </header>
+        {dragging && <div className="drop-overlay">{t('projects.dropHere')}</div>}
+        {projects && <ContextCardView store={projects} />}
+        {projects && <IndexBanner store={projects} />}
+        <ChatView store={store} input={input} hidden={view !== 'chat'} />
+        {view === 'learning' && learning && <LearningView store={learning} transport={transport} project={selected} />}
+        {view === 'behaviour' && transport && <BehaviourView transport={transport} project={selected} projectName={selectedName} />}
+        {view === 'settings' && transport && <SettingsView transport={transport} apiKeys={apiKeys} onUiChange={(ui) => onUiChange?.(ui)} onReloading={() => void refreshHealth()} />}
+      </div>
     </div>
   );
 }
 
-function HealthStrip({ store }: { store: ChatStore }) {
-  const health = useStore(store, (state) => state.health);
-  const error = useStore(store, (state) => state.healthError);
-  if (error) {
-    return (
-      <div className="health bad" data-testid="health" title={error.fix}>
-        <span className="dot" /> engine unavailable: {error.message}
-      </div>
-    );
-  }
-  if (!health) {
-    return (
-      <div className="health" data-testid="health">
-        <span className="dot" /> connecting…
-      </div>
-    );
-  }
+const noProjects: ProjectSummary[] = [];
+const emptyProjects = { getState: () => ({}), subscribe: () => () => undefined, getInitialState: () => ({}), setState: () => undefined } as unknown as ProjectsStore;
+
+function NewChatButton({ store }: { store: ChatStore }) {
+  const { t } = useTranslation();
+  const turns = useStore(store, (state) => state.turns.length);
+  const busy = useStore(store, (state) => state.busy);
   return (
-    <div className={`health ${health.status === 'ok' ? 'ok' : 'bad'}`} data-testid="health" data-status={health.status}>
-      <span className="dot" />
-      <span data-testid="health-model">{health.model.name}</span>
-      <span data-testid="health-loaded">{health.model.loaded ? 'loaded' : 'loads on first question'}</span>
-      <span data-testid="health-database">
-        {health.database.kind}
-        {health.database.ok ? '' : ' (unreachable)'}
-      </span>
-    </div>
+    <button type="button" className="ghost" data-testid="new-chat" onClick={() => store.getState().newChat()} disabled={turns === 0 && !busy}>
+      {t('conversations.new')}
+    </button>
   );
 }
 
-function Turn({ turn, store, latest, busy }: { turn: ChatTurn; store: ChatStore; latest: boolean; busy: boolean }) {
-  const attempt = shownAttempt(turn);
-  const { setAnswerInView, copied, regenerate } = store.getState();
-  const article = useRef<HTMLElement>(null);
-  // Dwell is per attempt: paging to another answer starts measuring that one.
-  useEffect(() => {
-    const element = article.current;
-    return element ? watchInView(element, (inView) => setAnswerInView(attempt.id, inView)) : undefined;
-  }, [attempt.id, setAnswerInView]);
-
-  const done = attempt.status === 'done';
+/** Indexing in the background: how far it is, and how it ended. */
+function IndexBanner({ store }: { store: ProjectsStore }) {
+  const { t } = useTranslation();
+  const indexing = useStore(store, (state) => state.indexing);
+  const entries = Object.entries(indexing).filter(([, each]) => each.progress || each.error);
+  if (entries.length === 0) return null;
   return (
-    <>
-      <div className="bubble user" data-testid="user-message">
-        {turn.question}
-      </div>
-      <article
-        className="bubble assistant"
-        ref={article}
-        data-testid="answer"
-        data-status={attempt.status}
-        data-attempt={turn.shown + 1}
-        data-attempts={turn.attempts.length}
-        data-interaction-id={attempt.result?.interactionId}
-      >
-        {attempt.progress && (
-          <div className="progress" data-testid="progress">
-            <span>{attempt.progress.label}</span>
-            {attempt.progress.fraction === null ? <progress /> : <progress max={1} value={attempt.progress.fraction} />}
-          </div>
-        )}
-        <div className="answer-text" data-testid="answer-text">
-          {splitCodeFences(attempt.answer).map((segment, index) =>
-            segment.kind === 'code' ? (
-              <div className="code-block" key={index}>
-                <pre data-language={segment.language || undefined}>
-                  <code>{segment.text}</code>
-                </pre>
-                {done && <CopyButton text={segment.text} what="code" testId="copy-code" onCopied={() => copied(attempt.id)} />}
-              </div>
-            ) : (
-              <p key={index}>
-                {splitInlineCode(segment.text).map((span, spanIndex) => (span.code ? <code key={spanIndex}>{span.text}</code> : span.text))}
-              </p>
-            ),
-          )}
-          {attempt.status === 'streaming' && <span className="cursor" aria-hidden />}
+    <div className="index-banner" data-testid="index-progress">
+      {entries.map(([root, each]) => (
+        <div key={root} className={each.error ? 'error' : 'progress'} data-root={root} data-state={each.error ? 'failed' : 'running'}>
+          <span>
+            {root.split(/[\\/]/).pop()}: {each.error ? t('index.failed', { message: each.error.message }) : each.progress?.label || t('index.starting')}
+          </span>
+          {each.progress && (each.progress.fraction === null ? <progress /> : <progress max={1} value={each.progress.fraction} />)}
+          {each.error?.fix && <span className="muted"> {each.error.fix}</span>}
         </div>
-        <AttemptFooter attempt={attempt} />
-        {(done || (latest && !busy) || turn.attempts.length > 1) && (
-          <div className="actions" data-testid="answer-actions">
-            {done && <CopyButton text={attempt.answer} what="answer" testId="copy-answer" onCopied={() => copied(attempt.id)} />}
-            {latest && !busy && attempt.status !== 'streaming' && (
-              <button
-                type="button"
-                className="ghost small"
-                data-testid="regenerate"
-                title="Ask the same question again for a fresh answer (the response cache is skipped); this one stays reachable"
-                onClick={() => void regenerate()}
-              >
-                {done ? 'Regenerate' : 'Retry'}
-              </button>
-            )}
-            {turn.attempts.length > 1 && <AttemptPager turn={turn} store={store} />}
-          </div>
-        )}
-      </article>
-    </>
-  );
-}
-
-function AttemptFooter({ attempt }: { attempt: Attempt }) {
-  return (
-    <>
-      {attempt.result && (
-        <footer className="meta" data-testid="answer-meta">
-          {attempt.result.cached && (
-            <span className="badge" data-testid="cached-badge" title={`Same question as interaction ${attempt.result.cachedFrom ?? ''}: answered from the cache, the model did not run.`}>
-              cached
-            </span>
-          )}
-          {describeResult(attempt.result).map((part) => (
-            <span key={part}>{part}</span>
-          ))}
-        </footer>
-      )}
-      {attempt.result?.retrieval.used && (
-        <ul className="sources" data-testid="answer-sources" title={attempt.result.retrieval.reasons.join('; ')}>
-          {attempt.result.retrieval.sources.map((source) => (
-            <li key={`${source.path}:${source.startLine}`}>
-              <code>
-                {source.path}:{source.startLine}-{source.endLine}
-              </code>
-              {source.symbol ? ` ${source.symbol}` : ''}
-            </li>
-          ))}
-        </ul>
-      )}
-      {attempt.status === 'cancelled' && (
-        <footer className="meta" data-testid="stopped">
-          stopped
-        </footer>
-      )}
-      {attempt.error && <ErrorBox error={attempt.error} />}
-    </>
-  );
-}
-
-/** Earlier answers of a regenerated question stay one click away. */
-function AttemptPager({ turn, store }: { turn: ChatTurn; store: ChatStore }) {
-  const { showAttempt } = store.getState();
-  return (
-    <span className="pager">
-      <button type="button" className="ghost small" data-testid="attempt-previous" aria-label="Previous answer" disabled={turn.shown === 0} onClick={() => showAttempt(turn.id, turn.shown - 1)}>
-        ‹
-      </button>
-      <span data-testid="attempt-position" aria-live="polite">
-        {turn.shown + 1} / {turn.attempts.length}
-      </span>
-      <button
-        type="button"
-        className="ghost small"
-        data-testid="attempt-next"
-        aria-label="Next answer"
-        disabled={turn.shown === turn.attempts.length - 1}
-        onClick={() => showAttempt(turn.id, turn.shown + 1)}
-      >
-        ›
-      </button>
-    </span>
-  );
-}
-
-type CopyState = 'idle' | 'copied' | 'failed';
-const copyLabels: Record<CopyState, string> = { idle: 'Copy', copied: 'Copied', failed: 'Copy failed' };
-
-/**
- * Its label comes from CSS (`data-label`), so a code block's button adds no text to the answer:
- * selecting or reading the answer's text gets the answer only.
- */
-function CopyButton({ text, what, testId, onCopied }: { text: string; what: 'answer' | 'code'; testId: string; onCopied: () => void }) {
-  const [state, setState] = useState<CopyState>('idle');
-  const reset = useRef<ReturnType<typeof setTimeout>>(undefined);
-  useEffect(() => () => clearTimeout(reset.current), []);
-  const onClick = async () => {
-    const ok = await copyText(text);
-    if (ok) onCopied();
-    setState(ok ? 'copied' : 'failed');
-    clearTimeout(reset.current);
-    reset.current = setTimeout(() => setState('idle'), 2000);
-  };
-  return (
-    <button
-      type="button"
-      className={`ghost small copy copy-${what}`}
-      data-testid={testId}
-      data-state={state}
-      data-label={copyLabels[state]}
-      aria-label={`${copyLabels[state]}${state === 'idle' ? ` ${what}` : ''}`}
-      title={state === 'failed' ? 'The browser refused the clipboard; select the text and copy it by hand.' : `Copy the ${what} to the clipboard`}
-      onClick={() => void onClick()}
-    />
-  );
-}
-
-function ErrorBox({ error }: { error: SerializedError }) {
-  return (
-    <div className="error" role="alert" data-testid="error" data-code={error.code}>
-      <strong data-testid="error-message">{error.message}</strong>
-      {error.fix && (
-        <p data-testid="error-fix">
-          <span className="label">Fix:</span> {error.fix}
-        </p>
-      )}
+      ))}
     </div>
   );
 }

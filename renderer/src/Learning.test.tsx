@@ -46,11 +46,13 @@ async function renderApp() {
     invoke: vi.fn((method: string) => {
       methods.push(method);
       if (method === 'system/health') return Promise.resolve(healthyEngine);
+      if (method === 'conversations/list') return Promise.resolve({ items: [] });
       if (method === 'stats/learning') return answer(stats);
       if (method === 'learning/status') return answer(learner);
       return Promise.reject(new Error(`unexpected ${method}`));
     }) as Transport['invoke'],
     ask: () => Promise.reject(new Error('no questions in these tests')),
+    stream: () => Promise.reject(new Error('no streams in these tests')),
   };
   // A poll far in the future: these tests look at what one round shows.
   await run(() => root.render(<App store={createChatStore(transport, { dwell: { now: () => 0 } })} learning={createLearningStore(transport, { pollMs: 600_000 })} />));
@@ -65,21 +67,21 @@ describe('Learning view', () => {
     await renderApp();
     expect(byTestId('learning-view')).toBeNull();
     expect(methods).not.toContain('stats/learning');
-    expect(byTestId('tab-chat')!.getAttribute('aria-selected')).toBe('true');
-    await run(() => byTestId('tab-learning')!.click());
+    expect(byTestId('chat-tab')!.getAttribute('aria-selected')).toBe('true');
+    await run(() => byTestId('learning-tab')!.click());
     expect(byTestId('learning-view')).not.toBeNull();
     expect(byTestId('messages')!.hidden).toBe(true);
     expect(byTestId('new-chat')).toBeNull();
     expect(methods).toEqual(expect.arrayContaining(['stats/learning', 'learning/status']));
-    await run(() => byTestId('tab-chat')!.click());
+    await run(() => byTestId('chat-tab')!.click());
     expect(byTestId('learning-view')).toBeNull();
     expect(byTestId('messages')!.hidden).toBe(false);
-    expect(document.activeElement).toBe(byTestId('question'));
+    expect(document.activeElement).toBe(byTestId('chat-input'));
   });
 
   it('shows the forgetting matrix coloured per project, gain, BWT, loss curves and runs', async () => {
     await renderApp();
-    await run(() => byTestId('tab-learning')!.click());
+    await run(() => byTestId('learning-tab')!.click());
     const adapter = byTestId('learning-adapter')!;
     expect(adapter.dataset['adapter']).toBe('odoo');
     expect(allByTestId('matrix-project').map((header) => [header.textContent, header.title])).toEqual([
@@ -125,7 +127,7 @@ describe('Learning view', () => {
   it('shows what the learner is doing', async () => {
     learner = runningLearner;
     await renderApp();
-    await run(() => byTestId('tab-learning')!.click());
+    await run(() => byTestId('learning-tab')!.click());
     expect(byTestId('learner-status')!.dataset['state']).toBe('running');
     expect(byTestId('learner-state')!.textContent).toBe('learning hr into odoo');
     expect(byTestId('learner-progress')!.textContent).toContain('Training step 12 of 40');
@@ -136,7 +138,7 @@ describe('Learning view', () => {
     learner = new NpllmError('NOT_FOUND', 'Unknown API method learning/status.', { fix: 'Update npllm.' });
     stats = { adapters: [] };
     await renderApp();
-    await run(() => byTestId('tab-learning')!.click());
+    await run(() => byTestId('learning-tab')!.click());
     expect(byTestId('learner-status')!.dataset['state']).toBe('unavailable');
     expect(byTestId('learner-status-error')!.textContent).toBe('Learner status unavailable: Unknown API method learning/status.');
     expect(byTestId('learning-empty')).not.toBeNull();
@@ -150,7 +152,7 @@ describe('Learning view', () => {
   it('has no tabs when the app runs without the dashboard', async () => {
     const transport = { kind: 'http', invoke: () => Promise.resolve(healthyEngine), ask: () => Promise.reject(new Error('no')) } as unknown as Transport;
     await run(() => root.render(<App store={createChatStore(transport)} />));
-    expect(byTestId('tab-learning')).toBeNull();
+    expect(byTestId('learning-tab')).toBeNull();
     expect(byTestId('new-chat')).not.toBeNull();
   });
 });

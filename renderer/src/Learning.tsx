@@ -1,4 +1,7 @@
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { ChannelActions, LearnNow } from './LearningActions.js';
+import type { Transport } from './transport.js';
 import { useStore } from 'zustand';
 import type { AdapterLearningStats, LearnerStatus, LearningRunRecord } from '../../shared/contract.js';
 import type { SerializedError } from '../../shared/errors.js';
@@ -7,12 +10,31 @@ import { formatDuration } from '../../shared/format.js';
 import { describeLearner, formatNll, formatPercent, lossChart, nllShade, runDurationMs, runOutcome } from './learning-format.js';
 import type { LearningStore } from './learning-store.js';
 import { ModulatorPanel } from './ModulatorPanel.js';
+import { formatDateTime } from './locale-format.js';
+
+/** A translated string, with the English helper's text when the catalogue has no key for it. */
+function Text({ k, values = {}, fallback }: { k: string; values?: Record<string, string>; fallback?: string }) {
+  const { t } = useTranslation();
+  return <>{t(k, { ...values, ...(fallback === undefined ? {} : { defaultValue: fallback }) })}</>;
+}
+
+function learnerKey(status: LearnerStatus): string {
+  if (status.current) return status.state === 'paused' ? (status.current.adapter ? 'pausedInto' : 'paused') : status.current.adapter ? 'learningInto' : 'learning';
+  return status.state === 'paused' ? 'pausedIdle' : 'idle';
+}
+
+function outcomeKey(run: LearningRunRecord): string {
+  if (run.status !== 'completed') return run.status;
+  if (run.version === null) return 'noVersion';
+  return run.promoted ? 'promoted' : 'keptExperimental';
+}
 
 /** Runs whose loss curves the chart draws: more lines than this turn into noise. */
 const chartedRuns = 5;
 
 /** What the adapters learned and forgot, and what the background learner is doing. */
-export function LearningView({ store }: { store: LearningStore }) {
+export function LearningView({ store, transport, project }: { store: LearningStore; transport?: Transport | undefined; project?: string | null | undefined }) {
+  const { t } = useTranslation();
   const stats = useStore(store, (state) => state.stats);
   const statsError = useStore(store, (state) => state.statsError);
   const loading = useStore(store, (state) => state.statsLoading);
@@ -24,23 +46,24 @@ export function LearningView({ store }: { store: LearningStore }) {
     <section className="learning" data-testid="learning-view" aria-busy={loading}>
       <div className="learning-toolbar">
         <LearnerPanel store={store} />
+        {transport && <LearnNow transport={transport} project={project ?? null} onDone={() => void refreshStats()} />}
         <button type="button" className="ghost small" data-testid="learning-refresh" onClick={() => void refreshStats()} disabled={loading}>
-          Refresh
+          {t('learning.refresh')}
         </button>
       </div>
       {statsError && <Failure error={statsError} testId="learning-error" />}
       {!stats && !statsError && (
         <p className="placeholder" data-testid="learning-loading">
-          Loading the learning history…
+          {t('learning.loading')}
         </p>
       )}
       {stats?.adapters.length === 0 && (
         <p className="placeholder" data-testid="learning-empty">
-          Nothing learned yet: an adapter appears here once npllm has consolidated a project into it (<code>npllm learn --project PATH</code>).
+          {t('learning.empty')}
         </p>
       )}
       <ModulatorPanel load={store.getState().modulatorStatus} />
-      {stats?.adapters.map((adapter) => <AdapterPanel key={adapter.adapter} stats={adapter} />)}
+      {stats?.adapters.map((adapter) => <AdapterPanel key={adapter.adapter} stats={adapter} actions={transport ? <ChannelActions transport={transport} adapter={adapter.adapter} onDone={() => void refreshStats()} /> : null} />)}
     </section>
   );
 }
@@ -55,7 +78,7 @@ function LearnerPanel({ store }: { store: LearningStore }) {
       </div>
     ) : (
       <div className="learner" data-testid="learner-status" data-state="unknown">
-        Asking the learner…
+        <Text k="learning.asking" />
       </div>
     );
   }
@@ -63,6 +86,7 @@ function LearnerPanel({ store }: { store: LearningStore }) {
 }
 
 function LearnerDetails({ learner, stale }: { learner: LearnerStatus; stale: SerializedError | null }) {
+  const { t } = useTranslation();
   const projects = [...(learner.current ? [learner.current.project] : []), ...learner.queue, ...(learner.last ? Object.keys(learner.last.nllAfter) : [])];
   const names = shortProjectNames(projects);
   const name = (project: string) => names.get(project) ?? project;
@@ -72,7 +96,7 @@ function LearnerDetails({ learner, stale }: { learner: LearnerStatus; stale: Ser
     <div className={`learner ${learner.state}`} data-testid="learner-status" data-state={learner.state}>
       <span className="dot" />
       <span data-testid="learner-state" title={learner.current?.project}>
-        {describeLearner(learner, name)}
+        <Text k={`learning.state.${learnerKey(learner)}`} values={{ project: learner.current ? name(learner.current.project) : '', adapter: learner.current?.adapter ?? '' }} fallback={describeLearner(learner, name)} />
       </span>
       {progress && !progress.done && (
         <span className="learner-progress" data-testid="learner-progress">
@@ -82,19 +106,18 @@ function LearnerDetails({ learner, stale }: { learner: LearnerStatus; stale: Ser
       )}
       {learner.queue.length > 0 && (
         <span data-testid="learner-queue" title={learner.queue.join('\n')}>
-          queued: {learner.queue.map(name).join(', ')}
+          <Text k="learning.queued" values={{ projects: learner.queue.map(name).join(', ') }} />
         </span>
       )}
       {last && (
         <span data-testid="learner-last" data-promoted={last.promoted}>
-          last: {last.adapter}
-          {last.version === null ? '' : ` v${last.version}`} {last.promoted ? 'promoted' : last.version === null ? 'not registered' : 'kept experimental'}
+          <Text k="learning.last" values={{ adapter: `${last.adapter}${last.version === null ? '' : ` v${last.version}`}`, outcome: t(last.promoted ? 'learning.outcome.promoted' : last.version === null ? 'learning.outcome.notRegistered' : 'learning.outcome.keptExperimental') }} />
           {last.reason ? ` (${last.reason})` : ''}
         </span>
       )}
       {learner.lastError && (
         <span className="learner-error" data-testid="learner-last-error" title={learner.lastError.fix}>
-          last failure: {learner.lastError.message}
+          <Text k="learning.lastFailure" values={{ message: learner.lastError.message }} />
         </span>
       )}
       {stale && (
@@ -106,18 +129,20 @@ function LearnerDetails({ learner, stale }: { learner: LearnerStatus; stale: Ser
   );
 }
 
-function AdapterPanel({ stats }: { stats: AdapterLearningStats }) {
+function AdapterPanel({ stats, actions }: { stats: AdapterLearningStats; actions: ReactNode }) {
+  const { t } = useTranslation();
   const names = useMemo(() => shortProjectNames([...stats.projects, ...stats.runs.map((run) => run.project)]), [stats]);
   const name = (project: string) => names.get(project) ?? project;
   return (
     <article className="learning-adapter" data-testid="learning-adapter" data-adapter={stats.adapter}>
       <header>
         <h2>{stats.adapter}</h2>
+        {actions}
         <span
           className={`bwt ${stats.bwt === null ? '' : stats.bwt < 0 ? 'bad' : 'ok'}`}
           data-testid="learning-bwt"
           data-value={stats.bwt ?? ''}
-          title="Backward transfer: mean change of the gain on earlier projects since they were learned. Below 0 is forgetting."
+          title={t('learning.bwtTitle')}
         >
           BWT {formatPercent(stats.bwt)}
           {stats.bwtVersion === null ? '' : ` at v${stats.bwtVersion}`}
@@ -138,15 +163,16 @@ function AdapterPanel({ stats }: { stats: AdapterLearningStats }) {
 
 /** Held-out NLL of every version on every project, coloured per column (lower is greener), with the gain over the base. */
 function ForgettingMatrix({ stats, name }: { stats: AdapterLearningStats; name: (project: string) => string }) {
+  const { t } = useTranslation();
   const columns = stats.projects.map((_, column) => stats.nll.map((row) => row[column] ?? null));
   return (
     <div className="table-scroll">
       <table className="forgetting-matrix" data-testid="forgetting-matrix">
-        <caption>Held-out NLL per token (lower is better) and gain over the base model</caption>
+        <caption>{t('learning.matrixCaption')}</caption>
         <thead>
           <tr>
-            <th scope="col">version</th>
-            <th scope="col">learned</th>
+            <th scope="col">{t('learning.col.version')}</th>
+            <th scope="col">{t('learning.col.learned')}</th>
             {stats.projects.map((project) => (
               <th scope="col" key={project} title={project} data-testid="matrix-project">
                 {name(project)}
@@ -229,20 +255,21 @@ function LossChart({ runs, name }: { runs: readonly LearningRunRecord[]; name: (
 }
 
 function RunList({ runs, name }: { runs: readonly LearningRunRecord[]; name: (project: string) => string }) {
-  if (runs.length === 0) return <p className="muted">No training runs yet.</p>;
+  const { t, i18n } = useTranslation();
+  if (runs.length === 0) return <p className="muted">{t('learning.noRuns')}</p>;
   return (
     <div className="table-scroll">
       <table className="runs" data-testid="learning-runs">
-        <caption>Latest runs</caption>
+        <caption>{t('learning.latestRuns')}</caption>
         <thead>
           <tr>
-            <th scope="col">started</th>
-            <th scope="col">project</th>
-            <th scope="col">version</th>
-            <th scope="col">outcome</th>
-            <th scope="col">duration</th>
-            <th scope="col">tokens/s</th>
-            <th scope="col">reason</th>
+            <th scope="col">{t('learning.col.started')}</th>
+            <th scope="col">{t('learning.col.project')}</th>
+            <th scope="col">{t('learning.col.version')}</th>
+            <th scope="col">{t('learning.col.outcome')}</th>
+            <th scope="col">{t('learning.col.duration')}</th>
+            <th scope="col">{t('learning.col.speed')}</th>
+            <th scope="col">{t('learning.col.reason')}</th>
           </tr>
         </thead>
         <tbody>
@@ -250,11 +277,11 @@ function RunList({ runs, name }: { runs: readonly LearningRunRecord[]; name: (pr
             const speed = run.stats?.['tokensPerSecond'];
             return (
               <tr key={run.id} data-testid="learning-run" data-run-id={run.id} data-status={run.status} data-promoted={run.promoted ?? ''}>
-                <td>{new Date(run.startedAt).toLocaleString()}</td>
+                <td>{formatDateTime(run.startedAt, i18n.language)}</td>
                 <td title={run.project}>{name(run.project)}</td>
                 <td>{run.version === null ? '–' : `v${run.version}`}</td>
                 <td className={`outcome ${run.status === 'failed' ? 'bad' : run.promoted ? 'ok' : ''}`} data-testid="learning-run-outcome">
-                  {runOutcome(run)}
+                  {t(`learning.outcome.${outcomeKey(run)}`, { defaultValue: runOutcome(run) })}
                 </td>
                 <td className="number">{formatDuration(runDurationMs(run))}</td>
                 <td className="number">{speed === undefined ? '–' : speed.toFixed(1)}</td>
@@ -271,12 +298,13 @@ function RunList({ runs, name }: { runs: readonly LearningRunRecord[]; name: (pr
 }
 
 function Failure({ error, testId }: { error: SerializedError; testId: string }) {
+  const { t } = useTranslation();
   return (
     <div className="error" role="alert" data-testid={testId} data-code={error.code}>
       <strong>{error.message}</strong>
       {error.fix && (
         <p>
-          <span className="label">Fix:</span> {error.fix}
+          <span className="label">{t('error.fix')}</span> {error.fix}
         </p>
       )}
     </div>

@@ -22,8 +22,11 @@ function fakeTransport() {
   const transport: Transport = {
     kind: 'http',
     invoke: invoke as Transport['invoke'],
-    ask: (request, hooks = {}) =>
+    stream: () => Promise.reject(new Error('no streams in these tests')),
+    ask: (asked, hooks = {}) =>
       new Promise<AskResponse>((resolve, reject) => {
+        // Every question carries its chat's conversationId (tested on its own); these tests look at the rest.
+        const { conversationId: _conversation, ...request } = asked;
         asks.push({ request, hooks, resolve, reject });
         calls.push({ method: 'chat/ask', request });
         // Like the real transports: abort rejects at once.

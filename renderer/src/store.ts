@@ -4,10 +4,10 @@
  * implicit feedback the reader's actions produce (copy, regenerate, dwell; renderer/README.md).
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { AskRequest, AskResponse, ChatMessage, Health, Progress } from '../../shared/contract.js';
+import type { AskRequest, AskResponse, ChatMessage, ConversationSummary, Health, InteractionRecord, Progress } from '../../shared/contract.js';
 import { toNpllmError, type SerializedError } from '../../shared/errors.js';
 import { DwellTracker, type DwellOptions } from './dwell.js';
-import { createFeedbackSender, dwellEventId, type FeedbackSender, type SendOptions } from './feedback.js';
+import { createFeedbackSender, dwellEventId, newEventId, type FeedbackSender, type SendOptions } from './feedback.js';
 import type { Transport } from './transport.js';
 
 /** One answer to a question; Regenerate adds another to the same turn. */
@@ -44,6 +44,25 @@ export interface ChatState {
   busy: boolean;
   health: Health | null;
   healthError: SerializedError | null;
+  /** The chat's id: every question of it carries it, so it can be reopened (conversations/…). */
+  conversationId: string;
+  /** The project the questions are about (retrieval, learning); null: none. */
+  project: string | null;
+  /** The conversations of the current project, the latest first. */
+  conversations: ConversationSummary[];
+  conversationsError: SerializedError | null;
+  /** The turn whose question is being edited in the composer: sending replaces it and what followed. */
+  editing: number | null;
+  /** Scopes the chat to a project; another project starts a new chat. */
+  setProject: (project: string | null) => void;
+  refreshConversations: () => Promise<void>;
+  /** Reopens a stored conversation: its questions and answers become the chat, and it goes on from there. */
+  openConversation: (id: string) => Promise<void>;
+  renameConversation: (id: string, title: string) => Promise<void>;
+  deleteConversation: (id: string) => Promise<void>;
+  /** Puts a question back in the composer; sending it asks it again in place of that turn. */
+  editQuestion: (turnId: number) => void;
+  cancelEdit: () => void;
   // Actions are properties, not methods: components take them out of the state unbound.
   setDraft: (draft: string) => void;
   /** Asks the draft; resolves when the answer is complete, failed or stopped. */
@@ -72,6 +91,8 @@ export interface ChatState {
 export type ChatStore = StoreApi<ChatState>;
 
 export interface ChatStoreOptions {
+  /** The project the chat starts scoped to. */
+  project?: string | null;
   feedback?: FeedbackSender;
   /** Dwell clock and timings; tests drive them. */
   dwell?: Omit<DwellOptions, 'onSettled'>;
@@ -147,18 +168,31 @@ export function createChatStore(transport: Transport, options: ChatStoreOptions 
 
     const attemptById = (attemptId: number) => get().turns.flatMap((turn) => turn.attempts).find((attempt) => attempt.id === attemptId);
 
+    /** What every question of this chat carries: its conversation and project. */
+    const scope = () => {
+      const { conversationId, project } = get();
+      return { conversationId, ...(project ? { project } : {}) };
+    };
+
     return {
       turns: [],
       draft: '',
       busy: false,
       health: null,
       healthError: null,
+      conversationId: newEventId(),
+      project: options.project ?? null,
+      conversations: [],
+      conversationsError: null,
+      editing: null,
 
       setDraft: (draft) => set({ draft }),
 
       async send() {
-        const { draft, busy, turns } = get();
+        const { draft, busy, editing } = get();
         if (busy || !draft.trim()) return;
+        // An edited question replaces its turn and everything after it.
+        const turns = editing === null ? get().turns : get().turns.slice(0, Math.max(0, get().turns.findIndex((turn) => turn.id === editing)));
         const history: ChatMessage[] = turns
           .filter((turn) => shownAttempt(turn).status === 'done')
           .slice(-historyTurns)
@@ -176,8 +210,9 @@ export function createChatStore(transport: Transport, options: ChatStoreOptions 
         for (const key of dwell.open()) finishDwell(key);
         const attempt = newAttempt();
         const turn: ChatTurn = { id: nextId++, question: draft, history, attempts: [attempt], shown: 0 };
-        set({ turns: [...turns, turn], draft: '' });
-        await run(attempt.id, { question: draft, ...(history.length ? { history } : {}), replyTo });
+        set({ turns: [...turns, turn], draft: '', editing: null });
+        await run(attempt.id, { question: draft, ...(history.length ? { history } : {}), replyTo, ...scope() });
+        void get().refreshConversations();
       },
 
       async regenerate() {
@@ -198,6 +233,7 @@ export function createChatStore(transport: Transport, options: ChatStoreOptions 
           // A retry after a failure or Stop: the question was already read as the reaction to the
           // answer before it when first asked, so asking it again reacts to nothing.
           ...(interactionId ? { regenerates: interactionId } : { replyTo: null }),
+          ...scope(),
         });
       },
 
@@ -219,16 +255,64 @@ export function createChatStore(transport: Transport, options: ChatStoreOptions 
       newChat() {
         running?.abort();
         for (const key of dwell.open()) finishDwell(key);
-        set({ turns: [] });
+        set({ turns: [], conversationId: newEventId(), editing: null });
       },
 
       async refreshHealth() {
         try {
-          set({ health: await transport.invoke('system/health', {}), healthError: null });
+          set({ health: await transport.invoke('system/health', {}, { askForKey: false }), healthError: null });
         } catch (failure) {
           set({ healthError: toNpllmError(failure).toJSON() });
         }
       },
+
+      setProject(project) {
+        if (project === get().project) return;
+        set({ project, conversations: [] });
+        get().newChat();
+        void get().refreshConversations();
+      },
+
+      async refreshConversations() {
+        try {
+          const { items } = await transport.invoke('conversations/list', { project: get().project }, { askForKey: false });
+          set({ conversations: items, conversationsError: null });
+        } catch (failure) {
+          set({ conversationsError: toNpllmError(failure).toJSON() });
+        }
+      },
+
+      async openConversation(id) {
+        const { conversation, interactions: records } = await transport.invoke('conversations/get', { id });
+        running?.abort();
+        for (const key of dwell.open()) finishDwell(key);
+        const turns = records.map((record) => turnFromRecord(record, nextId++, nextId++));
+        for (const turn of turns) {
+          const attempt = turn.attempts[0]!;
+          if (attempt.result) interactions.set(attempt.id, attempt.result.interactionId);
+        }
+        set({ turns, conversationId: conversation.id, editing: null, draft: '' });
+        if (conversation.project !== get().project) set({ project: conversation.project });
+      },
+
+      async renameConversation(id, title) {
+        await transport.invoke('conversations/rename', { id, title });
+        await get().refreshConversations();
+      },
+
+      async deleteConversation(id) {
+        await transport.invoke('conversations/delete', { id });
+        if (get().conversationId === id) get().newChat();
+        await get().refreshConversations();
+      },
+
+      editQuestion(turnId) {
+        const turn = get().turns.find((each) => each.id === turnId);
+        if (!turn || get().busy) return;
+        set({ editing: turnId, draft: turn.question });
+      },
+
+      cancelEdit: () => set({ editing: null, draft: '' }),
 
       setAnswerInView: (attemptId, inView) => dwell.setInView(String(attemptId), inView),
       setPageActive: (active) => dwell.setPageActive(active),
@@ -237,4 +321,33 @@ export function createChatStore(transport: Transport, options: ChatStoreOptions 
       },
     };
   });
+}
+
+/** A stored question and its answer as a turn of the chat (a reopened conversation). */
+export function turnFromRecord(record: InteractionRecord, turnId: number, attemptId: number): ChatTurn {
+  const done = record.status === 'completed';
+  const result: AskResponse | null =
+    done && record.answer !== null
+      ? {
+          interactionId: record.id,
+          answer: record.answer,
+          cached: record.cached,
+          cachedFrom: record.cachedFrom,
+          model: record.model,
+          adapters: record.adapters,
+          timings: record.timings ?? { ttftMs: 0, totalMs: 0, tokens: 0, promptTokens: 0, loadMs: 0 },
+          finishReason: 'stop',
+          retrieval: record.retrieval ?? { used: false, reasons: [], sources: [] },
+          conversationId: record.conversationId,
+          createdAt: record.createdAt,
+        }
+      : null;
+  const status: Attempt['status'] = result ? 'done' : record.status === 'cancelled' || record.status === 'pending' ? 'cancelled' : 'error';
+  return {
+    id: turnId,
+    question: record.question,
+    history: record.history,
+    attempts: [{ id: attemptId, answer: record.answer ?? '', status, progress: null, result, error: status === 'error' ? record.error : null }],
+    shown: 0,
+  };
 }

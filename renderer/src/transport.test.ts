@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { NpllmBridge } from '../../shared/bridge.js';
 import type { AskResponse, AskStreamEvent, Progress } from '../../shared/contract.js';
 import { NpllmError, type SerializedError } from '../../shared/errors.js';
-import { bridgeTransport, createTransport, httpTransport, isNetworkError } from './transport.js';
+import { bridgeTransport, createTransport, httpTransport, isNetworkError, type ApiKeyReason } from './transport.js';
 
 const result: AskResponse = {
   interactionId: 'i1',
@@ -15,6 +15,7 @@ const result: AskResponse = {
   finishReason: 'stop',
   retrieval: { used: false, reasons: ['no project is set'], sources: [] },
   modulator: { version: 0, retrieve: false, scales: {}, reasons: [], source: 'network', explored: false, propensity: 1 },
+  conversationId: null,
   createdAt: '2026-01-01T00:00:00.000Z',
 };
 const progress: Progress = { task: 'model-load', label: 'Loading', fraction: 0.5, done: false };
@@ -209,7 +210,7 @@ describe('createTransport', () => {
 
   it('uses the preload bridge in the desktop app and HTTP in a browser', () => {
     expect(createTransport().kind).toBe('http');
-    window.npllm = { invoke: vi.fn(), stream: vi.fn(), onFocusInput: vi.fn() };
+    window.npllm = { invoke: vi.fn(), stream: vi.fn(), onFocusInput: vi.fn(), pathForFile: vi.fn(), pickFolder: vi.fn(), onEngineState: vi.fn(), openInMain: vi.fn(), onOpenConversation: vi.fn() };
     expect(createTransport().kind).toBe('desktop');
   });
 });
@@ -221,7 +222,7 @@ describe('httpTransport with an API key', () => {
     return {
       asked,
       saved: () => saved,
-      store: { current: () => saved, request: (reason: string) => (asked.push(reason), answer), remember: (key: string | null) => (saved = key) },
+      store: { current: () => saved, request: (reason: ApiKeyReason) => (asked.push(reason), Promise.resolve(answer)), remember: (key: string | null) => (saved = key) },
     };
   }
   function guardedFetch(expected: string) {
@@ -259,18 +260,18 @@ describe('httpTransport with an API key', () => {
     expect(keys.saved()).toBeNull();
   });
 
-  it('never prompts for the key from a background request (askForKey: false): it fails quietly', async () => {
+  it('a background request (askForKey: false) opens the key dialog but does not wait for it: it fails quietly', async () => {
     const keys = keyStore(null, 'k-123');
     const server = guardedFetch('k-123');
     await expect(httpTransport(server.fetchImpl, keys.store).invoke('feedback/record', { interactionId: 'i1', type: 'copied' }, { askForKey: false })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
-    expect(keys.asked).toEqual([]);
+    expect(keys.asked).toEqual(['missing']);
     expect(server.seen).toEqual([null]);
   });
 
   it('says so when the saved key is wrong, and stops asking after three refusals', async () => {
     const keys = keyStore('old', 'k-123');
     await httpTransport(guardedFetch('k-123').fetchImpl, keys.store).invoke('interactions/list', {});
-    expect(keys.asked[0]).toContain('refused the saved API key');
+    expect(keys.asked[0]).toBe('refused');
     const stubborn = keyStore(null, 'always-wrong');
     await expect(httpTransport(guardedFetch('k-123').fetchImpl, stubborn.store).invoke('interactions/list', {})).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     expect(stubborn.asked).toHaveLength(3);

@@ -3,7 +3,7 @@
  * app, or over HTTP when the same UI is served by `npllm serve`. Either way it speaks only the
  * contract in shared/contract.ts, and every failure becomes an NpllmError with its `fix`.
  */
-import type { ApiMethod, ApiRequest, ApiResponse, AskRequest, AskResponse, AskStreamEvent, Progress } from '../../shared/contract.js';
+import type { ApiMethod, ApiRequest, ApiResponse, AskRequest, AskResponse, Progress, StreamEvent, StreamingMethod } from '../../shared/contract.js';
 import { cancelled, isSerializedError, NpllmError, toNpllmError } from '../../shared/errors.js';
 import { SseParser } from './sse.js';
 import type { NpllmBridge } from '../../shared/bridge.js';
@@ -30,8 +30,16 @@ export interface InvokeOptions {
   askForKey?: boolean;
 }
 
+/** Hooks of a streamed call other than chat/ask (indexing, learning, model downloads). */
+export interface StreamHooks {
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+}
+
 export interface Transport {
   readonly kind: 'desktop' | 'http';
+  /** Any streaming method: its progress, then its result; rejects with an NpllmError (CANCELLED once `signal` aborts). */
+  stream<M extends StreamingMethod>(method: M, request: ApiRequest<M>, hooks?: StreamHooks): Promise<ApiResponse<M>>;
   /** Rejects with an NpllmError. */
   invoke<M extends ApiMethod>(method: M, request: ApiRequest<M>, options?: InvokeOptions): Promise<ApiResponse<M>>;
   /** Streams chat/ask; rejects with an NpllmError, CANCELLED as soon as `signal` aborts. */
@@ -40,8 +48,8 @@ export interface Transport {
   onFocusInput?: (listener: () => void) => () => void;
 }
 
-export function createTransport(): Transport {
-  return window.npllm ? bridgeTransport(window.npllm) : httpTransport(fetch.bind(window), browserApiKeys());
+export function createTransport(apiKeys?: ApiKeyStore): Transport {
+  return window.npllm ? bridgeTransport(window.npllm) : httpTransport(fetch.bind(window), apiKeys ?? browserApiKeys());
 }
 
 /**
@@ -50,18 +58,38 @@ export function createTransport(): Transport {
  */
 export interface ApiKeyStore {
   current(): string | null;
-  /** Asks the person for the key; null when they decline. */
-  request(reason: string): string | null;
+  /** Asks the person for the key (the app's key dialog); null when they decline. */
+  request(reason: ApiKeyReason): Promise<string | null>;
   remember(key: string | null): void;
 }
 
+/** Why the key is asked for: none was saved, or the server refused the saved one. */
+export type ApiKeyReason = 'missing' | 'refused';
+
 const apiKeyStorageKey = 'npllm.apiKey';
 
-function browserApiKeys(): ApiKeyStore {
+/** The key as the browser keeps it; `request` goes to whatever dialog the app registered with `setPrompter`. */
+export function browserApiKeys(): ApiKeyStore & { setPrompter(prompter: ((reason: ApiKeyReason) => Promise<string | null>) | null): void } {
+  let prompter: ((reason: ApiKeyReason) => Promise<string | null>) | null = null;
+  /** One dialog at a time: every request refused meanwhile waits for the same answer. */
+  let asking: Promise<string | null> | null = null;
+  const remember = (key: string | null) => (key ? window.localStorage.setItem(apiKeyStorageKey, key) : window.localStorage.removeItem(apiKeyStorageKey));
   return {
     current: () => window.localStorage.getItem(apiKeyStorageKey),
-    request: (reason) => window.prompt(reason)?.trim() || null,
-    remember: (key) => (key ? window.localStorage.setItem(apiKeyStorageKey, key) : window.localStorage.removeItem(apiKeyStorageKey)),
+    request: (reason) => {
+      if (!prompter) return Promise.resolve(null);
+      // The key is kept as soon as it is given: the dialog may have been opened by a background
+      // request that does not wait for it, and the next poll should already send it.
+      asking ??= prompter(reason)
+        .then((key) => {
+          if (key) remember(key);
+          return key;
+        })
+        .finally(() => (asking = null));
+      return asking;
+    },
+    remember,
+    setPrompter: (next) => (prompter = next),
   };
 }
 
@@ -76,28 +104,36 @@ export function bridgeTransport(bridge: NpllmBridge): Transport {
       }
     },
     ask(request, hooks = {}) {
-      const { signal } = hooks;
-      if (signal?.aborted) return Promise.reject(cancelled());
-      return new Promise<AskResponse>((resolve, reject) => {
-        const onAbort = () => {
-          stream.cancel();
-          reject(cancelled());
-        };
-        const stream = bridge.stream('chat/ask', { source: 'desktop', ...request }, (event) => {
-          if (signal?.aborted) return;
-          if (event.type === 'token') hooks.onToken?.(event.text);
-          else if (event.type === 'progress') hooks.onProgress?.(event.progress);
-          else {
-            signal?.removeEventListener('abort', onAbort);
-            if (event.type === 'done') resolve(event.result);
-            else reject(NpllmError.fromJSON(event.error));
-          }
-        });
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
+      return bridgeStream(bridge, 'chat/ask', { source: 'desktop', ...request }, hooks);
+    },
+    stream(method, request, hooks = {}) {
+      return bridgeStream(bridge, method, request, hooks);
     },
     onFocusInput: (listener) => bridge.onFocusInput(listener),
   };
+}
+
+function bridgeStream<M extends StreamingMethod>(bridge: NpllmBridge, method: M, request: ApiRequest<M>, hooks: AskHooks): Promise<ApiResponse<M>> {
+  const { signal } = hooks;
+  if (signal?.aborted) return Promise.reject(cancelled());
+  return new Promise<ApiResponse<M>>((resolve, reject) => {
+    const onAbort = () => {
+      stream.cancel();
+      reject(cancelled());
+    };
+    const stream = bridge.stream(method, request, (event) => {
+      if (signal?.aborted) return;
+      const any = event as StreamEvent<ApiResponse<M>>;
+      if (any.type === 'token') hooks.onToken?.(any.text);
+      else if (any.type === 'progress') hooks.onProgress?.(any.progress);
+      else {
+        signal?.removeEventListener('abort', onAbort);
+        if (any.type === 'done') resolve(any.result);
+        else reject(NpllmError.fromJSON(any.error));
+      }
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** Errors raised because the server could not be reached at all: the request may never have arrived. */
@@ -125,8 +161,11 @@ export function httpTransport(fetchImpl: typeof fetch, apiKeys?: ApiKeyStore): T
   const post = async (method: ApiMethod, body: unknown, init: RequestInit = {}, askForKey = true): Promise<Response> => {
     try {
       let response = await send(method, body, init);
-      for (let attempt = 0; response.status === 401 && apiKeys && askForKey && attempt < 3; attempt++) {
-        const key = apiKeys.request(apiKeys.current() ? 'The npllm server refused the saved API key. Enter the right one:' : 'This npllm server needs its API key (NPLLM_API_KEY):');
+      for (let attempt = 0; response.status === 401 && apiKeys && attempt < 3; attempt++) {
+        const asked = apiKeys.request(apiKeys.current() ? 'refused' : 'missing');
+        // Background requests (health, feedback) open the dialog but do not wait for it.
+        if (!askForKey) break;
+        const key = await asked;
         if (!key) break;
         apiKeys.remember(key);
         response = await send(method, body, init);
@@ -137,6 +176,7 @@ export function httpTransport(fetchImpl: typeof fetch, apiKeys?: ApiKeyStore): T
       const unreachable = new NpllmError('INTERNAL', `Cannot reach the npllm server: ${(error as Error).message}.`, {
         cause: error,
         fix: 'Check that "npllm serve" is still running, then try again.',
+        details: { i18n: { message: 'transport.unreachable', fix: 'transport.unreachableFix', values: { reason: (error as Error).message } } },
       });
       networkFailures.add(unreachable);
       throw unreachable;
@@ -150,17 +190,25 @@ export function httpTransport(fetchImpl: typeof fetch, apiKeys?: ApiKeyStore): T
       if (!response.ok) throw await responseError(response);
       return (await response.json()) as ApiResponse<M>;
     },
-    async ask(request, hooks = {}) {
+    ask(request, hooks = {}) {
+      return streamOverHttp('chat/ask', request, hooks);
+    },
+    stream(method, request, hooks = {}) {
+      return streamOverHttp(method, request, hooks);
+    },
+  };
+
+  async function streamOverHttp<M extends StreamingMethod>(method: M, request: ApiRequest<M>, hooks: AskHooks): Promise<ApiResponse<M>> {
       const { signal } = hooks;
-      const response = await post('chat/ask', request, { headers: { accept: 'text/event-stream' }, ...(signal ? { signal } : {}) });
+      const response = await post(method, request, { headers: { accept: 'text/event-stream' }, ...(signal ? { signal } : {}) });
       // Requests rejected before the stream starts (empty, too long) come back as plain JSON errors.
       if (!response.ok || !response.body || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
         throw await responseError(response);
       }
       const parser = new SseParser();
       const reader = response.body.getReader();
-      const handle = (data: string): AskResponse | null => {
-        const event = JSON.parse(data) as AskStreamEvent;
+      const handle = (data: string): ApiResponse<M> | null => {
+        const event = JSON.parse(data) as StreamEvent<ApiResponse<M>>;
         if (event.type === 'token') hooks.onToken?.(event.text);
         else if (event.type === 'progress') hooks.onProgress?.(event.progress);
         else if (event.type === 'error') throw NpllmError.fromJSON(event.error);
@@ -182,6 +230,7 @@ export function httpTransport(fetchImpl: typeof fetch, apiKeys?: ApiKeyStore): T
         throw new NpllmError('INTERNAL', `The answer stream broke off: ${(error as Error).message}.`, {
           cause: error,
           fix: 'Check that "npllm serve" is still running, then ask again.',
+          details: { i18n: { message: 'transport.brokeOff', fix: 'transport.brokeOffFix', values: { reason: (error as Error).message } } },
         });
       } finally {
         reader.releaseLock();
@@ -189,8 +238,7 @@ export function httpTransport(fetchImpl: typeof fetch, apiKeys?: ApiKeyStore): T
       throw new NpllmError('INTERNAL', 'The server ended the answer stream without a result.', {
         fix: 'Ask again; if it keeps happening, look at the server log.',
       });
-    },
-  };
+  }
 }
 
 async function responseError(response: Response): Promise<NpllmError> {

@@ -1,13 +1,10 @@
 /** Asking a question: the critical path (pipeline/), streamed token by token. */
 import { z } from 'zod';
-import { adapterUseSchema, chatMessageSchema } from './common.js';
+import { adapterUseSchema, chatMessageSchema, conversationIdSchema } from './common.js';
 import { method } from './method.js';
 import { modulatorReportSchema } from './modulator.js';
 
 export const askSources = ['cli', 'api', 'openai', 'desktop', 'tray', 'bench'] as const;
-
-/** A client-chosen id: printable, short, no spaces. */
-export const conversationIdSchema = z.string().min(1).max(200).regex(/^[\w.:@/+=-]+$/, 'letters, digits and . _ : @ / + = - only');
 
 export const askRequestSchema = z.strictObject({
   question: z.string(),
@@ -16,7 +13,7 @@ export const askRequestSchema = z.strictObject({
   maxTokens: z.number().int().min(1).max(8192).optional(),
   noCache: z.boolean().optional().describe('Skip the response cache lookup (the answer is still recorded and cached).'),
   source: z.enum(askSources).optional(),
-  conversationId: conversationIdSchema.optional().describe('The conversation this question belongs to, an id the client chooses: with replyTo omitted, the message is read as the reaction to the latest answer of the same conversation (and client) within the follow-up window.'),
+  conversationId: conversationIdSchema.optional().describe('The conversation this question belongs to, an id the client chooses (the same for every question of one chat; the app lists, reopens and renames conversations by it: conversations/list): with replyTo omitted, the message is read as the reaction to the latest answer of the same conversation (and client) within the follow-up window.'),
   clientId: conversationIdSchema.optional().describe('Who is asking (an editor, a user: the OpenAI `user` field): implicit follow-ups are looked for only among the same client\'s interactions, so concurrent clients never score each other\'s answers.'),
   replyTo: z.string().min(1).max(100).nullable().optional().describe('The interaction this message reacts to, whose reward the message\'s tone feeds. Omitted: the answer the history ends with (the same client\'s), else the latest answer of the same conversation within the follow-up window, else none. null: none (the first question of a new conversation).'),
   regenerates: z.string().min(1).max(100).optional().describe('The interaction whose answer this request asks for again (a Regenerate button): recorded as that interaction\'s `regenerated` event, and the repeated question is not read as a follow-up.'),
@@ -63,7 +60,8 @@ export const askResponseSchema = z.object({
   timings: timingsSchema,
   finishReason: z.enum(finishReasons).describe('"length": stopped at maxTokens; "repetition": stopped because the model was looping.'),
   retrieval: retrievalReportSchema,
-  modulator: modulatorReportSchema.describe('Which adapters spoke and how loud, whether to retrieve, and why (modulator/README.md).'),
+  modulator: modulatorReportSchema.optional().describe('Which adapters spoke and how loud, whether to retrieve, and why (modulator/README.md); absent on an answer reopened from the history, which keeps only what was said.'),
+  conversationId: z.string().nullable(),
   createdAt: z.string(),
 });
 export type AskResponse = z.infer<typeof askResponseSchema>;

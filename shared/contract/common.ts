@@ -8,6 +8,9 @@ export const chatMessageSchema = z.strictObject({
 });
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
+/** A client-chosen id (a new chat's UUID, so its first question already names it; the CLI's terminal session; an OpenAI `user`): printable, short, no spaces. */
+export const conversationIdSchema = z.string().min(1).max(200).regex(/^[\w.:@/+=-]+$/, 'letters, digits and . _ : @ / + = - only');
+
 export const emptyRequestSchema = z.strictObject({});
 export const pathRequestSchema = z.strictObject({ path: z.string().min(1).max(4096) });
 

@@ -2,15 +2,16 @@
  * What each contract method does, in terms of the engine's capabilities. Paths from callers other
  * than the command line are held to the allowed roots (project/policy.ts) before anything reads them.
  */
-import type { AskRequest, AskResponse, BehaviourStats, Health } from '../../../shared/contract.js';
+import type { AskRequest, AskResponse, BehaviourStats, DatabaseCheck, Health, Settings, SettingsUpdate } from '../../../shared/contract.js';
 import { NpllmError, RequestError } from '../../../shared/errors.js';
 import { exportTrainingData } from '../data-collection/training-data.js';
-import { findInteraction, listInteractions } from '../data-collection/interactions.js';
+import { deleteConversation, findConversation, findInteraction, listConversations, listInteractions, renameConversation } from '../data-collection/interactions.js';
 import type { AdapterStore } from '../adapters/store.js';
 import type { ContextService } from '../context/service.js';
 import type { Database } from '../db/client.js';
 import type { FeedbackService } from '../feedback/service.js';
 import { learningStats } from '../metrics/learning.js';
+import { projectSummaries } from '../metrics/projects.js';
 import { listCatalogue, pullCatalogueModel, type ModelSettings } from '../model/pull.js';
 import type { AskHooks } from '../pipeline/ask.js';
 import type { LearningScheduler } from '../learning/scheduler.js';
@@ -19,6 +20,15 @@ import type { ProjectPolicy } from '../project/policy.js';
 import { resolveProjectRoot } from '../project/root.js';
 import type { RagService } from '../rag/service.js';
 import type { HandlerContext, Handlers } from './dispatcher.js';
+
+/** The settings screen's methods (config/settings.ts implements them; api/ does not import config/). */
+export interface SettingsAccess {
+  get(): Settings;
+  update(change: SettingsUpdate): Promise<Settings>;
+  testDatabase(url: string | null): Promise<DatabaseCheck>;
+}
+
+const conversationNotFound = (id: string) => new NpllmError('NOT_FOUND', `No conversation with id ${id}.`, { fix: 'It may have been deleted: pick one from conversations/list, or start a new chat.' });
 
 /** What the methods need of the engine: its capabilities, as the composition root (engine.ts) built them. */
 export interface EngineCapabilities {
@@ -33,6 +43,9 @@ export interface EngineCapabilities {
   modulatorLearner: ModulatorLearner;
   ask(request: AskRequest, hooks: AskHooks): Promise<AskResponse>;
   health(): Promise<Health>;
+  settings: SettingsAccess;
+  /** Closes and reopens the engine with the saved settings, after this request is answered; false when whoever runs it cannot. */
+  requestReload(): boolean;
   stats(options: { project?: string | undefined; days?: number | undefined }): Promise<BehaviourStats>;
 }
 
@@ -52,6 +65,24 @@ export function createHandlers(engine: EngineCapabilities): Handlers {
       return durable(engine.ask(request, context));
     },
     'system/health': () => engine.health(),
+    'system/reload': () => {
+      if (!engine.requestReload()) {
+        throw new NpllmError('INTERNAL', 'This engine cannot reopen itself.', { fix: 'Restart npllm to apply the saved settings.' });
+      }
+      return Promise.resolve({ reloading: true });
+    },
+    'settings/get': () => Promise.resolve(engine.settings.get()),
+    'settings/update': (change) => engine.settings.update(change),
+    'settings/test-database': ({ url }) => engine.settings.testDatabase(url),
+    'projects/list': async () => ({ items: await projectSummaries(db, engine.learner.status()) }),
+    'conversations/list': async ({ project: path, limit }) => {
+      // Questions record the canonical folder; a folder gone since is listed by the name it had.
+      const project = typeof path === 'string' ? await resolveProjectRoot(path).catch(() => path) : path;
+      return { items: await listConversations(db, { project, limit: limit ?? 100 }) };
+    },
+    'conversations/get': async ({ id }) => (await findConversation(db, id)) ?? Promise.reject(conversationNotFound(id)),
+    'conversations/rename': async ({ id, title }) => (await renameConversation(db, id, title)) ?? Promise.reject(conversationNotFound(id)),
+    'conversations/delete': async ({ id }) => ({ deleted: await deleteConversation(db, id) }),
     'interactions/get': async ({ id }) => {
       const record = await findInteraction(db, id);
       if (!record) throw new NpllmError('NOT_FOUND', `No interaction with id ${id}.`, { fix: 'Use an interactionId returned by chat/ask or listed by interactions/list.' });

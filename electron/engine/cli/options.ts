@@ -1,6 +1,6 @@
 /** The root options every command may see, and how they become a configuration. */
 import { InvalidArgumentError } from 'commander';
-import { loadConfig, type Config, type ConfigOverrides } from '../config/config.js';
+import { loadConfig, type Config, type ConfigOverrides, type LoadConfigOptions } from '../config/config.js';
 
 export interface CliOptions {
   query?: string;
@@ -38,6 +38,11 @@ export function parseNumber(value: string): number {
 }
 
 export function configFrom(options: CliOptions): Config {
+  return loadConfig(configSourcesFrom(options));
+}
+
+/** Where a command's configuration comes from: the file, the environment, the flags. */
+export function configSourcesFrom(options: CliOptions): LoadConfigOptions {
   const overrides: ConfigOverrides = {
     model: {
       ...(options.model ? { path: options.model } : {}),
@@ -54,5 +59,5 @@ export function configFrom(options: CliOptions): Config {
       ...(options.trainerThreads !== undefined ? { threads: options.trainerThreads } : {}),
     },
   };
-  return loadConfig({ file: options.config, overrides });
+  return { file: options.config, overrides, env: process.env };
 }

@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import type { SettingsUpdate } from '../../../shared/contract.js';
 import { ConfigError } from '../../../shared/errors.js';
 import { adaptersConfigSchema, adaptersDefaults } from '../adapters/config.js';
 import { logConfigSchema, logDefaults } from '../base/log-config.js';
@@ -21,6 +22,7 @@ import { modulatorConfigSchema, modulatorDefaults } from '../modulator/config.js
 import { cacheConfigSchema, cacheDefaults, queryConfigSchema, queryDefaults } from '../pipeline/config.js';
 import { ragConfigSchema, ragDefaults } from '../rag/config.js';
 import { serverConfigSchema, serverDefaults } from '../server/config.js';
+import { readSettingsFile, uiConfigSchema, uiDefaults } from './settings-file.js';
 
 export const configSchema = z.strictObject({
   /** Data folder: models cache, database, adapters, logs. `NPLLM_HOME`. */
@@ -36,6 +38,8 @@ export const configSchema = z.strictObject({
   learning: learningConfigSchema,
   query: queryConfigSchema,
   log: logConfigSchema,
+  /** The app's own preferences (language, theme, quick-question shortcut): the settings screen edits them. */
+  ui: uiConfigSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -58,6 +62,7 @@ export function defaults(): Config {
     learning: learningDefaults(),
     query: queryDefaults(),
     log: logDefaults(),
+    ui: uiDefaults(),
   };
 }
 
@@ -86,12 +91,28 @@ export interface LoadConfigOptions {
   file?: string | undefined;
   env?: NodeJS.ProcessEnv;
   overrides?: ConfigOverrides;
+  /** Read `<home>/settings.yaml`, what the app's settings screen saved (default true). */
+  settings?: boolean;
+  /** Use these instead of the file's contents (checking settings before they are saved). */
+  settingsValues?: SettingsUpdate;
 }
 
+/**
+ * Layers, lowest first: defaults, the config file, what the app's settings screen saved in
+ * `<home>/settings.yaml`, environment variables, flags.
+ */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   let merged: Record<string, unknown> = defaults();
   if (options.file) merged = mergeLayer(merged, readConfigFile(options.file), options.file);
-  merged = mergeLayer(merged, environmentLayer(options.env ?? process.env), 'environment');
+  const environment = environmentLayer(options.env ?? process.env);
+  if (options.settings !== false) {
+    // The settings file lives in the data folder, which the layers above it may move.
+    const upper = mergeLayer(mergeLayer(merged, environment, 'environment'), options.overrides ?? {}, 'command line');
+    const home = typeof upper['home'] === 'string' ? resolve(expandHome(upper['home'])) : null;
+    const saved = options.settingsValues ? { file: 'settings', values: options.settingsValues } : home ? readSettingsFile(home) : null;
+    if (saved) merged = mergeLayer(merged, saved.values, saved.file);
+  }
+  merged = mergeLayer(merged, environment, 'environment');
   if (options.overrides) merged = mergeLayer(merged, options.overrides, 'command line');
 
   const parsed = configSchema.safeParse(merged);
@@ -171,7 +192,7 @@ function isLocalRelativePath(value: string): boolean {
   return !isAbsolute(value) && !/^[a-z]+:/i.test(value) && !value.startsWith('~');
 }
 
-function environmentLayer(env: NodeJS.ProcessEnv): Record<string, unknown> {
+export function environmentLayer(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const layer: Record<string, unknown> = {};
   for (const [variable, { key, parse }] of Object.entries(environmentKeys)) {
     const raw = env[variable];
@@ -208,7 +229,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function expandHome(path: string): string {
+export function expandHome(path: string): string {
   return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
 }
 

@@ -5,12 +5,17 @@
  */
 export {
   completeInteraction,
+  deleteConversation,
   endInteractionWithError,
+  findConversation,
   findInteraction,
   insertInteraction,
+  listConversations,
   listInteractions,
   markInterrupted,
   pendingInteractions,
+  questionsPerProject,
+  renameConversation,
   savePartialAnswer,
   type NewInteraction,
 } from './queries.js';

@@ -1,15 +1,94 @@
-import { and, asc, desc, eq, gte, inArray, isNotNull, lt, ne, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, inArray, isNotNull, isNull, lt, max, ne, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import type { AdapterUse, ChatMessage, InteractionRecord, Timings } from '../../../shared/contract.js';
+import type { AdapterUse, ChatMessage, ConversationSummary, InteractionRecord, Timings } from '../../../shared/contract.js';
 import type { SerializedError } from '../../../shared/errors.js';
 import type { Db } from '../db/client.js';
-import { chunks, feedbackEvents, interactions, projects, rewards } from '../db/schema.js';
+import { chunks, conversations, feedbackEvents, interactions, projects, rewards } from '../db/schema.js';
 
 export type NewInteraction = typeof interactions.$inferInsert;
 type InteractionRow = typeof interactions.$inferSelect;
 
+/** Longest conversation title taken from its first question. */
+const titleChars = 80;
+
+/** The interaction, and the conversation it opens or continues, in one transaction. */
 export async function insertInteraction(db: Db, row: NewInteraction): Promise<void> {
-  await db.insert(interactions).values(row);
+  const conversationId = row.conversationId;
+  if (!conversationId) {
+    await db.insert(interactions).values(row);
+    return;
+  }
+  const at = row.createdAt ?? new Date();
+  await db.transaction(async (tx) => {
+    await tx
+      .insert(conversations)
+      .values({ id: conversationId, title: conversationTitle(row.question), project: row.project ?? null, createdAt: at, updatedAt: at })
+      .onConflictDoUpdate({ target: conversations.id, set: { updatedAt: at } });
+    await tx.insert(interactions).values(row);
+  });
+}
+
+function conversationTitle(question: string): string {
+  const line = question.trim().split('\n')[0]!.replace(/\s+/g, ' ');
+  return line.length > titleChars ? `${line.slice(0, titleChars - 1)}…` : line || '…';
+}
+
+const conversationColumns = {
+  id: conversations.id,
+  title: conversations.title,
+  project: conversations.project,
+  createdAt: conversations.createdAt,
+  updatedAt: conversations.updatedAt,
+  // Qualified by hand: drizzle leaves single-table columns unqualified, which the subquery would read as its own.
+  questions: sql<number>`(select count(*)::int from interactions where interactions.conversation_id = conversations.id)`,
+};
+
+function toSummary(row: { id: string; title: string; project: string | null; createdAt: Date; updatedAt: Date; questions: number }): ConversationSummary {
+  return { ...row, questions: Number(row.questions), createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() };
+}
+
+/** `project` null: conversations without a project; undefined: all. */
+export async function listConversations(db: Db, options: { project?: string | null | undefined; limit: number }): Promise<ConversationSummary[]> {
+  const rows = await db
+    .select(conversationColumns)
+    .from(conversations)
+    .where(options.project === undefined ? undefined : options.project === null ? isNull(conversations.project) : eq(conversations.project, options.project))
+    .orderBy(desc(conversations.updatedAt), desc(conversations.id))
+    .limit(options.limit);
+  return rows.map(toSummary);
+}
+
+export async function findConversation(db: Db, id: string): Promise<{ conversation: ConversationSummary; interactions: InteractionRecord[] } | null> {
+  const [row] = await db.select(conversationColumns).from(conversations).where(eq(conversations.id, id)).limit(1);
+  if (!row) return null;
+  const items = await db.select().from(interactions).where(eq(interactions.conversationId, id)).orderBy(asc(interactions.createdAt), asc(interactions.id));
+  return { conversation: toSummary(row), interactions: items.map(toRecord) };
+}
+
+export async function renameConversation(db: Db, id: string, title: string): Promise<ConversationSummary | null> {
+  const [row] = await db.update(conversations).set({ title, updatedAt: new Date() }).where(eq(conversations.id, id)).returning({ id: conversations.id });
+  if (!row) return null;
+  return (await findConversation(db, id))?.conversation ?? null;
+}
+
+/** The conversation's row goes; its interactions stay (training data, metrics), no longer grouped. */
+export async function deleteConversation(db: Db, id: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const deleted = await tx.delete(conversations).where(eq(conversations.id, id)).returning({ id: conversations.id });
+    if (deleted.length === 0) return false;
+    await tx.update(interactions).set({ conversationId: null }).where(eq(interactions.conversationId, id));
+    return true;
+  });
+}
+
+/** Per project folder that questions were asked in: how many, and the latest. */
+export async function questionsPerProject(db: Db): Promise<{ project: string; questions: number; lastAskedAt: Date | null }[]> {
+  const rows = await db
+    .select({ project: sql<string>`${interactions.project}`, questions: count(), lastAskedAt: max(interactions.createdAt) })
+    .from(interactions)
+    .where(isNotNull(interactions.project))
+    .groupBy(interactions.project);
+  return rows.map((row) => ({ project: row.project, questions: Number(row.questions), lastAskedAt: row.lastAskedAt ? new Date(row.lastAskedAt) : null }));
 }
 
 /** `adapters`: what really answered, when it differs from what the interaction was recorded with. */

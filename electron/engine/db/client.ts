@@ -300,3 +300,36 @@ function errorMessage(error: unknown): string {
   return cause && !message.includes(cause) ? `${message} (${cause})` : message;
 }
 
+
+/**
+ * Tries a PostgreSQL URL before anyone relies on it (the settings screen): it must answer within
+ * 5 s and offer pgvector. Nothing is created or migrated.
+ */
+export async function checkDatabaseServer(url: string): Promise<{ kind: 'postgres'; location: string; serverVersion: string | null; pgvector: boolean }> {
+  const location = redactUrl(url);
+  if (!/^postgres(ql)?:\/\//i.test(url)) {
+    throw new DatabaseError('DATABASE_UNAVAILABLE', `${location} is not a PostgreSQL URL.`, { fix: 'Use the form postgres://user:password@host:5432/database.' });
+  }
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000, query_timeout: 5_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const version = await client.query<{ server_version: string }>('show server_version');
+    const extension = await client.query<{ name: string }>("select name from pg_available_extensions where name = 'vector'");
+    const pgvector = extension.rows.length > 0;
+    if (!pgvector) {
+      throw new DatabaseError('DATABASE_MIGRATION_FAILED', `The PostgreSQL server at ${location} does not offer the pgvector extension.`, {
+        fix: 'Install pgvector on the server (https://github.com/pgvector/pgvector#installation), or keep the embedded database.',
+      });
+    }
+    return { kind: 'postgres', location, serverVersion: version.rows[0]?.server_version ?? null, pgvector };
+  } catch (cause) {
+    if (cause instanceof NpllmError) throw cause;
+    throw new DatabaseError('DATABASE_UNAVAILABLE', `Cannot reach the database at ${location}: ${errorMessage(cause)}.`, {
+      cause,
+      fix: 'Check the host, port, user, password and database name, and that the server accepts connections from this machine; or keep the embedded database.',
+    });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -17,7 +17,7 @@ export const interactions = pgTable(
     createdAt: createdAt(),
     finishedAt: timestamp({ withTimezone: true, mode: 'date' }),
     source: text().notNull(),
-    /** The client's conversation id and identity: what implicit follow-ups are matched on (feedback/). */
+    /** The client's conversation id (the chat it was asked in; conversations holds its title) and identity: what implicit follow-ups are matched on (feedback/). */
     conversationId: text(),
     clientId: text(),
     /** The process answering while `pending` (host:pid:start), so a start-up can tell an orphan from a live answer. */
@@ -45,6 +45,22 @@ export const interactions = pgTable(
     index().on(table.conversationId, table.createdAt),
     index('interactions_pending').on(table.status).where(sql`${table.status} = 'pending'`),
   ],
+);
+
+/**
+ * A chat as the app lists it (data-collection/): created with its first question, titled by it
+ * until renamed. Deleting one removes this row only: its interactions stay, ungrouped.
+ */
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: text().primaryKey(),
+    title: text().notNull(),
+    project: text(),
+    createdAt: createdAt(),
+    updatedAt: createdAt(),
+  },
+  (table) => [index().on(table.project, table.updatedAt)],
 );
 
 /** Answers reusable for the same normalised question, context, model and adapters (pipeline/). */

@@ -1,5 +1,5 @@
 import { asc, desc, eq, sql } from 'drizzle-orm';
-import type { BehaviourMetrics } from '../../../shared/contract.js';
+import type { BehaviourMetrics, DetectedStack } from '../../../shared/contract.js';
 import type { Db } from '../db/client.js';
 import { selectRows } from '../db/sql.js';
 import { adapters, learningEvaluations, trainingRuns } from '../db/schema.js';
@@ -184,4 +184,87 @@ function emptyMetrics(): BehaviourMetrics {
 
 function round(value: number): number {
   return Math.round(value * 1e4) / 1e4;
+}
+
+interface ProjectOverviewRow {
+  root: string;
+  stacks: unknown;
+  files: number | null;
+  chunks: number | null;
+  last_indexed_at: Date | string | null;
+  indexed_created_at: Date | string | null;
+  questions: number | null;
+  last_asked_at: Date | string | null;
+  confirmed_at: Date | string | null;
+  last_run_at: Date | string | null;
+  last_run_status: string | null;
+  last_run_promoted: boolean | null;
+  last_run_version: number | null;
+}
+
+export interface ProjectOverview {
+  root: string;
+  stacks: DetectedStack[] | null;
+  files: number;
+  chunks: number;
+  lastIndexedAt: Date | null;
+  questions: number;
+  lastUsedAt: Date | null;
+  lastRun: { at: Date; status: string; promoted: boolean | null; version: number | null } | null;
+}
+
+const asDate = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
+
+/**
+ * Every folder npllm has heard of — confirmed, indexed or asked about — with its latest profile,
+ * index totals, questions and latest training run, in one statement.
+ */
+export async function projectOverview(db: Db): Promise<ProjectOverview[]> {
+  const rows = await selectRows<ProjectOverviewRow>(
+    db,
+    sql`
+      with roots as (
+        select root from project_profiles
+        union select root from projects
+        union select project from interactions where project is not null
+        union select project from training_runs
+      ),
+      profiles as (
+        select distinct on (root) root, stacks, confirmed_at from project_profiles order by root, version desc
+      ),
+      asked as (
+        select project, count(*)::int as questions, max(created_at) as last_asked_at from interactions where project is not null group by project
+      ),
+      totals as (
+        select p.root, p.last_indexed_at, p.created_at as indexed_created_at,
+          (select count(*)::int from project_files f where f.project_id = p.id) as files,
+          (select count(*)::int from chunks c where c.project_id = p.id) as chunks
+        from projects p
+      ),
+      runs as (
+        select distinct on (project) project, coalesce(finished_at, started_at) as last_run_at, status as last_run_status, promoted as last_run_promoted, version as last_run_version
+        from training_runs order by project, started_at desc
+      )
+      select roots.root, profiles.stacks, profiles.confirmed_at, totals.files, totals.chunks, totals.last_indexed_at, totals.indexed_created_at,
+        asked.questions, asked.last_asked_at, runs.last_run_at, runs.last_run_status, runs.last_run_promoted, runs.last_run_version
+      from roots
+      left join profiles on profiles.root = roots.root
+      left join totals on totals.root = roots.root
+      left join asked on asked.project = roots.root
+      left join runs on runs.project = roots.root`,
+  );
+  return rows.map((row) => {
+    const used = [row.last_asked_at, row.confirmed_at, row.last_indexed_at, row.indexed_created_at].map(asDate).filter((date): date is Date => date !== null);
+    const lastRunAt = asDate(row.last_run_at);
+    return {
+      root: row.root,
+      stacks: (typeof row.stacks === 'string' ? JSON.parse(row.stacks) : row.stacks) as DetectedStack[] | null,
+      files: row.files ?? 0,
+      chunks: row.chunks ?? 0,
+      lastIndexedAt: asDate(row.last_indexed_at),
+      questions: row.questions ?? 0,
+      lastUsedAt: used.length ? new Date(Math.max(...used.map((date) => date.getTime()))) : null,
+      lastRun: lastRunAt && row.last_run_status ? { at: lastRunAt, status: row.last_run_status, promoted: row.last_run_promoted, version: row.last_run_version } : null,
+    };
+  });
 }

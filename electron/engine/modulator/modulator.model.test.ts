@@ -59,7 +59,7 @@ describe('every question is planned by the modulator (real model, real PGlite)',
     const engine = await openEngine(dataHome, 0);
     try {
       const answer = await engine.ask({ question: 'How do I add a field to a sale order?', project, maxTokens: 8 });
-      expect(answer.modulator).toMatchObject({ version: 0, source: 'network', retrieve: false, scales: { odoo: 1, mine: 1, react: 0 }, explored: false, propensity: 1 });
+      expect(answer.modulator!).toMatchObject({ version: 0, source: 'network', retrieve: false, scales: { odoo: 1, mine: 1, react: 0 }, explored: false, propensity: 1 });
       expect(answer.adapters).toEqual([
         { name: 'odoo', version: '1', scale: 1 },
         { name: 'mine', version: '1', scale: 1 },
@@ -79,14 +79,14 @@ describe('every question is planned by the modulator (real model, real PGlite)',
       const explored = [];
       for (let index = 0; index < 12; index++) {
         const answer = await engine.ask({ question: `Write a function number ${index} for sale orders`, project, maxTokens: 4 });
-        const moved = Object.entries(answer.modulator.scales).filter(([name, scale]) => scale !== ({ odoo: 1, mine: 1, react: 0 } as Record<string, number>)[name]);
+        const moved = Object.entries(answer.modulator!.scales).filter(([name, scale]) => scale !== ({ odoo: 1, mine: 1, react: 0 } as Record<string, number>)[name]);
         expect(moved.length).toBeLessThanOrEqual(1);
         for (const [, scale] of moved) expect(scale).toBe(0.5);
-        expect(answer.adapters).toEqual(Object.entries(answer.modulator.scales).filter(([, scale]) => scale > 0).map(([name, scale]) => ({ name, version: '1', scale })));
-        if (answer.modulator.explored) {
+        expect(answer.adapters).toEqual(Object.entries(answer.modulator!.scales).filter(([, scale]) => scale > 0).map(([name, scale]) => ({ name, version: '1', scale })));
+        if (answer.modulator!.explored) {
           explored.push(answer);
-          expect(answer.modulator.propensity).toBeLessThan(0.5);
-        } else expect(answer.modulator.propensity).toBe(0.5);
+          expect(answer.modulator!.propensity).toBeLessThan(0.5);
+        } else expect(answer.modulator!.propensity).toBe(0.5);
       }
       expect(explored.length).toBeGreaterThan(0);
       // Asked again: an explored answer is found under its own scales only if the plan happens to explore alike; the greedy plan's key is looked up first.
@@ -109,8 +109,8 @@ describe('every question is planned by the modulator (real model, real PGlite)',
     try {
       const answer = await engine.ask({ question: 'What does this widget do?', project, maxTokens: 4 });
       expect(answer.answer.length).toBeGreaterThan(0);
-      expect(answer.modulator).toMatchObject({ version: 0, source: 'prior', scales: { odoo: 1, mine: 1, react: 0 } });
-      expect(answer.modulator.reasons[0]).toMatch(/changed since it was registered/);
+      expect(answer.modulator!).toMatchObject({ version: 0, source: 'prior', scales: { odoo: 1, mine: 1, react: 0 } });
+      expect(answer.modulator!.reasons[0]).toMatch(/changed since it was registered/);
       expect(warnings.join('\n')).toMatch(/modulator: answering with the prior/);
     } finally {
       await engine.dispose();

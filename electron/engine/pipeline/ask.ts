@@ -214,6 +214,7 @@ export class AskPipeline {
       finishReason: hit.tokens >= question.maxTokens ? 'length' : 'stop',
       retrieval: question.retrieval.report,
       modulator: this.modulator.report({ ...question.plan, propensity: 1 }),
+      conversationId: record.conversationId,
       createdAt: createdAt.toISOString(),
     };
   }
@@ -295,6 +296,7 @@ export class AskPipeline {
       finishReason: generation.finishReason,
       retrieval: retrieval.report,
       modulator: this.modulator.report(question.plan),
+      conversationId: record.conversationId,
       createdAt: createdAt.toISOString(),
     };
   }

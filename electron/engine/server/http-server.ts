@@ -37,9 +37,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(engine: Engine, options: ServerOptions): Promise<RunningServer> {
+/** The engine, or how to get the current one (`npllm serve` reopens it when settings change). */
+export type EngineSource = Engine | (() => Promise<Engine>);
+
+export async function startServer(source: EngineSource, options: ServerOptions): Promise<RunningServer> {
+  const engineNow = typeof source === 'function' ? source : () => Promise.resolve(source);
   const server = createServer((request, response) => {
-    route(engine, options, request, response).catch((error: unknown) => sendError(response, error));
+    route(engineNow, options, request, response).catch((error: unknown) => sendError(response, error));
   });
   // Slow or stuck clients must not pin sockets forever; streams are exempt (requestTimeout is per request).
   server.headersTimeout = 30_000;
@@ -68,7 +72,7 @@ export async function startServer(engine: Engine, options: ServerOptions): Promi
   };
 }
 
-async function route(engine: Engine, options: ServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function route(engineNow: () => Promise<Engine>, options: ServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
   setSecurityHeaders(response);
   checkHost(request, options);
   const path = pathOf(request);
@@ -78,11 +82,13 @@ async function route(engine: Engine, options: ServerOptions, request: IncomingMe
 
   if (path === '/health') {
     requireMethod(request, 'GET', 'HEAD');
-    const health = await engine.health();
+    const health = await (await engineNow()).health();
     return sendJson(response, health.status === 'ok' ? 200 : 503, health);
   }
 
   if (isApi) authorize(request, options.apiKey);
+  if (!isApi && (request.method === 'GET' || request.method === 'HEAD')) return serveStatic(options.staticDir, path, response);
+  const engine = await engineNow();
 
   if (path === '/v1/models') {
     requireMethod(request, 'GET');
@@ -111,7 +117,6 @@ async function route(engine: Engine, options: ServerOptions, request: IncomingMe
     if (wantsStream && isStreamingMethod(method)) return streamCall(engine, method, body, abort.signal, response);
     return sendJson(response, 200, await engine.api.call(method, body, { caller: 'http', signal: abort.signal }));
   }
-  if (request.method === 'GET' || request.method === 'HEAD') return serveStatic(options.staticDir, path, response);
   throw new NpllmError('NOT_FOUND', `Nothing at ${request.method ?? ''} ${path}.`, { fix: 'The API lives under /api/ and /v1/; GET /health reports status.' });
 }
 

@@ -32,6 +32,12 @@ class FakeApp extends EventEmitter {
     return this.ready;
   }
 
+  locale = 'en-US';
+
+  getLocale(): string {
+    return this.locale;
+  }
+
   getPath(name: string): string {
     if (name !== 'userData') throw new Error(`unexpected app.getPath(${name})`);
     return this.userData;
@@ -54,8 +60,12 @@ class FakeApp extends EventEmitter {
 
 class FakeWebContents extends EventEmitter {
   readonly sent: string[] = [];
+  /** Every message with its payload. */
+  readonly messages: { channel: string; payload: unknown }[] = [];
   loading = false;
   windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null;
+  /** The top frame, as IPC events name it (ipc.ts trusts only the top frame of the app's page). */
+  readonly mainFrame = { url: 'app://npllm/index.html' };
 
   getURL(): string {
     return 'app://npllm/index.html';
@@ -65,8 +75,9 @@ class FakeWebContents extends EventEmitter {
     this.windowOpenHandler = handler;
   }
 
-  send(channel: string): void {
+  send(channel: string, payload?: unknown): void {
     this.sent.push(channel);
+    this.messages.push({ channel, payload });
   }
 
   isLoading(): boolean {
@@ -77,7 +88,7 @@ class FakeWebContents extends EventEmitter {
 export class FakeBrowserWindow extends EventEmitter {
   static readonly instances: FakeBrowserWindow[] = [];
   readonly webContents = new FakeWebContents();
-  loaded: { file?: string; url?: string } = {};
+  loaded: { file?: string; url?: string; search?: string } = {};
   visible = false;
   focused = false;
   private destroyed = false;
@@ -87,9 +98,13 @@ export class FakeBrowserWindow extends EventEmitter {
     FakeBrowserWindow.instances.push(this);
   }
 
-  loadFile(file: string): Promise<void> {
-    this.loaded = { file };
+  loadFile(file: string, options?: { search?: string }): Promise<void> {
+    this.loaded = { file, ...(options?.search ? { search: options.search } : {}) };
     return Promise.resolve();
+  }
+
+  static fromWebContents(webContents: unknown): FakeBrowserWindow | null {
+    return FakeBrowserWindow.instances.find((window) => window.webContents === webContents) ?? null;
   }
 
   loadURL(url: string): Promise<void> {
@@ -184,6 +199,33 @@ export const fakeSession = {
 
 export const fetchedFiles: string[] = [];
 
+/** Electron's globalShortcut: what is registered, and a way to press it. */
+export class FakeGlobalShortcut {
+  readonly registered = new Map<string, () => void>();
+  /** Accelerators another application "owns": registering them fails. */
+  readonly taken = new Set<string>();
+
+  register(accelerator: string, callback: () => void): boolean {
+    if (this.taken.has(accelerator)) return false;
+    this.registered.set(accelerator, callback);
+    return true;
+  }
+
+  unregister(accelerator: string): void {
+    this.registered.delete(accelerator);
+  }
+
+  press(accelerator: string): void {
+    const callback = this.registered.get(accelerator);
+    if (!callback) throw new Error(`${accelerator} is not registered`);
+    callback();
+  }
+}
+
+/** The open dialog's answer for the next call, and the calls it got. */
+export const dialogCalls: { owner: unknown; options: unknown }[] = [];
+export const dialogAnswer = { canceled: false, filePaths: ['/home/someone/code/shop'] };
+
 export const fakeElectron = {
   app: new FakeApp(),
   ipcMain: new FakeIpcMain(),
@@ -200,6 +242,13 @@ export const fakeElectron = {
   },
   nativeImage: {
     createFromDataURL: (dataUrl: string) => ({ dataUrl, resize: (size: { width: number; height: number }) => ({ dataUrl, size }) }),
+  },
+  globalShortcut: new FakeGlobalShortcut(),
+  dialog: {
+    showOpenDialog(owner: unknown, options?: unknown): Promise<{ canceled: boolean; filePaths: string[] }> {
+      dialogCalls.push(options === undefined ? { owner: null, options: owner } : { owner, options });
+      return Promise.resolve({ ...dialogAnswer });
+    },
   },
   utilityProcess: {
     fork(modulePath: string, _args: string[], options: unknown): FakeUtilityProcess {

@@ -92,6 +92,21 @@ export class FakeIpcMain {
     return structuredClone(await handler(this.from as never, ...args.map((arg) => structuredClone(arg))));
   }
 
+  /** `ipcRenderer.invoke` from a given window's renderer (handlers that look at `event.sender`). */
+  async invokeFrom(sender: unknown, channel: string, ...args: unknown[]): Promise<unknown> {
+    const handler = this.handlers.get(channel);
+    if (!handler) throw new Error(`No handler registered for '${channel}'`);
+    const senderFrame = (sender as { mainFrame?: { url: string } }).mainFrame ?? null;
+    return structuredClone(await handler({ sender, senderFrame } as never, ...args.map((arg) => structuredClone(arg))));
+  }
+
+  /** What `ipcRenderer.send(channel, ...args)` does. */
+  send(channel: string, ...args: unknown[]): void {
+    const listener = this.listeners.get(channel);
+    if (!listener) throw new Error(`No listener for '${channel}'`);
+    listener(this.from as never, ...args.map((arg) => structuredClone(arg)));
+  }
+
   /** What `ipcRenderer.postMessage(channel, message, [port])` does. */
   postMessage(channel: string, message: unknown, ports: FakePortMain[]): void {
     const listener = this.listeners.get(channel);

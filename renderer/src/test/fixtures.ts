@@ -21,6 +21,7 @@ export function askResponse(answer: string, cached = false): AskResponse {
     finishReason: 'stop',
     retrieval: { used: false, reasons: ['no project is set'], sources: [] },
     modulator: { version: 0, retrieve: false, scales: {}, reasons: [], source: 'network', explored: false, propensity: 1 },
+    conversationId: null,
     createdAt: '2026-01-01T00:00:00.000Z',
   };
 }
