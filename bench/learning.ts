@@ -39,14 +39,15 @@ import { loadConfig, type Config } from '../electron/engine/config/config.js';
 import { Engine } from '../electron/engine/engine.js';
 import { learningThreads } from '../electron/engine/learning/consolidate.js';
 import { frozenHeldOut } from '../electron/engine/learning/held-out.js';
-import { TrainerProcess, trainerBinary } from '../electron/engine/learning/native-trainer.js';
+import { TrainerProcess } from '../electron/engine/learning/native-trainer.js';
 import { findCatalogueEntry } from '../electron/engine/model/catalogue.js';
 import { packageRoot } from '../electron/engine/base/paths.js';
 import { fixtureModelsDir, sharedCacheDir } from '../electron/engine/test/support.js';
 import { completeFunctions, pickFunctions, pythonFunctions, type CompletionScore, type HeldOutFunction } from './learning-completion.js';
-import { loadAverage, median, positiveIntFlag, progress, round, table } from './measure.js';
+import { loadAverage, positiveIntFlag, progress, round, table } from './measure.js';
 import { heatmapSvg, lineChartSvg, savePng } from './plot.js';
 import { corpora, type Projects } from './learning-corpora.js';
+import { servingWhileTraining } from './learning-serving.js';
 import { collect, meanCurve, pm, projectLabel, settingLabels, settingNames, smooth, spread, type CompletionSummary, type Learned, type SeedResult, type Setting } from './learning-summary.js';
 
 
@@ -232,88 +233,6 @@ async function runSeed(seed: number, scratch: string, home0: string, projects: P
   return { seed, model: modelTag, steps, heldOutWindows, a, b, control, completion: { afterA, afterB }, functions };
 }
 
-/** Sum of this process's and every live trainer's resident memory, sampled while serving and training overlap. */
-function totalMemoryMeter(): { track: (pid: number | undefined) => void; peakMb: () => { total: number; engine: number; trainer: number } } {
-  const pids = new Set<number>();
-  let peak = { total: 0, engine: 0, trainer: 0 };
-  const rssKb = (pid: number | 'self') => {
-    try {
-      return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      pids.delete(pid as number);
-      return 0;
-    }
-  };
-  setInterval(() => {
-    const engine = rssKb('self');
-    const trainer = [...pids].reduce((sum, pid) => sum + rssKb(pid), 0);
-    if (engine + trainer > peak.total * 1024) peak = { total: (engine + trainer) / 1024, engine: engine / 1024, trainer: trainer / 1024 };
-  }, 200).unref();
-  return { track: (pid) => pid !== undefined && pids.add(pid), peakMb: () => peak };
-}
-
-async function timeToFirstToken(engine: Engine, project: string, tag: string): Promise<number> {
-  const answer = await engine.ask({ question: `How do I add a field to a model? (${tag})`, project, noCache: true, maxTokens: 4, replyTo: null });
-  progress(`  ${tag}: ttft ${round(answer.timings.ttftMs)} ms, retrieval ${answer.retrieval.used ? 'used' : 'not used'}`);
-  return answer.timings.ttftMs;
-}
-
-/**
- * Idle, paused and unpaused answers take turns in rounds, so a slow spell of the shared machine
- * lands on every configuration alike. The memory meter runs throughout: the serving model, the
- * embedder (a worker thread) and PGlite live in this process, the trainer in its child.
- */
-async function servingWhileTraining(home: string, projects: Projects): Promise<{ idle: number; paused: number; unpaused: number; memory: { total: number; engine: number; trainer: number } }> {
-  mergeScores(scoresCache, join(home, 'learning', 'scores'));
-  const engine = await Engine.open(configFor(home, { maxSteps: 100_000, maxTrainSeconds: null, transferProjects: 0 }, { threads: 1 }), { prepareModel: true });
-  const meter = totalMemoryMeter();
-  try {
-    for (let index = 0; index < 2; index++) await timeToFirstToken(engine, projects.a, `warm-up ${index}`);
-    const idle: number[] = [];
-    const paused: number[] = [];
-    const unpaused: number[] = [];
-    const data = join(home, 'unpaused.txt');
-    writeFileSync(data, readFileSync(join(projects.b, 'lib', 'rules', readdirSync(join(projects.b, 'lib', 'rules'))[0]!), 'utf8').repeat(8));
-    for (let round_ = 0; round_ < asks; round_++) {
-      idle.push(await timeToFirstToken(engine, projects.a, `idle r${round_}`));
-
-      // A consolidation the learner manages: it stops the trainer while each answer is generated.
-      const abort = new AbortController();
-      let training!: () => void;
-      const started = new Promise<void>((resolve) => (training = resolve));
-      const run = engine.learner
-        .consolidate(
-          { project: projects.b, adapter: `ttft${round_}` },
-          {
-            signal: abort.signal,
-            onTrainer: (trainer) => {
-              meter.track(trainer.pid);
-              return () => undefined;
-            },
-            onProgress: (report) => / step \d+\//.test(report.label) && training(),
-          },
-        )
-        .catch(() => undefined);
-      await started;
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      paused.push(await timeToFirstToken(engine, projects.a, `paused r${round_}`));
-      abort.abort();
-      await run;
-
-      // The same training load without the learner: nothing pauses it.
-      const model = (await engine.model.identify()).path;
-      const trainer = new TrainerProcess(trainerBinary(), ['train', '--model', model, '--data', data, '--out', join(home, 'unpaused.gguf'), '--steps', '1000', '--ctx', '128', '--threads', String(threads), '--lr', '1e-4'], {});
-      meter.track(trainer.pid);
-      await new Promise((resolve) => setTimeout(resolve, 5000));
-      unpaused.push(await timeToFirstToken(engine, projects.a, `unpaused r${round_}`));
-      trainer.stop();
-      await trainer.finished.catch(() => undefined);
-    }
-    return { idle: median(idle), paused: median(paused), unpaused: median(unpaused), memory: meter.peakMb() };
-  } finally {
-    await engine.dispose();
-  }
-}
 
 /** Base-model completions are the same for every seed: cached per model and function set. */
 async function baseCompletion(completer: Completer, functions: HeldOutFunction[]): Promise<CompletionSummary | null> {
@@ -371,7 +290,12 @@ async function main(): Promise<void> {
     const completionBase = functions ? await baseCompletion(completer, functions) : null;
     await completer.dispose();
 
-    const serving = flags['skip-serving'] ? null : await servingWhileTraining(join(scratch, 'home0'), projects);
+    const serving = flags['skip-serving'] ? null : await servingWhileTraining(join(scratch, 'home0'), projects, {
+      config: (learning, model) => configFor(join(scratch, 'home0'), learning, model),
+      prepareHome: () => mergeScores(scoresCache, join(scratch, 'home0', 'learning', 'scores')),
+      asks,
+      threads,
+    });
     const metrics = collect(results, projects, settings);
     const loadEnd = loadAverage();
 

@@ -10,7 +10,6 @@ import {
   LlamaChatSession,
   LlamaLogLevel,
   resolveChatWrapper,
-  type ChatHistoryItem,
   type ChatWrapper,
   type Llama,
   type LlamaContext,
@@ -26,6 +25,7 @@ import { ensureCatalogueModel } from './pull.js';
 import { RepetitionGuard } from './repetition.js';
 import { createSlots, sameAdapters, takeSlot, type Slot } from './slots.js';
 import { downloadModel } from './download-url.js';
+import { toChatHistory } from './chat-history.js';
 
 export interface LocalModelOptions {
   /** GGUF path, `hf:` URI or https URL; null: the catalogue model `entry`. */
@@ -475,15 +475,4 @@ type TokenMeterState = ReturnType<LlamaContextSequence['tokenMeter']['getState']
 
 function describeAdapters(adapters: readonly ServedAdapter[]): string {
   return adapters.length ? adapters.map((adapter) => `${adapter.name} v${adapter.version}`).join(', ') : '(none)';
-}
-
-function toChatHistory(systemPrompt: string, messages: ChatMessage[]): ChatHistoryItem[] {
-  const history: ChatHistoryItem[] = [];
-  if (systemPrompt) history.push({ type: 'system', text: systemPrompt });
-  for (const message of messages) {
-    if (message.role === 'system') history.push({ type: 'system', text: message.content });
-    else if (message.role === 'user') history.push({ type: 'user', text: message.content });
-    else history.push({ type: 'model', response: [message.content] });
-  }
-  return history;
 }
