@@ -60,6 +60,7 @@ if (!prepared) {
   check('typecheck (node)', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
   check('typecheck (renderer)', 'npx', ['tsc', '-p', 'tsconfig.web.json', '--noEmit']);
   check('lint', 'npx', ['eslint', '.']);
+  check('format (Prettier)', 'npx', ['prettier', '--check', '.']);
 
   const vitestOk = run('vitest', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile=test-results/vitest.json']);
   const vitest = readJson(`${root}test-results/vitest.json`);
