@@ -240,8 +240,8 @@ test('the behaviour tab shows the questions asked, per project and over time', a
   const view = page.getByTestId('behaviour-view');
   await expect(view.getByTestId('metric-interactions')).toContainText(/[3-9]/);
   await expect(view.getByTestId('metric-retrieval')).toContainText('%');
-  await expect(view.getByTestId('behaviour-rates-chart').locator('svg.recharts-surface')).toBeVisible();
-  await expect(view.getByTestId('behaviour-latency-chart').locator('svg.recharts-surface')).toBeVisible();
+  await expect(view.getByTestId('behaviour-rates-chart').locator('.recharts-wrapper > svg.recharts-surface')).toBeVisible();
+  await expect(view.getByTestId('behaviour-latency-chart').locator('.recharts-wrapper > svg.recharts-surface')).toBeVisible();
   await screenshot(page, 'behaviour');
   await page.getByTestId('behaviour-scope').selectOption('all');
   await expect(view.getByTestId('behaviour-project').first()).toBeVisible();

@@ -19,6 +19,8 @@ beforeAll(async () => {
   // As an attacker who can set the environment of a packaged app would.
   fakeElectron.app.isPackaged = true;
   process.env['ELECTRON_RENDERER_URL'] = 'https://evil.example/';
+  // Electron sets it in a packaged app (the trainer ships there); Node does not have it.
+  Object.defineProperty(process, 'resourcesPath', { value: '/opt/npllm/resources', configurable: true });
   await import('../electron/main/index.js');
   await fakeElectron.app.fireReady();
 });

@@ -74,7 +74,7 @@ describe('npllm errors: a clear message, a fix and a non-zero exit', () => {
     ['an unknown config key', ['--query', 'hi', '--config', 'CONFIG'], {}, 2, /Unknown configuration key "model\.thread"[\s\S]*fix:/],
     ['an unreachable DATABASE_URL', ['--query', 'hi'], { DATABASE_URL: 'postgres://npllm:pw@127.0.0.1:9/npllm' }, 4, /Cannot reach the database[\s\S]*fix:.*DATABASE_URL/],
     ['an unwritable data folder', ['--query', 'hi'], { NPLLM_HOME: 'BLOCKED/home' }, 4, /cannot be created or written[\s\S]*fix:.*NPLLM_HOME/],
-    ['a bad --threads', ['--query', 'hi', '--threads', 'lots'], {}, 1, /--threads must be a whole number/],
+    ['a bad --threads', ['--query', 'hi', '--threads', 'lots'], {}, 2, /--threads must be a whole number/],
     ['an unknown catalogue model', ['models', 'pull', 'gpt-5'], {}, 2, /No model "gpt-5" in the catalogue[\s\S]*fix: Use one of coder-1\.5b, coder-0\.5b, smollm2-135m/],
     ['an unknown model.name', ['--query', 'hi'], { NPLLM_MODEL_NAME: 'gpt-5' }, 2, /"model\.name" is invalid[\s\S]*coder-1\.5b/],
   ];
@@ -149,7 +149,7 @@ describe('npllm --config (server mode)', () => {
     try {
       expect((await fetch(`${url}/health`)).status).toBe(200);
       const completion = (await (
-        await fetch(`${url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: question }] }) })
+        await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content: question }] }) })
       ).json()) as { choices: { message: { content: string } }[] };
       expect(completion.choices[0]?.message.content.length).toBeGreaterThan(0);
 

@@ -59,7 +59,8 @@ export async function indexProject(database: Database, parts: IndexerParts, path
   const id = projectId(root);
   const { signal, onProgress } = options;
   const before = await findProject(database.db, root);
-  await upsertProject(database.db, { id: id, root, embedderId: parts.embedder.id });
+  // A first index checks every file with today's rules, so a run killed midway leaves files the next one can skip.
+  await upsertProject(database.db, { id: id, root, embedderId: parts.embedder.id, secretRules: secretRulesVersion });
   const indexed = await loadFileStates(database.db, id);
   // Files indexed under older secret rules are read again (an unchanged one costs a hash, not an
   // embedding): a token those rules missed leaves the index with the first run that knows it.

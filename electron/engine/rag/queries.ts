@@ -41,7 +41,8 @@ export async function findProject(db: Db, root: string): Promise<ProjectRow | nu
   return rows[0] ?? null;
 }
 
-export async function upsertProject(db: Db, project: { id: string; root: string; embedderId: string }): Promise<void> {
+/** `secretRules`: the rules a new project's files are checked with; an existing project keeps its own until an index completes. */
+export async function upsertProject(db: Db, project: { id: string; root: string; embedderId: string; secretRules?: string }): Promise<void> {
   await db.insert(projects).values(project).onConflictDoUpdate({ target: projects.id, set: { embedderId: project.embedderId } });
 }
 

@@ -3,7 +3,7 @@
  * model cache (filled by `npm run fetch-models`) so tests never download twice.
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, closeSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,10 +74,13 @@ export interface NativePostgres {
  * runs as `nobody`.
  */
 export async function startNativePostgres(): Promise<NativePostgres> {
-  const bin = join(sharedCacheDir, 'pgserver', 'pgserver', 'pginstall', 'bin');
-  if (!existsSync(join(bin, 'postgres'))) throw new Error('The native PostgreSQL fixture is missing: run "node scripts/fetch-test-postgres.mjs".');
+  const installed = join(sharedCacheDir, 'pgserver');
+  if (!existsSync(join(installed, 'pgserver', 'pginstall', 'bin', 'postgres'))) throw new Error('The native PostgreSQL fixture is missing: run "node scripts/fetch-test-postgres.mjs".');
   const dir = mkdtempSync(join(tmpdir(), 'npllm-pg-'));
   const asRoot = process.getuid?.() === 0;
+  // The shared cache may sit in a home `nobody` cannot enter (/root is 0700): under root the
+  // binaries run from a world-readable copy of it (34 MB, once per boot).
+  const bin = join(asRoot ? readableCopy(installed) : installed, 'pgserver', 'pginstall', 'bin');
   if (asRoot) {
     const uid = Number(execFileSync('id', ['-u', 'nobody']).toString());
     const gid = Number(execFileSync('id', ['-g', 'nobody']).toString());
@@ -101,6 +104,26 @@ export async function startNativePostgres(): Promise<NativePostgres> {
       }
     },
   };
+}
+
+function readableCopy(installed: string): string {
+  const copy = join(tmpdir(), 'npllm-pgserver');
+  if (!existsSync(join(copy, '.complete'))) {
+    const scratch = mkdtempSync(join(tmpdir(), 'npllm-pgserver-'));
+    cpSync(installed, scratch, { recursive: true });
+    chmodSync(scratch, 0o755);
+    writeFileSync(join(scratch, '.complete'), '');
+    try {
+      renameSync(scratch, copy);
+    } catch {
+      // Another test file made it meanwhile (or a stale one is in the way: replaced).
+      if (!existsSync(join(copy, '.complete'))) {
+        rmSync(copy, { recursive: true, force: true });
+        renameSync(scratch, copy);
+      } else rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+  return copy;
 }
 
 function freePort(): Promise<number> {

@@ -70,6 +70,7 @@ function jsonResult(result: AskResponse) {
     timings: { ttftMs: result.timings.ttftMs, totalMs: result.timings.totalMs, tokens: result.timings.tokens, loadMs: result.timings.loadMs },
     finishReason: result.finishReason,
     retrieval: result.retrieval,
+    ...(result.modulator ? { modulator: result.modulator } : {}),
     ...(result.cachedFrom ? { cachedFrom: result.cachedFrom } : {}),
   };
 }
