@@ -6,18 +6,21 @@
  * experimental and promote it only if it earned it. Every heavy step runs in an npllm-train child
  * process, which the caller may pause while a question is answered.
  *
+ * `consolidate` reads as the README's steps: the ones before the run's row is written are
+ * functions, the ones after are methods of `Consolidation`, which owns the row and the run folder.
+ *
  * Crash safety: nothing the serving path reads changes until the end. The adapter and Ω are written
  * atomically into a run folder, registered in one transaction, promoted in another; a run killed
  * anywhere leaves a `running` row and a run folder, which the next run (holding the adapter's
- * lock, so the dead run cannot be alive) marks failed and deletes.
+ * lock, so the dead run cannot be alive) marks failed and deletes (recovery.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { LearningTest, LearnResult, Progress } from '../../../shared/contract.js';
-import { cancelled, LearningError, RequestError, toNpllmError } from '../../../shared/errors.js';
-import { pairedChange, significantGain, significantWorsening, type GroupScore, type PairedChange } from '../../../shared/learning-metrics.js';
+import type { AdapterRecord, LearningTest, LearnResult, Progress } from '../../../shared/contract.js';
+import { cancelled, LearningError, RequestError, toNpllmError, type NpllmError } from '../../../shared/errors.js';
+import { pairedChange, significantWorsening, type GroupScore, type PairedChange } from '../../../shared/learning-metrics.js';
 import { inspectAdapter, readBaseModelShapes } from '../adapters/gguf.js';
 import type { AdapterStore } from '../adapters/store.js';
 import { buildTrainingData, writeJsonl } from '../data-collection/training-data.js';
@@ -30,12 +33,16 @@ import { resolveProjectRoot } from '../project/root.js';
 import { estimateTokens, renderExample, replayCount, replayWeight, shuffled, splitHeldOut, type LearningText } from './dataset.js';
 import { freezeHeldOut, frozenHeldOut, HeldOutScorer, seedOf, type FrozenHeldOut, type PreparedSample, type ScoredModel } from './held-out.js';
 import { accumulateImportance, importanceStats, readImportance, writeImportance, type ImportanceStats } from './importance.js';
+import { judge, learningTest } from './judge.js';
 import { acquireLearningLock } from './lock.js';
 import { TrainerProcess, trainerBinary, type TrainerEvent } from './native-trainer.js';
-import { adaptersWithRunningRuns, indexedProjects, insertTrainingRun, learnedProjects, runningTrainingRuns, updateTrainingRun, upsertEvaluations } from './queries.js';
+import { indexedProjects, insertTrainingRun, learnedProjects, updateTrainingRun, upsertEvaluations } from './queries.js';
+import { cleanUpDeadRuns } from './recovery.js';
 import { addToReservoir, mixReplay, sampleReplay } from './replay.js';
 
-export { projectKey } from './held-out.js';
+export { heldOutTexts, projectKey } from './held-out.js';
+export { describeChange, judge } from './judge.js';
+export { recoverInterruptedRuns } from './recovery.js';
 
 export type LearningOptions = LearningConfig;
 
@@ -75,207 +82,403 @@ const replayBatch = 4;
 /** The phases' shares of a run's progress bar. */
 const phases = { prepare: [0, 0.03], before: [0.03, 0.12], train: [0.12, 0.75], importance: [0.75, 0.85], after: [0.85, 0.95], transfer: [0.95, 1] } as const;
 
+type Report = (phase: keyof typeof phases, label: string, within: number | null) => void;
+type TrainerDone = Extract<TrainerEvent, { type: 'done' }>;
+
+/** What a run is about and runs with, fixed once the adapter's lock is held. */
+interface RunSetup {
+  deps: ConsolidationDeps;
+  hooks: ConsolidationHooks;
+  report: Report;
+  started: number;
+  project: string;
+  name: string;
+  scope: string;
+  seed: number;
+  binary: string;
+  base: ModelIdentity;
+  parent: AdapterRecord | null;
+  threads: number;
+}
+
+interface RunData {
+  train: LearningText[];
+  heldOut: LearningText[];
+  frozen: FrozenHeldOut | null;
+}
+
+/** Everything decided before the run's row is written (the row records it as settings). */
+interface RunPlan extends RunData {
+  runId: string;
+  runDir: string;
+  heldOutSet: FrozenHeldOut;
+  earlier: string[];
+  replayed: string[];
+  stream: string[];
+  steps: number;
+  masLambda: number;
+}
+
+interface Judged {
+  samples: Map<string, PreparedSample>;
+  targets: string[];
+  before: Map<string, GroupScore[]>;
+}
+type Verdict = ReturnType<typeof judge>;
+interface After {
+  model: ScoredModel;
+  changes: Record<string, PairedChange>;
+  verdict: Verdict;
+}
+type Summary = ReturnType<Consolidation['summarise']>;
+interface Registered {
+  record: AdapterRecord;
+  channel: AdapterRecord['channel'];
+}
+
 /** Trainer threads: every core up to 4 on a quiet machine, 1 on a busy one (2 threads then spend their time in barriers). */
 export function learningThreads(configured: number | null, cores = cpus().length, load = loadavg()[0] ?? 0): number {
   if (configured) return configured;
   return load > cores - 0.5 ? 1 : Math.max(1, Math.min(cores, 4));
 }
 
-
 export async function consolidate(deps: ConsolidationDeps, request: ConsolidationRequest, hooks: ConsolidationHooks = {}): Promise<LearnResult> {
   const started = Date.now();
-  const { db, learning } = deps;
-  const project = await resolveProjectRoot(request.project);
-  const { name, scope } = await adapterFor(deps.profiles, project, request.adapter);
-  const seed = request.seed ?? learning.seed;
-  const report = (phase: keyof typeof phases, label: string, within: number | null) => {
+  const { project, name, scope } = await chooseAdapter(deps.profiles, request);
+  const report = reporter(hooks, name);
+  report('prepare', `preparing ${project}`, 0);
+  const lock = await acquireLearningLock(join(deps.home, 'learning', name, 'lock'), `Adapter ${name}`);
+  try {
+    await cleanUpDeadRuns(deps.db, deps.adapters, deps.home, name);
+    const seed = request.seed ?? deps.learning.seed;
+    const setup: RunSetup = { deps, hooks, report, started, project, name, scope, seed, ...(await startingPoint(deps, name)) };
+    const plan = await planRun(setup, await gatherData(setup));
+    return await new Consolidation(setup, plan).run();
+  } finally {
+    await lock.release();
+  }
+}
+
+function reporter(hooks: ConsolidationHooks, name: string): Report {
+  return (phase, label, within) => {
     const [from, to] = phases[phase];
     hooks.onProgress?.({ task: 'learning', label: `${name}: ${label}`, fraction: from + (to - from) * (within ?? 0), done: false });
   };
-  report('prepare', `preparing ${project}`, 0);
+}
 
-  const lock = await acquireLearningLock(join(deps.home, 'learning', name, 'lock'), `Adapter ${name}`);
-  try {
-    await cleanUpDeadRuns(db, deps.adapters, deps.home, name);
-    const binary = deps.trainer ?? trainerBinary();
-    const base = await deps.base();
-    const parent = await usableParent(deps.adapters, name, base);
-    const threads = learningThreads(learning.threads);
+/** Step 1, Adapter: named by request, or after the first stack the user confirmed. */
+async function chooseAdapter(profiles: ProfileLookup, request: ConsolidationRequest): Promise<{ project: string; name: string; scope: string }> {
+  const project = await resolveProjectRoot(request.project);
+  const profile = await profiles.profileOf(project);
+  const requested = request.adapter;
+  if (requested) return { project, name: requested, scope: requested === 'user' ? 'user' : (profile?.stacks.find((stack) => stack.name === requested)?.name ?? requested) };
+  const first = profile?.stacks[0];
+  if (!first) {
+    throw new RequestError('REQUEST_INVALID', `${project} has no confirmed context, so npllm does not know which adapter it should teach.`, {
+      fix: `Confirm its stacks first (npllm context confirm ${project}), or name an adapter: npllm learn --project ${project} --adapter user.`,
+    });
+  }
+  return { project, name: first.name, scope: first.name };
+}
 
-    const texts = await projectTexts(db, project, deps.acceptThreshold);
-    // Once a project has been judged, its held-out files stay held out: training on them later would leak into the frozen set.
-    const frozen = await frozenHeldOut(deps.home, name, project);
-    const { train, heldOut } = frozen ? { train: texts.filter((text) => !frozen.units.has(text.unit)), heldOut: texts.filter((text) => frozen.units.has(text.unit)) } : splitHeldOut(project, texts, learning.heldOutShare);
-    const trainTokens = train.reduce((sum, text) => sum + text.tokens, 0);
-    if ((heldOut.length === 0 && !frozen) || trainTokens < learning.minTrainTokens) {
-      throw new LearningError('LEARNING_NO_DATA', `${project} has too little to learn from: ${train.length} training text(s), about ${trainTokens} tokens, ${heldOut.length} held out (needs ${learning.minTrainTokens} tokens and two files).`, {
-        fix: `Index the project first (npllm index ${project}), or lower learning.minTrainTokens.`,
-        details: { trainTexts: train.length, trainTokens, heldOutTexts: heldOut.length },
-      });
-    }
+/** The trainer, the served base and the stable version the run continues from. */
+async function startingPoint(deps: ConsolidationDeps, name: string): Promise<Pick<RunSetup, 'binary' | 'base' | 'parent' | 'threads'>> {
+  const binary = deps.trainer ?? trainerBinary();
+  const base = await deps.base();
+  const parent = await usableParent(deps.adapters, name, base);
+  return { binary, base, parent, threads: learningThreads(deps.learning.threads) };
+}
 
-    const runId = randomUUID();
-    const runDir = join(deps.home, 'learning', 'runs', runId);
-    const heldOutSet = frozen ?? (await freezeHeldOut(deps.home, name, project, heldOut));
-    const earlier = (await learnedProjects(db, name)).filter((other) => other !== project);
+/** The stable version to continue from, if it was trained on this base and its file is intact. */
+async function usableParent(store: AdapterStore, name: string, base: ModelIdentity): Promise<AdapterRecord | null> {
+  const stable = await store.stable(name);
+  if (!stable || stable.baseModelFingerprint !== base.fingerprint) return null;
+  // A damaged file would be trained on (NaN weights end in a diverged run) and judged as the baseline.
+  await inspectAdapter(store.fileOf(stable), { sha256: stable.sha256 });
+  return stable;
+}
 
-    const replayed = learning.replayRatio > 0 && earlier.length > 0
-      ? (await sampleReplay(db, { adapterName: name, excludeProject: project, count: replayCount(train.length, learning.replayRatio, replayBatch), seed: seedOf(`${seed}:replay:${project}`) })).map((row) => row.text)
-      : [];
-    const stream = mixReplay(shuffled(train, seedOf(`${seed}:${project}`)).map((text) => text.text), replayed, { batchSize: replayBatch, ratio: learning.replayRatio });
-    const streamTokens = stream.reduce((sum, text) => sum + estimateTokens(text), 0);
-    const steps = Math.max(1, Math.min(learning.maxSteps, Math.ceil((learning.epochs * streamTokens) / learning.ctx)));
-    const masLambda = parent?.importancePath && learning.masLambda > 0 ? learning.masLambda : 0;
-    const settings = {
-      rank: learning.rank, alpha: learning.alpha, ctx: learning.ctx, lr: learning.lr, lrMin: learning.lrMin, warmupSteps: learning.warmupSteps, steps, threads, masLambda, replayRatio: learning.replayRatio, seed,
-      heldOut: { windows: learning.heldOutWindows, groups: learning.evalGroups, significance: learning.significance, minImprovement: learning.minImprovement, forgettingTolerance: learning.forgettingTolerance },
-      parentVersion: parent?.version ?? null, baseModel: base.name, baseModelFingerprint: base.fingerprint, trainer: binary,
-    };
-    await insertTrainingRun(db, { id: runId, adapterName: name, project, status: 'running', settings, lossCurve: [] });
+/** Steps 2–3, Data and Held-out split: refused before anything is written when there is too little to learn and judge. */
+async function gatherData({ deps, name, project }: RunSetup): Promise<RunData> {
+  const { learning } = deps;
+  const texts = await projectTexts(deps.db, project, deps.acceptThreshold);
+  // Once a project has been judged, its held-out files stay held out: training on them later would leak into the frozen set.
+  const frozen = await frozenHeldOut(deps.home, name, project);
+  const { train, heldOut } = frozen ? { train: texts.filter((text) => !frozen.units.has(text.unit)), heldOut: texts.filter((text) => frozen.units.has(text.unit)) } : splitHeldOut(project, texts, learning.heldOutShare);
+  const trainTokens = train.reduce((sum, text) => sum + text.tokens, 0);
+  if ((heldOut.length === 0 && !frozen) || trainTokens < learning.minTrainTokens) {
+    throw new LearningError('LEARNING_NO_DATA', `${project} has too little to learn from: ${train.length} training text(s), about ${trainTokens} tokens, ${heldOut.length} held out (needs ${learning.minTrainTokens} tokens and two files).`, {
+      fix: `Index the project first (npllm index ${project}), or lower learning.minTrainTokens.`,
+      details: { trainTexts: train.length, trainTokens, heldOutTexts: heldOut.length },
+    });
+  }
+  return { train, heldOut, frozen };
+}
 
-    const run = { lossCurve: [] as number[] };
+/** The training stream with replay, the step count and the MAS weight, recorded in the run's `running` row. */
+async function planRun(setup: RunSetup, data: RunData): Promise<RunPlan> {
+  const { deps: { db, home, learning }, name, project, seed, parent, base } = setup;
+  const runId = randomUUID();
+  const runDir = join(home, 'learning', 'runs', runId);
+  const heldOutSet = data.frozen ?? (await freezeHeldOut(home, name, project, data.heldOut));
+  const earlier = (await learnedProjects(db, name)).filter((other) => other !== project);
+  const replayed = await replayTexts(setup, data.train.length, earlier.length > 0);
+  const stream = mixReplay(shuffled(data.train, seedOf(`${seed}:${project}`)).map((text) => text.text), replayed, { batchSize: replayBatch, ratio: learning.replayRatio });
+  const streamTokens = stream.reduce((sum, text) => sum + estimateTokens(text), 0);
+  const steps = Math.max(1, Math.min(learning.maxSteps, Math.ceil((learning.epochs * streamTokens) / learning.ctx)));
+  const masLambda = parent?.importancePath && learning.masLambda > 0 ? learning.masLambda : 0;
+  const settings = {
+    rank: learning.rank, alpha: learning.alpha, ctx: learning.ctx, lr: learning.lr, lrMin: learning.lrMin, warmupSteps: learning.warmupSteps, steps, threads: setup.threads, masLambda, replayRatio: learning.replayRatio, seed,
+    heldOut: { windows: learning.heldOutWindows, groups: learning.evalGroups, significance: learning.significance, minImprovement: learning.minImprovement, forgettingTolerance: learning.forgettingTolerance },
+    parentVersion: parent?.version ?? null, baseModel: base.name, baseModelFingerprint: base.fingerprint, trainer: setup.binary,
+  };
+  await insertTrainingRun(db, { id: runId, adapterName: name, project, status: 'running', settings, lossCurve: [] });
+  return { ...data, runId, runDir, heldOutSet, earlier, replayed, stream, steps, masLambda };
+}
+
+/** Earlier projects' texts from the reservoir, in proportion to this project's. */
+async function replayTexts({ deps: { db, learning }, name, project, seed }: RunSetup, trainTexts: number, hasEarlier: boolean): Promise<string[]> {
+  if (!(learning.replayRatio > 0 && hasEarlier)) return [];
+  const rows = await sampleReplay(db, { adapterName: name, excludeProject: project, count: replayCount(trainTexts, learning.replayRatio, replayBatch), seed: seedOf(`${seed}:replay:${project}`) });
+  return rows.map((row) => row.text);
+}
+
+/** Steps 4–11 of one run that has its `running` row: its state is the run's scratch folder, scorer and loss curve. */
+class Consolidation {
+  private readonly lossCurve: number[] = [];
+  private readonly files: { train: string; current: string; adapter: string; importance: string };
+  private readonly common: string[];
+  private readonly scorer: HeldOutScorer;
+  private readonly baseModel: ScoredModel;
+
+  constructor(private readonly setup: RunSetup, private readonly plan: RunPlan) {
+    const { deps: { home, learning }, base, threads } = setup;
+    const file = (name: string) => join(plan.runDir, name);
+    this.files = { train: file('train.jsonl'), current: file('current.jsonl'), adapter: file('adapter.gguf'), importance: file('importance.gguf') };
+    this.common = ['--model', base.path, '--ctx', String(learning.ctx), '--threads', String(threads)];
+    this.scorer = new HeldOutScorer(home, plan.runDir, learning, (file, adapter) => this.evaluate(file, adapter));
+    this.baseModel = { version: 0, key: `base:${base.fingerprint}`, file: null };
+  }
+
+  async run(): Promise<LearnResult> {
     // The scratch folder exists only while the run's row says `running`, so whatever happens, this run or the next one removes it.
     try {
-      await mkdir(runDir, { recursive: true });
-      const trainFile = join(runDir, 'train.jsonl');
-      await writeJsonl(trainFile, stream.map((text) => ({ text })));
-      const currentFile = join(runDir, 'current.jsonl');
-      await writeJsonl(currentFile, train.map((text) => ({ text: text.text })));
-      const trainerRun = (args: string[], onEvent?: (event: TrainerEvent) => void, budgetMs?: number) => runTrainer(binary, args, hooks, onEvent, budgetMs);
-      const common = ['--model', base.path, '--ctx', String(learning.ctx), '--threads', String(threads)];
-      const scorer = new HeldOutScorer(deps.home, runDir, learning, async (file, adapter) => {
-        const events = await trainerRun(['eval', ...common, '--data', file, ...(adapter ? ['--adapter', adapter] : [])]);
-        const result = events.find((event): event is Extract<TrainerEvent, { type: 'eval' }> => event.type === 'eval');
-        if (!result || !Number.isFinite(result.nll)) throw new LearningError('LEARNING_FAILED', `Evaluating ${file} gave no finite NLL.`, { fix: 'Check the held-out data; NPLLM_LOG_LEVEL=debug shows the trainer output.' });
-        return { nll: result.nll, tokens: result.tokens };
-      });
-      const checkAbort = () => {
-        if (hooks.signal?.aborted) throw cancelled('Learning was cancelled.');
-      };
-
-      // Judge before: the stable version (or the base, for a first version) on every project, on each project's frozen sample.
-      const samples = new Map<string, PreparedSample>();
-      samples.set(project, await scorer.prepare(project, heldOutSet));
-      for (const other of earlier) {
-        const snapshot = await frozenHeldOut(deps.home, name, other);
-        if (snapshot) samples.set(other, await scorer.prepare(other, snapshot));
-      }
-      const baseModel: ScoredModel = { version: 0, key: `base:${base.fingerprint}`, file: null };
-      const parentModel: ScoredModel = parent ? { version: parent.version, key: parent.sha256, file: deps.adapters.fileOf(parent) } : baseModel;
-      const targets = [project, ...earlier].filter((target) => samples.has(target));
-      const before = new Map<string, GroupScore[]>();
-      for (const [index, target] of targets.entries()) {
-        checkAbort();
-        report('before', `judging ${parent ? `v${parent.version}` : 'the base'} on ${target}`, index / targets.length);
-        before.set(target, await scorer.scores(samples.get(target)!, parentModel, checkAbort));
-      }
-      // The base's NLL on this project anchors the matrix's gain column even when training continues a version.
-      if (parent) await scorer.scores(samples.get(project)!, baseModel, checkAbort);
-
-      checkAbort();
-      report('train', `training ${steps} steps`, 0);
-      const adapterOut = join(runDir, 'adapter.gguf');
-      const trainArgs = [
-        'train', ...common, '--data', trainFile, '--out', adapterOut, '--steps', String(steps), '--lr', String(learning.lr), '--lr-min', String(Math.min(learning.lrMin, learning.lr)),
-        '--warmup', String(Math.min(learning.warmupSteps, Math.floor(steps / 2))), '--no-shuffle', '--seed', String(seed),
-        ...(parent ? ['--adapter-in', deps.adapters.fileOf(parent)] : ['--rank', String(learning.rank), '--alpha', String(learning.alpha)]),
-        ...(masLambda > 0 ? ['--mas-importance', join(deps.home, parent!.importancePath!), '--mas-lambda', String(masLambda)] : []),
-      ];
-      let lastSaved = Date.now();
-      const trainEvents = await trainerRun(trainArgs, (event) => {
-        if (event.type === 'step') {
-          // JSON has no NaN: a diverged step's loss arrives as null and stays out of the curve (the trainer fails the run).
-          if (event.loss !== null) run.lossCurve.push(event.loss);
-          report('train', `step ${event.step}/${steps}, loss ${event.loss !== null ? event.loss.toFixed(3) : 'not finite'}`, event.step / steps);
-          // The curve is saved as it grows (at most every 5 s), so a dashboard follows a long run.
-          if (Date.now() - lastSaved > 5000) {
-            lastSaved = Date.now();
-            void updateTrainingRun(db, runId, { lossCurve: run.lossCurve }).catch(() => undefined);
-          }
-        }
-      }, learning.maxTrainSeconds === null ? undefined : learning.maxTrainSeconds * 1000);
-      const trained = trainEvents.find((event): event is Extract<TrainerEvent, { type: 'done' }> => event.type === 'done');
-      checkAbort();
-
-      report('importance', 'measuring importance (MAS)', 0);
-      const omegaNew = join(runDir, 'importance.gguf');
-      await trainerRun(['importance', ...common, '--adapter', adapterOut, '--data', currentFile, '--out', omegaNew, '--max-windows', String(learning.importanceWindows)], (event) => {
-        if (event.type === 'sample') report('importance', `measuring importance, window ${event.sample}/${learning.importanceWindows}`, Math.min(1, event.sample / learning.importanceWindows));
-      });
-      const accumulated = accumulateImportance(parent?.importancePath ? await readImportance(join(deps.home, parent.importancePath)) : null, await readImportance(omegaNew));
-      const omegaStats: ImportanceStats = importanceStats(accumulated);
-      const omegaFolder = join(deps.adapters.folder(name), 'importance');
-      await mkdir(omegaFolder, { recursive: true });
-      const omegaPath = join(omegaFolder, `${runId}.gguf`);
-      await writeImportance(omegaPath, accumulated, base.architecture);
-
-      const newModel: ScoredModel = { version: null, key: await sha256File(adapterOut), file: adapterOut };
-      const changes: Record<string, PairedChange> = {};
-      for (const [index, target] of targets.entries()) {
-        checkAbort();
-        report('after', `judging the new version on ${target}`, index / targets.length);
-        changes[target] = pairedChange(before.get(target)!, await scorer.scores(samples.get(target)!, newModel, checkAbort));
-      }
-      checkAbort();
-      const verdict = judge(project, changes, learning);
-
-      // Forward transfer: the new version against the base on projects the adapter never learned, so serving can leave it out where it hurts.
-      const transfer: Record<string, LearningTest> = {};
-      const unlearned = learning.transferProjects > 0 ? (await indexedProjects(db)).filter((other) => !targets.includes(other) && other !== project && !earlier.includes(other)) : [];
-      for (const other of unlearned) {
-        if (Object.keys(transfer).length >= learning.transferProjects) break;
-        checkAbort();
-        const snapshot = (await frozenHeldOut(deps.home, name, other)) ?? (await freezeNewHeldOut(db, deps, name, other));
-        if (!snapshot) continue;
-        report('transfer', `measuring the new version on ${other}, not learned`, Object.keys(transfer).length / learning.transferProjects);
-        const sample = await scorer.prepare(other, snapshot);
-        samples.set(other, sample);
-        const change = pairedChange(await scorer.scores(sample, baseModel, checkAbort), await scorer.scores(sample, newModel, checkAbort));
-        transfer[other] = learningTest(change, significantWorsening(change, { tolerance: learning.forgettingTolerance, significance: learning.significance }));
-      }
-      checkAbort();
-
-      const tests = Object.fromEntries(Object.entries(changes).map(([target, change]) => [target, learningTest(change, verdict.significant[target] ?? false)]));
-      const nllBefore = Object.fromEntries(Object.entries(changes).map(([target, change]) => [target, change.before]));
-      const nllAfter = Object.fromEntries(Object.entries(changes).map(([target, change]) => [target, change.after]));
-      const own = changes[project]!;
-      const stats = {
-        trainTexts: train.length, replayTexts: replayed.length, heldOutTexts: heldOut.length, steps: trained?.steps ?? run.lossCurve.length,
-        trainTokens: trained?.tokens ?? 0, tokensPerSecond: trained?.tokensPerSecond ?? 0, durationMs: Date.now() - started, masLambda, seed,
-        heldOutTokens: own.tokens, heldOutGroups: own.groups, gainNats: -own.change, gainStandardError: Number.isFinite(own.standardError) ? own.standardError : -1,
-        transferProjects: Object.keys(transfer).length, transferWorse: Object.values(transfer).filter((test) => test.significant).length,
-      };
-      const record = await deps.adapters.register(adapterOut, {
-        name, scope, project, baseModel: base.name, baseModelFingerprint: base.fingerprint, parentVersion: parent?.version ?? null, trainingRunId: runId,
-        importancePath: omegaPath, metrics: { nllBefore, nllAfter, ...stats, tests, transfer }, reason: verdict.promote ? null : verdict.reason,
-        base: await readBaseModelShapes(base.path), move: true,
-      });
-      const channel = verdict.promote ? (await deps.adapters.promote(name, record.version, verdict.reason)).stable.channel : record.channel;
-      await upsertEvaluations(db, scorer.cells(record.version).map((cell) => ({ adapterName: name, ...cell, runId })));
-      if (learning.replayCapacity > 0) {
-        await addToReservoir(db, { adapterName: name, project, capacity: learning.replayCapacity, candidates: train.map((text) => ({ kind: text.kind, text: text.text, tokens: text.tokens, weight: replayWeight(text.kind) })) });
-      }
-      await updateTrainingRun(db, runId, {
-        status: 'completed', finishedAt: new Date(), lossCurve: run.lossCurve, nllBefore, nllAfter, importanceStats: { ...omegaStats }, stats: { ...stats },
-        version: record.version, promoted: verdict.promote, reason: verdict.reason,
-      });
-      hooks.onProgress?.({ task: 'learning', label: `${name}: v${record.version} ${verdict.promote ? 'promoted' : 'kept experimental'}`, fraction: 1, done: true });
-      return {
-        runId, adapter: name, version: record.version, channel: channel === 'stable' ? 'stable' : 'experimental', nllBefore, nllAfter, promoted: verdict.promote, reason: verdict.reason,
-        parentVersion: parent?.version ?? null, lossCurve: run.lossCurve, stats, tests, transfer,
-      };
+      await this.writeTrainingFiles();
+      const judged = await this.judgeBefore(await this.prepareSamples());
+      const trained = await this.train();
+      const importance = await this.measureImportance();
+      const after = await this.judgeAfter(judged);
+      const transfer = await this.measureTransfer(after.model);
+      const summary = this.summarise(trained, after, transfer);
+      const registered = await this.register(importance.path, after.verdict, summary);
+      return await this.recordRun(registered, importance.stats, after.verdict, summary);
     } catch (error) {
-      const failure = toNpllmError(error);
-      await updateTrainingRun(db, runId, {
-        status: failure.code === 'CANCELLED' ? 'cancelled' : 'failed', finishedAt: new Date(), lossCurve: run.lossCurve, error: failure.toJSON(), reason: failure.message,
-      }).catch(() => undefined);
-      hooks.onProgress?.({ task: 'learning', label: `${name}: ${failure.code === 'CANCELLED' ? 'cancelled' : 'failed'}`, fraction: null, done: true });
-      throw failure;
+      throw await this.recordFailure(error);
     } finally {
-      await rm(runDir, { recursive: true, force: true });
+      await rm(this.plan.runDir, { recursive: true, force: true });
     }
-  } finally {
-    await lock.release();
+  }
+
+  private readonly checkAbort = (): void => {
+    if (this.setup.hooks.signal?.aborted) throw cancelled('Learning was cancelled.');
+  };
+
+  /** `budgetMs`: the trainer is asked to stop at its next step boundary after this long (it still writes its result). */
+  private async trainer(args: string[], onEvent?: (event: TrainerEvent) => void, budgetMs?: number): Promise<TrainerEvent[]> {
+    const { binary, hooks } = this.setup;
+    const process = new TrainerProcess(binary, args, { onEvent, signal: hooks.signal });
+    const release = hooks.onTrainer?.(process);
+    const timer = budgetMs === undefined ? undefined : setTimeout(() => process.stop(), budgetMs);
+    try {
+      return await process.finished;
+    } finally {
+      clearTimeout(timer);
+      release?.();
+    }
+  }
+
+  private async evaluate(file: string, adapter: string | null): Promise<GroupScore> {
+    const events = await this.trainer(['eval', ...this.common, '--data', file, ...(adapter ? ['--adapter', adapter] : [])]);
+    const result = events.find((event): event is Extract<TrainerEvent, { type: 'eval' }> => event.type === 'eval');
+    if (!result || !Number.isFinite(result.nll)) throw new LearningError('LEARNING_FAILED', `Evaluating ${file} gave no finite NLL.`, { fix: 'Check the held-out data; NPLLM_LOG_LEVEL=debug shows the trainer output.' });
+    return { nll: result.nll, tokens: result.tokens };
+  }
+
+  private async writeTrainingFiles(): Promise<void> {
+    await mkdir(this.plan.runDir, { recursive: true });
+    await writeJsonl(this.files.train, this.plan.stream.map((text) => ({ text })));
+    await writeJsonl(this.files.current, this.plan.train.map((text) => ({ text: text.text })));
+  }
+
+  /** Step 4, Held-out sample: this project's and every earlier project's that has a frozen set. */
+  private async prepareSamples(): Promise<Map<string, PreparedSample>> {
+    const { deps, name, project } = this.setup;
+    const samples = new Map<string, PreparedSample>();
+    samples.set(project, await this.scorer.prepare(project, this.plan.heldOutSet));
+    for (const other of this.plan.earlier) {
+      const snapshot = await frozenHeldOut(deps.home, name, other);
+      if (snapshot) samples.set(other, await this.scorer.prepare(other, snapshot));
+    }
+    return samples;
+  }
+
+  /** Step 5, Before: the stable version (or the base, for a first version) on every project, on each project's frozen sample. */
+  private async judgeBefore(samples: Map<string, PreparedSample>): Promise<Judged> {
+    const { deps, project, parent, report } = this.setup;
+    const parentModel: ScoredModel = parent ? { version: parent.version, key: parent.sha256, file: deps.adapters.fileOf(parent) } : this.baseModel;
+    const targets = [project, ...this.plan.earlier].filter((target) => samples.has(target));
+    const before = new Map<string, GroupScore[]>();
+    for (const [index, target] of targets.entries()) {
+      this.checkAbort();
+      report('before', `judging ${parent ? `v${parent.version}` : 'the base'} on ${target}`, index / targets.length);
+      before.set(target, await this.scorer.scores(samples.get(target)!, parentModel, this.checkAbort));
+    }
+    // The base's NLL on this project anchors the matrix's gain column even when training continues a version.
+    if (parent) await this.scorer.scores(samples.get(project)!, this.baseModel, this.checkAbort);
+    return { samples, targets, before };
+  }
+
+  /** Step 6, Train; the loss curve is saved as it grows (at most every 5 s), so a dashboard follows a long run. */
+  private async train(): Promise<TrainerDone | undefined> {
+    const { deps: { db, learning }, report } = this.setup;
+    const { steps, runId } = this.plan;
+    this.checkAbort();
+    report('train', `training ${steps} steps`, 0);
+    const args = this.trainArgs();
+    let lastSaved = Date.now();
+    const events = await this.trainer(args, (event) => {
+      if (event.type !== 'step') return;
+      // JSON has no NaN: a diverged step's loss arrives as null and stays out of the curve (the trainer fails the run).
+      if (event.loss !== null) this.lossCurve.push(event.loss);
+      report('train', `step ${event.step}/${steps}, loss ${event.loss !== null ? event.loss.toFixed(3) : 'not finite'}`, event.step / steps);
+      if (Date.now() - lastSaved > 5000) {
+        lastSaved = Date.now();
+        void updateTrainingRun(db, runId, { lossCurve: this.lossCurve }).catch(() => undefined);
+      }
+    }, learning.maxTrainSeconds === null ? undefined : learning.maxTrainSeconds * 1000);
+    const trained = events.find((event): event is TrainerDone => event.type === 'done');
+    this.checkAbort();
+    return trained;
+  }
+
+  private trainArgs(): string[] {
+    const { deps: { adapters, home, learning }, parent, seed } = this.setup;
+    const { steps, masLambda } = this.plan;
+    return [
+      'train', ...this.common, '--data', this.files.train, '--out', this.files.adapter, '--steps', String(steps), '--lr', String(learning.lr), '--lr-min', String(Math.min(learning.lrMin, learning.lr)),
+      '--warmup', String(Math.min(learning.warmupSteps, Math.floor(steps / 2))), '--no-shuffle', '--seed', String(seed),
+      ...(parent ? ['--adapter-in', adapters.fileOf(parent)] : ['--rank', String(learning.rank), '--alpha', String(learning.alpha)]),
+      ...(masLambda > 0 ? ['--mas-importance', join(home, parent!.importancePath!), '--mas-lambda', String(masLambda)] : []),
+    ];
+  }
+
+  /** Step 7, Importance: this project's Ω on the new adapter plus the parent's, written next to the adapter's versions. */
+  private async measureImportance(): Promise<{ path: string; stats: ImportanceStats }> {
+    const { deps: { adapters, home, learning }, name, parent, base, report } = this.setup;
+    report('importance', 'measuring importance (MAS)', 0);
+    await this.trainer(['importance', ...this.common, '--adapter', this.files.adapter, '--data', this.files.current, '--out', this.files.importance, '--max-windows', String(learning.importanceWindows)], (event) => {
+      if (event.type === 'sample') report('importance', `measuring importance, window ${event.sample}/${learning.importanceWindows}`, Math.min(1, event.sample / learning.importanceWindows));
+    });
+    const accumulated = accumulateImportance(parent?.importancePath ? await readImportance(join(home, parent.importancePath)) : null, await readImportance(this.files.importance));
+    const stats = importanceStats(accumulated);
+    const folder = join(adapters.folder(name), 'importance');
+    await mkdir(folder, { recursive: true });
+    const path = join(folder, `${this.plan.runId}.gguf`);
+    await writeImportance(path, accumulated, base.architecture);
+    return { path, stats };
+  }
+
+  /** Steps 8–9, After and Judge: the new version on the same samples, paired with before group by group. */
+  private async judgeAfter({ samples, targets, before }: Judged): Promise<After> {
+    const { deps: { learning }, project, report } = this.setup;
+    const model: ScoredModel = { version: null, key: await sha256File(this.files.adapter), file: this.files.adapter };
+    const changes: Record<string, PairedChange> = {};
+    for (const [index, target] of targets.entries()) {
+      this.checkAbort();
+      report('after', `judging the new version on ${target}`, index / targets.length);
+      changes[target] = pairedChange(before.get(target)!, await this.scorer.scores(samples.get(target)!, model, this.checkAbort));
+    }
+    this.checkAbort();
+    return { model, changes, verdict: judge(project, changes, learning) };
+  }
+
+  /** Forward transfer: the new version against the base on projects the adapter never learned, so serving can leave it out where it hurts. */
+  private async measureTransfer(model: ScoredModel): Promise<Record<string, LearningTest>> {
+    const { deps, name, project, report } = this.setup;
+    const { learning } = deps;
+    const transfer: Record<string, LearningTest> = {};
+    const unlearned = learning.transferProjects > 0 ? (await indexedProjects(deps.db)).filter((other) => other !== project && !this.plan.earlier.includes(other)) : [];
+    for (const other of unlearned) {
+      if (Object.keys(transfer).length >= learning.transferProjects) break;
+      this.checkAbort();
+      const snapshot = (await frozenHeldOut(deps.home, name, other)) ?? (await freezeNewHeldOut(deps, name, other));
+      if (!snapshot) continue;
+      report('transfer', `measuring the new version on ${other}, not learned`, Object.keys(transfer).length / learning.transferProjects);
+      const sample = await this.scorer.prepare(other, snapshot);
+      const change = pairedChange(await this.scorer.scores(sample, this.baseModel, this.checkAbort), await this.scorer.scores(sample, model, this.checkAbort));
+      transfer[other] = learningTest(change, significantWorsening(change, { tolerance: learning.forgettingTolerance, significance: learning.significance }));
+    }
+    this.checkAbort();
+    return transfer;
+  }
+
+  /** The judged tests and the run's statistics, as the version's metrics and the run's row record them. */
+  private summarise(trained: TrainerDone | undefined, { changes, verdict }: After, transfer: Record<string, LearningTest>) {
+    const { started, seed } = this.setup;
+    const { train, replayed, heldOut, masLambda } = this.plan;
+    const tests = Object.fromEntries(Object.entries(changes).map(([target, change]) => [target, learningTest(change, verdict.significant[target] ?? false)]));
+    const nllBefore = Object.fromEntries(Object.entries(changes).map(([target, change]) => [target, change.before]));
+    const nllAfter = Object.fromEntries(Object.entries(changes).map(([target, change]) => [target, change.after]));
+    const own = changes[this.setup.project]!;
+    const stats = {
+      trainTexts: train.length, replayTexts: replayed.length, heldOutTexts: heldOut.length, steps: trained?.steps ?? this.lossCurve.length,
+      trainTokens: trained?.tokens ?? 0, tokensPerSecond: trained?.tokensPerSecond ?? 0, durationMs: Date.now() - started, masLambda, seed,
+      heldOutTokens: own.tokens, heldOutGroups: own.groups, gainNats: -own.change, gainStandardError: Number.isFinite(own.standardError) ? own.standardError : -1,
+      transferProjects: Object.keys(transfer).length, transferWorse: Object.values(transfer).filter((test) => test.significant).length,
+    };
+    return { tests, nllBefore, nllAfter, stats, transfer };
+  }
+
+  /** Registration checks the file against the base and is atomic; promotion, only if the judge said so, is another transaction. */
+  private async register(importancePath: string, verdict: Verdict, { nllBefore, nllAfter, stats, tests, transfer }: Summary): Promise<Registered> {
+    const { deps: { adapters }, name, scope, project, base, parent } = this.setup;
+    const record = await adapters.register(this.files.adapter, {
+      name, scope, project, baseModel: base.name, baseModelFingerprint: base.fingerprint, parentVersion: parent?.version ?? null, trainingRunId: this.plan.runId,
+      importancePath, metrics: { nllBefore, nllAfter, ...stats, tests, transfer }, reason: verdict.promote ? null : verdict.reason,
+      base: await readBaseModelShapes(base.path), move: true,
+    });
+    const channel = verdict.promote ? (await adapters.promote(name, record.version, verdict.reason)).stable.channel : record.channel;
+    return { record, channel };
+  }
+
+  /** Step 11, Record: the matrix cells, this project's texts into the replay reservoir, the run's row completed. */
+  private async recordRun({ record, channel }: Registered, omegaStats: ImportanceStats, verdict: Verdict, summary: Summary): Promise<LearnResult> {
+    const { deps: { db, learning }, hooks, name, project, parent } = this.setup;
+    const { runId, train } = this.plan;
+    const { nllBefore, nllAfter, stats, tests, transfer } = summary;
+    await upsertEvaluations(db, this.scorer.cells(record.version).map((cell) => ({ adapterName: name, ...cell, runId })));
+    if (learning.replayCapacity > 0) {
+      await addToReservoir(db, { adapterName: name, project, capacity: learning.replayCapacity, candidates: train.map((text) => ({ kind: text.kind, text: text.text, tokens: text.tokens, weight: replayWeight(text.kind) })) });
+    }
+    await updateTrainingRun(db, runId, {
+      status: 'completed', finishedAt: new Date(), lossCurve: this.lossCurve, nllBefore, nllAfter, importanceStats: { ...omegaStats }, stats: { ...stats },
+      version: record.version, promoted: verdict.promote, reason: verdict.reason,
+    });
+    hooks.onProgress?.({ task: 'learning', label: `${name}: v${record.version} ${verdict.promote ? 'promoted' : 'kept experimental'}`, fraction: 1, done: true });
+    return {
+      runId, adapter: name, version: record.version, channel: channel === 'stable' ? 'stable' : 'experimental', nllBefore, nllAfter, promoted: verdict.promote, reason: verdict.reason,
+      parentVersion: parent?.version ?? null, lossCurve: this.lossCurve, stats, tests, transfer,
+    };
+  }
+
+  /** The row says failed or cancelled (best effort: the error being reported matters more). */
+  private async recordFailure(error: unknown): Promise<NpllmError> {
+    const failure = toNpllmError(error);
+    await updateTrainingRun(this.setup.deps.db, this.plan.runId, {
+      status: failure.code === 'CANCELLED' ? 'cancelled' : 'failed', finishedAt: new Date(), lossCurve: this.lossCurve, error: failure.toJSON(), reason: failure.message,
+    }).catch(() => undefined);
+    this.setup.hooks.onProgress?.({ task: 'learning', label: `${this.setup.name}: ${failure.code === 'CANCELLED' ? 'cancelled' : 'failed'}`, fraction: null, done: true });
+    return failure;
   }
 }
 
@@ -286,136 +489,8 @@ async function projectTexts(db: Db, project: string, acceptThreshold: number): P
 }
 
 /** Freezes the held-out split of a project the adapter has not learned (so a later consolidation of it keeps the same split); null without two files. */
-async function freezeNewHeldOut(db: Db, deps: ConsolidationDeps, adapter: string, project: string): Promise<FrozenHeldOut | null> {
-  const { heldOut } = splitHeldOut(project, await projectTexts(db, project, deps.acceptThreshold), deps.learning.heldOutShare);
+async function freezeNewHeldOut(deps: ConsolidationDeps, adapter: string, project: string): Promise<FrozenHeldOut | null> {
+  const { heldOut } = splitHeldOut(project, await projectTexts(deps.db, project, deps.acceptThreshold), deps.learning.heldOutShare);
   if (heldOut.length === 0) return null;
   return freezeHeldOut(deps.home, adapter, project, heldOut);
-}
-
-function learningTest(change: PairedChange, significant: boolean): LearningTest {
-  return { ...change, significant };
-}
-
-/**
- * The judge (learning/README.md, "Judge"): promote only if this project's held-out NLL dropped by
- * more than `minImprovement` plus `significance` standard errors of the paired change, and no
- * earlier project's rose by more than `forgettingTolerance` of its value plus as many standard
- * errors. The standard errors come from the groups of whole held-out files (`pairedChange`).
- */
-export function judge(
-  project: string,
-  changes: Record<string, PairedChange>,
-  options: Pick<LearningOptions, 'minImprovement' | 'forgettingTolerance' | 'significance'>,
-): { promote: boolean; reason: string; significant: Record<string, boolean> } {
-  const own = changes[project];
-  const significant: Record<string, boolean> = {};
-  if (!own || !Number.isFinite(own.before) || !Number.isFinite(own.after)) return { promote: false, reason: `kept experimental: no held-out NLL for ${project}`, significant };
-  significant[project] = significantGain(own, { minImprovement: options.minImprovement, significance: options.significance });
-  const worse = Object.keys(changes)
-    .filter((target) => target !== project && Number.isFinite(changes[target]!.after))
-    .filter((target) => (significant[target] = significantWorsening(changes[target]!, { tolerance: options.forgettingTolerance, significance: options.significance })));
-  const z = `${options.significance} standard error${options.significance === 1 ? '' : 's'}`;
-  if (!significant[project]) {
-    return { promote: false, reason: `kept experimental: held-out NLL on this project did not drop by more than ${options.minImprovement} nats + ${z}: ${describeChange(own)}`, significant };
-  }
-  if (worse.length > 0) {
-    return {
-      promote: false,
-      reason: `kept experimental: it forgot earlier project${worse.length > 1 ? 's' : ''} beyond the ${(options.forgettingTolerance * 100).toFixed(1)} % tolerance + ${z}: ${worse.map((target) => `${target} ${describeChange(changes[target]!)}`).join('; ')}`,
-      significant,
-    };
-  }
-  const kept = Object.keys(changes).length - 1;
-  return {
-    promote: true,
-    reason: `promoted: held-out NLL on this project ${describeChange(own)}${kept ? `; ${kept} earlier project${kept > 1 ? 's' : ''} within ${(options.forgettingTolerance * 100).toFixed(1)} % + ${z}` : ''}`,
-    significant,
-  };
-}
-
-/** `2.461 → 2.038 (-17.2 %, -0.423 ± 0.031 nats over 8 groups)`. */
-export function describeChange(change: PairedChange): string {
-  const signed = (value: number, digits: number) => `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
-  const noise = Number.isFinite(change.standardError) ? `± ${change.standardError.toFixed(3)} nats over ${change.groups} groups` : 'nats, noise unknown: one group';
-  return `${change.before.toFixed(3)} → ${change.after.toFixed(3)} (${signed(((change.after - change.before) / change.before) * 100, 1)} %, ${signed(change.change, 3)} ${noise})`;
-}
-
-/** The adapter a project trains: named by request, or after the first stack the user confirmed. */
-async function adapterFor(profiles: ProfileLookup, project: string, requested: string | undefined): Promise<{ name: string; scope: string }> {
-  const profile = await profiles.profileOf(project);
-  if (requested) return { name: requested, scope: requested === 'user' ? 'user' : (profile?.stacks.find((stack) => stack.name === requested)?.name ?? requested) };
-  const first = profile?.stacks[0];
-  if (!first) {
-    throw new RequestError('REQUEST_INVALID', `${project} has no confirmed context, so npllm does not know which adapter it should teach.`, {
-      fix: `Confirm its stacks first (npllm context confirm ${project}), or name an adapter: npllm learn --project ${project} --adapter user.`,
-    });
-  }
-  return { name: first.name, scope: first.name };
-}
-
-/** The stable version to continue from, if it was trained on this base and its file is intact. */
-async function usableParent(store: AdapterStore, name: string, base: ModelIdentity) {
-  const stable = await store.stable(name);
-  if (!stable || stable.baseModelFingerprint !== base.fingerprint) return null;
-  // A damaged file would be trained on (NaN weights end in a diverged run) and judged as the baseline.
-  await inspectAdapter(store.fileOf(stable), { sha256: stable.sha256 });
-  return stable;
-}
-
-/** `budgetMs`: the trainer is asked to stop at its next step boundary after this long (it still writes its result). */
-async function runTrainer(binary: string, args: string[], hooks: ConsolidationHooks, onEvent?: (event: TrainerEvent) => void, budgetMs?: number): Promise<TrainerEvent[]> {
-  const process = new TrainerProcess(binary, args, { onEvent, signal: hooks.signal });
-  const release = hooks.onTrainer?.(process);
-  const timer = budgetMs === undefined ? undefined : setTimeout(() => process.stop(), budgetMs);
-  try {
-    return await process.finished;
-  } finally {
-    clearTimeout(timer);
-    release?.();
-  }
-}
-
-/** The texts a project was held out with for an adapter (the modulator's oracle examples), or null before its first consolidation. */
-export async function heldOutTexts(home: string, adapter: string, project: string): Promise<{ text: string; unit: string }[] | null> {
-  return (await frozenHeldOut(home, adapter, project))?.texts ?? null;
-}
-
-/**
- * Runs left `running` by a killed process: marked failed, their scratch folders and unregistered
- * importance files removed. A run killed after registering its version keeps it (it is whole).
- */
-/**
- * At start-up: runs a killed process left `running` are closed as interrupted (and their scratch
- * files removed), adapter by adapter under its lock, so one a live process is training is left
- * alone. Returns how many were closed.
- */
-export async function recoverInterruptedRuns(db: Db, store: AdapterStore, home: string): Promise<number> {
-  let closed = 0;
-  for (const adapter of await adaptersWithRunningRuns(db)) {
-    const lock = await acquireLearningLock(join(home, 'learning', adapter, 'lock'), `Adapter ${adapter}`).catch(() => null);
-    if (!lock) continue;
-    try {
-      closed += await cleanUpDeadRuns(db, store, home, adapter);
-    } finally {
-      await lock.release();
-    }
-  }
-  return closed;
-}
-
-async function cleanUpDeadRuns(db: Db, store: AdapterStore, home: string, adapter: string): Promise<number> {
-  const dead = await runningTrainingRuns(db, adapter);
-  if (dead.length === 0) return 0;
-  const versions = await store.list(adapter);
-  for (const run of dead) {
-    const registered = versions.find((version) => version.trainingRunId === run.id);
-    await updateTrainingRun(db, run.id, {
-      status: 'failed', finishedAt: new Date(), version: registered?.version ?? null,
-      reason: `interrupted: the process running it stopped before it finished${registered ? ` (after registering v${registered.version})` : ''}`,
-      error: new LearningError('LEARNING_FAILED', 'The run was interrupted.', { fix: 'Nothing to do: the stable adapter was not touched; learn the project again.' }).toJSON(),
-    });
-    await rm(join(home, 'learning', 'runs', run.id), { recursive: true, force: true });
-    if (!registered) await rm(join(store.folder(adapter), 'importance', `${run.id}.gguf`), { force: true });
-  }
-  return dead.length;
 }

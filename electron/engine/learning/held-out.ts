@@ -89,6 +89,11 @@ export async function frozenHeldOut(home: string, adapter: string, project: stri
   return { file, hash: createHash('sha256').update(content).digest('hex'), texts, units: new Set(texts.map((text) => text.unit)) };
 }
 
+/** The texts a project was held out with for an adapter (the modulator's oracle examples), or null before its first consolidation. */
+export async function heldOutTexts(home: string, adapter: string, project: string): Promise<{ text: string; unit: string }[] | null> {
+  return (await frozenHeldOut(home, adapter, project))?.texts ?? null;
+}
+
 /**
  * Scores held-out samples with the trainer's `eval`, one run per group (the trainer prints one NLL
  * per run), through a cache in `<home>/learning/scores/<sample hash>.json` keyed by model, and keeps
