@@ -43,7 +43,9 @@ async function main(): Promise<void> {
 
     // Rank 8 on every projection of every layer (the largest adapter npllm trains) and on q/v only.
     const files = { all: join(scratch, 'all.gguf'), qv: join(scratch, 'qv.gguf') };
-    const [all, writeMs] = await timed(() => writeLoraAdapter(files.all, freshLora(shapes, { targets: /(attn_(q|k|v|output)|ffn_(gate|up|down))\.weight$/, rank: 8, alpha: 16, b: 0.01 })));
+    const [all, writeMs] = await timed(() =>
+      writeLoraAdapter(files.all, freshLora(shapes, { targets: /(attn_(q|k|v|output)|ffn_(gate|up|down))\.weight$/, rank: 8, alpha: 16, b: 0.01 })),
+    );
     const qv = await writeLoraAdapter(files.qv, freshLora(shapes, { targets: /attn_(q|v)\.weight$/, rank: 8, alpha: 16, b: 0.01 }));
     const inspectTimes: number[] = [];
     for (let repeat = 0; repeat < repeats; repeat++) inspectTimes.push((await timed(() => inspectAdapter(files.all, { base: shapes, sha256: all.sha256 })))[1]);
@@ -51,7 +53,8 @@ async function main(): Promise<void> {
 
     const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
     const model: LlamaModel = await llama.loadModel({ modelPath });
-    const create = (file?: string) => model.createContext({ contextSize, threads: 1, sequences: 1, ...(file ? { lora: { adapters: [{ filePath: file, scale: 1 }] } } : {}) });
+    const create = (file?: string) =>
+      model.createContext({ contextSize, threads: 1, sequences: 1, ...(file ? { lora: { adapters: [{ filePath: file, scale: 1 }] } } : {}) });
     const creation: Record<string, number[]> = { none: [], 'all (first load)': [], 'qv (first load)': [], 'all (cached)': [], 'qv (cached)': [] };
     for (const [label, file] of [['none'], ['all (first load)', files.all], ['qv (first load)', files.qv]] as const) {
       const [context, ms] = await timed(() => create(file));
@@ -89,11 +92,19 @@ async function main(): Promise<void> {
       writeAllMs: round(writeMs),
       createContextMs: Object.fromEntries(Object.entries(creation).map(([label, times]) => [label, round(median(times))])),
       decode: Object.fromEntries(
-        Object.entries(samples).map(([label, list]) => [label, { tokensPerSecond: round(median(list.map((s) => s.tokensPerSecond))), ttftMs: round(median(list.map((s) => s.ttftMs))) }]),
+        Object.entries(samples).map(([label, list]) => [
+          label,
+          { tokensPerSecond: round(median(list.map((s) => s.tokensPerSecond))), ttftMs: round(median(list.map((s) => s.ttftMs))) },
+        ]),
       ),
     };
     process.stdout.write(`${table(['create context', 'median ms'], Object.entries(summary.createContextMs))}\n\n`);
-    process.stdout.write(`${table(['adapter', 'decode tok/s', 'TTFT ms'], Object.entries(summary.decode).map(([label, d]) => [label, d.tokensPerSecond, d.ttftMs]))}\n\n`);
+    process.stdout.write(
+      `${table(
+        ['adapter', 'decode tok/s', 'TTFT ms'],
+        Object.entries(summary.decode).map(([label, d]) => [label, d.tokensPerSecond, d.ttftMs]),
+      )}\n\n`,
+    );
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });

@@ -43,7 +43,10 @@ describe('answers of the default model (Qwen2.5-Coder-1.5B-Instruct)', () => {
     expect(code, stderr).toBe(0);
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { answer: string; model: string };
     expect(result.model).toBe('qwen2.5-coder-1.5b-instruct-q4_k_m');
-    const verdict = await checkEveryday(everydayQuestions.find((question) => question.id === 'pt-odoo-modelo')!, result.answer);
+    const verdict = await checkEveryday(
+      everydayQuestions.find((question) => question.id === 'pt-odoo-modelo')!,
+      result.answer,
+    );
     expect(verdict.code, result.answer).toMatchObject({ verdict: 'pass' });
     expect(verdict.language, result.answer).toMatchObject({ expected: 'pt', found: 'pt' });
   });
@@ -52,7 +55,8 @@ describe('answers of the default model (Qwen2.5-Coder-1.5B-Instruct)', () => {
     const engine = await Engine.open(testConfig(home.home, { model: { name: 'coder-1.5b', temperature: 0, maxTokens: 400, contextSize: 4096 } }));
     try {
       const { answer } = await engine.ask({
-        question: 'Write a Python function `is_anagram(a, b)` that says whether two strings are anagrams, ignoring case and spaces. Add a few assert statements that test it.',
+        question:
+          'Write a Python function `is_anagram(a, b)` that says whether two strings are anagrams, ignoring case and spaces. Add a few assert statements that test it.',
         source: 'bench',
       });
       const code = codeBlocks(answer)
@@ -65,9 +69,14 @@ describe('answers of the default model (Qwen2.5-Coder-1.5B-Instruct)', () => {
       // function itself against asserts it has not seen. Its asserts are stripped before the function is run.
       const ownAsserts = code.split('\n').filter((line) => /^assert /.test(line));
       expect(ownAsserts.length, answer).toBeGreaterThan(0);
-      const definitions = code.split('\n').filter((line) => !/^assert /.test(line) && !/^print\(/.test(line)).join('\n');
+      const definitions = code
+        .split('\n')
+        .filter((line) => !/^assert /.test(line) && !/^print\(/.test(line))
+        .join('\n');
       const program = join(home.home, 'anagram.py');
-      writeFileSync(program, `${definitions}
+      writeFileSync(
+        program,
+        `${definitions}
 
 def reference(a, b):
     norm = lambda s: sorted(s.replace(' ', '').lower())
@@ -92,7 +101,8 @@ for claim in claims:
     a, b = call.args[0].value, call.args[1].value
     right += reference(a, b) == expected and bool(is_anagram(a, b)) == expected
 print(right, checked)
-`);
+`,
+      );
       // A guard against generated code that never ends, not a speed check: this runs in milliseconds.
       const run = spawnSync('python3', ['-I', program], { encoding: 'utf8', timeout: 60_000 });
       expect(run.status, `${answer}\n--- stderr:\n${run.stderr}`).toBe(0);

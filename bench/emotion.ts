@@ -13,7 +13,14 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NpllmError } from '../shared/errors.js';
-import { classMetrics, confusionMatrix, emotionLabels, loadEmotionSet, type ClassMetrics, type EmotionExample } from '../electron/engine/feedback/emotion/evaluate.js';
+import {
+  classMetrics,
+  confusionMatrix,
+  emotionLabels,
+  loadEmotionSet,
+  type ClassMetrics,
+  type EmotionExample,
+} from '../electron/engine/feedback/emotion/evaluate.js';
 import { scoreEmotion, type EmotionLabel, type EmotionScore } from '../electron/engine/feedback/emotion/score.js';
 import { prepareText } from '../electron/engine/feedback/emotion/text.js';
 import { tokenizeLines } from '../electron/engine/feedback/emotion/tokens.js';
@@ -22,13 +29,7 @@ import { loadAverage, median, percentile, positiveIntFlag, progress, round, tabl
 
 const targetFrustrationF1 = 0.85;
 
-const { values: flags } = parseArgs({
-  options: {
-    set: { type: 'string' },
-    repeat: { type: 'string' },
-    show: { type: 'string' },
-  },
-});
+const { values: flags } = parseArgs({ options: { set: { type: 'string' }, repeat: { type: 'string' }, show: { type: 'string' } } });
 const setPath = resolve(packageRoot, flags.set ?? 'bench/emotion-eval.jsonl');
 const repeat = positiveIntFlag('repeat', flags.repeat, 20);
 const show = positiveIntFlag('show', flags.show, 12);
@@ -60,7 +61,13 @@ function report(scored: readonly Scored[]): Report {
 function matrixTable(title: string, scored: readonly Scored[]): string {
   const matrix = confusionMatrix(scored.map(({ example, score }) => ({ truth: example.label, predicted: score.label })));
   const metrics = classMetrics(matrix);
-  const rows = emotionLabels.map((truth) => [truth, ...emotionLabels.map((predicted) => matrix[truth][predicted]), metrics[truth].precision, metrics[truth].recall, metrics[truth].f1]);
+  const rows = emotionLabels.map((truth) => [
+    truth,
+    ...emotionLabels.map((predicted) => matrix[truth][predicted]),
+    metrics[truth].precision,
+    metrics[truth].recall,
+    metrics[truth].f1,
+  ]);
   return `${title} (${scored.length} messages; rows: truth, columns: predicted)\n${table(['', ...emotionLabels, 'precision', 'recall', 'f1'], rows)}`;
 }
 
@@ -78,9 +85,16 @@ function main(): void {
   }
   progress(`${examples.length} messages from ${isAbsolute(set) ? setPath : set}; load average ${loadAverage()}`);
 
-  const scored: Scored[] = examples.map((example) => ({ example, score: scoreEmotion(example.text, example.previous === undefined ? {} : { previous: example.previous }) }));
+  const scored: Scored[] = examples.map((example) => ({
+    example,
+    score: scoreEmotion(example.text, example.previous === undefined ? {} : { previous: example.previous }),
+  }));
   const byLanguage = (lang: 'en' | 'pt') => scored.filter(({ example }) => example.lang === lang);
-  for (const [title, part] of [['English', byLanguage('en')], ['Portuguese', byLanguage('pt')], ['All', scored]] as const) {
+  for (const [title, part] of [
+    ['English', byLanguage('en')],
+    ['Portuguese', byLanguage('pt')],
+    ['All', scored],
+  ] as const) {
     console.log(`${matrixTable(title, part)}\n`);
   }
 
@@ -88,7 +102,9 @@ function main(): void {
   process.stderr.write(`misclassified: ${wrong.length} of ${scored.length}${wrong.length > show ? ` (first ${show})` : ''}\n`);
   for (const { example, score } of wrong.slice(0, show)) {
     const text = example.text.replace(/\s+/g, ' ');
-    process.stderr.write(`  ${example.id} ${example.label} → ${score.label} (f ${score.frustration}, s ${score.satisfaction}) ${JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text)} [${score.cues.join('; ')}]\n`);
+    process.stderr.write(
+      `  ${example.id} ${example.label} → ${score.label} (f ${score.frustration}, s ${score.satisfaction}) ${JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text)} [${score.cues.join('; ')}]\n`,
+    );
   }
 
   const scorerUs = timePerInput(examples, (example) => scoreEmotion(example.text, example.previous === undefined ? {} : { previous: example.previous }));

@@ -52,7 +52,9 @@ describe('pythonFunctions', () => {
   });
 
   it('prompts with the preceding lines (cut at a line start to the context budget), the signature and the docstring', () => {
-    expect(found[0]!.prompt).toBe('class Mode(models.Model):\n    _name = "account.payment.mode"\n\n    def _compute_name(self):\n        """Name from the method and the bank."""\n');
+    expect(found[0]!.prompt).toBe(
+      'class Mode(models.Model):\n    _name = "account.payment.mode"\n\n    def _compute_name(self):\n        """Name from the method and the bank."""\n',
+    );
     expect(found[1]!.prompt.endsWith("    def action(\n        self, values=None\n    ):\n        '''Several lines\n        of docstring.'''\n")).toBe(true);
     for (const fn of found) expect(fn.prompt.indexOf(fn.body)).toBe(-1);
   });

@@ -45,7 +45,8 @@ export function pythonFunctions(file: string, source: string, options: FunctionO
     let depth = 0;
     let signatureEnd = -1;
     for (let index = start; index < lines.length && index < start + 30; index++) {
-      for (const char of lines[index]!.replace(/#.*$/, '')) depth += char === '(' || char === '[' || char === '{' ? 1 : char === ')' || char === ']' || char === '}' ? -1 : 0;
+      for (const char of lines[index]!.replace(/#.*$/, ''))
+        depth += char === '(' || char === '[' || char === '{' ? 1 : char === ')' || char === ']' || char === '}' ? -1 : 0;
       if (depth <= 0 && /:\s*(#.*)?$/.test(lines[index]!)) {
         signatureEnd = index;
         break;
@@ -144,7 +145,12 @@ export async function completeFunctions(
   functions: readonly HeldOutFunction[],
   options: { maxTokens: number; threads: number; contextSize: number },
 ): Promise<CompletionScore[]> {
-  const context = await model.createContext({ contextSize: options.contextSize, threads: options.threads, sequences: 1, ...(adapter ? { lora: { adapters: [{ filePath: adapter, scale: 1 }] } } : {}) });
+  const context = await model.createContext({
+    contextSize: options.contextSize,
+    threads: options.threads,
+    sequences: 1,
+    ...(adapter ? { lora: { adapters: [{ filePath: adapter, scale: 1 }] } } : {}),
+  });
   try {
     const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
     const scores: CompletionScore[] = [];

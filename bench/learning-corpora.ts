@@ -1,6 +1,6 @@
 /** The corpora bench:learning learns: A (OCA Odoo addons from PyPI), B (ESLint rule modules), C (the control: CPython asyncio). */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../electron/engine/base/paths.js';
 import { sharedCacheDir } from '../electron/engine/test/support.js';
@@ -11,7 +11,12 @@ export interface Projects {
 }
 
 /** OCA's Odoo 14 addons from PyPI (pinned): Python models and XML views of one framework's idiom. */
-const odooAddons = ['odoo14-addon-account-payment-mode==14.0.1.1.0', 'odoo14-addon-mis-builder==14.0.4.3.0', 'odoo14-addon-partner-firstname==14.0.1.1.0', 'odoo14-addon-sale-order-type==14.0.3.2.0'];
+const odooAddons = [
+  'odoo14-addon-account-payment-mode==14.0.1.1.0',
+  'odoo14-addon-mis-builder==14.0.4.3.0',
+  'odoo14-addon-partner-firstname==14.0.1.1.0',
+  'odoo14-addon-sale-order-type==14.0.3.2.0',
+];
 
 /** Downloads (once, into the shared cache outside the clone) and unpacks the addons' wheels; pip is only the download tool. */
 function odooCorpus(): string {
@@ -42,7 +47,10 @@ function copyTree(from: string, to: string, keep: (path: string) => boolean): vo
 }
 
 function treeBytes(dir: string): number {
-  return readdirSync(dir, { withFileTypes: true }).reduce((sum, entry) => sum + (entry.isDirectory() ? treeBytes(join(dir, entry.name)) : statSync(join(dir, entry.name)).size), 0);
+  return readdirSync(dir, { withFileTypes: true }).reduce(
+    (sum, entry) => sum + (entry.isDirectory() ? treeBytes(join(dir, entry.name)) : statSync(join(dir, entry.name)).size),
+    0,
+  );
 }
 
 /** The corpora in fixed folders under the scratch folder (the held-out split hashes the path, so every seed sees the same split). */
@@ -55,22 +63,38 @@ export function corpora(root: string, filesB: number): Projects {
   writeFileSync(join(a, '__manifest__.py'), "{'name': 'OCA addons', 'version': '14.0.1.0.0', 'depends': ['base', 'account', 'sale']}\n");
   mkdirSync(join(b, 'lib', 'rules'), { recursive: true });
   const ruleDir = join(packageRoot, 'node_modules', 'eslint', 'lib', 'rules');
-  const rules = readdirSync(ruleDir).filter((file) => file.endsWith('.js') && file !== 'index.js').sort();
+  const rules = readdirSync(ruleDir)
+    .filter((file) => file.endsWith('.js') && file !== 'index.js')
+    .sort();
   const every = Math.max(1, Math.floor(rules.length / filesB));
   for (const file of rules.filter((_, index) => index % every === 0).slice(0, filesB)) cpSync(join(ruleDir, file), join(b, 'lib', 'rules', file));
   writeFileSync(join(b, 'package.json'), JSON.stringify({ name: 'eslint-rules', version: '1.0.0', main: 'lib/rules/index.js' }));
   // The control: Python like A, unrelated to Odoo, about A's size.
-  const python = readdirSync('/usr/lib').filter((name) => /^python3\.\d+$/.test(name)).sort()[0];
+  const python = readdirSync('/usr/lib')
+    .filter((name) => /^python3\.\d+$/.test(name))
+    .sort()[0];
   if (!python) throw new Error('No /usr/lib/python3.* for the control corpus: install python3.');
   const asyncio = join('/usr/lib', python, 'asyncio');
   const budget = treeBytes(a);
   let used = 0;
   mkdirSync(join(c, 'asyncio'), { recursive: true });
-  for (const file of readdirSync(asyncio).filter((name) => name.endsWith('.py')).sort()) {
+  for (const file of readdirSync(asyncio)
+    .filter((name) => name.endsWith('.py'))
+    .sort()) {
     if (used > budget) break;
     cpSync(join(asyncio, file), join(c, 'asyncio', file));
     used += statSync(join(asyncio, file)).size;
   }
   writeFileSync(join(c, 'pyproject.toml'), '[project]\nname = "asyncio-copy"\nversion = "0.1"\n');
   return { a, b, c };
+}
+
+/** The content-addressed score cache (learning/held-out.ts) is valid in any home: share it across seeds and runs. */
+export function mergeScores(from: string, to: string): void {
+  if (!existsSync(from)) return;
+  mkdirSync(to, { recursive: true });
+  for (const file of readdirSync(from).filter((name) => name.endsWith('.json'))) {
+    const read = (path: string) => (existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {});
+    writeFileSync(join(to, file), JSON.stringify({ ...read(join(to, file)), ...read(join(from, file)) }));
+  }
 }

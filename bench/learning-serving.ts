@@ -4,6 +4,7 @@
  * database meanwhile.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../electron/engine/config/config.js';
 import { Engine } from '../electron/engine/engine.js';
@@ -51,7 +52,11 @@ async function timeToFirstToken(engine: Engine, project: string, tag: string): P
  * lands on every configuration alike. The memory meter runs throughout: the serving model, the
  * embedder (a worker thread) and PGlite live in this process, the trainer in its child.
  */
-export async function servingWhileTraining(home: string, projects: Projects, setup: ServingRun): Promise<{ idle: number; paused: number; unpaused: number; memory: { total: number; engine: number; trainer: number } }> {
+export async function servingWhileTraining(
+  home: string,
+  projects: Projects,
+  setup: ServingRun,
+): Promise<{ idle: number; paused: number; unpaused: number; memory: { total: number; engine: number; trainer: number } }> {
   setup.prepareHome();
   const engine = await Engine.open(setup.config({ maxSteps: 100_000, maxTrainSeconds: null, transferProjects: 0 }, { threads: 1 }), { prepareModel: true });
   const meter = totalMemoryMeter();
@@ -90,7 +95,27 @@ export async function servingWhileTraining(home: string, projects: Projects, set
 
       // The same training load without the learner: nothing pauses it.
       const model = (await engine.model.identify()).path;
-      const trainer = new TrainerProcess(trainerBinary(), ['train', '--model', model, '--data', data, '--out', join(home, 'unpaused.gguf'), '--steps', '1000', '--ctx', '128', '--threads', String(setup.threads), '--lr', '1e-4'], {});
+      const trainer = new TrainerProcess(
+        trainerBinary(),
+        [
+          'train',
+          '--model',
+          model,
+          '--data',
+          data,
+          '--out',
+          join(home, 'unpaused.gguf'),
+          '--steps',
+          '1000',
+          '--ctx',
+          '128',
+          '--threads',
+          String(setup.threads),
+          '--lr',
+          '1e-4',
+        ],
+        {},
+      );
       meter.track(trainer.pid);
       await new Promise((resolve) => setTimeout(resolve, 5000));
       unpaused.push(await timeToFirstToken(engine, projects.a, `unpaused r${round_}`));
@@ -101,4 +126,24 @@ export async function servingWhileTraining(home: string, projects: Projects, set
   } finally {
     await engine.dispose();
   }
+}
+
+/** Peak resident memory of every trainer process a consolidation starts (VmHWM, read while it lives). */
+export function rssWatcher(): { onTrainer: (process: TrainerProcess) => () => void; peakMb: () => number } {
+  let peakKb = 0;
+  return {
+    onTrainer: (trainer) => {
+      const read = () => {
+        if (!trainer.pid) return;
+        readFile(`/proc/${trainer.pid}/status`, 'utf8')
+          .then((status) => {
+            peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+          })
+          .catch(() => undefined);
+      };
+      const timer = setInterval(read, 250);
+      return () => clearInterval(timer);
+    },
+    peakMb: () => peakKb / 1024,
+  };
 }

@@ -34,7 +34,6 @@ export interface SeedResult {
   functions: HeldOutFunction[];
 }
 
-
 /** Relative change of held-out NLL against the base, from a test: (after − before) / before; negative is better. */
 export const relative = (test: LearningTest | undefined) => (test ? test.change / test.before : Number.NaN);
 export const gainOver = (base: number, nll: number | undefined) => relativeGain(base, nll) ?? Number.NaN;
@@ -50,14 +49,36 @@ export interface Metrics {
   aSeconds: number[];
   tokensPerSecond: number[];
   trainerRssMb: number[];
-  perSetting: Record<Setting, { gainAAfterB: number[]; nllAVsBase: number[]; bwt: number[]; gainB: number[]; promoted: number[]; seconds: number[]; es: number[]; em: number[]; forgotten: number[] }>;
+  perSetting: Record<
+    Setting,
+    {
+      gainAAfterB: number[];
+      nllAVsBase: number[];
+      bwt: number[];
+      gainB: number[];
+      promoted: number[];
+      seconds: number[];
+      es: number[];
+      em: number[];
+      forgotten: number[];
+    }
+  >;
   completionAfterA: { es: number[]; em: number[] };
 }
 
 export function collect(results: readonly SeedResult[], projects: Projects, settings: readonly Setting[]): Metrics {
   const empty = () => ({ gainAAfterB: [], nllAVsBase: [], bwt: [], gainB: [], promoted: [], seconds: [], es: [], em: [], forgotten: [] });
   const metrics: Metrics = {
-    gainA: [], gainASe: [], controlGainA: [], controlGainB: [], transferB: [], transferBSe: [], transferBWorse: [], aSeconds: [], tokensPerSecond: [], trainerRssMb: [],
+    gainA: [],
+    gainASe: [],
+    controlGainA: [],
+    controlGainB: [],
+    transferB: [],
+    transferBSe: [],
+    transferBWorse: [],
+    aSeconds: [],
+    tokensPerSecond: [],
+    trainerRssMb: [],
     perSetting: { 'mas-replay': empty(), mas: empty(), naive: empty() },
     completionAfterA: { es: [], em: [] },
   };

@@ -28,8 +28,7 @@
  * Corpus C (control): CPython's asyncio package (/usr/lib/python3.*), cut to A's size.
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,23 +38,46 @@ import { loadConfig, type Config } from '../electron/engine/config/config.js';
 import { Engine } from '../electron/engine/engine.js';
 import { learningThreads } from '../electron/engine/learning/consolidate.js';
 import { frozenHeldOut } from '../electron/engine/learning/held-out.js';
-import { TrainerProcess } from '../electron/engine/learning/native-trainer.js';
 import { findCatalogueEntry } from '../electron/engine/model/catalogue.js';
 import { packageRoot } from '../electron/engine/base/paths.js';
 import { fixtureModelsDir, sharedCacheDir } from '../electron/engine/test/support.js';
 import { completeFunctions, pickFunctions, pythonFunctions, type CompletionScore, type HeldOutFunction } from './learning-completion.js';
 import { loadAverage, positiveIntFlag, progress, round, table } from './measure.js';
 import { heatmapSvg, lineChartSvg, savePng } from './plot.js';
-import { corpora, type Projects } from './learning-corpora.js';
-import { servingWhileTraining } from './learning-serving.js';
-import { collect, meanCurve, pm, projectLabel, settingLabels, settingNames, smooth, spread, type CompletionSummary, type Learned, type SeedResult, type Setting } from './learning-summary.js';
-
+import { corpora, mergeScores, type Projects } from './learning-corpora.js';
+import { rssWatcher, servingWhileTraining } from './learning-serving.js';
+import {
+  collect,
+  meanCurve,
+  pm,
+  projectLabel,
+  settingLabels,
+  settingNames,
+  smooth,
+  spread,
+  type CompletionSummary,
+  type Learned,
+  type SeedResult,
+  type Setting,
+} from './learning-summary.js';
 
 const { values: flags } = parseArgs({
   options: {
-    model: { type: 'string' }, seeds: { type: 'string' }, steps: { type: 'string' }, settings: { type: 'string' }, 'held-out-windows': { type: 'string' },
-    functions: { type: 'string' }, 'completion-tokens': { type: 'string' }, asks: { type: 'string' }, threads: { type: 'string' }, lambda: { type: 'string' },
-    replay: { type: 'string' }, 'files-b': { type: 'string' }, parts: { type: 'string' }, 'skip-serving': { type: 'boolean' }, out: { type: 'string' },
+    model: { type: 'string' },
+    seeds: { type: 'string' },
+    steps: { type: 'string' },
+    settings: { type: 'string' },
+    'held-out-windows': { type: 'string' },
+    functions: { type: 'string' },
+    'completion-tokens': { type: 'string' },
+    asks: { type: 'string' },
+    threads: { type: 'string' },
+    lambda: { type: 'string' },
+    replay: { type: 'string' },
+    'files-b': { type: 'string' },
+    parts: { type: 'string' },
+    'skip-serving': { type: 'boolean' },
+    out: { type: 'string' },
   },
 });
 const modelArg = flags.model ?? 'coder-0.5b';
@@ -87,7 +109,6 @@ const settingOverrides: Record<Setting, Partial<Config['learning']>> = {
   naive: { masLambda: 0, replayRatio: 0 },
 };
 
-
 function configFor(home: string, overrides: Partial<Config['learning']>, model: Partial<Config['model']> = {}): Config {
   return loadConfig({
     env: {},
@@ -98,36 +119,6 @@ function configFor(home: string, overrides: Partial<Config['learning']>, model: 
       learning: { maxSteps: steps, threads, heldOutWindows, transferProjects: 1, ...overrides },
     },
   });
-}
-
-/** Peak resident memory of every trainer process a consolidation starts (VmHWM, read while it lives). */
-function rssWatcher(): { onTrainer: (process: TrainerProcess) => () => void; peakMb: () => number } {
-  let peakKb = 0;
-  return {
-    onTrainer: (trainer) => {
-      const read = () => {
-        if (!trainer.pid) return;
-        readFile(`/proc/${trainer.pid}/status`, 'utf8')
-          .then((status) => {
-            peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
-          })
-          .catch(() => undefined);
-      };
-      const timer = setInterval(read, 250);
-      return () => clearInterval(timer);
-    },
-    peakMb: () => peakKb / 1024,
-  };
-}
-
-/** The content-addressed score cache (learning/held-out.ts) is valid in any home: share it across seeds and runs. */
-function mergeScores(from: string, to: string): void {
-  if (!existsSync(from)) return;
-  mkdirSync(to, { recursive: true });
-  for (const file of readdirSync(from).filter((name) => name.endsWith('.json'))) {
-    const read = (path: string) => (existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {});
-    writeFileSync(join(to, file), JSON.stringify({ ...read(join(to, file)), ...read(join(from, file)) }));
-  }
 }
 
 async function withEngine<T>(home: string, overrides: Partial<Config['learning']>, work: (engine: Engine) => Promise<T>): Promise<T> {
@@ -150,7 +141,8 @@ async function learn(engine: Engine, label: string, project: string, name: strin
     {
       onTrainer: rss.onTrainer,
       onProgress: (report) => {
-        if (report.label !== lastLabel && /step \d*0\/|judging|measuring the new|importance,? window 1\//.test(report.label)) progress(`${label}: ${report.label}`);
+        if (report.label !== lastLabel && /step \d*0\/|judging|measuring the new|importance,? window 1\//.test(report.label))
+          progress(`${label}: ${report.label}`);
         lastLabel = report.label;
       },
     },
@@ -165,7 +157,9 @@ async function heldOutFunctions(home: string, project: string): Promise<HeldOutF
   const frozen = await frozenHeldOut(home, adapter, project);
   if (!frozen) throw new Error(`No frozen held-out set for ${project} in ${home}.`);
   const files = [...frozen.units].filter((unit) => unit.endsWith('.py')).sort();
-  const all = files.flatMap((file) => pythonFunctions(file, readFileSync(join(project, file), 'utf8'), { contextChars: 1500, minBodyLines: 1, maxBodyLines: 12, maxBodyChars: 360 }));
+  const all = files.flatMap((file) =>
+    pythonFunctions(file, readFileSync(join(project, file), 'utf8'), { contextChars: 1500, minBodyLines: 1, maxBodyLines: 12, maxBodyChars: 360 }),
+  );
   return pickFunctions(all, functionCount, 20_260_101);
 }
 
@@ -178,7 +172,9 @@ function summariseCompletion(scores: readonly CompletionScore[]): CompletionSumm
 }
 
 class Completer {
-  private loaded: Promise<{ dispose: () => Promise<void>; complete: (adapterFile: string | null, functions: readonly HeldOutFunction[]) => Promise<CompletionScore[]> }> | undefined;
+  private loaded:
+    | Promise<{ dispose: () => Promise<void>; complete: (adapterFile: string | null, functions: readonly HeldOutFunction[]) => Promise<CompletionScore[]> }>
+    | undefined;
 
   async complete(adapterFile: string | null, functions: readonly HeldOutFunction[]): Promise<CompletionSummary | null> {
     if (functions.length === 0) return null;
@@ -187,7 +183,8 @@ class Completer {
       const model = await llama.loadModel({ modelPath });
       return {
         dispose: () => llama.dispose(),
-        complete: (file: string | null, fns: readonly HeldOutFunction[]) => completeFunctions(model, file, fns, { maxTokens: completionTokens, threads, contextSize: 2048 }),
+        complete: (file: string | null, fns: readonly HeldOutFunction[]) =>
+          completeFunctions(model, file, fns, { maxTokens: completionTokens, threads, contextSize: 2048 }),
       };
     })();
     return summariseCompletion(await (await this.loaded).complete(adapterFile, functions));
@@ -203,7 +200,14 @@ function adapterFile(home: string, learned: Learned): string {
   return join(home, 'adapters', learned.result.adapter, `v${learned.result.version}.gguf`);
 }
 
-async function runSeed(seed: number, scratch: string, home0: string, projects: Projects, completer: Completer, known: HeldOutFunction[] | null): Promise<SeedResult> {
+async function runSeed(
+  seed: number,
+  scratch: string,
+  home0: string,
+  projects: Projects,
+  completer: Completer,
+  known: HeldOutFunction[] | null,
+): Promise<SeedResult> {
   const homeA = join(scratch, `seed${seed}-a`);
   cpSync(home0, homeA, { recursive: true });
   const a = await withEngine(homeA, {}, (engine) => learn(engine, `seed ${seed}: A`, projects.a, adapter, seed));
@@ -216,7 +220,9 @@ async function runSeed(seed: number, scratch: string, home0: string, projects: P
   for (const setting of settings) {
     const homeB = join(scratch, `seed${seed}-b-${setting}`);
     cpSync(homeA, homeB, { recursive: true });
-    const learned = await withEngine(homeB, settingOverrides[setting], (engine) => learn(engine, `seed ${seed}: B ${settingLabels[setting]}`, projects.b, adapter, seed));
+    const learned = await withEngine(homeB, settingOverrides[setting], (engine) =>
+      learn(engine, `seed ${seed}: B ${settingLabels[setting]}`, projects.b, adapter, seed),
+    );
     b[setting] = learned;
     const completion = await completer.complete(adapterFile(homeB, learned), functions);
     if (completion) afterB[setting] = completion;
@@ -232,7 +238,6 @@ async function runSeed(seed: number, scratch: string, home0: string, projects: P
   rmSync(homeA, { recursive: true, force: true });
   return { seed, model: modelTag, steps, heldOutWindows, a, b, control, completion: { afterA, afterB }, functions };
 }
-
 
 /** Base-model completions are the same for every seed: cached per model and function set. */
 async function baseCompletion(completer: Completer, functions: HeldOutFunction[]): Promise<CompletionSummary | null> {
@@ -257,7 +262,9 @@ async function main(): Promise<void> {
   const completer = new Completer();
   const loadStart = loadAverage();
   try {
-    progress(`load average ${loadStart}; ${modelTag}, seeds ${seeds.join(',')}, ${steps} steps, ${threads} trainer thread(s), λ ${lambda}, replay ${replayRatio}, ${heldOutWindows} held-out windows`);
+    progress(
+      `load average ${loadStart}; ${modelTag}, seeds ${seeds.join(',')}, ${steps} steps, ${threads} trainer thread(s), λ ${lambda}, replay ${replayRatio}, ${heldOutWindows} held-out windows`,
+    );
     const home0 = join(scratch, 'home0');
     await withEngine(home0, {}, async (engine) => {
       for (const project of [projects.a, projects.b]) {
@@ -290,40 +297,72 @@ async function main(): Promise<void> {
     const completionBase = functions ? await baseCompletion(completer, functions) : null;
     await completer.dispose();
 
-    const serving = flags['skip-serving'] ? null : await servingWhileTraining(join(scratch, 'home0'), projects, {
-      config: (learning, model) => configFor(join(scratch, 'home0'), learning, model),
-      prepareHome: () => mergeScores(scoresCache, join(scratch, 'home0', 'learning', 'scores')),
-      asks,
-      threads,
-    });
+    const serving = flags['skip-serving']
+      ? null
+      : await servingWhileTraining(join(scratch, 'home0'), projects, {
+          config: (learning, model) => configFor(join(scratch, 'home0'), learning, model),
+          prepareHome: () => mergeScores(scoresCache, join(scratch, 'home0', 'learning', 'scores')),
+          asks,
+          threads,
+        });
     const metrics = collect(results, projects, settings);
     const loadEnd = loadAverage();
 
     process.stdout.write(
       `${table(
-        ['B learned with', 'gain A after A', 'control on A', 'A after B vs base', 'BWT', 'gain B', 'B promoted', 'A forgotten', 'completion ES base → A → B', 'EM base → A → B'],
+        [
+          'B learned with',
+          'gain A after A',
+          'control on A',
+          'A after B vs base',
+          'BWT',
+          'gain B',
+          'B promoted',
+          'A forgotten',
+          'completion ES base → A → B',
+          'EM base → A → B',
+        ],
         settings.map((setting) => {
           const row = metrics.perSetting[setting];
           return [
-            settingLabels[setting], pm(metrics.gainA), pm(metrics.controlGainA), pm(row.nllAVsBase), pm(row.bwt), pm(row.gainB),
-            `${row.promoted.reduce((s, v) => s + v, 0)}/${row.promoted.length}`, `${row.forgotten.reduce((s, v) => s + v, 0)}/${row.forgotten.length}`,
+            settingLabels[setting],
+            pm(metrics.gainA),
+            pm(metrics.controlGainA),
+            pm(row.nllAVsBase),
+            pm(row.bwt),
+            pm(row.gainB),
+            `${row.promoted.reduce((s, v) => s + v, 0)}/${row.promoted.length}`,
+            `${row.forgotten.reduce((s, v) => s + v, 0)}/${row.forgotten.length}`,
             `${completionBase ? completionBase.editSimilarity.toFixed(3) : '–'} → ${pm(metrics.completionAfterA.es)} → ${pm(row.es)}`,
             `${completionBase ? completionBase.exactMatch.toFixed(3) : '–'} → ${pm(metrics.completionAfterA.em)} → ${pm(row.em)}`,
           ];
         }),
       )}\n`,
     );
-    process.stdout.write(`seeds ${results.map((result) => result.seed).join(', ')}; mean ± sample sd. Gains are shares of the base model's held-out NLL; BWT = gain on A after B − gain on A after A.\n`);
-    process.stdout.write(`A's gain, one seed's standard error from its held-out groups: ${pm(metrics.gainASe, 4)}; control (asyncio) on B: ${pm(metrics.controlGainB)}\n`);
-    process.stdout.write(`forward transfer to B (v1 after A vs the base, before B is learned): ${pm(metrics.transferB)} (gain; standard error ${pm(metrics.transferBSe, 4)}; significantly worse in ${metrics.transferBWorse.reduce((s, v) => s + v, 0)}/${metrics.transferBWorse.length})\n`);
-    process.stdout.write(`consolidation wall time: A ${pm(metrics.aSeconds, 0)} s; B ${settings.map((setting) => `${settingLabels[setting]} ${pm(metrics.perSetting[setting].seconds, 0)} s`).join(', ')}; training ${pm(metrics.tokensPerSecond, 1)} tok/s, trainer peak RSS ${pm(metrics.trainerRssMb, 0)} MB\n`);
+    process.stdout.write(
+      `seeds ${results.map((result) => result.seed).join(', ')}; mean ± sample sd. Gains are shares of the base model's held-out NLL; BWT = gain on A after B − gain on A after A.\n`,
+    );
+    process.stdout.write(
+      `A's gain, one seed's standard error from its held-out groups: ${pm(metrics.gainASe, 4)}; control (asyncio) on B: ${pm(metrics.controlGainB)}\n`,
+    );
+    process.stdout.write(
+      `forward transfer to B (v1 after A vs the base, before B is learned): ${pm(metrics.transferB)} (gain; standard error ${pm(metrics.transferBSe, 4)}; significantly worse in ${metrics.transferBWorse.reduce((s, v) => s + v, 0)}/${metrics.transferBWorse.length})\n`,
+    );
+    process.stdout.write(
+      `consolidation wall time: A ${pm(metrics.aSeconds, 0)} s; B ${settings.map((setting) => `${settingLabels[setting]} ${pm(metrics.perSetting[setting].seconds, 0)} s`).join(', ')}; training ${pm(metrics.tokensPerSecond, 1)} tok/s, trainer peak RSS ${pm(metrics.trainerRssMb, 0)} MB\n`,
+    );
     if (serving) {
-      process.stdout.write(`TTFT idle ${round(serving.idle)} ms; while training (learner pauses it) ${round(serving.paused)} ms; unpaused trainer ${round(serving.unpaused)} ms\n`);
-      process.stdout.write(`peak memory during a consolidation: ${round(serving.memory.total)} MB (engine: model, embedder, PGlite ${round(serving.memory.engine)} MB + trainer ${round(serving.memory.trainer)} MB)\n`);
+      process.stdout.write(
+        `TTFT idle ${round(serving.idle)} ms; while training (learner pauses it) ${round(serving.paused)} ms; unpaused trainer ${round(serving.unpaused)} ms\n`,
+      );
+      process.stdout.write(
+        `peak memory during a consolidation: ${round(serving.memory.total)} MB (engine: model, embedder, PGlite ${round(serving.memory.engine)} MB + trainer ${round(serving.memory.trainer)} MB)\n`,
+      );
     }
     for (const result of results) {
       process.stdout.write(`seed ${result.seed}: A: ${result.a.result.reason}\n`);
-      for (const setting of settings) if (result.b[setting]) process.stdout.write(`seed ${result.seed}: B ${settingLabels[setting]}: ${result.b[setting].result.reason}\n`);
+      for (const setting of settings)
+        if (result.b[setting]) process.stdout.write(`seed ${result.seed}: B ${settingLabels[setting]}: ${result.b[setting].result.reason}\n`);
     }
 
     const png = join(outDir, 'learning.png');
@@ -334,7 +373,10 @@ async function main(): Promise<void> {
       yLabel: 'loss (nats/token)',
       series: [
         { name: 'A (from the base)', points: smooth(meanCurve(results.map((result) => result.a.result.lossCurve)), 10).map((y, x) => ({ x: x + 1, y })) },
-        ...settings.map((setting) => ({ name: `B, ${settingLabels[setting]}`, points: smooth(meanCurve(results.map((result) => result.b[setting]?.result.lossCurve ?? [])), 10).map((y, x) => ({ x: x + 1, y })) })),
+        ...settings.map((setting) => ({
+          name: `B, ${settingLabels[setting]}`,
+          points: smooth(meanCurve(results.map((result) => result.b[setting]?.result.lossCurve ?? [])), 10).map((y, x) => ({ x: x + 1, y })),
+        })),
         { name: 'C control', points: smooth(meanCurve(results.map((result) => result.control.result.lossCurve)), 10).map((y, x) => ({ x: x + 1, y })) },
       ],
     });
@@ -359,7 +401,9 @@ async function main(): Promise<void> {
         const stats = first.b[setting]!.stats;
         return heatmapSvg({
           title: `Gain over the base, ${settingLabels[setting]} (seed ${first.seed})`,
-          rowLabels: stats.versions.map((version) => (version.version === 0 ? 'base' : `v${version.version} after ${projectLabel(version.project ?? '', projects)}`)),
+          rowLabels: stats.versions.map((version) =>
+            version.version === 0 ? 'base' : `v${version.version} after ${projectLabel(version.project ?? '', projects)}`,
+          ),
           columnLabels: stats.projects.map((project) => `NLL on ${projectLabel(project, projects)}`),
           values: stats.gain,
           format: (value) => `${(value * 100).toFixed(1)} %`,
@@ -371,7 +415,11 @@ async function main(): Promise<void> {
     const summary = {
       model: modelTag,
       seeds: results.map((result) => result.seed),
-      steps, threads, lambda, replayRatio, heldOutWindows,
+      steps,
+      threads,
+      lambda,
+      replayRatio,
+      heldOutWindows,
       gainA: spread(metrics.gainA),
       gainAStandardError: spread(metrics.gainASe),
       controlGainA: spread(metrics.controlGainA),
@@ -380,15 +428,39 @@ async function main(): Promise<void> {
       settings: Object.fromEntries(
         settings.map((setting) => {
           const row = metrics.perSetting[setting];
-          return [setting, { nllAVsBase: spread(row.nllAVsBase), bwt: spread(row.bwt), gainB: spread(row.gainB), promoted: row.promoted, aForgotten: row.forgotten, completionEditSimilarity: spread(row.es), completionExactMatch: spread(row.em), consolidationSeconds: spread(row.seconds) }];
+          return [
+            setting,
+            {
+              nllAVsBase: spread(row.nllAVsBase),
+              bwt: spread(row.bwt),
+              gainB: spread(row.gainB),
+              promoted: row.promoted,
+              aForgotten: row.forgotten,
+              completionEditSimilarity: spread(row.es),
+              completionExactMatch: spread(row.em),
+              consolidationSeconds: spread(row.seconds),
+            },
+          ];
         }),
       ),
-      completion: { functions: functions?.length ?? 0, maxTokens: completionTokens, base: completionBase, afterA: { editSimilarity: spread(metrics.completionAfterA.es), exactMatch: spread(metrics.completionAfterA.em) } },
+      completion: {
+        functions: functions?.length ?? 0,
+        maxTokens: completionTokens,
+        base: completionBase,
+        afterA: { editSimilarity: spread(metrics.completionAfterA.es), exactMatch: spread(metrics.completionAfterA.em) },
+      },
       consolidationSecondsA: spread(metrics.aSeconds),
       trainTokensPerSecond: spread(metrics.tokensPerSecond),
       trainRssMb: spread(metrics.trainerRssMb),
       ...(serving
-        ? { ttftIdleMs: round(serving.idle), ttftRatio: round(serving.paused / serving.idle, 2), ttftRatioUnpaused: round(serving.unpaused / serving.idle, 2), totalMemoryMb: round(serving.memory.total), engineRssMb: round(serving.memory.engine), trainerRssDuringServingMb: round(serving.memory.trainer) }
+        ? {
+            ttftIdleMs: round(serving.idle),
+            ttftRatio: round(serving.paused / serving.idle, 2),
+            ttftRatioUnpaused: round(serving.unpaused / serving.idle, 2),
+            totalMemoryMb: round(serving.memory.total),
+            engineRssMb: round(serving.memory.engine),
+            trainerRssDuringServingMb: round(serving.memory.trainer),
+          }
         : {}),
       plot: png,
       loadAverage: { start: loadStart, end: loadEnd },

@@ -93,24 +93,66 @@ export function corpora(filesPerCorpus: number, heldOutShare = 0.25): Corpus[] {
     unzipAll(download, unpacked);
   });
   const odoo = cached('odoo14', (download, unpacked) => {
-    pipDownload(download, ['odoo14-addon-account-payment-mode==14.0.1.1.0', 'odoo14-addon-mis-builder==14.0.4.3.0', 'odoo14-addon-partner-firstname==14.0.1.1.0', 'odoo14-addon-sale-order-type==14.0.3.2.0']);
+    pipDownload(download, [
+      'odoo14-addon-account-payment-mode==14.0.1.1.0',
+      'odoo14-addon-mis-builder==14.0.4.3.0',
+      'odoo14-addon-partner-firstname==14.0.1.1.0',
+      'odoo14-addon-sale-order-type==14.0.3.2.0',
+    ]);
     unzipAll(download, unpacked);
   });
   const rust = cached('pydantic-core-2.27.2', (download, unpacked) => {
     mkdirSync(download, { recursive: true });
     const file = join(download, 'pydantic_core-2.27.2.tar.gz');
     run('curl', ['-sSfL', '-o', file, pydanticCoreSdist.url]);
-    if (createHash('sha256').update(readFileSync(file)).digest('hex') !== pydanticCoreSdist.sha256) throw new Error(`${file} does not match its pinned SHA-256.`);
+    if (createHash('sha256').update(readFileSync(file)).digest('hex') !== pydanticCoreSdist.sha256)
+      throw new Error(`${file} does not match its pinned SHA-256.`);
     run('tar', ['xzf', file, '-C', unpacked]);
   });
   const eslint = join(packageRoot, 'node_modules', 'eslint', 'lib');
 
-  const made = (adapter: string, scope: string, stacks: Corpus['stacks'], root: string, files: string[]): Corpus => ({ adapter, scope, stacks, root, ...splitByFile(root, spread(files, filesPerCorpus), heldOutShare) });
+  const made = (adapter: string, scope: string, stacks: Corpus['stacks'], root: string, files: string[]): Corpus => ({
+    adapter,
+    scope,
+    stacks,
+    root,
+    ...splitByFile(root, spread(files, filesPerCorpus), heldOutShare),
+  });
   return [
-    made('django', 'django', [{ name: 'django', version: '4.2', confidence: 0.97 }, { name: 'python', version: '3.11', confidence: 0.9 }], join(django, 'django'), walk(join(django, 'django'), (path) => path.endsWith('.py') && !/[\\/](tests?|migrations|locale|conf[\\/]locale)[\\/]/.test(path))),
-    made('node', 'node', [{ name: 'node', version: '20', confidence: 0.95 }], eslint, walk(eslint, (path) => path.endsWith('.js'))),
-    made('rust', 'rust', [{ name: 'rust', version: '2021', confidence: 0.96 }], join(rust, 'pydantic_core-2.27.2', 'src'), walk(join(rust, 'pydantic_core-2.27.2', 'src'), (path) => path.endsWith('.rs'))),
-    made('user', 'user', [{ name: 'odoo', version: '14.0', confidence: 0.97 }, { name: 'python', version: null, confidence: 0.9 }], join(odoo, 'odoo', 'addons'), walk(join(odoo, 'odoo', 'addons'), (path) => /\.(py|xml)$/.test(path) && !/[\\/](tests|i18n|static|migrations)[\\/]/.test(path))),
+    made(
+      'django',
+      'django',
+      [
+        { name: 'django', version: '4.2', confidence: 0.97 },
+        { name: 'python', version: '3.11', confidence: 0.9 },
+      ],
+      join(django, 'django'),
+      walk(join(django, 'django'), (path) => path.endsWith('.py') && !/[\\/](tests?|migrations|locale|conf[\\/]locale)[\\/]/.test(path)),
+    ),
+    made(
+      'node',
+      'node',
+      [{ name: 'node', version: '20', confidence: 0.95 }],
+      eslint,
+      walk(eslint, (path) => path.endsWith('.js')),
+    ),
+    made(
+      'rust',
+      'rust',
+      [{ name: 'rust', version: '2021', confidence: 0.96 }],
+      join(rust, 'pydantic_core-2.27.2', 'src'),
+      walk(join(rust, 'pydantic_core-2.27.2', 'src'), (path) => path.endsWith('.rs')),
+    ),
+    made(
+      'user',
+      'user',
+      [
+        { name: 'odoo', version: '14.0', confidence: 0.97 },
+        { name: 'python', version: null, confidence: 0.9 },
+      ],
+      join(odoo, 'odoo', 'addons'),
+      walk(join(odoo, 'odoo', 'addons'), (path) => /\.(py|xml)$/.test(path) && !/[\\/](tests|i18n|static|migrations)[\\/]/.test(path)),
+    ),
   ];
 }
 

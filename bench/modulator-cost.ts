@@ -44,7 +44,13 @@ export function networkCost(network: ModulatorNetwork, examples: readonly Oracle
     const example = examples[i % examples.length]!;
     const { action, propensity } = explore(copy.forward(inputs[i % inputs.length]!).output, { rate: 0.1, retrieval: true }, random);
     const started = performance.now();
-    learner.update(copy, { interactionId: `cost-${i}`, features: example.input as unknown as Record<string, unknown>, action, propensity, reward: random() > 0.5 ? 0.5 : -0.5 });
+    learner.update(copy, {
+      interactionId: `cost-${i}`,
+      features: example.input as unknown as Record<string, unknown>,
+      action,
+      propensity,
+      reward: random() > 0.5 ? 0.5 : -0.5,
+    });
     update.push(performance.now() - started);
   }
   // The first calls compile the loops: the steady state is what answers see.
@@ -59,7 +65,13 @@ export function networkCost(network: ModulatorNetwork, examples: readonly Oracle
 }
 
 /** The plan on the critical path, as the pipeline calls it (a confirmed project, four candidate adapters). */
-export async function planCost(engine: Engine, root: string, examples: readonly { prompt: string }[], candidates: { name: string; scope: string; path: string }[], repeats: number): Promise<{ planP50Ms: number; planP95Ms: number }> {
+export async function planCost(
+  engine: Engine,
+  root: string,
+  examples: readonly { prompt: string }[],
+  candidates: { name: string; scope: string; path: string }[],
+  repeats: number,
+): Promise<{ planP50Ms: number; planP95Ms: number }> {
   const embedder = await engine.rag.embedder();
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
@@ -72,7 +84,17 @@ export async function planCost(engine: Engine, root: string, examples: readonly 
       regenerates: false,
       project: root,
       embedding: embedding!,
-      probe: { project: true, indexed: true, distances: [0.3, 0.35, 0.4, 0.41, 0.45], identifiers: 1, paths: 0, symbols: 0, files: 0, namedInHistory: false, projectWording: false },
+      probe: {
+        project: true,
+        indexed: true,
+        distances: [0.3, 0.35, 0.4, 0.41, 0.45],
+        identifiers: 1,
+        paths: 0,
+        symbols: 0,
+        files: 0,
+        namedInHistory: false,
+        projectWording: false,
+      },
       ruleRetrieve: false,
       ruleReasons: ['general question'],
       candidates: candidates.map((candidate) => ({ ...candidate, version: '1', channel: 'stable' })),
@@ -102,25 +124,72 @@ export interface SwitchCost {
 }
 
 /** Two rank-8 adapters on every projection of the model, scales changing between answers. */
-export async function switchCost(options: { modelId: string; modelsDir: string; scratch: string; threads: number; contextSize: number; repeats: number; systemPrompt: string; adapterSlots: number }): Promise<SwitchCost> {
+export async function switchCost(options: {
+  modelId: string;
+  modelsDir: string;
+  scratch: string;
+  threads: number;
+  contextSize: number;
+  repeats: number;
+  systemPrompt: string;
+  adapterSlots: number;
+}): Promise<SwitchCost> {
   const entry = findCatalogueEntry(options.modelId)!;
   const modelPath = join(options.modelsDir, entry.fileName);
   const shapes = await readBaseModelShapes(modelPath);
   const paths = [join(options.scratch, 'switch-a.gguf'), join(options.scratch, 'switch-b.gguf')];
-  for (const [index, path] of paths.entries()) await writeLoraAdapter(path, freshLora(shapes, { targets: /(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)\.weight$/, rank: 8, alpha: 16, b: 0.001 * (index + 1), seed: index + 3 }));
-  const model = new LocalModel({ source: modelPath, entry, cacheDir: options.modelsDir, pypiIndexUrl: 'https://pypi.org/simple/', threads: options.threads, contextSize: options.contextSize, temperature: 0, systemPrompt: options.systemPrompt, adapterSlots: options.adapterSlots });
-  const set = ([a, b]: readonly [number, number]): ServedAdapter[] => [
-    { name: 'a', version: '1', scale: a, path: paths[0]! },
-    { name: 'b', version: '1', scale: b, path: paths[1]! },
-  ].filter((adapter) => adapter.scale > 0);
+  for (const [index, path] of paths.entries())
+    await writeLoraAdapter(
+      path,
+      freshLora(shapes, {
+        targets: /(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)\.weight$/,
+        rank: 8,
+        alpha: 16,
+        b: 0.001 * (index + 1),
+        seed: index + 3,
+      }),
+    );
+  const model = new LocalModel({
+    source: modelPath,
+    entry,
+    cacheDir: options.modelsDir,
+    pypiIndexUrl: 'https://pypi.org/simple/',
+    threads: options.threads,
+    contextSize: options.contextSize,
+    temperature: 0,
+    systemPrompt: options.systemPrompt,
+    adapterSlots: options.adapterSlots,
+  });
+  const set = ([a, b]: readonly [number, number]): ServedAdapter[] =>
+    [
+      { name: 'a', version: '1', scale: a, path: paths[0]! },
+      { name: 'b', version: '1', scale: b, path: paths[1]! },
+    ].filter((adapter) => adapter.scale > 0);
   let question = 0;
-  const ask = (adapters: ServedAdapter[]) => model.generate({ messages: [{ role: 'user', content: `Write a Python function that adds ${question++} to a number.` }], maxTokens: 2, adapters });
+  const ask = (adapters: ServedAdapter[]) =>
+    model.generate({ messages: [{ role: 'user', content: `Write a Python function that adds ${question++} to a number.` }], maxTokens: 2, adapters });
   const home: [number, number] = [1, 1];
-  const others: [number, number][] = [[0.5, 1], [1, 0.5], [0.5, 0.5], [0, 1], [1, 0], [0.5, 0], [0, 0.5]];
+  const others: [number, number][] = [
+    [0.5, 1],
+    [1, 0.5],
+    [0.5, 0.5],
+    [0, 1],
+    [1, 0],
+    [0.5, 0],
+    [0, 0.5],
+  ];
   try {
     await ask(set(home));
     await ask(set(home));
-    const rows = { same: [] as number[], live: [] as number[], liveTtft: [] as number[], back: [] as number[], backTtft: [] as number[], fresh: [] as number[], freshTtft: [] as number[] };
+    const rows = {
+      same: [] as number[],
+      live: [] as number[],
+      liveTtft: [] as number[],
+      back: [] as number[],
+      backTtft: [] as number[],
+      fresh: [] as number[],
+      freshTtft: [] as number[],
+    };
     for (let r = 0; r < options.repeats; r++) {
       rows.same.push((await ask(set(home))).ttftMs);
       const other = others[r % others.length]!;
@@ -137,7 +206,9 @@ export async function switchCost(options: { modelId: string; modelsDir: string; 
       rows.fresh.push(fresh.adapterSwitchMs);
       rows.freshTtft.push(fresh.ttftMs);
       await ask(set(home));
-      progress(`switch r${r}: same ttft ${round(rows.same.at(-1)!)}; new mix live ${round(newMix.adapterSwitchMs, 2)} ms (ttft ${round(newMix.ttftMs)}); back ${round(back.adapterSwitchMs, 2)} ms (ttft ${round(back.ttftMs)}); new context ${round(fresh.adapterSwitchMs, 1)} ms (ttft ${round(fresh.ttftMs)})`);
+      progress(
+        `switch r${r}: same ttft ${round(rows.same.at(-1)!)}; new mix live ${round(newMix.adapterSwitchMs, 2)} ms (ttft ${round(newMix.ttftMs)}); back ${round(back.adapterSwitchMs, 2)} ms (ttft ${round(back.ttftMs)}); new context ${round(fresh.adapterSwitchMs, 1)} ms (ttft ${round(fresh.ttftMs)})`,
+      );
     }
     const med = (values: number[]) => round(percentile(values, 0.5), 2);
     return {

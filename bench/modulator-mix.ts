@@ -30,7 +30,10 @@ export interface TrainedAdapter {
 }
 
 /** Trains (once, cached by corpus, model and steps) one adapter per corpus with npllm-train. */
-export async function trainAdapters(corpora: readonly Corpus[], options: { cache: string; modelPath: string; steps: number; threads: number }): Promise<TrainedAdapter[]> {
+export async function trainAdapters(
+  corpora: readonly Corpus[],
+  options: { cache: string; modelPath: string; steps: number; threads: number },
+): Promise<TrainedAdapter[]> {
   const trained: TrainedAdapter[] = [];
   for (const corpus of corpora) {
     const folder = join(options.cache, 'adapters');
@@ -44,19 +47,52 @@ export async function trainAdapters(corpora: readonly Corpus[], options: { cache
     const data = join(folder, `${corpus.adapter}.jsonl`);
     writeFileSync(data, corpus.train.map((file) => JSON.stringify({ text: `# ${relative(corpus.root, file)}\n${readFileSync(file, 'utf8')}` })).join('\n'));
     progress(`training ${corpus.adapter} on ${corpus.train.length} files, ${options.steps} steps, ${options.threads} thread(s)`);
-    const args = ['train', '--model', options.modelPath, '--data', data, '--out', out, '--rank', '8', '--alpha', '16', '--ctx', '128', '--steps', String(options.steps), '--lr', '2e-4', '--lr-min', '2e-5', '--warmup', '10', '--threads', String(options.threads), '--seed', '42'];
+    const args = [
+      'train',
+      '--model',
+      options.modelPath,
+      '--data',
+      data,
+      '--out',
+      out,
+      '--rank',
+      '8',
+      '--alpha',
+      '16',
+      '--ctx',
+      '128',
+      '--steps',
+      String(options.steps),
+      '--lr',
+      '2e-4',
+      '--lr-min',
+      '2e-5',
+      '--warmup',
+      '10',
+      '--threads',
+      String(options.threads),
+      '--seed',
+      '42',
+    ];
     let last: number | null = null;
     const trainer = new TrainerProcess(trainerBinary(), args, {
       onEvent: (event) => {
         if (event.type === 'step') {
           last = event.loss;
-          if (event.step % 20 === 0) progress(`  ${corpus.adapter} step ${event.step}/${options.steps} loss ${event.loss?.toFixed(3)} (${round(event.elapsedMs / 1000)} s)`);
+          if (event.step % 20 === 0)
+            progress(`  ${corpus.adapter} step ${event.step}/${options.steps} loss ${event.loss?.toFixed(3)} (${round(event.elapsedMs / 1000)} s)`);
         }
       },
     });
     const events = await trainer.finished;
     const done = events.find((event) => event.type === 'done') as { tokensPerSecond?: number; steps?: number } | undefined;
-    const record: TrainedAdapter = { name: corpus.adapter, path: out, steps: done?.steps ?? options.steps, tokensPerSecond: done?.tokensPerSecond ?? 0, finalLoss: last };
+    const record: TrainedAdapter = {
+      name: corpus.adapter,
+      path: out,
+      steps: done?.steps ?? options.steps,
+      tokensPerSecond: done?.tokensPerSecond ?? 0,
+      finalLoss: last,
+    };
     writeFileSync(meta, JSON.stringify(record));
     trained.push(record);
   }
@@ -90,15 +126,31 @@ export function heldOutExamples(corpora: readonly Corpus[], scorer: MixScorer, p
 }
 
 /** nll[mix][example] over the full grid of `levels` scale levels, resumable from `file`. */
-export async function measureGrid(scorer: MixScorer, adapters: readonly TrainedAdapter[], examples: readonly MixExample[], options: { file: string; levels: number; maxScale: number }): Promise<{ grid: number[][]; nll: number[][] }> {
+export async function measureGrid(
+  scorer: MixScorer,
+  adapters: readonly TrainedAdapter[],
+  examples: readonly MixExample[],
+  options: { file: string; levels: number; maxScale: number },
+): Promise<{ grid: number[][]; nll: number[][] }> {
   const grid = fullGrid(adapters.length, options.levels);
-  const key = createHash('sha256').update(JSON.stringify({ adapters: adapters.map((adapter) => adapter.path), examples: examples.map((example) => [example.promptTokens, example.referenceTokens]), grid, maxScale: options.maxScale })).digest('hex');
+  const key = createHash('sha256')
+    .update(
+      JSON.stringify({
+        adapters: adapters.map((adapter) => adapter.path),
+        examples: examples.map((example) => [example.promptTokens, example.referenceTokens]),
+        grid,
+        maxScale: options.maxScale,
+      }),
+    )
+    .digest('hex');
   const saved = existsSync(options.file) ? (JSON.parse(readFileSync(options.file, 'utf8')) as { key: string; nll: number[][] }) : null;
   const nll = saved?.key === key ? saved.nll : [];
   const started = performance.now();
   let tokens = 0;
   for (let mix = nll.length; mix < grid.length; mix++) {
-    await scorer.setMix(grid[mix]!.map((level, index) => ({ path: adapters[index]!.path, scale: scaleOf(level, { levels: options.levels, maxScale: options.maxScale }) })));
+    await scorer.setMix(
+      grid[mix]!.map((level, index) => ({ path: adapters[index]!.path, scale: scaleOf(level, { levels: options.levels, maxScale: options.maxScale }) })),
+    );
     const row: number[] = [];
     for (const example of examples) {
       row.push(await scorer.score({ prompt: example.promptTokens, reference: example.referenceTokens }));
@@ -107,7 +159,9 @@ export async function measureGrid(scorer: MixScorer, adapters: readonly TrainedA
     nll.push(row);
     writeFileSync(options.file, JSON.stringify({ key, nll }));
     const seconds = (performance.now() - started) / 1000;
-    progress(`grid: mix ${mix + 1}/${grid.length} [${grid[mix]!.join(' ')}], ${round(tokens / seconds)} tokens/s, about ${round(((grid.length - mix - 1) * seconds) / Math.max(1, mix + 1 - (saved?.key === key ? saved.nll.length : 0)) / 60)} min left`);
+    progress(
+      `grid: mix ${mix + 1}/${grid.length} [${grid[mix]!.join(' ')}], ${round(tokens / seconds)} tokens/s, about ${round(((grid.length - mix - 1) * seconds) / Math.max(1, mix + 1 - (saved?.key === key ? saved.nll.length : 0)) / 60)} min left`,
+    );
   }
   return { grid, nll };
 }
@@ -128,13 +182,22 @@ export async function exampleInputs(setup: MixSetup, foldOf: (example: MixExampl
   const { corpora, adapters, examples, embedder } = setup;
   const centroids = new Map<string, Float32Array>();
   for (const corpus of corpora) {
-    const texts = corpus.train.flatMap((file) => windows(readFileSync(file, 'utf8'), 30)).filter((_, index) => index % 3 === 0).slice(0, 48);
+    const texts = corpus.train
+      .flatMap((file) => windows(readFileSync(file, 'utf8'), 30))
+      .filter((_, index) => index % 3 === 0)
+      .slice(0, 48);
     const vectors = await embedder.embed(texts);
     const mean = new Float32Array(embedder.dimensions);
     for (const vector of vectors) for (let i = 0; i < mean.length; i++) mean[i]! += vector[i]! / vectors.length;
     centroids.set(corpus.adapter, mean);
   }
-  const candidates: AdapterCandidate[] = adapters.map((adapter) => ({ name: adapter.name, version: '1', scope: corpora.find((corpus) => corpus.adapter === adapter.name)!.scope, channel: 'stable', path: adapter.path }));
+  const candidates: AdapterCandidate[] = adapters.map((adapter) => ({
+    name: adapter.name,
+    version: '1',
+    scope: corpora.find((corpus) => corpus.adapter === adapter.name)!.scope,
+    channel: 'stable',
+    path: adapter.path,
+  }));
   const baseMix = setup.grid.findIndex((mix) => mix.every((level) => level === 0));
   const full = setup.prior.levels - 1;
   // What a consolidation measures: each adapter's held-out gain on its own project, from the examples it may see (the fit fold).
@@ -161,7 +224,17 @@ export async function exampleInputs(setup: MixSetup, foldOf: (example: MixExampl
         regenerates: false,
         project: corpus.root,
         embedding: vectors[index]!,
-        probe: { project: true, indexed: false, distances: [], identifiers: identifiers.length, paths: paths.length, symbols: 0, files: 0, namedInHistory: false, projectWording: isProjectWording(example.prompt) },
+        probe: {
+          project: true,
+          indexed: false,
+          distances: [],
+          identifiers: identifiers.length,
+          paths: paths.length,
+          symbols: 0,
+          files: 0,
+          namedInHistory: false,
+          projectWording: isProjectWording(example.prompt),
+        },
         ruleRetrieve: false,
         stacks: corpus.stacks,
       },
@@ -170,7 +243,15 @@ export async function exampleInputs(setup: MixSetup, foldOf: (example: MixExampl
       setup.shape,
       setup.prior,
     );
-    return { project: corpus.root, unit: example.file, input: encodeInput(built.input), candidates: candidates.map((candidate) => candidate.name), grid: setup.grid, nll: setup.grid.map((_, mix) => setup.nll[mix]![index]!), split: foldOf(example) === fold ? 'eval' : 'fit' };
+    return {
+      project: corpus.root,
+      unit: example.file,
+      input: encodeInput(built.input),
+      candidates: candidates.map((candidate) => candidate.name),
+      grid: setup.grid,
+      nll: setup.grid.map((_, mix) => setup.nll[mix]![index]!),
+      split: foldOf(example) === fold ? 'eval' : 'fit',
+    };
   });
 }
 
@@ -187,7 +268,10 @@ export interface MixReport {
 }
 
 /** 2-fold cross-validation by file, `seeds` fits per fold; every example is judged by a network that never saw its file. */
-export async function evaluateMixes(setup: MixSetup, options: { seeds: number; steps: number; learningRate: number }): Promise<{ report: MixReport; network: ModulatorNetwork; examples: OracleExample[] }> {
+export async function evaluateMixes(
+  setup: MixSetup,
+  options: { seeds: number; steps: number; learningRate: number },
+): Promise<{ report: MixReport; network: ModulatorNetwork; examples: OracleExample[] }> {
   const foldOf = (example: MixExample) => parseInt(createHash('sha256').update(`${example.corpus}/${example.file}`).digest('hex').slice(0, 8), 16) % 2;
   const folds = [await exampleInputs(setup, foldOf, 0), await exampleInputs(setup, foldOf, 1)];
   const { grid, nll, examples, prior } = setup;
@@ -195,14 +279,31 @@ export async function evaluateMixes(setup: MixSetup, options: { seeds: number; s
   const rule = examples.map((example) => setup.adapters.map((adapter) => (adapter.name === example.corpus || adapter.name === 'user' ? full : 0)));
   const at = (levels: readonly number[], index: number) => mixNll({ grid, nll: grid.map((_, mix) => nll[mix]![index]!) }, levels);
   const policies: Record<string, (index: number) => number> = {
-    base: (index) => at(setup.adapters.map(() => 0), index),
+    base: (index) =>
+      at(
+        setup.adapters.map(() => 0),
+        index,
+      ),
     rule: (index) => at(rule[index]!, index),
-    allAtOne: (index) => at(setup.adapters.map(() => full), index),
+    allAtOne: (index) =>
+      at(
+        setup.adapters.map(() => full),
+        index,
+      ),
     // Routing by project alone: the project's own adapter at full scale (LoraRetriever-like, per project instead of per question).
-    ownOnly: (index) => at(setup.adapters.map((adapter) => (adapter.name === examples[index]!.corpus ? full : 0)), index),
+    ownOnly: (index) =>
+      at(
+        setup.adapters.map((adapter) => (adapter.name === examples[index]!.corpus ? full : 0)),
+        index,
+      ),
     oracle: (index) => Math.min(...grid.map((_, mix) => nll[mix]![index]!)),
   };
-  for (const [a, adapter] of setup.adapters.entries()) policies[`only:${adapter.name}`] = (index) => at(setup.adapters.map((_, j) => (j === a ? full : 0)), index);
+  for (const [a, adapter] of setup.adapters.entries())
+    policies[`only:${adapter.name}`] = (index) =>
+      at(
+        setup.adapters.map((_, j) => (j === a ? full : 0)),
+        index,
+      );
   const chosen: number[][] = [];
   const within: number[] = [];
   const closed: number[] = [];
@@ -234,7 +335,12 @@ export async function evaluateMixes(setup: MixSetup, options: { seeds: number; s
   const perCorpus: Record<string, Record<string, number>> = {};
   for (const corpus of setup.corpora) {
     const indices = examples.map((example, index) => (example.corpus === corpus.adapter ? index : -1)).filter((index) => index >= 0);
-    perCorpus[corpus.adapter] = Object.fromEntries(['base', 'rule', 'allAtOne', 'ownOnly', bestSingle, 'modulator:1', 'oracle'].map((name) => [name, round(mean(indices.map((index) => policies[name]!(index))), 4)]));
+    perCorpus[corpus.adapter] = Object.fromEntries(
+      ['base', 'rule', 'allAtOne', 'ownOnly', bestSingle, 'modulator:1', 'oracle'].map((name) => [
+        name,
+        round(mean(indices.map((index) => policies[name]!(index))), 4),
+      ]),
+    );
   }
   const oracleMean = meanNll.oracle!;
   return {

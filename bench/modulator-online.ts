@@ -46,7 +46,11 @@ function acceptance(example: OracleExample, corpus: string, levels: readonly num
   return 1 / (1 + Math.exp(-(1.5 - 10 * gap - 2 * disliked)));
 }
 
-export function simulate(examples: readonly OracleExample[], corpusOf: (example: OracleExample) => string, options: { shape: NetworkOptions; sessions: number; questions: number; seeds: number; rule: (example: OracleExample) => number[] }): OnlineReport {
+export function simulate(
+  examples: readonly OracleExample[],
+  corpusOf: (example: OracleExample) => string,
+  options: { shape: NetworkOptions; sessions: number; questions: number; seeds: number; rule: (example: OracleExample) => number[] },
+): OnlineReport {
   const config = modulatorDefaults();
   const userIndex = examples[0]!.candidates.indexOf('user');
   const corpora = [...new Set(examples.map(corpusOf))];
@@ -65,7 +69,9 @@ export function simulate(examples: readonly OracleExample[], corpusOf: (example:
     let stable = new ModulatorNetwork({ ...options.shape, seed });
     const working = { network: stable.clone() };
     working.network.options.learningRate = config.onlineLearningRate;
-    const learner = new ModulatorLearner({ modulator: { config: { ...config, maxImportanceWeight: config.maxImportanceWeight } } } as unknown as ConstructorParameters<typeof ModulatorLearner>[0]);
+    const learner = new ModulatorLearner({
+      modulator: { config: { ...config, maxImportanceWeight: config.maxImportanceWeight } },
+    } as unknown as ConstructorParameters<typeof ModulatorLearner>[0]);
     const logs: LoggedSample[] = [];
     const asked: OracleExample[] = [];
     const chosenAcceptance: number[] = [];
@@ -91,12 +97,23 @@ export function simulate(examples: readonly OracleExample[], corpusOf: (example:
         asked.push(example);
         const action: Action = behaviour.action;
         logs.push({ input, action, propensity: behaviour.propensity, reward });
-        learner.update(working.network, { interactionId: `sim-${seed}-${session}-${q}`, features: example.input as unknown as Record<string, unknown>, action, propensity: behaviour.propensity, reward });
+        learner.update(working.network, {
+          interactionId: `sim-${seed}-${session}-${q}`,
+          features: example.input as unknown as Record<string, unknown>,
+          action,
+          propensity: behaviour.propensity,
+          reward,
+        });
       }
       acceptanceBySession[session] = [...(acceptanceBySession[session] ?? []), mean(sessionAcceptance)];
       acceptedBySession[session] = [...(acceptedBySession[session] ?? []), mean(sessionAccepted)];
       ruleBySession[session] = [...(ruleBySession[session] ?? []), mean(sessionRule)];
-      const verdict = judge(working.network, stable, { oracle: [], logs }, { minLogged: config.minLoggedDecisions, gapTolerance: 0.002, rewardTolerance: 0.01 });
+      const verdict = judge(
+        working.network,
+        stable,
+        { oracle: [], logs },
+        { minLogged: config.minLoggedDecisions, gapTolerance: 0.002, rewardTolerance: 0.01 },
+      );
       if (verdict.promote) {
         stable = working.network.clone();
         promoted++;

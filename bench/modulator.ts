@@ -38,9 +38,19 @@ import { loadAverage, positiveIntFlag, progress, round, table } from './measure.
 
 const { values: flags } = parseArgs({
   options: {
-    model: { type: 'string' }, adapters: { type: 'string' }, steps: { type: 'string' }, files: { type: 'string' }, examples: { type: 'string' },
-    seeds: { type: 'string' }, 'fit-steps': { type: 'string' }, questions: { type: 'string' }, sessions: { type: 'string' }, threads: { type: 'string' },
-    'ttft-model': { type: 'string' }, skip: { type: 'string' }, until: { type: 'string' },
+    model: { type: 'string' },
+    adapters: { type: 'string' },
+    steps: { type: 'string' },
+    files: { type: 'string' },
+    examples: { type: 'string' },
+    seeds: { type: 'string' },
+    'fit-steps': { type: 'string' },
+    questions: { type: 'string' },
+    sessions: { type: 'string' },
+    threads: { type: 'string' },
+    'ttft-model': { type: 'string' },
+    skip: { type: 'string' },
+    until: { type: 'string' },
   },
 });
 const modelId = flags.model ?? 'coder-0.5b';
@@ -76,21 +86,43 @@ async function main(): Promise<void> {
 
   const scorer = await MixScorer.open({ modelPath, contextSize: 4096, threads });
   const scratch = mkdtempSync(join(tmpdir(), 'npllm-bench-modulator-'));
-  const config = loadConfig({ env: { ...process.env, NPLLM_MODELS_DIR: modelsDir }, overrides: { home: join(scratch, 'home'), log: { level: 'warn' }, model: { path: modelPath, threads, maxTokens: 4 } } });
+  const config = loadConfig({
+    env: { ...process.env, NPLLM_MODELS_DIR: modelsDir },
+    overrides: { home: join(scratch, 'home'), log: { level: 'warn' }, model: { path: modelPath, threads, maxTokens: 4 } },
+  });
   const engine = await Engine.open(config, { prepareModel: false });
-  const results: Record<string, unknown> = { model: modelId, adapters: adapters.map((adapter) => ({ name: adapter.name, steps: adapter.steps, tokensPerSecond: round(adapter.tokensPerSecond, 1) })) };
+  const results: Record<string, unknown> = {
+    model: modelId,
+    adapters: adapters.map((adapter) => ({ name: adapter.name, steps: adapter.steps, tokensPerSecond: round(adapter.tokensPerSecond, 1) })),
+  };
   try {
     const examples = heldOutExamples(all, scorer, perCorpus, { prompt: 48, reference: 64 });
     progress(`${examples.length} held-out examples; measuring ${3 ** adapters.length} mixes`);
-    const { grid, nll } = await measureGrid(scorer, adapters, examples, { file: join(cache, `grid-${steps}-${perCorpus}-${adapters.map((adapter) => adapter.name).join('+')}.json`), levels: 3, maxScale: 1 });
+    const { grid, nll } = await measureGrid(scorer, adapters, examples, {
+      file: join(cache, `grid-${steps}-${perCorpus}-${adapters.map((adapter) => adapter.name).join('+')}.json`),
+      levels: 3,
+      maxScale: 1,
+    });
     if (until === 'grid') return;
     const embedder = await engine.rag.embedder();
     const mixes = await evaluateMixes({ corpora: all, adapters, examples, grid, nll, embedder, shape, prior }, { seeds, steps: fitSteps, learningRate: 3e-3 });
     results.mix = mixes.report;
     process.stdout.write(`\nAdapter mixes (${mixes.report.examples} held-out examples, 2-fold by file, ${seeds} seeds), mean NLL per token:\n`);
-    process.stdout.write(`${table(['policy', 'NLL'], Object.entries(mixes.report.meanNll).map(([name, value]) => [name, value]))}\n`);
-    process.stdout.write(`${table(['corpus', ...Object.keys(Object.values(mixes.report.perCorpus)[0]!)], Object.entries(mixes.report.perCorpus).map(([name, row]) => [name, ...Object.values(row)]))}\n`);
-    process.stdout.write(`within 2 % of the oracle: ${mixes.report.withinTwoPercent} (seeds ${mixes.report.withinTwoPercentSeeds.join(', ')}); gap closed (rule − modulator)/(rule − oracle): ${mixes.report.gapClosed} (seeds ${mixes.report.gapClosedSeeds.join(', ')})\n`);
+    process.stdout.write(
+      `${table(
+        ['policy', 'NLL'],
+        Object.entries(mixes.report.meanNll).map(([name, value]) => [name, value]),
+      )}\n`,
+    );
+    process.stdout.write(
+      `${table(
+        ['corpus', ...Object.keys(Object.values(mixes.report.perCorpus)[0]!)],
+        Object.entries(mixes.report.perCorpus).map(([name, row]) => [name, ...Object.values(row)]),
+      )}\n`,
+    );
+    process.stdout.write(
+      `within 2 % of the oracle: ${mixes.report.withinTwoPercent} (seeds ${mixes.report.withinTwoPercentSeeds.join(', ')}); gap closed (rule − modulator)/(rule − oracle): ${mixes.report.gapClosed} (seeds ${mixes.report.gapClosedSeeds.join(', ')})\n`,
+    );
 
     if (!skip.has('retrieval')) {
       const django = all.find((corpus) => corpus.adapter === 'django') ?? corpora(files)[0]!;
@@ -102,38 +134,107 @@ async function main(): Promise<void> {
       }
       progress('indexing the retrieval project');
       await engine.rag.index(project);
-      const stdlib = readdirSync('/usr/lib/python3.11').filter((file) => ['textwrap.py', 'shutil.py', 'string.py', 'fnmatch.py', 'posixpath.py', 'calendar.py', 'difflib.py', 'statistics.py', 'ipaddress.py', 'heapq.py', 'base64.py', 'pprint.py'].includes(file)).map((file) => join('/usr/lib/python3.11', file));
+      const stdlib = readdirSync('/usr/lib/python3.11')
+        .filter((file) =>
+          [
+            'textwrap.py',
+            'shutil.py',
+            'string.py',
+            'fnmatch.py',
+            'posixpath.py',
+            'calendar.py',
+            'difflib.py',
+            'statistics.py',
+            'ipaddress.py',
+            'heapq.py',
+            'base64.py',
+            'pprint.py',
+          ].includes(file),
+        )
+        .map((file) => join('/usr/lib/python3.11', file));
       const labelsFile = join(cache, `retrieval-${perKind}.json`);
-      const items = questions(readdirSync(project, { recursive: true, withFileTypes: true }).filter((dirent) => dirent.isFile() && dirent.name.endsWith('.py')).map((dirent) => join(dirent.parentPath, dirent.name)), stdlib, perKind);
-      const labelled: LabelledQuestion[] = existsSync(labelsFile) ? (JSON.parse(readFileSync(labelsFile, 'utf8')) as LabelledQuestion[]) : await label(engine, scorer, project, items, { systemPrompt: config.model.systemPrompt, contextTokens: config.rag.contextTokens, referenceTokens: 64 });
+      const items = questions(
+        readdirSync(project, { recursive: true, withFileTypes: true })
+          .filter((dirent) => dirent.isFile() && dirent.name.endsWith('.py'))
+          .map((dirent) => join(dirent.parentPath, dirent.name)),
+        stdlib,
+        perKind,
+      );
+      const labelled: LabelledQuestion[] = existsSync(labelsFile)
+        ? (JSON.parse(readFileSync(labelsFile, 'utf8')) as LabelledQuestion[])
+        : await label(engine, scorer, project, items, {
+            systemPrompt: config.model.systemPrompt,
+            contextTokens: config.rag.contextTokens,
+            referenceTokens: 64,
+          });
       writeFileSync(labelsFile, JSON.stringify(labelled));
       const retrieval = await evaluateRetrieval(engine, project, labelled, { shape, prior, seeds, steps: fitSteps, learningRate: 3e-3 });
       results.retrieval = retrieval;
-      process.stdout.write(`\nRetrieval (${retrieval.questions} questions, ${retrieval.positives} where retrieved code lowers the reference's NLL by > 2 %):\n`);
-      process.stdout.write(`${table(['decider', 'precision', 'recall', 'retrieved', 'context tokens'], [['rule', retrieval.rule.precision, retrieval.rule.recall, retrieval.rule.retrieved, retrieval.rule.tokens], ['modulator', retrieval.modulator.precision, retrieval.modulator.recall, retrieval.modulator.retrieved, retrieval.modulator.tokens]])}\n`);
+      process.stdout.write(
+        `\nRetrieval (${retrieval.questions} questions, ${retrieval.positives} where retrieved code lowers the reference's NLL by > 2 %):\n`,
+      );
+      process.stdout.write(
+        `${table(
+          ['decider', 'precision', 'recall', 'retrieved', 'context tokens'],
+          [
+            ['rule', retrieval.rule.precision, retrieval.rule.recall, retrieval.rule.retrieved, retrieval.rule.tokens],
+            ['modulator', retrieval.modulator.precision, retrieval.modulator.recall, retrieval.modulator.retrieved, retrieval.modulator.tokens],
+          ],
+        )}\n`,
+      );
       process.stdout.write(`prompt tokens saved: ${retrieval.promptTokensSaved}; by kind ${JSON.stringify(retrieval.byKind)}\n`);
     }
 
     if (!skip.has('online')) {
       const corpusOf = (example: { project: string }) => all.find((corpus) => corpus.root === example.project)!.adapter;
       const full = 2;
-      const online = simulate(mixes.examples, corpusOf, { shape, sessions, questions: 24, seeds, rule: (example) => example.candidates.map((name) => (name === corpusOf(example) || name === 'user' ? full : 0)) });
+      const online = simulate(mixes.examples, corpusOf, {
+        shape,
+        sessions,
+        questions: 24,
+        seeds,
+        rule: (example) => example.candidates.map((name) => (name === corpusOf(example) || name === 'user' ? full : 0)),
+      });
       results.online = online;
-      process.stdout.write(`\nOnline (simulated user, ${sessions} sessions × ${online.questionsPerSession} questions, ${seeds} seeds): acceptance per session ${online.acceptance.join(' ')} (rule on the same questions ${online.ruleBySession.join(' ')}; lift ${online.lift.join(' ')}); rule overall ${online.ruleAcceptance}, best fixed policy ${online.bestFixedAcceptance}; regret vs best fixed ${online.regretVsBestFixed}, vs rule ${online.regretVsRule}; promotions ${online.promotions.join(', ')}\n`);
+      process.stdout.write(
+        `\nOnline (simulated user, ${sessions} sessions × ${online.questionsPerSession} questions, ${seeds} seeds): acceptance per session ${online.acceptance.join(' ')} (rule on the same questions ${online.ruleBySession.join(' ')}; lift ${online.lift.join(' ')}); rule overall ${online.ruleAcceptance}, best fixed policy ${online.bestFixedAcceptance}; regret vs best fixed ${online.regretVsBestFixed}, vs rule ${online.regretVsRule}; promotions ${online.promotions.join(', ')}\n`,
+      );
     }
 
     const cost = networkCost(mixes.network, mixes.examples, 3000);
     results.cost = cost;
     const root = all[0]!.root;
-    await engine.context.confirm(root, all[0]!.stacks.map((stack) => ({ name: stack.name, version: stack.version })));
-    const plan = await planCost(engine, root, examples, adapters.map((adapter) => ({ name: adapter.name, scope: all.find((corpus) => corpus.adapter === adapter.name)!.scope, path: adapter.path })), 300);
+    await engine.context.confirm(
+      root,
+      all[0]!.stacks.map((stack) => ({ name: stack.name, version: stack.version })),
+    );
+    const plan = await planCost(
+      engine,
+      root,
+      examples,
+      adapters.map((adapter) => ({ name: adapter.name, scope: all.find((corpus) => corpus.adapter === adapter.name)!.scope, path: adapter.path })),
+      300,
+    );
     results.plan = plan;
-    process.stdout.write(`\nCost: forward p50 ${cost.forwardP50Ms} / p95 ${cost.forwardP95Ms} ms, online update p50 ${cost.updateP50Ms} / p95 ${cost.updateP95Ms} ms, plan p50 ${plan.planP50Ms} / p95 ${plan.planP95Ms} ms, ${cost.params} parameters\n`);
+    process.stdout.write(
+      `\nCost: forward p50 ${cost.forwardP50Ms} / p95 ${cost.forwardP95Ms} ms, online update p50 ${cost.updateP50Ms} / p95 ${cost.updateP95Ms} ms, plan p50 ${plan.planP50Ms} / p95 ${plan.planP95Ms} ms, ${cost.params} parameters\n`,
+    );
     await scorer.dispose();
     if (!skip.has('ttft')) {
-      const switching = await switchCost({ modelId: ttftModel, modelsDir, scratch, threads, contextSize: 4096, repeats: 5, systemPrompt: config.model.systemPrompt, adapterSlots: config.model.adapterSlots });
+      const switching = await switchCost({
+        modelId: ttftModel,
+        modelsDir,
+        scratch,
+        threads,
+        contextSize: 4096,
+        repeats: 5,
+        systemPrompt: config.model.systemPrompt,
+        adapterSlots: config.model.adapterSlots,
+      });
       results.switch = switching;
-      process.stdout.write(`Scale change (${ttftModel}, context ${switching.contextSize}, ${switching.adapterSlots} slots): unchanged TTFT ${switching.ttftSameMs} ms; new mix on the live context ${switching.switchLiveMs} ms → TTFT ${switching.ttftNewMixMs} ms; back to a held mix ${switching.switchBackMs} ms → TTFT ${switching.ttftBackMs} ms; new context ${switching.switchNewContextMs} ms → TTFT ${switching.ttftAfterNewContextMs} ms\n`);
+      process.stdout.write(
+        `Scale change (${ttftModel}, context ${switching.contextSize}, ${switching.adapterSlots} slots): unchanged TTFT ${switching.ttftSameMs} ms; new mix on the live context ${switching.switchLiveMs} ms → TTFT ${switching.ttftNewMixMs} ms; back to a held mix ${switching.switchBackMs} ms → TTFT ${switching.ttftBackMs} ms; new context ${switching.switchNewContextMs} ms → TTFT ${switching.ttftAfterNewContextMs} ms\n`,
+      );
     }
     results.load = { start: loadAtStart, end: loadAverage() };
     const summary = {

@@ -83,8 +83,24 @@ describe('lineChartSvg', () => {
     xLabel: 'prompt tokens',
     yLabel: 'ms',
     series: [
-      { name: 'bare llama.cpp', points: [{ x: 0, y: 10 }, { x: 100, y: 40 }, { x: 200, y: 73 }] },
-      { name: 'engine <cached>', points: [{ x: 0, y: 12 }, { x: 100, y: Number.NaN }, { x: 150, y: 50 }, { x: 200, y: 60 }, { x: Number.POSITIVE_INFINITY, y: 1e9 }] },
+      {
+        name: 'bare llama.cpp',
+        points: [
+          { x: 0, y: 10 },
+          { x: 100, y: 40 },
+          { x: 200, y: 73 },
+        ],
+      },
+      {
+        name: 'engine <cached>',
+        points: [
+          { x: 0, y: 12 },
+          { x: 100, y: Number.NaN },
+          { x: 150, y: 50 },
+          { x: 200, y: 60 },
+          { x: Number.POSITIVE_INFINITY, y: 1e9 },
+        ],
+      },
     ],
   };
   const svg = lineChartSvg(chart);
@@ -130,9 +146,22 @@ describe('lineChartSvg', () => {
   });
 
   it('keeps many series apart', () => {
-    const many = lineChartSvg({ title: 't', xLabel: 'x', yLabel: 'y', series: Array.from({ length: 12 }, (_, i) => ({ name: `s${i}`, points: [{ x: 0, y: i }, { x: 1, y: i + 1 }] })) });
+    const many = lineChartSvg({
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: Array.from({ length: 12 }, (_, i) => ({
+        name: `s${i}`,
+        points: [
+          { x: 0, y: i },
+          { x: 1, y: i + 1 },
+        ],
+      })),
+    });
     assertWellFormed(many);
-    const styles = [...many.matchAll(/<line x1="[^"]*" y1="[^"]*" x2="[^"]*" y2="[^"]*" stroke="([^"]*)" stroke-width="2"( stroke-dasharray="[^"]*")?\/>/g)].map((m) => `${m[1]}${m[2] ?? ''}`);
+    const styles = [
+      ...many.matchAll(/<line x1="[^"]*" y1="[^"]*" x2="[^"]*" y2="[^"]*" stroke="([^"]*)" stroke-width="2"( stroke-dasharray="[^"]*")?\/>/g),
+    ].map((m) => `${m[1]}${m[2] ?? ''}`);
     expect(styles).toHaveLength(12);
     expect(new Set(styles).size).toBe(12);
   });
@@ -184,7 +213,10 @@ describe('heatmapSvg', () => {
   });
 
   it('formats numbers on its own and fits a given size', () => {
-    const plain = heatmapSvg({ title: 't', rowLabels: ['a'], columnLabels: ['first long column label', 'second long column label'], values: [[0.123456, 2]] }, { width: 300, height: 200 });
+    const plain = heatmapSvg(
+      { title: 't', rowLabels: ['a'], columnLabels: ['first long column label', 'second long column label'], values: [[0.123456, 2]] },
+      { width: 300, height: 200 },
+    );
     assertWellFormed(plain);
     expect(plain).toContain('>0.123</text>');
     expect(plain).toContain('width="300" height="200"');
@@ -193,7 +225,15 @@ describe('heatmapSvg', () => {
 
   it('refuses values that do not match the labels', () => {
     expect(() => heatmapSvg({ ...map, values: [[1, 2, 3]] })).toThrow(/2 rows of 3/);
-    expect(() => heatmapSvg({ ...map, values: [[1, 2, 3], [1, 2]] })).toThrow(/2 rows of 3/);
+    expect(() =>
+      heatmapSvg({
+        ...map,
+        values: [
+          [1, 2, 3],
+          [1, 2],
+        ],
+      }),
+    ).toThrow(/2 rows of 3/);
   });
 });
 
@@ -210,7 +250,9 @@ describe('savePng', () => {
     vi.stubEnv('CHROMIUM_PATH', '/nonexistent/chromium');
     const folder = await mkdtemp(join(tmpdir(), 'npllm-plot-'));
     folders.push(folder);
-    await expect(savePng(join(folder, 'x.png'), [lineChartSvg({ title: 't', xLabel: 'x', yLabel: 'y', series: [] })])).rejects.toThrow(/\/nonexistent\/chromium.*apt-get install -y chromium/);
+    await expect(savePng(join(folder, 'x.png'), [lineChartSvg({ title: 't', xLabel: 'x', yLabel: 'y', series: [] })])).rejects.toThrow(
+      /\/nonexistent\/chromium.*apt-get install -y chromium/,
+    );
     expect(await readdir(folder)).toEqual([]);
   });
 
@@ -224,7 +266,24 @@ describe('savePng', () => {
     const folder = await mkdtemp(join(tmpdir(), 'npllm-plot-'));
     folders.push(folder);
     const target = join(folder, 'nested', 'charts.png');
-    const line = (title: string): string => lineChartSvg({ title, xLabel: 'x', yLabel: 'y', series: [{ name: 'a', points: [{ x: 0, y: 1 }, { x: 1, y: 3 }] }] }, { width: 300, height: 200 });
+    const line = (title: string): string =>
+      lineChartSvg(
+        {
+          title,
+          xLabel: 'x',
+          yLabel: 'y',
+          series: [
+            {
+              name: 'a',
+              points: [
+                { x: 0, y: 1 },
+                { x: 1, y: 3 },
+              ],
+            },
+          ],
+        },
+        { width: 300, height: 200 },
+      );
     const heat = heatmapSvg({ title: 'h', rowLabels: ['a'], columnLabels: ['b', 'c'], values: [[1, null]] }, { width: 250, height: 150 });
     await savePng(target, [line('one'), line('two'), heat], { columns: 2 });
 

@@ -225,7 +225,9 @@ export function lineChartSvg(chart: LineChart, size: { width: number; height: nu
   chart.series.forEach((series, index) => {
     const { colour, dash } = seriesStyle(index);
     const y = top + 8 + index * 18;
-    parts.push(`<line x1="${n(legendX)}" y1="${n(y)}" x2="${n(legendX + 22)}" y2="${n(y)}" stroke="${colour}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`);
+    parts.push(
+      `<line x1="${n(legendX)}" y1="${n(y)}" x2="${n(legendX + 22)}" y2="${n(y)}" stroke="${colour}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`,
+    );
     parts.push(text(legendX + 28, y, truncate(series.name, maxLegendChars), 'dy="0.35em"'));
   });
 
@@ -304,8 +306,12 @@ export function heatmapSvg(map: Heatmap, size?: { width: number; height: number 
       const x = left + cellWidth * c;
       const y = top + cellHeight * r;
       const { fill, ink } = value === null ? { fill: missingColour, ink: '#555555' } : scaleColour(goodness(value));
-      parts.push(`<rect class="cell" x="${n(x)}" y="${n(y)}" width="${n(cellWidth)}" height="${n(cellHeight)}" fill="${fill}" stroke="#ffffff" stroke-width="1"/>`);
-      parts.push(text(x + cellWidth / 2, y + cellHeight / 2, labels[r]?.[c] ?? '', `text-anchor="middle" dy="0.35em" fill="${ink}" font-size="${n(valueSize)}"`));
+      parts.push(
+        `<rect class="cell" x="${n(x)}" y="${n(y)}" width="${n(cellWidth)}" height="${n(cellHeight)}" fill="${fill}" stroke="#ffffff" stroke-width="1"/>`,
+      );
+      parts.push(
+        text(x + cellWidth / 2, y + cellHeight / 2, labels[r]?.[c] ?? '', `text-anchor="middle" dy="0.35em" fill="${ink}" font-size="${n(valueSize)}"`),
+      );
     }),
   );
 
@@ -316,7 +322,9 @@ export function heatmapSvg(map: Heatmap, size?: { width: number; height: number 
     const y = top + cellHeight * rows + 14;
     for (let i = 0; i < steps; i++) {
       const value = min + ((max - min) * (i + 0.5)) / steps;
-      parts.push(`<rect x="${n(left + (barWidth * i) / steps)}" y="${n(y)}" width="${n(barWidth / steps + 0.5)}" height="8" fill="${scaleColour(goodness(value)).fill}"/>`);
+      parts.push(
+        `<rect x="${n(left + (barWidth * i) / steps)}" y="${n(y)}" width="${n(barWidth / steps + 0.5)}" height="8" fill="${scaleColour(goodness(value)).fill}"/>`,
+      );
     }
     parts.push(text(left, y + 21, format(min), 'font-size="10"'));
     parts.push(text(left + barWidth, y + 21, format(max), 'text-anchor="end" font-size="10"'));
@@ -331,7 +339,16 @@ export function heatmapSvg(map: Heatmap, size?: { width: number; height: number 
 // PNG
 
 /** The e2e tests' flags (e2e/playwright.config.ts): --no-sandbox because the benchmarks run as root here. */
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 /** Twice the SVG's size: text stays sharp when the PNG is viewed on a high-density screen or zoomed. */
 const pixelRatio = 2;
 

@@ -33,7 +33,9 @@ async function checkCode(question: EverydayQuestion, answer: string, limits?: Sa
     }
     case 'sql': {
       const sql = extractQuery(answer);
-      return sql ? runPython({ mode: 'sql', schema: sqlFixtures[check.fixture], sql, expected: check.expected, ordered: check.ordered }, limits) : noCode('SELECT query');
+      return sql
+        ? runPython({ mode: 'sql', schema: sqlFixtures[check.fixture], sql, expected: check.expected, ordered: check.ordered }, limits)
+        : noCode('SELECT query');
     }
     case 'script': {
       const script = scriptSource(answer);

@@ -157,10 +157,14 @@ export function prose(answer: string): string {
  */
 const stopWords = {
   pt: new Set(
-    'de que não é para com uma um os em na nas nos da das dos por você pelo pela ao aos à seu sua seus suas este esta isso esse essa isto são também mais muito pode ser ter está estão quando então onde qual quais cada aqui como sobre após já ainda outro outra exemplo função campo campos arquivo modelo usar usando criar vamos abaixo seguinte seguir'.split(' '),
+    'de que não é para com uma um os em na nas nos da das dos por você pelo pela ao aos à seu sua seus suas este esta isso esse essa isto são também mais muito pode ser ter está estão quando então onde qual quais cada aqui como sobre após já ainda outro outra exemplo função campo campos arquivo modelo usar usando criar vamos abaixo seguinte seguir'.split(
+      ' ',
+    ),
   ),
   en: new Set(
-    'the and of to is that this it for with you are be by an which will can your we from these those there here when then where what each about after already other another example field fields file model using use create let below following how would should must has have does'.split(' '),
+    'the and of to is that this it for with you are be by an which will can your we from these those there here when then where what each about after already other another example field fields file model using use create let below following how would should must has have does'.split(
+      ' ',
+    ),
   ),
 };
 
@@ -168,7 +172,10 @@ export type Language = 'pt' | 'en' | 'unknown';
 
 /** Which language the answer's prose is in, by stop words; `unknown` for (almost) no prose. */
 export function proseLanguage(answer: string): { language: Language; pt: number; en: number } {
-  const words = prose(answer).toLowerCase().match(/[a-zà-ÿ]+/g) ?? [];
+  const words =
+    prose(answer)
+      .toLowerCase()
+      .match(/[a-zà-ÿ]+/g) ?? [];
   let pt = 0;
   let en = 0;
   for (const word of words) {

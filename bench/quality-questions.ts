@@ -41,7 +41,8 @@ export const sqlFixtures = {
     INSERT INTO employees VALUES (1, 'Ann', 5000), (2, 'Ben', 7000), (3, 'Cid', 7000), (4, 'Dee', 6000);`,
 } as const;
 
-const odooFields = 'fields.Char|fields.Text|fields.Integer|fields.Float|fields.Boolean|fields.Date|fields.Datetime|fields.Many2one|fields.One2many|fields.Many2many|fields.Selection|fields.Html|fields.Monetary';
+const odooFields =
+  'fields.Char|fields.Text|fields.Integer|fields.Float|fields.Boolean|fields.Date|fields.Datetime|fields.Many2one|fields.One2many|fields.Many2many|fields.Selection|fields.Html|fields.Monetary';
 
 function modelSpec(spec: Partial<ModelClassSpec> & Pick<ModelClassSpec, 'bases'>): ModelClassSpec {
   return { stringAttributes: [], attributeValues: {}, fieldCalls: [], fieldKeywords: [], decorators: [], ...spec };
@@ -63,7 +64,12 @@ export const everydayQuestions: readonly EverydayQuestion[] = [
     question: 'Crie um modelo Odoo chamado `biblioteca.livro` com os campos nome (obrigatório), autor e data de publicação.',
     check: {
       kind: 'model-class',
-      spec: modelSpec({ bases: ['models.Model'], attributeValues: { _name: 'biblioteca.livro' }, fieldCalls: ['fields.Char', 'fields.Date|fields.Datetime'], fieldKeywords: ['required'] }),
+      spec: modelSpec({
+        bases: ['models.Model'],
+        attributeValues: { _name: 'biblioteca.livro' },
+        fieldCalls: ['fields.Char', 'fields.Date|fields.Datetime'],
+        fieldKeywords: ['required'],
+      }),
     },
   },
   {
@@ -76,7 +82,11 @@ export const everydayQuestions: readonly EverydayQuestion[] = [
       spec: modelSpec({
         bases: ['models.Model', 'Model'],
         className: 'Produto',
-        fieldCalls: ['models.CharField', 'models.DecimalField|models.FloatField', 'models.IntegerField|models.PositiveIntegerField|models.PositiveSmallIntegerField|models.BigIntegerField'],
+        fieldCalls: [
+          'models.CharField',
+          'models.DecimalField|models.FloatField',
+          'models.IntegerField|models.PositiveIntegerField|models.PositiveSmallIntegerField|models.BigIntegerField',
+        ],
       }),
     },
   },
@@ -128,13 +138,23 @@ assert abs(float(somar_valores('vendas.csv')) - 13.75) < 1e-9`,
     category: 'sql',
     question:
       'Tenho as tabelas `clientes(id, nome)` e `vendas(id, cliente_id, valor)`. Escreva uma consulta SQL que mostre o nome de cada cliente que tem vendas e o total vendido para ele, do maior total para o menor.',
-    check: { kind: 'sql', fixture: 'loja', expected: [['Bruno', 310.0], ['Ana', 150.5], ['Carla', 20.0]], ordered: true },
+    check: {
+      kind: 'sql',
+      fixture: 'loja',
+      expected: [
+        ['Bruno', 310.0],
+        ['Ana', 150.5],
+        ['Carla', 20.0],
+      ],
+      ordered: true,
+    },
   },
   {
     id: 'pt-sql-sem-vendas',
     language: 'pt',
     category: 'sql',
-    question: 'Com as tabelas `clientes(id, nome)` e `vendas(id, cliente_id, valor)`, como descubro em SQL quais clientes nunca fizeram uma venda? Quero só o nome deles.',
+    question:
+      'Com as tabelas `clientes(id, nome)` e `vendas(id, cliente_id, valor)`, como descubro em SQL quais clientes nunca fizeram uma venda? Quero só o nome deles.',
     check: { kind: 'sql', fixture: 'loja', expected: [['Diego']], ordered: false },
   },
   {
@@ -193,7 +213,13 @@ assert.deepEqual(chamadas, [3, 4]);`,
     question: 'How do I add a computed field `total` to an Odoo model that is `quantity * price`?',
     check: {
       kind: 'model-class',
-      spec: modelSpec({ bases: ['models.Model'], stringAttributes: ['_name|_inherit'], fieldCalls: ['fields.Float|fields.Monetary|fields.Integer'], fieldKeywords: ['compute'], decorators: ['api.depends'] }),
+      spec: modelSpec({
+        bases: ['models.Model'],
+        stringAttributes: ['_name|_inherit'],
+        fieldCalls: ['fields.Float|fields.Monetary|fields.Integer'],
+        fieldKeywords: ['compute'],
+        decorators: ['api.depends'],
+      }),
     },
   },
   {
@@ -210,7 +236,10 @@ assert.deepEqual(chamadas, [3, 4]);`,
     question: 'Write a Django model for a blog post with a title, a body, a published date and an author (a foreign key to the user model).',
     check: {
       kind: 'model-class',
-      spec: modelSpec({ bases: ['models.Model', 'Model'], fieldCalls: ['models.CharField', 'models.TextField', 'models.DateTimeField|models.DateField', 'models.ForeignKey'] }),
+      spec: modelSpec({
+        bases: ['models.Model', 'Model'],
+        fieldCalls: ['models.CharField', 'models.TextField', 'models.DateTimeField|models.DateField', 'models.ForeignKey'],
+      }),
     },
   },
   {
@@ -244,7 +273,8 @@ assert parse_duration('1h2m3s') == 3723`,
     id: 'en-python-retry',
     language: 'en',
     category: 'python',
-    question: 'Write a Python decorator `retry(times)` that calls the decorated function again when it raises an exception, up to `times` attempts in all, and re-raises the last error.',
+    question:
+      'Write a Python decorator `retry(times)` that calls the decorated function again when it raises an exception, up to `times` attempts in all, and re-raises the last error.',
     check: {
       kind: 'python',
       test: `
@@ -275,7 +305,15 @@ assert raised and len(failures) == 2`,
     category: 'sql',
     question:
       'Given `customers(id, name)` and `orders(id, customer_id, created_at, total)`, write a SQL query that returns, for each customer with at least one order, their name, their number of orders and the date of their latest order.',
-    check: { kind: 'sql', fixture: 'shop', expected: [['Alice', 3, '2024-03-10'], ['Bob', 1, '2024-02-01']], ordered: false },
+    check: {
+      kind: 'sql',
+      fixture: 'shop',
+      expected: [
+        ['Alice', 3, '2024-03-10'],
+        ['Bob', 1, '2024-02-01'],
+      ],
+      ordered: false,
+    },
   },
   {
     id: 'en-sql-second-salary',

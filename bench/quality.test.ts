@@ -15,7 +15,8 @@ const addProblem: Problem = {
 const shoutProblem: Problem = {
   taskId: 'Test/1',
   entryPoint: 'shout',
-  prompt: 'def helper(text):\n    return text.strip()\n\n\ndef shout(text: str) -> str:\n    """ Upper-case the stripped text and add "!".\n    >>> shout(" hi ")\n    \'HI!\'\n    """\n',
+  prompt:
+    'def helper(text):\n    return text.strip()\n\n\ndef shout(text: str) -> str:\n    """ Upper-case the stripped text and add "!".\n    >>> shout(" hi ")\n    \'HI!\'\n    """\n',
   test: "\n\ndef check(candidate):\n    assert candidate(' hi ') == 'HI!'\n    assert candidate('a') == 'A!'\n",
 };
 
@@ -68,9 +69,13 @@ describe('code extraction', () => {
 
 describe('HumanEval checker (real python3)', () => {
   it('passes known-good completions: a whole function, a body, a function using a helper from the prompt', async () => {
-    await expect(checkHumanEval(addProblem, answer('def add_all(numbers):\n    return sum(numbers)\n\nprint(add_all([1, 2]))\nassert add_all([1]) == 999'))).resolves.toMatchObject({ kind: 'function', verdict: 'pass' });
+    await expect(
+      checkHumanEval(addProblem, answer('def add_all(numbers):\n    return sum(numbers)\n\nprint(add_all([1, 2]))\nassert add_all([1]) == 999')),
+    ).resolves.toMatchObject({ kind: 'function', verdict: 'pass' });
     await expect(checkHumanEval(addProblem, answer('return sum(numbers)'))).resolves.toMatchObject({ kind: 'body', verdict: 'pass' });
-    await expect(checkHumanEval(shoutProblem, answer('def shout(text: str) -> str:\n    return helper(text).upper() + "!"'))).resolves.toMatchObject({ verdict: 'pass' });
+    await expect(checkHumanEval(shoutProblem, answer('def shout(text: str) -> str:\n    return helper(text).upper() + "!"'))).resolves.toMatchObject({
+      verdict: 'pass',
+    });
   });
 
   it('fails known-bad completions by category', async () => {
@@ -92,8 +97,14 @@ describe('HumanEval checker (real python3)', () => {
     await expect(checkHumanEval(addProblem, cut)).resolves.toMatchObject({ verdict: 'pass', salvaged: true });
     const closed = 'Here:\n```python\ndef add_all(numbers):\n    return sum(numbers)\n\nprint(add_al\n```';
     await expect(checkHumanEval(addProblem, closed)).resolves.toMatchObject({ verdict: 'syntax' });
-    const script = 'Here:\n```ts\nfunction chunk<T>(items: T[], size: number): T[][] {\n  const out: T[][] = [];\n  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));\n  return out;\n}\nconsole.log(chunk([1], 1));\nconsole.log("exa';
-    await expect(checkEveryday(everydayQuestions.find((q) => q.id === 'en-ts-chunk')!, script)).resolves.toMatchObject({ code: { verdict: 'pass', salvaged: true } });
+    const script =
+      'Here:\n```ts\nfunction chunk<T>(items: T[], size: number): T[][] {\n  const out: T[][] = [];\n  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));\n  return out;\n}\nconsole.log(chunk([1], 1));\nconsole.log("exa';
+    await expect(
+      checkEveryday(
+        everydayQuestions.find((q) => q.id === 'en-ts-chunk')!,
+        script,
+      ),
+    ).resolves.toMatchObject({ code: { verdict: 'pass', salvaged: true } });
   });
 
   it('stops a looping candidate at the limit', async () => {
@@ -111,19 +122,32 @@ describe('everyday checkers', () => {
   const question = (id: string) => everydayQuestions.find((q) => q.id === id)!;
 
   it('runs Python answers against the asserts', async () => {
-    const good = 'Aqui está a função que remove os acentos de uma string:\n```python\nimport unicodedata\n\ndef remover_acentos(texto):\n    return "".join(c for c in unicodedata.normalize("NFD", texto) if unicodedata.category(c) != "Mn")\n```\nEla usa a normalização NFD para separar os acentos.';
-    await expect(checkEveryday(question('pt-python-acentos'), good)).resolves.toMatchObject({ passed: true, code: { verdict: 'pass' }, language: { found: 'pt' } });
+    const good =
+      'Aqui está a função que remove os acentos de uma string:\n```python\nimport unicodedata\n\ndef remover_acentos(texto):\n    return "".join(c for c in unicodedata.normalize("NFD", texto) if unicodedata.category(c) != "Mn")\n```\nEla usa a normalização NFD para separar os acentos.';
+    await expect(checkEveryday(question('pt-python-acentos'), good)).resolves.toMatchObject({
+      passed: true,
+      code: { verdict: 'pass' },
+      language: { found: 'pt' },
+    });
     const bad = good.replace('!= "Mn"', '!= "Lu"');
     await expect(checkEveryday(question('pt-python-acentos'), bad)).resolves.toMatchObject({ passed: false, code: { verdict: 'assertion' } });
   });
 
   it('compares SQL rows by value, accepting extra columns and checking order when asked', async () => {
-    const good = 'Use a LEFT JOIN and keep the customers without a sale:\n```sql\nSELECT c.* FROM clientes c LEFT JOIN vendas v ON v.cliente_id = c.id WHERE v.id IS NULL;\n```';
-    await expect(checkEveryday(question('pt-sql-sem-vendas'), good)).resolves.toMatchObject({ code: { verdict: 'pass' }, language: { found: 'en', ok: false }, passed: false });
-    const unordered = 'Esta consulta soma as vendas de cada cliente:\n```sql\nSELECT c.nome, SUM(v.valor) AS total FROM clientes c JOIN vendas v ON v.cliente_id = c.id GROUP BY c.nome ORDER BY c.nome;\n```';
+    const good =
+      'Use a LEFT JOIN and keep the customers without a sale:\n```sql\nSELECT c.* FROM clientes c LEFT JOIN vendas v ON v.cliente_id = c.id WHERE v.id IS NULL;\n```';
+    await expect(checkEveryday(question('pt-sql-sem-vendas'), good)).resolves.toMatchObject({
+      code: { verdict: 'pass' },
+      language: { found: 'en', ok: false },
+      passed: false,
+    });
+    const unordered =
+      'Esta consulta soma as vendas de cada cliente:\n```sql\nSELECT c.nome, SUM(v.valor) AS total FROM clientes c JOIN vendas v ON v.cliente_id = c.id GROUP BY c.nome ORDER BY c.nome;\n```';
     await expect(checkEveryday(question('pt-sql-total'), unordered)).resolves.toMatchObject({ code: { verdict: 'assertion' } });
     await expect(checkEveryday(question('pt-sql-total'), unordered.replace('ORDER BY c.nome', 'ORDER BY total DESC'))).resolves.toMatchObject({ passed: true });
-    await expect(checkEveryday(question('pt-sql-total'), unordered.replace('SUM(v.valor)', 'SUMM(v.valor)'))).resolves.toMatchObject({ code: { verdict: 'runtime' } });
+    await expect(checkEveryday(question('pt-sql-total'), unordered.replace('SUM(v.valor)', 'SUMM(v.valor)'))).resolves.toMatchObject({
+      code: { verdict: 'runtime' },
+    });
   });
 
   it('parses Odoo models for the class, _name and fields, across blocks, without running them', async () => {
@@ -136,18 +160,23 @@ describe('everyday checkers', () => {
     ].join('\n');
     await expect(checkEveryday(question('pt-odoo-modelo'), good)).resolves.toMatchObject({ passed: true });
     const noName = good.replace('_name = "biblioteca.livro"', '_description = "Livro"');
-    await expect(checkEveryday(question('pt-odoo-modelo'), noName)).resolves.toMatchObject({ passed: false, code: { verdict: 'assertion', detail: 'Livro lacks _name' } });
+    await expect(checkEveryday(question('pt-odoo-modelo'), noName)).resolves.toMatchObject({
+      passed: false,
+      code: { verdict: 'assertion', detail: 'Livro lacks _name' },
+    });
   });
 
   it('transpiles TypeScript answers and runs the asserts in node', async () => {
-    const good = 'Here is a generic function that splits the array:\n```ts\nexport function chunk<T>(items: T[], size: number): T[][] {\n  const out: T[][] = [];\n  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));\n  return out;\n}\nconsole.log(chunk([1, 2, 3], 2));\n```';
+    const good =
+      'Here is a generic function that splits the array:\n```ts\nexport function chunk<T>(items: T[], size: number): T[][] {\n  const out: T[][] = [];\n  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));\n  return out;\n}\nconsole.log(chunk([1, 2, 3], 2));\n```';
     await expect(checkEveryday(question('en-ts-chunk'), good)).resolves.toMatchObject({ passed: true });
     await expect(checkEveryday(question('en-ts-chunk'), good.replace('i += size', 'i += size + 1'))).resolves.toMatchObject({ code: { verdict: 'assertion' } });
     await expect(checkEveryday(question('en-ts-chunk'), good.replace('return out;', 'return out;;)'))).resolves.toMatchObject({ code: { verdict: 'syntax' } });
   });
 
   it('waits for asynchronous asserts (debounce)', async () => {
-    const good = 'Assim, a função só roda depois que as chamadas param por `ms` milissegundos, com os argumentos da última chamada:\n```js\nfunction debounce(fn, ms) {\n  let timer;\n  return (...args) => {\n    clearTimeout(timer);\n    timer = setTimeout(() => fn(...args), ms);\n  };\n}\n```';
+    const good =
+      'Assim, a função só roda depois que as chamadas param por `ms` milissegundos, com os argumentos da última chamada:\n```js\nfunction debounce(fn, ms) {\n  let timer;\n  return (...args) => {\n    clearTimeout(timer);\n    timer = setTimeout(() => fn(...args), ms);\n  };\n}\n```';
     await expect(checkEveryday(question('pt-js-debounce'), good)).resolves.toMatchObject({ passed: true });
   });
 });
@@ -157,28 +186,120 @@ const ptIntro = 'Aqui está uma solução simples para o seu caso, com uma expli
 const enIntro = 'Here is a simple solution for your case, with a short explanation of what it does:\n';
 const fenced = (lang: string, code: string) => '```' + lang + '\n' + code + '\n```\n';
 const references: Record<string, string> = {
-  'pt-odoo-modelo': ptIntro + fenced('python', "from odoo import models, fields\n\nclass Tarefa(models.Model):\n    _name = 'projeto.tarefa'\n    _description = 'Tarefa'\n    nome = fields.Char(required=True)"),
-  'pt-odoo-livro': ptIntro + fenced('python', "from odoo import models, fields\n\nclass Livro(models.Model):\n    _name = 'biblioteca.livro'\n    nome = fields.Char(required=True)\n    autor = fields.Char()\n    data_publicacao = fields.Date()"),
-  'pt-django-produto': ptIntro + fenced('python', "from django.db import models\n\nclass Produto(models.Model):\n    nome = models.CharField(max_length=100)\n    preco = models.DecimalField(max_digits=10, decimal_places=2)\n    estoque = models.PositiveIntegerField(default=0)"),
-  'pt-python-acentos': ptIntro + fenced('python', "import unicodedata\n\ndef remover_acentos(texto):\n    return ''.join(c for c in unicodedata.normalize('NFD', texto) if not unicodedata.combining(c))"),
-  'pt-python-cpf': ptIntro + fenced('python', "def validar_cpf(cpf: str) -> bool:\n    d = [int(c) for c in cpf if c.isdigit()]\n    if len(d) != 11 or len(set(d)) == 1:\n        return False\n    for n in (9, 10):\n        s = sum(d[i] * (n + 1 - i) for i in range(n))\n        if (s * 10) % 11 % 10 != d[n]:\n            return False\n    return True"),
-  'pt-python-csv': ptIntro + fenced('python', "import csv\n\ndef somar_valores(caminho):\n    with open(caminho, newline='', encoding='utf-8') as arquivo:\n        return sum(float(linha['valor']) for linha in csv.DictReader(arquivo))"),
-  'pt-sql-total': ptIntro + fenced('sql', 'SELECT c.nome, SUM(v.valor) AS total\nFROM clientes c JOIN vendas v ON v.cliente_id = c.id\nGROUP BY c.id, c.nome\nORDER BY total DESC;'),
+  'pt-odoo-modelo':
+    ptIntro +
+    fenced(
+      'python',
+      "from odoo import models, fields\n\nclass Tarefa(models.Model):\n    _name = 'projeto.tarefa'\n    _description = 'Tarefa'\n    nome = fields.Char(required=True)",
+    ),
+  'pt-odoo-livro':
+    ptIntro +
+    fenced(
+      'python',
+      "from odoo import models, fields\n\nclass Livro(models.Model):\n    _name = 'biblioteca.livro'\n    nome = fields.Char(required=True)\n    autor = fields.Char()\n    data_publicacao = fields.Date()",
+    ),
+  'pt-django-produto':
+    ptIntro +
+    fenced(
+      'python',
+      'from django.db import models\n\nclass Produto(models.Model):\n    nome = models.CharField(max_length=100)\n    preco = models.DecimalField(max_digits=10, decimal_places=2)\n    estoque = models.PositiveIntegerField(default=0)',
+    ),
+  'pt-python-acentos':
+    ptIntro +
+    fenced(
+      'python',
+      "import unicodedata\n\ndef remover_acentos(texto):\n    return ''.join(c for c in unicodedata.normalize('NFD', texto) if not unicodedata.combining(c))",
+    ),
+  'pt-python-cpf':
+    ptIntro +
+    fenced(
+      'python',
+      'def validar_cpf(cpf: str) -> bool:\n    d = [int(c) for c in cpf if c.isdigit()]\n    if len(d) != 11 or len(set(d)) == 1:\n        return False\n    for n in (9, 10):\n        s = sum(d[i] * (n + 1 - i) for i in range(n))\n        if (s * 10) % 11 % 10 != d[n]:\n            return False\n    return True',
+    ),
+  'pt-python-csv':
+    ptIntro +
+    fenced(
+      'python',
+      "import csv\n\ndef somar_valores(caminho):\n    with open(caminho, newline='', encoding='utf-8') as arquivo:\n        return sum(float(linha['valor']) for linha in csv.DictReader(arquivo))",
+    ),
+  'pt-sql-total':
+    ptIntro +
+    fenced('sql', 'SELECT c.nome, SUM(v.valor) AS total\nFROM clientes c JOIN vendas v ON v.cliente_id = c.id\nGROUP BY c.id, c.nome\nORDER BY total DESC;'),
   'pt-sql-sem-vendas': ptIntro + fenced('sql', 'SELECT nome FROM clientes WHERE id NOT IN (SELECT cliente_id FROM vendas);'),
-  'pt-ts-agrupar': ptIntro + fenced('ts', 'export function agruparPor<T>(itens: T[], chave: (item: T) => string): Record<string, T[]> {\n  const grupos: Record<string, T[]> = {};\n  for (const item of itens) (grupos[chave(item)] ??= []).push(item);\n  return grupos;\n}'),
-  'pt-ts-moeda': ptIntro + fenced('typescript', "export function formatarMoeda(valor: number): string {\n  return new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' }).format(valor);\n}"),
-  'pt-js-debounce': ptIntro + fenced('javascript', 'function debounce(fn, ms) {\n  let timer;\n  return (...args) => {\n    clearTimeout(timer);\n    timer = setTimeout(() => fn(...args), ms);\n  };\n}'),
-  'en-odoo-computed': enIntro + fenced('python', "from odoo import api, fields, models\n\nclass SaleLine(models.Model):\n    _inherit = 'sale.order.line'\n    total = fields.Float(compute='_compute_total')\n\n    @api.depends('quantity', 'price')\n    def _compute_total(self):\n        for line in self:\n            line.total = line.quantity * line.price"),
-  'en-odoo-many2one': enIntro + fenced('python', "from odoo import fields, models\n\nclass Visit(models.Model):\n    _name = 'x.visit'\n    partner_id = fields.Many2one('res.partner', string='Customer')"),
-  'en-django-post': enIntro + fenced('python', "from django.conf import settings\nfrom django.db import models\n\nclass Post(models.Model):\n    title = models.CharField(max_length=200)\n    body = models.TextField()\n    published_at = models.DateTimeField()\n    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)"),
-  'en-python-flatten': enIntro + fenced('python', 'def flatten(nested):\n    out = []\n    for item in nested:\n        if isinstance(item, list):\n            out.extend(flatten(item))\n        else:\n            out.append(item)\n    return out'),
-  'en-python-duration': enIntro + fenced('python', "import re\n\ndef parse_duration(text):\n    units = {'h': 3600, 'm': 60, 's': 1}\n    return sum(int(n) * units[u] for n, u in re.findall(r'(\\d+)([hms])', text))"),
-  'en-python-retry': enIntro + fenced('python', 'import functools\n\ndef retry(times):\n    def decorate(fn):\n        @functools.wraps(fn)\n        def wrapper(*args, **kwargs):\n            for attempt in range(times):\n                try:\n                    return fn(*args, **kwargs)\n                except Exception:\n                    if attempt == times - 1:\n                        raise\n        return wrapper\n    return decorate'),
-  'en-sql-last-order': enIntro + fenced('sql', 'SELECT c.name, COUNT(*) AS orders, MAX(o.created_at) AS last_order\nFROM customers c JOIN orders o ON o.customer_id = c.id\nGROUP BY c.id, c.name;'),
+  'pt-ts-agrupar':
+    ptIntro +
+    fenced(
+      'ts',
+      'export function agruparPor<T>(itens: T[], chave: (item: T) => string): Record<string, T[]> {\n  const grupos: Record<string, T[]> = {};\n  for (const item of itens) (grupos[chave(item)] ??= []).push(item);\n  return grupos;\n}',
+    ),
+  'pt-ts-moeda':
+    ptIntro +
+    fenced(
+      'typescript',
+      "export function formatarMoeda(valor: number): string {\n  return new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' }).format(valor);\n}",
+    ),
+  'pt-js-debounce':
+    ptIntro +
+    fenced(
+      'javascript',
+      'function debounce(fn, ms) {\n  let timer;\n  return (...args) => {\n    clearTimeout(timer);\n    timer = setTimeout(() => fn(...args), ms);\n  };\n}',
+    ),
+  'en-odoo-computed':
+    enIntro +
+    fenced(
+      'python',
+      "from odoo import api, fields, models\n\nclass SaleLine(models.Model):\n    _inherit = 'sale.order.line'\n    total = fields.Float(compute='_compute_total')\n\n    @api.depends('quantity', 'price')\n    def _compute_total(self):\n        for line in self:\n            line.total = line.quantity * line.price",
+    ),
+  'en-odoo-many2one':
+    enIntro +
+    fenced(
+      'python',
+      "from odoo import fields, models\n\nclass Visit(models.Model):\n    _name = 'x.visit'\n    partner_id = fields.Many2one('res.partner', string='Customer')",
+    ),
+  'en-django-post':
+    enIntro +
+    fenced(
+      'python',
+      'from django.conf import settings\nfrom django.db import models\n\nclass Post(models.Model):\n    title = models.CharField(max_length=200)\n    body = models.TextField()\n    published_at = models.DateTimeField()\n    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)',
+    ),
+  'en-python-flatten':
+    enIntro +
+    fenced(
+      'python',
+      'def flatten(nested):\n    out = []\n    for item in nested:\n        if isinstance(item, list):\n            out.extend(flatten(item))\n        else:\n            out.append(item)\n    return out',
+    ),
+  'en-python-duration':
+    enIntro +
+    fenced(
+      'python',
+      "import re\n\ndef parse_duration(text):\n    units = {'h': 3600, 'm': 60, 's': 1}\n    return sum(int(n) * units[u] for n, u in re.findall(r'(\\d+)([hms])', text))",
+    ),
+  'en-python-retry':
+    enIntro +
+    fenced(
+      'python',
+      'import functools\n\ndef retry(times):\n    def decorate(fn):\n        @functools.wraps(fn)\n        def wrapper(*args, **kwargs):\n            for attempt in range(times):\n                try:\n                    return fn(*args, **kwargs)\n                except Exception:\n                    if attempt == times - 1:\n                        raise\n        return wrapper\n    return decorate',
+    ),
+  'en-sql-last-order':
+    enIntro +
+    fenced(
+      'sql',
+      'SELECT c.name, COUNT(*) AS orders, MAX(o.created_at) AS last_order\nFROM customers c JOIN orders o ON o.customer_id = c.id\nGROUP BY c.id, c.name;',
+    ),
   'en-sql-second-salary': enIntro + fenced('sql', 'SELECT MAX(salary) FROM employees WHERE salary < (SELECT MAX(salary) FROM employees);'),
-  'en-ts-chunk': enIntro + fenced('ts', 'function chunk<T>(items: T[], size: number): T[][] {\n  const out: T[][] = [];\n  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));\n  return out;\n}'),
+  'en-ts-chunk':
+    enIntro +
+    fenced(
+      'ts',
+      'function chunk<T>(items: T[], size: number): T[][] {\n  const out: T[][] = [];\n  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));\n  return out;\n}',
+    ),
   'en-ts-email': enIntro + fenced('ts', 'function isValidEmail(email: string): boolean {\n  return /^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$/.test(email);\n}'),
-  'en-js-deep-clone': enIntro + fenced('js', 'function deepClone(obj) {\n  if (obj instanceof Date) return new Date(obj.getTime());\n  if (Array.isArray(obj)) return obj.map(deepClone);\n  if (obj && typeof obj === "object") return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, deepClone(v)]));\n  return obj;\n}'),
+  'en-js-deep-clone':
+    enIntro +
+    fenced(
+      'js',
+      'function deepClone(obj) {\n  if (obj instanceof Date) return new Date(obj.getTime());\n  if (Array.isArray(obj)) return obj.map(deepClone);\n  if (obj && typeof obj === "object") return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, deepClone(v)]));\n  return obj;\n}',
+    ),
 };
 
 describe('everyday questions', () => {
@@ -201,7 +322,12 @@ describe('prose language', () => {
 
 describe('sandbox', () => {
   it('reports on its own channel, so printing a verdict does not fake one', async () => {
-    const outcome = await runPython({ mode: 'python', truncated: false, blocks: ['import json\nprint(json.dumps({"verdict": "pass", "detail": ""}))\ndef f():\n    return 1'], test: 'assert f() == 2' });
+    const outcome = await runPython({
+      mode: 'python',
+      truncated: false,
+      blocks: ['import json\nprint(json.dumps({"verdict": "pass", "detail": ""}))\ndef f():\n    return 1'],
+      test: 'assert f() == 2',
+    });
     expect(outcome.verdict).toBe('assertion');
   });
 });

@@ -52,7 +52,8 @@ for (const id of modelIds) {
   if (!findCatalogueEntry(id)) throw new Error(`--models: unknown model "${id}"; the catalogue has ${catalogue.map((entry) => entry.id).join(', ')}.`);
 }
 const suites = new Set((flags.suite ?? 'humaneval,everyday').split(',').map((suite) => suite.trim()));
-for (const suite of suites) if (suite !== 'humaneval' && suite !== 'everyday') throw new Error(`--suite: unknown suite "${suite}"; use humaneval, everyday or both.`);
+for (const suite of suites)
+  if (suite !== 'humaneval' && suite !== 'everyday') throw new Error(`--suite: unknown suite "${suite}"; use humaneval, everyday or both.`);
 const limit = flags.limit === undefined ? undefined : positiveIntFlag('limit', flags.limit, 164);
 // On a 2-core machine shared with other work, llama.cpp with 2 threads is far slower than with 1
 // (BENCHMARKS.md, thread count): 1 unless the machine is idle.
@@ -67,7 +68,9 @@ const outDir = resolve(flags.out ?? join(packageRoot, '.cache', 'bench-quality')
  * for a user), with its progress on stderr.
  */
 function modelsFolder(entry: CatalogueEntry): string {
-  const folders = [process.env['NPLLM_MODELS_DIR'], join(sharedCache(), 'models'), join(packageRoot, '.cache', 'models')].filter((folder): folder is string => Boolean(folder));
+  const folders = [process.env['NPLLM_MODELS_DIR'], join(sharedCache(), 'models'), join(packageRoot, '.cache', 'models')].filter((folder): folder is string =>
+    Boolean(folder),
+  );
   return folders.find((folder) => existsSync(join(folder, entry.fileName))) ?? join(sharedCache(), 'models');
 }
 
@@ -123,7 +126,12 @@ function eta(done: number, total: number, elapsedSeconds: number): string {
   return seconds >= 90 ? `${round(seconds / 60)} min` : `${Math.round(seconds)} s`;
 }
 
-async function runModel(entry: CatalogueEntry, problems: readonly Problem[], questions: readonly EverydayQuestion[], systemPrompt: string | undefined): Promise<ModelReport> {
+async function runModel(
+  entry: CatalogueEntry,
+  problems: readonly Problem[],
+  questions: readonly EverydayQuestion[],
+  systemPrompt: string | undefined,
+): Promise<ModelReport> {
   const home = mkdtempSync(join(tmpdir(), 'npllm-bench-quality-'));
   const report: ModelReport = { id: entry.id, name: entry.name, loadSeconds: 0, humaneval: [], everyday: [] };
   try {
@@ -134,7 +142,15 @@ async function runModel(entry: CatalogueEntry, problems: readonly Problem[], que
         log: { level: 'warn' },
         database: { url: null, dir: null },
         cache: { enabled: false },
-        model: { name: entry.id, path: null, cacheDir: modelsFolder(entry), threads, maxTokens, temperature: 0, ...(systemPrompt === undefined ? {} : { systemPrompt }) },
+        model: {
+          name: entry.id,
+          path: null,
+          cacheDir: modelsFolder(entry),
+          threads,
+          maxTokens,
+          temperature: 0,
+          ...(systemPrompt === undefined ? {} : { systemPrompt }),
+        },
       },
     });
     let lastLabel = '';
@@ -160,7 +176,14 @@ async function runModel(entry: CatalogueEntry, problems: readonly Problem[], que
         const generated = await ask(engine, humanEvalQuestion(problem));
         report.loadSeconds += generated.loadMs / 1000;
         const checked = await checkHumanEval(problem, generated.answer, limits);
-        const row: HumanEvalRow = { taskId: problem.taskId, ...withoutLoad(generated), kind: checked.kind, verdict: checked.verdict, detail: checked.detail, salvaged: checked.salvaged ?? false };
+        const row: HumanEvalRow = {
+          taskId: problem.taskId,
+          ...withoutLoad(generated),
+          kind: checked.kind,
+          verdict: checked.verdict,
+          detail: checked.detail,
+          salvaged: checked.salvaged ?? false,
+        };
         report.humaneval.push(row);
         appendFileSync(heFile, `${JSON.stringify(row)}\n`);
         const passed = report.humaneval.filter((r) => r.verdict === 'pass').length;
@@ -211,10 +234,26 @@ function summariseHumanEval(report: ModelReport) {
   const rows = report.humaneval;
   const passed = rows.filter((row) => row.verdict === 'pass').length;
   const failures = Object.fromEntries(failureKinds.map((kind) => [kind, rows.filter((row) => row.verdict === kind).length]));
-  const finish = { length: rows.filter((row) => row.finishReason === 'length').length, repetition: rows.filter((row) => row.finishReason === 'repetition').length };
-  const extraction = { function: rows.filter((row) => row.kind === 'function').length, body: rows.filter((row) => row.kind === 'body').length, none: rows.filter((row) => row.kind === 'none').length };
+  const finish = {
+    length: rows.filter((row) => row.finishReason === 'length').length,
+    repetition: rows.filter((row) => row.finishReason === 'repetition').length,
+  };
+  const extraction = {
+    function: rows.filter((row) => row.kind === 'function').length,
+    body: rows.filter((row) => row.kind === 'body').length,
+    none: rows.filter((row) => row.kind === 'none').length,
+  };
   const salvagedPasses = rows.filter((row) => row.salvaged && row.verdict === 'pass').length;
-  return { passAt1: rows.length ? round(passed / rows.length, 3) : 0, passed, count: rows.length, failures, finish, extraction, salvagedPasses, ...generationStats(rows) };
+  return {
+    passAt1: rows.length ? round(passed / rows.length, 3) : 0,
+    passed,
+    count: rows.length,
+    failures,
+    finish,
+    extraction,
+    salvagedPasses,
+    ...generationStats(rows),
+  };
 }
 
 function tally(rows: readonly EverydayRow[]): { passed: number; total: number; code: number; language: number } {
@@ -228,7 +267,8 @@ function tally(rows: readonly EverydayRow[]): { passed: number; total: number; c
 
 function summariseEveryday(report: ModelReport) {
   const rows = report.everyday;
-  const group = (key: (row: EverydayRow) => string) => Object.fromEntries([...new Set(rows.map(key))].map((value) => [value, tally(rows.filter((row) => key(row) === value))]));
+  const group = (key: (row: EverydayRow) => string) =>
+    Object.fromEntries([...new Set(rows.map(key))].map((value) => [value, tally(rows.filter((row) => key(row) === value))]));
   return { ...tally(rows), byLanguage: group((row) => row.language), byCategory: group((row) => row.category), ...generationStats(rows) };
 }
 
@@ -241,7 +281,9 @@ async function main(): Promise<void> {
   const loadAtStart = loadAverage();
   const otherCpu = otherCpuMeter();
   const startedAt = new Date();
-  progress(`${problems.length} HumanEval problem(s), ${questions.length} everyday question(s), models ${modelIds.join(', ')}; system prompt: ${JSON.stringify(promptUsed)}; answers in ${outDir}`);
+  progress(
+    `${problems.length} HumanEval problem(s), ${questions.length} everyday question(s), models ${modelIds.join(', ')}; system prompt: ${JSON.stringify(promptUsed)}; answers in ${outDir}`,
+  );
 
   const reports: ModelReport[] = [];
   for (const id of modelIds) reports.push(await runModel(findCatalogueEntry(id)!, problems, questions, systemPrompt));
@@ -255,7 +297,22 @@ async function main(): Promise<void> {
     console.log(`\nHumanEval pass@1, greedy, ${problems.length} problem(s), ${threads} thread(s), maxTokens ${maxTokens}\n`);
     console.log(
       table(
-        ['model', 'passAt1', 'published (bf16)', 'count', 'mean tokens', 'mean s/problem', 'tok/s', 'no-code', 'syntax', 'assertion', 'runtime', 'timeout', 'cut at maxTokens', 'repetition stop'],
+        [
+          'model',
+          'passAt1',
+          'published (bf16)',
+          'count',
+          'mean tokens',
+          'mean s/problem',
+          'tok/s',
+          'no-code',
+          'syntax',
+          'assertion',
+          'runtime',
+          'timeout',
+          'cut at maxTokens',
+          'repetition stop',
+        ],
         reports.map((report) => {
           const s = humaneval[report.id]!;
           const published = publishedPassAt1[report.id];
@@ -276,7 +333,9 @@ async function main(): Promise<void> {
     );
   }
   if (questions.length) {
-    console.log(`\nEveryday questions (${questions.length}: ${questions.filter((q) => q.language === 'pt').length} pt-BR, ${questions.filter((q) => q.language === 'en').length} en); pass = code check and prose language both right\n`);
+    console.log(
+      `\nEveryday questions (${questions.length}: ${questions.filter((q) => q.language === 'pt').length} pt-BR, ${questions.filter((q) => q.language === 'en').length} en); pass = code check and prose language both right\n`,
+    );
     console.log(
       table(
         ['question', ...reports.map((report) => report.id)],
@@ -313,7 +372,10 @@ async function main(): Promise<void> {
       if (!failing.length) continue;
       console.log(`\n${report.id} everyday failures:`);
       for (const row of failing) {
-        const why = [row.result.code.verdict === 'pass' ? null : `${row.result.code.verdict}: ${row.result.code.detail}`, row.result.language.ok ? null : `prose ${row.result.language.found} (pt ${row.result.language.pt}, en ${row.result.language.en})`];
+        const why = [
+          row.result.code.verdict === 'pass' ? null : `${row.result.code.verdict}: ${row.result.code.detail}`,
+          row.result.language.ok ? null : `prose ${row.result.language.found} (pt ${row.result.language.pt}, en ${row.result.language.en})`,
+        ];
         console.log(`  ${row.id}: ${why.filter(Boolean).join('; ')}`);
       }
     }
@@ -331,7 +393,20 @@ async function main(): Promise<void> {
     humaneval: Object.fromEntries(
       reports.map((report) => {
         const s = humaneval[report.id]!;
-        return [report.id, { passed: s.passed, count: s.count, failures: s.failures, finish: s.finish, extraction: s.extraction, salvagedPasses: s.salvagedPasses, meanTokens: s.meanTokens, meanSeconds: s.meanSeconds, tokensPerSecond: s.tokensPerSecond }];
+        return [
+          report.id,
+          {
+            passed: s.passed,
+            count: s.count,
+            failures: s.failures,
+            finish: s.finish,
+            extraction: s.extraction,
+            salvagedPasses: s.salvagedPasses,
+            meanTokens: s.meanTokens,
+            meanSeconds: s.meanSeconds,
+            tokensPerSecond: s.tokensPerSecond,
+          },
+        ];
       }),
     ),
     modelLoadSeconds: Object.fromEntries(reports.map((report) => [report.id, round(report.loadSeconds, 1)])),

@@ -102,7 +102,14 @@ export async function buildRetrievalSet(sources: readonly string[], destination:
       if (!read.ok) continue;
       sourceFiles++;
       const source = new SourceText(read.content);
-      const documented = documentedFunctions(entry.relativePath, language, source, chunker.chunk({ relativePath: entry.relativePath, content: read.content }), parser, options.minWords);
+      const documented = documentedFunctions(
+        entry.relativePath,
+        language,
+        source,
+        chunker.chunk({ relativePath: entry.relativePath, content: read.content }),
+        parser,
+        options.minWords,
+      );
       if (documented.length === 0) continue;
       files.set(entry.relativePath, { absolutePath: entry.absolutePath, source });
       for (const found of documented) {
@@ -117,12 +124,16 @@ export async function buildRetrievalSet(sources: readonly string[], destination:
 
   const sampled = shuffle([...byQuery.keys()].sort(), options.random).slice(0, options.maxQueries);
   const editsByFile = new Map<string, Documented[]>();
-  for (const key of sampled) for (const found of byQuery.get(key)!) editsByFile.set(found.relativePath, [...(editsByFile.get(found.relativePath) ?? []), found]);
+  for (const key of sampled)
+    for (const found of byQuery.get(key)!) editsByFile.set(found.relativePath, [...(editsByFile.get(found.relativePath) ?? []), found]);
 
   const targets = new Map<Documented, Target>();
   for (const [relativePath, documented] of editsByFile) {
     const file = files.get(relativePath)!;
-    const { text, newRowOf } = applyEdits(file.source, documented.map((found) => found.edit));
+    const { text, newRowOf } = applyEdits(
+      file.source,
+      documented.map((found) => found.edit),
+    );
     writeFileSync(file.absolutePath, text);
     for (const found of documented) {
       const kept: number[] = [];
@@ -143,7 +154,14 @@ export async function buildRetrievalSet(sources: readonly string[], destination:
   };
 }
 
-function documentedFunctions(relativePath: string, language: ChunkLanguage, source: SourceText, chunks: readonly Chunk[], parser: Parser, minWords: number): Documented[] {
+function documentedFunctions(
+  relativePath: string,
+  language: ChunkLanguage,
+  source: SourceText,
+  chunks: readonly Chunk[],
+  parser: Parser,
+  minWords: number,
+): Documented[] {
   const tree = parser.parse(source.text);
   if (!tree) return [];
   try {
@@ -188,7 +206,12 @@ function pythonDocstring(root: Node): DocFinder {
   return (definition, source) => {
     const name = definition.symbol.slice(definition.symbol.lastIndexOf('.') + 1);
     // The outermost `def` of that name inside the chunk: a nested function may share the name.
-    const node = definitions.find((candidate) => candidate.startPosition.row >= definition.firstRow && candidate.startPosition.row <= definition.lastRow && candidate.childForFieldName('name')?.text === name);
+    const node = definitions.find(
+      (candidate) =>
+        candidate.startPosition.row >= definition.firstRow &&
+        candidate.startPosition.row <= definition.lastRow &&
+        candidate.childForFieldName('name')?.text === name,
+    );
     const statements = node?.childForFieldName('body')?.namedChildren.filter((child) => child.type !== 'comment') ?? [];
     const first = statements[0];
     const literal = first?.type === 'expression_statement' && first.namedChildren.length === 1 ? first.namedChildren[0] : undefined;
@@ -196,14 +219,18 @@ function pythonDocstring(root: Node): DocFinder {
     const content = /^[rRuU]?("""|'''|"|')([\s\S]*)\1$/.exec(literal.text)?.[2];
     if (content === undefined) return null;
     const indent = /^\s*/.exec(source.row(first.startPosition.row))![0];
-    return { text: content, edit: { firstRow: first.startPosition.row, lastRow: lastRowOf(first), replacement: statements.length === 1 ? `${indent}pass` : null } };
+    return {
+      text: content,
+      edit: { firstRow: first.startPosition.row, lastRow: lastRowOf(first), replacement: statements.length === 1 ? `${indent}pass` : null },
+    };
   };
 }
 
 /** The `/** … *\/` comment among the comments and decorators the chunker put above the definition. */
 function jsDocComment(root: Node): DocFinder {
   const commentsByRow = new Map<number, Node>();
-  for (const comment of root.descendantsOfType('comment')) if (!commentsByRow.has(comment.startPosition.row)) commentsByRow.set(comment.startPosition.row, comment);
+  for (const comment of root.descendantsOfType('comment'))
+    if (!commentsByRow.has(comment.startPosition.row)) commentsByRow.set(comment.startPosition.row, comment);
   return (definition, source) => {
     let doc: Node | null = null;
     let node = commentsByRow.get(definition.firstRow) ?? null;
@@ -224,7 +251,10 @@ function aloneOnItsRows(node: Node, source: SourceText): boolean {
 /** The description: without the comment's frame, before the first block tag, `{@link X}` as X. */
 function jsDocText(comment: string): string {
   const lines: string[] = [];
-  for (const line of comment.replace(/^\/\*\*/, '').replace(/\*\/$/, '').split('\n')) {
+  for (const line of comment
+    .replace(/^\/\*\*/, '')
+    .replace(/\*\/$/, '')
+    .split('\n')) {
     const text = line.replace(/^\s*\*?\s?/, '');
     if (text.trimStart().startsWith('@')) break;
     lines.push(text);

@@ -95,7 +95,9 @@ export async function benchSynthetic(options: SyntheticOptions): Promise<Synthet
     return query;
   });
   const generateSeconds = (performance.now() - started) / 1000;
-  progress(`synthetic: ${n} vectors of ${dimensions} dimensions in ${options.clusters} clusters, ${options.queries} queries, generated in ${round(generateSeconds)} s`);
+  progress(
+    `synthetic: ${n} vectors of ${dimensions} dimensions in ${options.clusters} clusters, ${options.queries} queries, generated in ${round(generateSeconds)} s`,
+  );
 
   started = performance.now();
   const exact = queries.map((query) => exactNeighbours(data, query, limit));
@@ -149,7 +151,9 @@ export async function benchSynthetic(options: SyntheticOptions): Promise<Synthet
     cpu = otherCpuMeter();
     const asIs = await measureSearches(db, asIsQueries, exact, data);
     const asIsCpu = cpu();
-    progress(`synthetic, no ANALYZE (the engine's store): plan uses HNSW: ${asIsPlanUsesHnsw}; searchByVector p50 ${asIs.p50Ms} ms, p95 ${asIs.p95Ms} ms, recall@10 ${asIs.recallAt10} over ${asIsQueries.length} queries`);
+    progress(
+      `synthetic, no ANALYZE (the engine's store): plan uses HNSW: ${asIsPlanUsesHnsw}; searchByVector p50 ${asIs.p50Ms} ms, p95 ${asIs.p95Ms} ms, recall@10 ${asIs.recallAt10} over ${asIsQueries.length} queries`,
+    );
 
     started = performance.now();
     await database.rawTransaction((raw) => raw.query('analyze chunks'));
@@ -159,7 +163,9 @@ export async function benchSynthetic(options: SyntheticOptions): Promise<Synthet
     cpu = otherCpuMeter();
     const analyzed = await measureSearches(db, queries, exact, data);
     const queryCpu = cpu();
-    progress(`synthetic, after ANALYZE chunks (${round(analyzeSeconds, 2)} s): plan uses HNSW: ${planUsesHnsw}; searchByVector p50 ${analyzed.p50Ms} ms, p95 ${analyzed.p95Ms} ms, recall@10 ${analyzed.recallAt10}`);
+    progress(
+      `synthetic, after ANALYZE chunks (${round(analyzeSeconds, 2)} s): plan uses HNSW: ${planUsesHnsw}; searchByVector p50 ${analyzed.p50Ms} ms, p95 ${analyzed.p95Ms} ms, recall@10 ${analyzed.recallAt10}`,
+    );
 
     const efSearch = Math.max(64, limit * 2);
     const efSweep: EfSearchPoint[] = [];
@@ -199,7 +205,14 @@ export async function benchSynthetic(options: SyntheticOptions): Promise<Synthet
       efSearch,
       planUsesHnsw: asIsPlanUsesHnsw,
       queriesAsIs: asIsQueries.length,
-      analyzed: { analyzeSeconds: round(analyzeSeconds, 2), planUsesHnsw, p50Ms: analyzed.p50Ms, p95Ms: analyzed.p95Ms, recallAt10: analyzed.recallAt10, queries: queries.length },
+      analyzed: {
+        analyzeSeconds: round(analyzeSeconds, 2),
+        planUsesHnsw,
+        p50Ms: analyzed.p50Ms,
+        p95Ms: analyzed.p95Ms,
+        recallAt10: analyzed.recallAt10,
+        queries: queries.length,
+      },
       efSweep,
       efSearchMeetingTargets: meeting?.efSearch ?? null,
       insertWithIndexRowsPerSecond,
@@ -345,14 +358,22 @@ function syntheticFiles(data: Float32Array, n: number, firstFile: number, endFil
         `  return { id: input.id, total: rounded, count: items.length, source: '${relativePath}' };`,
         '}',
       ].join('\n');
-      const chunk = { relativePath, language: 'typescript', symbol, kind: 'function' as const, startLine: row + 1, endLine: row + 1, content, contentHash: `synthetic-${row}` };
+      const chunk = {
+        relativePath,
+        language: 'typescript',
+        symbol,
+        kind: 'function' as const,
+        startLine: row + 1,
+        endLine: row + 1,
+        content,
+        contentHash: `synthetic-${row}`,
+      };
       fileChunks.push({ ...chunk, searchText: chunkSearchText(chunk), embedding: data.subarray(row * dimensions, (row + 1) * dimensions) });
     }
     files.push({ relativePath, size: 0, mtimeMs: 0, contentHash: `synthetic-file-${file}`, language: 'typescript', chunks: fileChunks });
   }
   return files;
 }
-
 
 /** searchByVector's query (same columns, filter, order, iterative scan) with another ef_search, which it does not take. */
 async function searchWithEfSearch(db: Db, query: Float32Array, efSearch: number): Promise<number[]> {
@@ -385,7 +406,12 @@ async function measureSearches(db: Db, queries: readonly Float32Array[], exact: 
     const begin = performance.now();
     const hits = await searchByVector(db, projectId, query, limit);
     times.push(performance.now() - begin);
-    recalls.push(recall(hits.map((hit) => hit.startLine - 1), exact[index]!));
+    recalls.push(
+      recall(
+        hits.map((hit) => hit.startLine - 1),
+        exact[index]!,
+      ),
+    );
     first.push(1 - dot(data, exact[index]![0]!, query));
     tenth.push(1 - dot(data, exact[index]![limit - 1]!, query));
   }

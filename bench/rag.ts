@@ -105,7 +105,9 @@ async function main(): Promise<void> {
   const home = tempHome('npllm-bench-rag-');
   try {
     const config = testConfig(home.home, embedThreads === undefined ? {} : { rag: { embedder: { threads: embedThreads } } });
-    progress(`load average ${loadAverage()}; embedder threads ${config.rag.embedder.threads}, batch ${config.rag.embedder.batchSize}; index batches of ${config.rag.batchChunks} chunks; ${config.rag.candidates} candidates per search before fusion`);
+    progress(
+      `load average ${loadAverage()}; embedder threads ${config.rag.embedder.threads}, batch ${config.rag.embedder.batchSize}; index batches of ${config.rag.batchChunks} chunks; ${config.rag.candidates} candidates per search before fusion`,
+    );
     const overallCpu = otherCpuMeter();
     const engine = await Engine.open(config);
     const results: RepoResult[] = [];
@@ -136,11 +138,13 @@ async function main(): Promise<void> {
       });
     }
 
-    const average = (pick: (repo: RepoResult) => number, digits: number) => (results.length ? round(results.reduce((sum, repo) => sum + pick(repo), 0) / results.length, digits) : null);
+    const average = (pick: (repo: RepoResult) => number, digits: number) =>
+      results.length ? round(results.reduce((sum, repo) => sum + pick(repo), 0) / results.length, digits) : null;
     const totalChunks = results.reduce((sum, repo) => sum + repo.chunks, 0);
     const totalSeconds = results.reduce((sum, repo) => sum + repo.indexSeconds, 0);
     const chunksPerSecond = results.length ? round(totalChunks / totalSeconds) : null;
-    const storeMeets = (store: { p95Ms: number; recallAt10: number }) => store.p95Ms <= targets.syntheticP95Ms && store.recallAt10 >= targets.syntheticRecallAt10;
+    const storeMeets = (store: { p95Ms: number; recallAt10: number }) =>
+      store.p95Ms <= targets.syntheticP95Ms && store.recallAt10 >= targets.syntheticRecallAt10;
     const summary = {
       recallAt10: average((repo) => repo.recallAt10.hybrid, 4),
       mrr: average((repo) => repo.mrr.hybrid, 4),
@@ -184,7 +188,9 @@ async function warmUp(engine: Engine, dir: string): Promise<number> {
 async function benchRepo(engine: Engine, repo: RepoSpec, copyDir: string, rag: Engine['config']['rag']): Promise<RepoResult> {
   const set = await buildRetrievalSet(repo.paths, copyDir, { maxQueries, minWords, random: seededRandom(seed) });
   if (set.queries.length === 0) throw new Error(`${repo.name} has no function with a docstring or JSDoc of ${minWords} words or more: pick another --repo.`);
-  progress(`${repo.name}: ${set.sourceFiles} source files, ${set.candidates} documented functions (distinct openings), ${set.queries.length} sampled; docstrings removed in ${set.strippedFiles} files of the copy`);
+  progress(
+    `${repo.name}: ${set.sourceFiles} source files, ${set.candidates} documented functions (distinct openings), ${set.queries.length} sampled; docstrings removed in ${set.strippedFiles} files of the copy`,
+  );
 
   let cpu = otherCpuMeter();
   let lastReport = 0;
@@ -204,7 +210,9 @@ async function benchRepo(engine: Engine, repo: RepoSpec, copyDir: string, rag: E
   const eventLoopDelayMs = { p99: round(loopDelay.percentile(99) / 1e6, 1), max: round(loopDelay.max / 1e6, 1) };
   const indexCpu = cpu();
   const chunksPerSecond = round(indexed.embeddedChunks / indexSeconds);
-  progress(`${repo.name}: indexed ${indexed.files} files, ${indexed.embeddedChunks} chunks in ${round(indexSeconds)} s: ${chunksPerSecond} chunks/s (other processes ${indexCpu} cores)`);
+  progress(
+    `${repo.name}: indexed ${indexed.files} files, ${indexed.embeddedChunks} chunks in ${round(indexSeconds)} s: ${chunksPerSecond} chunks/s (other processes ${indexCpu} cores)`,
+  );
 
   const db = engine.database.db;
   const embedder = await engine.rag.embedder();
@@ -224,7 +232,13 @@ async function benchRepo(engine: Engine, repo: RepoSpec, copyDir: string, rag: E
     const vectorDone = performance.now();
     const textOnly = await searchByText(db, indexed.projectId, queryTerms(query.text), topK);
     const textDone = performance.now();
-    const prepared = await engine.rag.retriever.prepare({ question: query.text, history: [], root: indexed.root, tokens: () => engine.model.tokenCounter(), budget: () => rag.contextTokens });
+    const prepared = await engine.rag.retriever.prepare({
+      question: query.text,
+      history: [],
+      root: indexed.root,
+      tokens: () => engine.model.tokenCounter(),
+      budget: () => rag.contextTokens,
+    });
     const preparedDone = performance.now();
     return {
       ranks: { vector: rankOf(vectorOnly, query.targets), text: rankOf(textOnly, query.targets), hybrid: rankOf(hybrid, query.targets) },
@@ -306,7 +320,11 @@ async function distancesOf(db: Db, projectId: string, questionFirst: number, que
 
 /** First hit that overlaps a target's lines in its file; −1 when none of the top 10 does. */
 function rankOf(hits: readonly Pick<ChunkHit, 'relativePath' | 'startLine' | 'endLine'>[], wanted: readonly Target[]): number {
-  return hits.slice(0, topK).findIndex((hit) => wanted.some((target) => target.relativePath === hit.relativePath && hit.startLine <= target.endLine && hit.endLine >= target.startLine));
+  return hits
+    .slice(0, topK)
+    .findIndex((hit) =>
+      wanted.some((target) => target.relativePath === hit.relativePath && hit.startLine <= target.endLine && hit.endLine >= target.startLine),
+    );
 }
 
 /** Embeds a sample of the project's chunks again, as the indexer builds their texts and batches them. */

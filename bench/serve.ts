@@ -18,7 +18,23 @@ import { getLlama, LlamaChatSession, LlamaLogLevel, resolveChatWrapper, type Lla
 import { loadConfig, type Config } from '../electron/engine/config/config.js';
 import { Engine } from '../electron/engine/engine.js';
 import { fixtureModelsDir, tempHome } from '../electron/engine/test/support.js';
-import { bareGenerate, loadAverage, median, otherCpuMeter, percentile, positiveIntFlag, progress, prompts, readBandwidthGBps, round, rssMb, sample, table, type BareSettings, type Sample } from './measure.js';
+import {
+  bareGenerate,
+  loadAverage,
+  median,
+  otherCpuMeter,
+  percentile,
+  positiveIntFlag,
+  progress,
+  prompts,
+  readBandwidthGBps,
+  round,
+  rssMb,
+  sample,
+  table,
+  type BareSettings,
+  type Sample,
+} from './measure.js';
 
 /** RSS: the model file plus 1.2 GB for everything else (engine, PGlite, KV cache, embedder). */
 const targets = { tokensPerSecondRatio: 0.97, cacheHitMs: 5, rssOverModelMb: 1229, projectTtftP50Ms: 8000 };
@@ -85,7 +101,9 @@ async function run(config: Config): Promise<void> {
   const engineOpenMs = performance.now() - engineOpenStart;
   const { threads } = engine.model;
   const settings: BareSettings = { systemPrompt: config.model.systemPrompt, maxTokens, temperature: config.model.temperature };
-  progress(`engine open in ${round(engineOpenMs)} ms; model ${engine.model.displayName}, ${threads} thread(s), context ${config.model.contextSize}, maxTokens ${maxTokens}, load average ${loadAverage()}`);
+  progress(
+    `engine open in ${round(engineOpenMs)} ms; model ${engine.model.displayName}, ${threads} thread(s), context ${config.model.contextSize}, maxTokens ${maxTokens}, load average ${loadAverage()}`,
+  );
 
   const engineSide: Side = {
     name: 'engine',
@@ -139,7 +157,9 @@ async function run(config: Config): Promise<void> {
         globalThis.gc?.();
         const result = await side.run(question);
         samples[side.name][index]!.push(result);
-        progress(`round ${r + 1}/${rounds} prompt ${index + 1}/${prompts.length} ${side.name.padEnd(6)} ttft ${round(result.ttftMs)} ms, ${result.tokens} tokens, ${round(result.tokensPerSecond)} tok/s`);
+        progress(
+          `round ${r + 1}/${rounds} prompt ${index + 1}/${prompts.length} ${side.name.padEnd(6)} ttft ${round(result.ttftMs)} ms, ${result.tokens} tokens, ${round(result.tokensPerSecond)} tok/s`,
+        );
       }
     }
   }
@@ -174,7 +194,9 @@ async function run(config: Config): Promise<void> {
       }),
     ),
   );
-  console.log(`\nall prompts: bare ${round(bareTps)} tok/s, engine ${round(engineTps)} tok/s (ratio ${round(engineTps / bareTps, 3)}); TTFT bare ${round(bareTtft)} ms, engine ${round(engineTtft)} ms`);
+  console.log(
+    `\nall prompts: bare ${round(bareTps)} tok/s, engine ${round(engineTps)} tok/s (ratio ${round(engineTps / bareTps, 3)}); TTFT bare ${round(bareTtft)} ms, engine ${round(engineTtft)} ms`,
+  );
   console.log(`pair by pair (medians): engine/bare tok/s ${round(pairedRatio, 3)}, engine - bare TTFT ${round(pairedTtftOverhead, 1)} ms`);
   console.log(`other processes used ${otherCpuCores} core(s) on average meanwhile`);
   const sessionSetupMs = median(setupTimes);
@@ -186,8 +208,10 @@ async function run(config: Config): Promise<void> {
 
   const modelBytes = statSync((await engine.model.identify()).path).size;
   // Decoding reads every weight once per token: model bytes ÷ bandwidth is the floor of a token's time.
-  const decodeLimit = bandwidthGBps * 1e9 / modelBytes;
-  console.log(`\nDecode against the memory-bound limit: ${round(engineTps)} tok/s of ${round(decodeLimit)} possible at ${round(bandwidthGBps, 2)} GB/s for ${round(modelBytes / 1e9, 2)} GB (${round(engineTps / decodeLimit, 2)})`);
+  const decodeLimit = (bandwidthGBps * 1e9) / modelBytes;
+  console.log(
+    `\nDecode against the memory-bound limit: ${round(engineTps)} tok/s of ${round(decodeLimit)} possible at ${round(bandwidthGBps, 2)} GB/s for ${round(modelBytes / 1e9, 2)} GB (${round(engineTps / decodeLimit, 2)})`,
+  );
 
   const project = await measureProjectQuestions(engine, config.home);
   console.log(
@@ -196,14 +220,18 @@ async function run(config: Config): Promise<void> {
   );
 
   const cache = await measureCacheHits(engine);
-  console.log(`\nCache hits: median ${round(cache.medianMs, 2)} ms over ${cacheHits} (min ${round(cache.minMs, 2)}, max ${round(cache.maxMs, 2)}); a PGlite "select 1" takes ${round(cache.pgliteQueryMs, 2)} ms`);
+  console.log(
+    `\nCache hits: median ${round(cache.medianMs, 2)} ms over ${cacheHits} (min ${round(cache.minMs, 2)}, max ${round(cache.maxMs, 2)}); a PGlite "select 1" takes ${round(cache.pgliteQueryMs, 2)} ms`,
+  );
 
   // Only the engine's stack should be left in memory when it is weighed.
   await llama.dispose();
   globalThis.gc?.();
   const rss = rssMb();
   const maxRssMb = round(process.resourceUsage().maxRSS / 1024);
-  console.log(`\nRSS: ${rss} MB with the engine, PGlite and the model loaded (${rssEngineOnlyMb} MB before the bare model was ever loaded; peak ${maxRssMb} MB with both)`);
+  console.log(
+    `\nRSS: ${rss} MB with the engine, PGlite and the model loaded (${rssEngineOnlyMb} MB before the bare model was ever loaded; peak ${maxRssMb} MB with both)`,
+  );
 
   // A fresh engine pays for identify() (GGUF check + fingerprint) on its first question.
   await engine.dispose();
@@ -214,7 +242,9 @@ async function run(config: Config): Promise<void> {
   const modelStayedUnloaded = !reopened.model.isLoaded;
   await reopened.dispose();
   if (!firstHit.cached) throw new Error('The reopened engine missed the response cache.');
-  console.log(`First question of a freshly opened engine, answered from the cache: ${round(firstAskCacheHitMs, 2)} ms (model stayed unloaded: ${modelStayedUnloaded})`);
+  console.log(
+    `First question of a freshly opened engine, answered from the cache: ${round(firstAskCacheHitMs, 2)} ms (model stayed unloaded: ${modelStayedUnloaded})`,
+  );
 
   const summary = {
     tokensPerSecondRatio: round(engineTps / bareTps, 3),
@@ -281,7 +311,18 @@ interface ProjectSample {
  * (noCache, a short answer: what is measured is the time to the first token, which is retrieval
  * plus evaluating the retrieved code).
  */
-async function measureProjectQuestions(engine: Engine, home: string): Promise<{ samples: ProjectSample[]; ttftP50Ms: number; ttftP95Ms: number; retrieved: number; promptTokensP50: number; evaluatedP50: number; evalTokensPerSecond: number }> {
+async function measureProjectQuestions(
+  engine: Engine,
+  home: string,
+): Promise<{
+  samples: ProjectSample[];
+  ttftP50Ms: number;
+  ttftP95Ms: number;
+  retrieved: number;
+  promptTokensP50: number;
+  evaluatedP50: number;
+  evalTokensPerSecond: number;
+}> {
   const root = join(home, 'project');
   mkdirSync(root, { recursive: true });
   const stdlib = execFileSync('python3', ['-c', 'import sysconfig; print(sysconfig.get_paths()["stdlib"])'], { encoding: 'utf8' }).trim();
@@ -293,10 +334,20 @@ async function measureProjectQuestions(engine: Engine, home: string): Promise<{ 
     for (const question of projectQuestions) {
       const startedAt = performance.now();
       let firstTextAt: number | undefined;
-      const response = await engine.ask({ question, project: root, maxTokens: 16, source: 'bench', noCache: true }, { onToken: () => (firstTextAt ??= performance.now()) });
-      const result = { ttftMs: (firstTextAt ?? performance.now()) - startedAt, used: response.retrieval.used, promptTokens: response.timings.promptTokens, evaluated: response.timings.evaluatedPromptTokens ?? 0 };
+      const response = await engine.ask(
+        { question, project: root, maxTokens: 16, source: 'bench', noCache: true },
+        { onToken: () => (firstTextAt ??= performance.now()) },
+      );
+      const result = {
+        ttftMs: (firstTextAt ?? performance.now()) - startedAt,
+        used: response.retrieval.used,
+        promptTokens: response.timings.promptTokens,
+        evaluated: response.timings.evaluatedPromptTokens ?? 0,
+      };
       samples.push(result);
-      progress(`project question ${samples.length}/${projectRounds * projectQuestions.length}: ttft ${round(result.ttftMs)} ms, retrieved ${result.used ? response.retrieval.sources.length : 0} chunks, ${result.evaluated} of ${result.promptTokens} prompt tokens evaluated`);
+      progress(
+        `project question ${samples.length}/${projectRounds * projectQuestions.length}: ttft ${round(result.ttftMs)} ms, retrieved ${result.used ? response.retrieval.sources.length : 0} chunks, ${result.evaluated} of ${result.promptTokens} prompt tokens evaluated`,
+      );
     }
   }
   const ttfts = samples.map((sample) => sample.ttftMs);

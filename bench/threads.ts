@@ -20,15 +20,21 @@ import { loadConfig } from '../electron/engine/config/config.js';
 import { defaultThreads } from '../electron/engine/model/config.js';
 import { findCatalogueEntry } from '../electron/engine/model/catalogue.js';
 import { fixtureModelsDir } from '../electron/engine/test/support.js';
-import { bareGenerate, loadAverage, median, otherCpuMeter, positiveIntFlag, progress, prompts, round, table, type BareSample, type BareSettings } from './measure.js';
+import {
+  bareGenerate,
+  loadAverage,
+  median,
+  otherCpuMeter,
+  positiveIntFlag,
+  progress,
+  prompts,
+  round,
+  table,
+  type BareSample,
+  type BareSettings,
+} from './measure.js';
 
-const { values: flags } = parseArgs({
-  options: {
-    repeats: { type: 'string' },
-    'max-tokens': { type: 'string' },
-    'cap-seconds': { type: 'string' },
-  },
-});
+const { values: flags } = parseArgs({ options: { repeats: { type: 'string' }, 'max-tokens': { type: 'string' }, 'cap-seconds': { type: 'string' } } });
 const repeats = positiveIntFlag('repeats', flags.repeats, 2);
 const maxTokens = positiveIntFlag('max-tokens', flags['max-tokens'], 64);
 const capMs = positiveIntFlag('cap-seconds', flags['cap-seconds'], 15) * 1000;
@@ -74,7 +80,9 @@ async function main(): Promise<void> {
     progress(`warm-up done for ${threads} thread(s)`);
   }
 
-  const configurations: Configuration[] = loads.flatMap((load) => threadCounts.map((threads) => ({ threads, load, samples: [], otherCpuCores: [], capped: 0 })));
+  const configurations: Configuration[] = loads.flatMap((load) =>
+    threadCounts.map((threads) => ({ threads, load, samples: [], otherCpuCores: [], capped: 0 })),
+  );
   let burner: ChildProcess | undefined;
   try {
     for (let repeat = 0; repeat < repeats; repeat++) {

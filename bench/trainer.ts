@@ -26,7 +26,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findCatalogueEntry } from '../electron/engine/model/catalogue.js';
-import { evalArgs, importanceArgs, loraTargets, parseLayerSelection, TrainerProcess, trainArgs, trainerBinary, type LoraTarget, type TrainerEvent } from '../electron/engine/learning/native-trainer.js';
+import {
+  evalArgs,
+  importanceArgs,
+  loraTargets,
+  parseLayerSelection,
+  TrainerProcess,
+  trainArgs,
+  trainerBinary,
+  type LoraTarget,
+  type TrainerEvent,
+} from '../electron/engine/learning/native-trainer.js';
 import { fixtureModelsDir } from '../electron/engine/test/support.js';
 import { loadAverage, median, positiveIntFlag, progress, round, table } from './measure.js';
 
@@ -49,7 +59,11 @@ const { values: flags } = parseArgs({
     'importance-consolidation': { type: 'string' },
   },
 });
-const csv = (raw: string | undefined, fallback: string) => (raw ?? fallback).split(',').map((item) => item.trim()).filter(Boolean);
+const csv = (raw: string | undefined, fallback: string) =>
+  (raw ?? fallback)
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 const modelIds = csv(flags.models, 'coder-1.5b,coder-0.5b');
 const threadCounts = csv(flags.threads, '1,2').map((value) => positiveIntFlag('threads', value, 1));
 const layerSpecs = csv(flags.layers, 'all,top:14,top:8');
@@ -74,21 +88,34 @@ interface QualityConfig {
 function parseQualityConfig(text: string): QualityConfig {
   const [layers = 'all', rank = '8', targets = 'all'] = text.split('/');
   parseLayerSelection(layers);
-  const chosen = targets === 'all' ? loraTargets : targets.split(',').map((target) => {
-    if (!(loraTargets as readonly string[]).includes(target)) throw new Error(`unknown target ${target} (one of ${loraTargets.join(', ')})`);
-    return target as LoraTarget;
-  });
+  const chosen =
+    targets === 'all'
+      ? loraTargets
+      : targets.split(',').map((target) => {
+          if (!(loraTargets as readonly string[]).includes(target)) throw new Error(`unknown target ${target} (one of ${loraTargets.join(', ')})`);
+          return target as LoraTarget;
+        });
   return { label: text, layers, rank: positiveIntFlag('quality rank', rank, 8), targets: chosen };
 }
-const qualityConfigs = (flags['quality-configs'] ?? 'all/8/all;top:14/8/all;top:8/8/all;top:8/16/all;top:8/8/attn_q,attn_k,attn_v,attn_output').split(';').map(parseQualityConfig);
+const qualityConfigs = (flags['quality-configs'] ?? 'all/8/all;top:14/8/all;top:8/8/all;top:8/16/all;top:8/8/attn_q,attn_k,attn_v,attn_output')
+  .split(';')
+  .map(parseQualityConfig);
 
 /** The corpus as JSON Lines, one text per file (each ends with EOS, as the product's data does). */
 function writeCorpus(dir: string): { train: string; heldOut: string; trainFiles: number } {
-  const python = readdirSync('/usr/lib').filter((name) => /^python3\.\d+$/.test(name)).sort().pop();
-  if (!python) throw new Error('no /usr/lib/python3.* found: the corpus is Python\'s own json and email packages (install python3)');
+  const python = readdirSync('/usr/lib')
+    .filter((name) => /^python3\.\d+$/.test(name))
+    .sort()
+    .pop();
+  if (!python) throw new Error("no /usr/lib/python3.* found: the corpus is Python's own json and email packages (install python3)");
   const root = join('/usr/lib', python);
   const heldOutNames = ['json/decoder.py', 'email/_policybase.py', 'email/charset.py'];
-  const files = ['json', 'email', 'email/mime'].flatMap((folder) => readdirSync(join(root, folder)).filter((name) => name.endsWith('.py')).sort().map((name) => `${folder}/${name}`));
+  const files = ['json', 'email', 'email/mime'].flatMap((folder) =>
+    readdirSync(join(root, folder))
+      .filter((name) => name.endsWith('.py'))
+      .sort()
+      .map((name) => `${folder}/${name}`),
+  );
   const jsonl = (names: string[]) => names.map((name) => JSON.stringify({ text: readFileSync(join(root, name), 'utf8') })).join('\n') + '\n';
   const train = join(dir, 'train.jsonl');
   const heldOut = join(dir, 'heldout.jsonl');
@@ -101,7 +128,8 @@ function writeCorpus(dir: string): { train: string; heldOut: string; trainFiles:
 async function run(binary: string, args: string[]): Promise<TrainerEvent[]> {
   return new TrainerProcess(binary, args).finished;
 }
-const find = <T extends TrainerEvent['type']>(events: TrainerEvent[], type: T) => events.find((event): event is Extract<TrainerEvent, { type: T }> => event.type === type);
+const find = <T extends TrainerEvent['type']>(events: TrainerEvent[], type: T) =>
+  events.find((event): event is Extract<TrainerEvent, { type: T }> => event.type === type);
 
 /** Seconds per window after the first (which also allocates the graph). */
 function secondsPerWindow(events: TrainerEvent[]): number {
@@ -146,21 +174,32 @@ async function main(): Promise<void> {
           const loadBeforeEval = loadAverage();
           const evaluated = find(await run(binary, evalArgs({ model, data: [corpus.heldOut], ctx, threads, maxWindows: evalWindows })), 'eval')!;
           const evalTokensPerSecond = evaluated.tokens / ((evaluated.elapsedMs ?? Number.NaN) / 1000);
-          progress(`${id} eval, ${threads} thread(s): ${round(evalTokensPerSecond)} tok/s, ${evaluated.peakRssMb} MB (load ${loadBeforeEval} → ${loadAverage()})`);
+          progress(
+            `${id} eval, ${threads} thread(s): ${round(evalTokensPerSecond)} tok/s, ${evaluated.peakRssMb} MB (load ${loadBeforeEval} → ${loadAverage()})`,
+          );
           for (const layers of layerSpecs) {
             for (const rank of ranks) {
               const out = join(scratch, 'speed.gguf');
               const loadBefore = loadAverage();
-              const trainEvents = await run(binary, trainArgs({ model, data: [corpus.train], out, ctx, threads, rank, alpha: 2 * rank, layers: parseLayerSelection(layers), steps, lr: 2e-4 }));
+              const trainEvents = await run(
+                binary,
+                trainArgs({ model, data: [corpus.train], out, ctx, threads, rank, alpha: 2 * rank, layers: parseLayerSelection(layers), steps, lr: 2e-4 }),
+              );
               const start = find(trainEvents, 'start')!;
               const done = find(trainEvents, 'done')!;
               const trainSecondsPerStep = secondsPerWindow(trainEvents);
               const omega = join(scratch, 'omega.gguf');
-              const importanceEvents = await run(binary, importanceArgs({ model, data: [corpus.train], adapter: out, out: omega, ctx, threads, maxWindows: importanceWindows }));
+              const importanceEvents = await run(
+                binary,
+                importanceArgs({ model, data: [corpus.train], adapter: out, out: omega, ctx, threads, maxWindows: importanceWindows }),
+              );
               const importanceSecondsPerWindow = secondsPerWindow(importanceEvents);
               const evalSeconds = (2 * heldOutWindows * ctx) / evalTokensPerSecond;
               const row: SpeedRow = {
-                model: id, threads, layers, rank,
+                model: id,
+                threads,
+                layers,
+                rank,
                 trainSecondsPerStep: round(trainSecondsPerStep, 2),
                 trainTokensPerSecond: round(ctx / trainSecondsPerStep, 2),
                 trainRssMb: done.peakRssMb ?? Number.NaN,
@@ -169,11 +208,16 @@ async function main(): Promise<void> {
                 evalRssMb: evaluated.peakRssMb ?? Number.NaN,
                 importanceSecondsPerWindow: round(importanceSecondsPerWindow, 2),
                 importanceRssMb: find(importanceEvents, 'done')?.peakRssMb ?? Number.NaN,
-                consolidationMinutes: round((evalSeconds + consolidationSteps * trainSecondsPerStep + consolidationImportance * importanceSecondsPerWindow) / 60, 1),
+                consolidationMinutes: round(
+                  (evalSeconds + consolidationSteps * trainSecondsPerStep + consolidationImportance * importanceSecondsPerWindow) / 60,
+                  1,
+                ),
                 loadAverage: [loadBefore, loadAverage()],
               };
               speed.push(row);
-              progress(`${id} ${threads} thread(s), layers ${layers}, rank ${rank}: ${row.trainSecondsPerStep} s/step (${row.trainTokensPerSecond} tok/s), ${row.trainRssMb} MB; importance ${row.importanceSecondsPerWindow} s/window; consolidation ≈ ${row.consolidationMinutes} min (load ${row.loadAverage.join(' → ')})`);
+              progress(
+                `${id} ${threads} thread(s), layers ${layers}, rank ${rank}: ${row.trainSecondsPerStep} s/step (${row.trainTokensPerSecond} tok/s), ${row.trainRssMb} MB; importance ${row.importanceSecondsPerWindow} s/window; consolidation ≈ ${row.consolidationMinutes} min (load ${row.loadAverage.join(' → ')})`,
+              );
             }
           }
         }
@@ -185,33 +229,77 @@ async function main(): Promise<void> {
         for (const config of qualityConfigs) {
           const out = join(scratch, 'quality.gguf');
           const trainStarted = Date.now();
-          const events = await run(binary, trainArgs({
-            model, data: [corpus.train], out, ctx, threads: qualityThreads, rank: config.rank, alpha: 2 * config.rank, targets: config.targets,
-            layers: parseLayerSelection(config.layers), steps: qualitySteps, lr: 2e-4, lrMin: 2e-5, warmup: 10, shuffle: false, seed: 42,
-          }));
+          const events = await run(
+            binary,
+            trainArgs({
+              model,
+              data: [corpus.train],
+              out,
+              ctx,
+              threads: qualityThreads,
+              rank: config.rank,
+              alpha: 2 * config.rank,
+              targets: config.targets,
+              layers: parseLayerSelection(config.layers),
+              steps: qualitySteps,
+              lr: 2e-4,
+              lrMin: 2e-5,
+              warmup: 10,
+              shuffle: false,
+              seed: 42,
+            }),
+          );
           const trainSeconds = (Date.now() - trainStarted) / 1000;
-          const after = find(await run(binary, evalArgs({ model, data: [corpus.heldOut], ctx, threads: qualityThreads, maxWindows: heldOutWindows, adapter: out })), 'eval')!;
-          const losses = events.filter((event): event is Extract<TrainerEvent, { type: 'step' }> => event.type === 'step').map((event) => event.loss ?? Number.NaN);
+          const after = find(
+            await run(binary, evalArgs({ model, data: [corpus.heldOut], ctx, threads: qualityThreads, maxWindows: heldOutWindows, adapter: out })),
+            'eval',
+          )!;
+          const losses = events
+            .filter((event): event is Extract<TrainerEvent, { type: 'step' }> => event.type === 'step')
+            .map((event) => event.loss ?? Number.NaN);
           const row = {
-            model: id, config: config.label, steps: qualitySteps, threads: qualityThreads,
+            model: id,
+            config: config.label,
+            steps: qualitySteps,
+            threads: qualityThreads,
             trainableParams: Number(find(events, 'start')!['trainableParams']),
             heldOutNll: { base: round(base.nll, 4), after: round(after.nll, 4) },
             gain: round((base.nll - after.nll) / base.nll, 4),
             lastLosses: round(median(losses.slice(-10)), 3),
-            trainSeconds: round(trainSeconds), trainRssMb: find(events, 'done')?.peakRssMb,
+            trainSeconds: round(trainSeconds),
+            trainRssMb: find(events, 'done')?.peakRssMb,
             loadAverage: [loadBefore, loadAverage()],
           };
           quality.push(row);
-          progress(`${id} ${config.label}: held-out NLL ${row.heldOutNll.base} → ${row.heldOutNll.after} (gain ${round(100 * row.gain, 2)} %), ${row.trainSeconds} s (load ${row.loadAverage.join(' → ')})`);
+          progress(
+            `${id} ${config.label}: held-out NLL ${row.heldOutNll.base} → ${row.heldOutNll.after} (gain ${round(100 * row.gain, 2)} %), ${row.trainSeconds} s (load ${row.loadAverage.join(' → ')})`,
+          );
         }
       }
     }
     if (speed.length > 0) {
-      process.stderr.write(`\n${table(['model', 'threads', 'layers', 'rank', 's/step', 'train tok/s', 'train MB', 'eval tok/s', 'importance s/window', 'consolidation min', 'load'], speed.map((row) => [
-        row.model, row.threads, row.layers, row.rank, row.trainSecondsPerStep, row.trainTokensPerSecond, row.trainRssMb, row.evalTokensPerSecond, row.importanceSecondsPerWindow, row.consolidationMinutes, row.loadAverage.join(' → '),
-      ]))}\n`);
+      process.stderr.write(
+        `\n${table(
+          ['model', 'threads', 'layers', 'rank', 's/step', 'train tok/s', 'train MB', 'eval tok/s', 'importance s/window', 'consolidation min', 'load'],
+          speed.map((row) => [
+            row.model,
+            row.threads,
+            row.layers,
+            row.rank,
+            row.trainSecondsPerStep,
+            row.trainTokensPerSecond,
+            row.trainRssMb,
+            row.evalTokensPerSecond,
+            row.importanceSecondsPerWindow,
+            row.consolidationMinutes,
+            row.loadAverage.join(' → '),
+          ]),
+        )}\n`,
+      );
     }
-    process.stdout.write(`${JSON.stringify({ loadAverage: loadAverage(), ctx, steps, consolidation: { heldOutWindows, steps: consolidationSteps, importanceWindows: consolidationImportance }, speed, quality, seconds: round((Date.now() - started) / 1000) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ loadAverage: loadAverage(), ctx, steps, consolidation: { heldOutWindows, steps: consolidationSteps, importanceWindows: consolidationImportance }, speed, quality, seconds: round((Date.now() - started) / 1000) })}\n`,
+    );
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

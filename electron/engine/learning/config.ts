@@ -45,7 +45,11 @@ export const learningConfigSchema = z.strictObject({
   /** Indexed projects the adapter has not learned on which a new version is measured against the base (serving skips it where it is significantly worse); 0 = none. */
   transferProjects: z.number().int().min(0).max(100),
   /** Seed of the data order, the replay sample and a fresh adapter's weights; recorded with each run. */
-  seed: z.number().int().min(0).max(2 ** 31 - 1),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1),
   /** Learn a project in the background when the user switches away from it. */
   onSwitch: z.boolean(),
 });
@@ -54,29 +58,29 @@ export type LearningConfig = z.infer<typeof learningConfigSchema>;
 
 export function learningDefaults(): LearningConfig {
   return {
-  rank: 8,
-  alpha: 16,
-  ctx: 128,
-  lr: 2e-4,
-  lrMin: 2e-5,
-  warmupSteps: 10,
-  epochs: 2,
-  maxSteps: 400,
-  maxTrainSeconds: 1800,
-  threads: null,
-  masLambda: 100,
-  importanceWindows: 16,
-  replayRatio: 0.25,
-  replayCapacity: 2000,
-  heldOutShare: 0.2,
-  heldOutWindows: 24,
-  evalGroups: 8,
-  minTrainTokens: 1024,
-  minImprovement: 0.01,
-  forgettingTolerance: 0.01,
-  significance: 2,
-  transferProjects: 1,
-  seed: 1,
-  onSwitch: true,
-};
+    rank: 8,
+    alpha: 16,
+    ctx: 128,
+    lr: 2e-4,
+    lrMin: 2e-5,
+    warmupSteps: 10,
+    epochs: 2,
+    maxSteps: 400,
+    maxTrainSeconds: 1800,
+    threads: null,
+    masLambda: 100,
+    importanceWindows: 16,
+    replayRatio: 0.25,
+    replayCapacity: 2000,
+    heldOutShare: 0.2,
+    heldOutWindows: 24,
+    evalGroups: 8,
+    minTrainTokens: 1024,
+    minImprovement: 0.01,
+    forgettingTolerance: 0.01,
+    significance: 2,
+    transferProjects: 1,
+    seed: 1,
+    onSwitch: true,
+  };
 }

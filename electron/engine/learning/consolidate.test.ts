@@ -18,14 +18,20 @@ function change(before: number, after: number, standardError = 0.01, groups = 8)
 describe('judge', () => {
   it('promotes a first version whose gain clears minImprovement plus two standard errors, and says so with the noise', () => {
     const verdict = judge('/p', { '/p': change(3, 2.9, 0.02) }, options);
-    expect(verdict).toEqual({ promote: true, reason: 'promoted: held-out NLL on this project 3.000 → 2.900 (-3.3 %, -0.100 ± 0.020 nats over 8 groups)', significant: { '/p': true } });
+    expect(verdict).toEqual({
+      promote: true,
+      reason: 'promoted: held-out NLL on this project 3.000 → 2.900 (-3.3 %, -0.100 ± 0.020 nats over 8 groups)',
+      significant: { '/p': true },
+    });
   });
 
   it('refuses a gain within the noise, however it compares with minImprovement alone', () => {
     // The outside check's case: a 0.3 % drop, promoted by the old 0.001-nat rule.
     const noisy = judge('/p', { '/p': change(2.461, 2.453, 0.02) }, options);
     expect(noisy.promote).toBe(false);
-    expect(noisy.reason).toBe('kept experimental: held-out NLL on this project did not drop by more than 0.01 nats + 2 standard errors: 2.461 → 2.453 (-0.3 %, -0.008 ± 0.020 nats over 8 groups)');
+    expect(noisy.reason).toBe(
+      'kept experimental: held-out NLL on this project did not drop by more than 0.01 nats + 2 standard errors: 2.461 → 2.453 (-0.3 %, -0.008 ± 0.020 nats over 8 groups)',
+    );
     // 0.1 nats down, but 0.05 of spread: 0.1 < 0.01 + 2 × 0.05.
     expect(judge('/p', { '/p': change(3, 2.9, 0.05) }, options).promote).toBe(false);
     // The same gain, measured precisely: promoted.
@@ -44,13 +50,17 @@ describe('judge', () => {
     const verdict = judge('/p', { '/p': change(3, 2.9), '/a': change(2, 2.03), '/b': change(2.5, 2.575, 0.02) }, options);
     expect(verdict.promote).toBe(true);
     expect(verdict.significant).toEqual({ '/p': true, '/a': false, '/b': false });
-    expect(verdict.reason).toBe('promoted: held-out NLL on this project 3.000 → 2.900 (-3.3 %, -0.100 ± 0.010 nats over 8 groups); 2 earlier projects within 2.0 % + 2 standard errors');
+    expect(verdict.reason).toBe(
+      'promoted: held-out NLL on this project 3.000 → 2.900 (-3.3 %, -0.100 ± 0.010 nats over 8 groups); 2 earlier projects within 2.0 % + 2 standard errors',
+    );
   });
 
   it('refuses when an earlier project worsens beyond the tolerance and the noise, naming it and only it', () => {
     const verdict = judge('/p', { '/p': change(3, 2.5), '/forgotten': change(2, 2.1, 0.01), '/kept': change(2, 2.01) }, options);
     expect(verdict.promote).toBe(false);
-    expect(verdict.reason).toBe('kept experimental: it forgot earlier project beyond the 2.0 % tolerance + 2 standard errors: /forgotten 2.000 → 2.100 (+5.0 %, +0.100 ± 0.010 nats over 8 groups)');
+    expect(verdict.reason).toBe(
+      'kept experimental: it forgot earlier project beyond the 2.0 % tolerance + 2 standard errors: /forgotten 2.000 → 2.100 (+5.0 %, +0.100 ± 0.010 nats over 8 groups)',
+    );
     expect(verdict.significant).toEqual({ '/p': true, '/forgotten': true, '/kept': false });
 
     const both = judge('/p', { '/p': change(3, 2.5), '/a': change(2, 2.5), '/b': change(1, 1.5) }, options);
@@ -62,7 +72,13 @@ describe('judge', () => {
   });
 
   it('refuses without a finite NLL for this project', () => {
-    for (const changes of [{ '/p': change(3, Number.NaN) }, { '/p': change(Number.NaN, 2) }, { '/p': change(3, Number.POSITIVE_INFINITY) }, {}, { '/a': change(2, 1) }]) {
+    for (const changes of [
+      { '/p': change(3, Number.NaN) },
+      { '/p': change(Number.NaN, 2) },
+      { '/p': change(3, Number.POSITIVE_INFINITY) },
+      {},
+      { '/a': change(2, 1) },
+    ]) {
       expect(judge('/p', changes, options)).toMatchObject({ promote: false, reason: 'kept experimental: no held-out NLL for /p' });
     }
   });
@@ -123,7 +139,10 @@ describe('config/production.yaml', () => {
       const above = lines.slice(0, at).reverse();
       const commented = above.findIndex((line) => line.trimStart().startsWith('#'));
       expect(commented, `${key} has no comment above it`).toBeGreaterThanOrEqual(0);
-      expect(above.slice(0, commented).every((line) => /^ {2}\w+:/.test(line)), `${key}'s comment is not right above it`).toBe(true);
+      expect(
+        above.slice(0, commented).every((line) => /^ {2}\w+:/.test(line)),
+        `${key}'s comment is not right above it`,
+      ).toBe(true);
     }
   });
 });

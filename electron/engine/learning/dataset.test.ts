@@ -1,7 +1,18 @@
 /** From training examples to learning texts: the held-out split by unit, the seeded order, replay amounts, rendering. */
 import { describe, expect, it } from 'vitest';
 import type { ChatExample, CodeExample } from '../data-collection/training-data.js';
-import { charsPerToken, estimateTokens, heldOutSample, renderExample, replayCount, replayWeight, shuffled, splitHeldOut, type HeldOutText, type LearningText } from './dataset.js';
+import {
+  charsPerToken,
+  estimateTokens,
+  heldOutSample,
+  renderExample,
+  replayCount,
+  replayWeight,
+  shuffled,
+  splitHeldOut,
+  type HeldOutText,
+  type LearningText,
+} from './dataset.js';
 import { mixReplay } from './replay.js';
 
 /** `chunks` texts per file, `tokens` each. */
@@ -12,7 +23,9 @@ function texts(files: Record<string, { chunks: number; tokens: number }>): Learn
 }
 
 function manyFiles(count: number): LearningText[] {
-  return texts(Object.fromEntries(Array.from({ length: count }, (_, index) => [`src/file${index}.py`, { chunks: 1 + (index % 4), tokens: 50 + ((index * 37) % 200) }])));
+  return texts(
+    Object.fromEntries(Array.from({ length: count }, (_, index) => [`src/file${index}.py`, { chunks: 1 + (index % 4), tokens: 50 + ((index * 37) % 200) }])),
+  );
 }
 
 const units = (items: readonly LearningText[]) => new Set(items.map((item) => item.unit));
@@ -72,7 +85,12 @@ describe('splitHeldOut', () => {
   });
 
   it('splits chat examples by conversation', () => {
-    const chats: LearningText[] = Array.from({ length: 30 }, (_, index) => ({ kind: 'accepted', unit: `chat:${index % 10}`, text: `turn ${index}`, tokens: 20 }));
+    const chats: LearningText[] = Array.from({ length: 30 }, (_, index) => ({
+      kind: 'accepted',
+      unit: `chat:${index % 10}`,
+      text: `turn ${index}`,
+      tokens: 20,
+    }));
     const { train, heldOut } = splitHeldOut('/work/shop', chats, 0.2);
     expect(heldOut.length).toBeGreaterThan(0);
     const trained = units(train);
@@ -106,7 +124,11 @@ describe('replayCount', () => {
         for (const current of [1, 3, 4, 7, 30, 101]) {
           const count = replayCount(current, ratio, batchSize);
           const replay = Array.from({ length: count }, (_, index) => `R${index}`);
-          const mixed = mixReplay(Array.from({ length: current }, (_, index) => `C${index}`), replay, { batchSize, ratio });
+          const mixed = mixReplay(
+            Array.from({ length: current }, (_, index) => `C${index}`),
+            replay,
+            { batchSize, ratio },
+          );
           const replayed = mixed.filter((text) => text.startsWith('R'));
           expect(replayed, `batch ${batchSize}, ratio ${ratio}, ${current} current`).toEqual(replay);
           expect(mixed.length - replayed.length).toBe(current);
@@ -128,7 +150,17 @@ describe('replayCount', () => {
 
 describe('renderExample', () => {
   it('keeps code as it is, its file as the unit', () => {
-    const code: CodeExample = { kind: 'code', project: '/p', hash: 'h', path: 'models/sale.py', language: 'python', symbol: 'SaleOrder', startLine: 1, endLine: 9, text: 'class SaleOrder:\n    pass\n' };
+    const code: CodeExample = {
+      kind: 'code',
+      project: '/p',
+      hash: 'h',
+      path: 'models/sale.py',
+      language: 'python',
+      symbol: 'SaleOrder',
+      startLine: 1,
+      endLine: 9,
+      text: 'class SaleOrder:\n    pass\n',
+    };
     expect(renderExample(code)).toEqual({ kind: 'code', unit: 'models/sale.py', text: code.text, tokens: estimateTokens(code.text) });
     expect(estimateTokens(code.text)).toBe(Math.ceil(code.text.length / 3.2));
   });
@@ -152,7 +184,9 @@ describe('renderExample', () => {
     const rendered = renderExample(chat);
     expect(rendered.kind).toBe('correction');
     expect(rendered.unit).toBe('chat:abc');
-    expect(rendered.text).toBe('system: Be brief.\n\nuser: Add a field?\n\nassistant: Which model?\n\nuser: sale.order\n\nassistant: priority = fields.Integer()');
+    expect(rendered.text).toBe(
+      'system: Be brief.\n\nuser: Add a field?\n\nassistant: Which model?\n\nuser: sale.order\n\nassistant: priority = fields.Integer()',
+    );
     // No chat-template markers: the trainer would learn their pieces instead of the markers.
     expect(rendered.text).not.toMatch(/<\|im_start\|>/);
     expect(rendered.tokens).toBe(estimateTokens(rendered.text));
@@ -168,7 +202,10 @@ describe('replayWeight', () => {
 
 /** A file of `lines` numbered lines of about 40 characters. */
 function file(unit: string, lines: number): HeldOutText {
-  return { unit, text: Array.from({ length: lines }, (_, index) => `${unit} line ${String(index).padStart(5, '0')} ${'x'.repeat(16)}`.slice(0, 39)).join('\n') + '\n' };
+  return {
+    unit,
+    text: Array.from({ length: lines }, (_, index) => `${unit} line ${String(index).padStart(5, '0')} ${'x'.repeat(16)}`.slice(0, 39)).join('\n') + '\n',
+  };
 }
 
 describe('heldOutSample', () => {

@@ -88,7 +88,24 @@ beforeAll(async () => {
   // Ω of window 0 alone is |gradient of window 0|, which gradcheck checks.
   omegaFile = join(home.home, 'omega.gguf');
   await run(['importance', ...common, '--max-windows', '1', '--out', omegaFile]);
-  const events = await run(['gradcheck', ...common, '--params', String(2 * loraTensors), '--eps', '5e-2', '--seed', '3', '--mas-importance', omegaFile, '--mas-lambda', String(lambda), '--mas-anchor', join(home.home, 'anchor.gguf'), '--lr', String(lr)]);
+  const events = await run([
+    'gradcheck',
+    ...common,
+    '--params',
+    String(2 * loraTensors),
+    '--eps',
+    '5e-2',
+    '--seed',
+    '3',
+    '--mas-importance',
+    omegaFile,
+    '--mas-lambda',
+    String(lambda),
+    '--mas-anchor',
+    join(home.home, 'anchor.gguf'),
+    '--lr',
+    String(lr),
+  ]);
   lines = events.filter((event): event is ParamLine => event.type === 'param');
   done = events.find((event) => event.type === 'done') as unknown as DoneLine;
 });

@@ -49,7 +49,14 @@ describe('HeldOutScorer', () => {
     const before = await scorer.scores(sample, base);
     const after = await scorer.scores(sample, candidate);
     expect(before).toHaveLength(3);
-    expect(calls).toEqual(['group-0.jsonl base', 'group-1.jsonl base', 'group-2.jsonl base', 'group-0.jsonl /tmp/new.gguf', 'group-1.jsonl /tmp/new.gguf', 'group-2.jsonl /tmp/new.gguf']);
+    expect(calls).toEqual([
+      'group-0.jsonl base',
+      'group-1.jsonl base',
+      'group-2.jsonl base',
+      'group-0.jsonl /tmp/new.gguf',
+      'group-1.jsonl /tmp/new.gguf',
+      'group-2.jsonl /tmp/new.gguf',
+    ]);
     expect(after.map((group) => group.tokens)).toEqual(before.map((group) => group.tokens));
 
     // Another run on the same frozen set: the same sample hash, and both models come from the cache.

@@ -65,7 +65,10 @@ export async function freezeHeldOut(home: string, adapter: string, project: stri
   const file = heldOutPath(home, adapter, project);
   await mkdir(join(home, 'learning', adapter, 'heldout'), { recursive: true });
   const texts = heldOut.map((text) => ({ unit: text.unit, text: text.text }));
-  const { sha256 } = await writeJsonl(file, texts.map((text) => ({ text: text.text, unit: text.unit })));
+  const { sha256 } = await writeJsonl(
+    file,
+    texts.map((text) => ({ text: text.text, unit: text.unit })),
+  );
   return { file, hash: sha256, texts, units: new Set(texts.map((text) => text.unit)) };
 }
 
@@ -111,7 +114,12 @@ export class HeldOutScorer {
 
   /** The project's sample as group files in the run's scratch folder; the sample's seed comes from the frozen set, so it is the same in every run. */
   async prepare(project: string, frozen: FrozenHeldOut): Promise<PreparedSample> {
-    const sample = heldOutSample(frozen.texts, { windows: this.options.heldOutWindows, ctx: this.options.ctx, groups: this.options.evalGroups, seed: seedOf(frozen.hash) });
+    const sample = heldOutSample(frozen.texts, {
+      windows: this.options.heldOutWindows,
+      ctx: this.options.ctx,
+      groups: this.options.evalGroups,
+      seed: seedOf(frozen.hash),
+    });
     const folder = join(this.scratch, 'heldout', projectKey(project));
     await mkdir(folder, { recursive: true });
     const hash = createHash('sha256').update(`ctx ${this.options.ctx}\n`);
@@ -142,7 +150,14 @@ export class HeldOutScorer {
     }
     const tokens = groups.reduce((sum, group) => sum + group.tokens, 0);
     const nll = groups.reduce((sum, group) => sum + group.nll * group.tokens, 0) / tokens;
-    this.used.set(`${model.version ?? 'new'}\u0000${sample.project}`, { version: model.version ?? -1, pending: model.version === null, project: sample.project, nll, tokens, heldOutHash: sample.hash });
+    this.used.set(`${model.version ?? 'new'}\u0000${sample.project}`, {
+      version: model.version ?? -1,
+      pending: model.version === null,
+      project: sample.project,
+      nll,
+      tokens,
+      heldOutHash: sample.hash,
+    });
     return groups;
   }
 

@@ -42,9 +42,11 @@ export async function readImportance(path: string): Promise<ImportanceFile> {
     });
   }
   if (metadataString(header, 'general.type') !== importanceFileType) {
-    throw new AdapterError('ADAPTER_INVALID', `${path} is not an npllm importance file (general.type is ${metadataString(header, 'general.type') ?? 'missing'}).`, {
-      fix: 'Point importance at a file the trainer wrote (npllm-train importance).',
-    });
+    throw new AdapterError(
+      'ADAPTER_INVALID',
+      `${path} is not an npllm importance file (general.type is ${metadataString(header, 'general.type') ?? 'missing'}).`,
+      { fix: 'Point importance at a file the trainer wrote (npllm-train importance).' },
+    );
   }
   const handle = await open(path, 'r');
   try {
@@ -53,7 +55,10 @@ export async function readImportance(path: string): Promise<ImportanceFile> {
       try {
         tensors.push({ name: info.name, dims: info.dims, data: await readF32Tensor(handle, info) });
       } catch (cause) {
-        throw new AdapterError('ADAPTER_INVALID', `Importance file ${path}: ${(cause as Error).message}.`, { cause, fix: 'Measure importance again with npllm-train.' });
+        throw new AdapterError('ADAPTER_INVALID', `Importance file ${path}: ${(cause as Error).message}.`, {
+          cause,
+          fix: 'Measure importance again with npllm-train.',
+        });
       }
     }
     return { tensors, samples: numberAt(header, 'npllm.mas.samples') ?? 0, projects: numberAt(header, 'npllm.mas.projects') ?? 1 };

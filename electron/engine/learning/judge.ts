@@ -20,14 +20,22 @@ export function judge(
 ): { promote: boolean; reason: string; significant: Record<string, boolean> } {
   const own = changes[project];
   const significant: Record<string, boolean> = {};
-  if (!own || !Number.isFinite(own.before) || !Number.isFinite(own.after)) return { promote: false, reason: `kept experimental: no held-out NLL for ${project}`, significant };
+  if (!own || !Number.isFinite(own.before) || !Number.isFinite(own.after))
+    return { promote: false, reason: `kept experimental: no held-out NLL for ${project}`, significant };
   significant[project] = significantGain(own, { minImprovement: options.minImprovement, significance: options.significance });
   const worse = Object.keys(changes)
     .filter((target) => target !== project && Number.isFinite(changes[target]!.after))
-    .filter((target) => (significant[target] = significantWorsening(changes[target]!, { tolerance: options.forgettingTolerance, significance: options.significance })));
+    .filter(
+      (target) =>
+        (significant[target] = significantWorsening(changes[target]!, { tolerance: options.forgettingTolerance, significance: options.significance })),
+    );
   const z = `${options.significance} standard error${options.significance === 1 ? '' : 's'}`;
   if (!significant[project]) {
-    return { promote: false, reason: `kept experimental: held-out NLL on this project did not drop by more than ${options.minImprovement} nats + ${z}: ${describeChange(own)}`, significant };
+    return {
+      promote: false,
+      reason: `kept experimental: held-out NLL on this project did not drop by more than ${options.minImprovement} nats + ${z}: ${describeChange(own)}`,
+      significant,
+    };
   }
   if (worse.length > 0) {
     return {
@@ -47,6 +55,8 @@ export function judge(
 /** `2.461 → 2.038 (-17.2 %, -0.423 ± 0.031 nats over 8 groups)`. */
 export function describeChange(change: PairedChange): string {
   const signed = (value: number, digits: number) => `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
-  const noise = Number.isFinite(change.standardError) ? `± ${change.standardError.toFixed(3)} nats over ${change.groups} groups` : 'nats, noise unknown: one group';
+  const noise = Number.isFinite(change.standardError)
+    ? `± ${change.standardError.toFixed(3)} nats over ${change.groups} groups`
+    : 'nats, noise unknown: one group';
   return `${change.before.toFixed(3)} → ${change.after.toFixed(3)} (${signed(((change.after - change.before) / change.before) * 100, 1)} %, ${signed(change.change, 3)} ${noise})`;
 }

@@ -90,7 +90,10 @@ beforeAll(() => {
   env = testEnv(home.home);
   config = join(home.home, 'learning.yaml');
   // The judge's thresholds at zero: 8 steps of a tiny model check the wiring, not whether it learns beyond noise.
-  writeFileSync(config, 'learning:\n  ctx: 64\n  heldOutWindows: 6\n  evalGroups: 3\n  importanceWindows: 4\n  threads: 1\n  minImprovement: 0\n  significance: 0\n');
+  writeFileSync(
+    config,
+    'learning:\n  ctx: 64\n  heldOutWindows: 6\n  evalGroups: 3\n  importanceWindows: 4\n  threads: 1\n  minImprovement: 0\n  significance: 0\n',
+  );
   const json = ['__init__.py', 'decoder.py', 'encoder.py', 'scanner.py', 'tool.py'].map((file) => `/usr/lib/python3.11/json/${file}`);
   const email = ['parser.py', 'feedparser.py', 'charset.py', 'encoders.py'].map((file) => `/usr/lib/python3.11/email/${file}`);
   projectA = project('jsonlib', json, '[project]\nname = "jsonlib"\nversion = "0.1"\n');
@@ -104,54 +107,76 @@ afterAll(() => {
 });
 
 describe('npllm learn (real CLI, model, trainer and PGlite)', () => {
-  it('learns a first project into v1, promoted, judged with its noise, measured on an indexed project it has not learned; it answers its questions and shows in the registry and the stats', { timeout: 300_000 }, async () => {
-    await indexAndConfirm(projectA);
-    // Indexed, not learned: the run measures v1 there against the base (forward transfer).
-    expect((await npllm(['index', projectB, '--json'])).code).toBe(0);
-    const learned = await npllm(learnArgs(projectA));
-    expect(learned.code, learned.stderr).toBe(0);
-    learnedA = lastJson<LearnResult>(learned);
-    expect(learnedA).toMatchObject({ adapter: 'python', version: 1, channel: 'stable', promoted: true, parentVersion: null });
-    expect(Object.keys(learnedA.nllBefore)).toEqual([projectA]);
-    expect(Object.keys(learnedA.nllAfter)).toEqual([projectA]);
-    expect(learnedA.nllAfter[projectA]).toBeLessThan(learnedA.nllBefore[projectA]!);
-    expect(learnedA.reason).toMatch(/^promoted: held-out NLL on this project .* nats over 3 groups\)$/);
-    expect(learnedA.stats).toMatchObject({ steps: 8, replayTexts: 0, masLambda: 0, seed: 1, heldOutGroups: 3, transferProjects: 1 });
-    const test = learnedA.tests![projectA]!;
-    expect(test).toMatchObject({ before: learnedA.nllBefore[projectA], after: learnedA.nllAfter[projectA], groups: 3, significant: true });
-    expect(test.standardError).toBeGreaterThan(0);
-    expect(Number.isFinite(test.standardError)).toBe(true);
-    expect(Object.keys(learnedA.transfer!)).toEqual([projectB]);
-    expect(learnedA.transfer![projectB]).toMatchObject({ groups: 3, significant: expect.any(Boolean) });
-    expect(learnedA.stats.heldOutTexts).toBeGreaterThan(0);
-    expect(learnedA.lossCurve).toHaveLength(8);
-    expect(learnedA.lossCurve.every(Number.isFinite)).toBe(true);
-    // The run's scratch folder is gone, and so is the lock.
-    expect(readdirSync(join(home.home, 'learning', 'runs'))).toEqual([]);
-    expect(existsSync(join(home.home, 'learning', 'python', 'lock'))).toBe(false);
+  it(
+    'learns a first project into v1, promoted, judged with its noise, measured on an indexed project it has not learned; it answers its questions and shows in the registry and the stats',
+    { timeout: 300_000 },
+    async () => {
+      await indexAndConfirm(projectA);
+      // Indexed, not learned: the run measures v1 there against the base (forward transfer).
+      expect((await npllm(['index', projectB, '--json'])).code).toBe(0);
+      const learned = await npllm(learnArgs(projectA));
+      expect(learned.code, learned.stderr).toBe(0);
+      learnedA = lastJson<LearnResult>(learned);
+      expect(learnedA).toMatchObject({ adapter: 'python', version: 1, channel: 'stable', promoted: true, parentVersion: null });
+      expect(Object.keys(learnedA.nllBefore)).toEqual([projectA]);
+      expect(Object.keys(learnedA.nllAfter)).toEqual([projectA]);
+      expect(learnedA.nllAfter[projectA]).toBeLessThan(learnedA.nllBefore[projectA]!);
+      expect(learnedA.reason).toMatch(/^promoted: held-out NLL on this project .* nats over 3 groups\)$/);
+      expect(learnedA.stats).toMatchObject({ steps: 8, replayTexts: 0, masLambda: 0, seed: 1, heldOutGroups: 3, transferProjects: 1 });
+      const test = learnedA.tests![projectA]!;
+      expect(test).toMatchObject({ before: learnedA.nllBefore[projectA], after: learnedA.nllAfter[projectA], groups: 3, significant: true });
+      expect(test.standardError).toBeGreaterThan(0);
+      expect(Number.isFinite(test.standardError)).toBe(true);
+      expect(Object.keys(learnedA.transfer!)).toEqual([projectB]);
+      expect(learnedA.transfer![projectB]).toMatchObject({ groups: 3, significant: expect.any(Boolean) });
+      expect(learnedA.stats.heldOutTexts).toBeGreaterThan(0);
+      expect(learnedA.lossCurve).toHaveLength(8);
+      expect(learnedA.lossCurve.every(Number.isFinite)).toBe(true);
+      // The run's scratch folder is gone, and so is the lock.
+      expect(readdirSync(join(home.home, 'learning', 'runs'))).toEqual([]);
+      expect(existsSync(join(home.home, 'learning', 'python', 'lock'))).toBe(false);
 
-    const asked = await npllm(['--query', 'What does JSONDecoder.raw_decode return?', '-p', projectA, '--json', '--max-tokens', '4']);
-    expect(asked.code, asked.stderr).toBe(0);
-    expect(lastJson<AskResponse>(asked).adapters).toEqual([{ name: 'python', version: '1', scale: expect.any(Number) }]);
+      const asked = await npllm(['--query', 'What does JSONDecoder.raw_decode return?', '-p', projectA, '--json', '--max-tokens', '4']);
+      expect(asked.code, asked.stderr).toBe(0);
+      expect(lastJson<AskResponse>(asked).adapters).toEqual([{ name: 'python', version: '1', scale: expect.any(Number) }]);
 
-    const [v1] = await adapters();
-    expect(v1).toMatchObject({ name: 'python', version: 1, channel: 'stable', scope: 'python', project: projectA, trainingRunId: learnedA.runId, parentVersion: null });
-    expect(v1!.importancePath).toEqual(expect.stringMatching(/^adapters\/python\/importance\/.+\.gguf$/));
-    expect(existsSync(join(home.home, v1!.importancePath!))).toBe(true);
-    expect(sha256(join(home.home, v1!.path))).toBe(v1!.sha256);
+      const [v1] = await adapters();
+      expect(v1).toMatchObject({
+        name: 'python',
+        version: 1,
+        channel: 'stable',
+        scope: 'python',
+        project: projectA,
+        trainingRunId: learnedA.runId,
+        parentVersion: null,
+      });
+      expect(v1!.importancePath).toEqual(expect.stringMatching(/^adapters\/python\/importance\/.+\.gguf$/));
+      expect(existsSync(join(home.home, v1!.importancePath!))).toBe(true);
+      expect(sha256(join(home.home, v1!.path))).toBe(v1!.sha256);
 
-    const stats = await npllm(['stats', '--learning', '--json']);
-    expect(stats.code, stats.stderr).toBe(0);
-    const [python] = lastJson<LearningStats>(stats).adapters;
-    expect(python).toMatchObject({ adapter: 'python' });
-    expect(python!.runs).toEqual([expect.objectContaining({ id: learnedA.runId, status: 'completed', version: 1, promoted: true, project: projectA, nllBefore: learnedA.nllBefore, nllAfter: learnedA.nllAfter })]);
-    // The forgetting matrix: the base (row 0) and v1 on project A, as the run measured them, and B measured, not learned (last column).
-    expect(python!.versions.map((row) => row.version)).toEqual([0, 1]);
-    expect(python!.projects).toEqual([projectA, projectB]);
-    expect(python!.nll[0]![0]).toBeCloseTo(learnedA.nllBefore[projectA]!, 6);
-    expect(python!.nll[1]![0]).toBeCloseTo(learnedA.nllAfter[projectA]!, 6);
-    expect(python!.nll[1]![1]).toBeCloseTo(learnedA.transfer![projectB]!.after, 6);
-  });
+      const stats = await npllm(['stats', '--learning', '--json']);
+      expect(stats.code, stats.stderr).toBe(0);
+      const [python] = lastJson<LearningStats>(stats).adapters;
+      expect(python).toMatchObject({ adapter: 'python' });
+      expect(python!.runs).toEqual([
+        expect.objectContaining({
+          id: learnedA.runId,
+          status: 'completed',
+          version: 1,
+          promoted: true,
+          project: projectA,
+          nllBefore: learnedA.nllBefore,
+          nllAfter: learnedA.nllAfter,
+        }),
+      ]);
+      // The forgetting matrix: the base (row 0) and v1 on project A, as the run measured them, and B measured, not learned (last column).
+      expect(python!.versions.map((row) => row.version)).toEqual([0, 1]);
+      expect(python!.projects).toEqual([projectA, projectB]);
+      expect(python!.nll[0]![0]).toBeCloseTo(learnedA.nllBefore[projectA]!, 6);
+      expect(python!.nll[1]![0]).toBeCloseTo(learnedA.nllAfter[projectA]!, 6);
+      expect(python!.nll[1]![1]).toBeCloseTo(learnedA.transfer![projectB]!.after, 6);
+    },
+  );
 
   it('learns a second project on the same adapter with replay and MAS, judged on both projects', { timeout: 300_000 }, async () => {
     expect(learnedA, 'the first test learned project A').toBeDefined();
@@ -179,41 +204,45 @@ describe('npllm learn (real CLI, model, trainer and PGlite)', () => {
     expect(listed.find((record) => record.version === 1)!.channel).toBe(result.promoted ? 'archived' : 'stable');
   });
 
-  it('survives a run killed mid-training: the stable version stays intact and the next start records the killed one as interrupted', { timeout: 300_000 }, async () => {
-    const before = await adapters();
-    const runsBefore = await runs();
-    const stable = before.find((record) => record.channel === 'stable')!;
+  it(
+    'survives a run killed mid-training: the stable version stays intact and the next start records the killed one as interrupted',
+    { timeout: 300_000 },
+    async () => {
+      const before = await adapters();
+      const runsBefore = await runs();
+      const stable = before.find((record) => record.channel === 'stable')!;
 
-    const child = spawn(process.execPath, [cliPath, ...learnArgs(projectA)], { env, cwd: packageRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    killLater.push(child);
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout.resume();
-    const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
-    await waitFor(() => /step \d+\/\d+/.test(stderr) || child.exitCode !== null, 'the killed run to train', 180_000);
-    expect(child.exitCode, stderr).toBeNull();
-    // The whole process group: the CLI and the npllm-train child it runs.
-    process.kill(-child.pid!, 'SIGKILL');
-    await closed;
-    await waitFor(() => processesInHome().length === 0, 'the trainer to die with the CLI', 10_000);
+      const child = spawn(process.execPath, [cliPath, ...learnArgs(projectA)], { env, cwd: packageRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      killLater.push(child);
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stdout.resume();
+      const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+      await waitFor(() => /step \d+\/\d+/.test(stderr) || child.exitCode !== null, 'the killed run to train', 180_000);
+      expect(child.exitCode, stderr).toBeNull();
+      // The whole process group: the CLI and the npllm-train child it runs.
+      process.kill(-child.pid!, 'SIGKILL');
+      await closed;
+      await waitFor(() => processesInHome().length === 0, 'the trainer to die with the CLI', 10_000);
 
-    expect(sha256(join(home.home, stable.path))).toBe(stable.sha256);
-    // The next start (any command) closes the run the killed process left running, and removes its scratch folder.
-    expect(await adapters()).toEqual(before);
-    const killed = (await runs()).find((run) => !runsBefore.some((earlier) => earlier.id === run.id));
-    expect(killed, 'the killed run is recorded').toMatchObject({ project: projectA, status: 'failed', version: null, error: { code: 'LEARNING_FAILED' } });
-    expect(killed!.reason).toMatch(/^interrupted: /);
-    expect(killed!.finishedAt).not.toBeNull();
-    expect((await runs()).filter((run) => run.status === 'running')).toEqual([]);
-    expect(readdirSync(join(home.home, 'learning', 'runs'))).toEqual([]);
-    expect(existsSync(join(home.home, 'learning', 'python', 'lock'))).toBe(false);
+      expect(sha256(join(home.home, stable.path))).toBe(stable.sha256);
+      // The next start (any command) closes the run the killed process left running, and removes its scratch folder.
+      expect(await adapters()).toEqual(before);
+      const killed = (await runs()).find((run) => !runsBefore.some((earlier) => earlier.id === run.id));
+      expect(killed, 'the killed run is recorded').toMatchObject({ project: projectA, status: 'failed', version: null, error: { code: 'LEARNING_FAILED' } });
+      expect(killed!.reason).toMatch(/^interrupted: /);
+      expect(killed!.finishedAt).not.toBeNull();
+      expect((await runs()).filter((run) => run.status === 'running')).toEqual([]);
+      expect(readdirSync(join(home.home, 'learning', 'runs'))).toEqual([]);
+      expect(existsSync(join(home.home, 'learning', 'python', 'lock'))).toBe(false);
 
-    const again = await npllm(learnArgs(projectA));
-    expect(again.code, again.stderr).toBe(0);
-    const result = lastJson<LearnResult>(again);
-    expect(result).toMatchObject({ adapter: 'python', version: before.length + 1, parentVersion: stable.version });
-    expect(Object.keys(result.nllBefore).sort()).toEqual([projectA, projectB].sort());
-  });
+      const again = await npllm(learnArgs(projectA));
+      expect(again.code, again.stderr).toBe(0);
+      const result = lastJson<LearnResult>(again);
+      expect(result).toMatchObject({ adapter: 'python', version: before.length + 1, parentVersion: stable.version });
+      expect(Object.keys(result.nllBefore).sort()).toEqual([projectA, projectB].sort());
+    },
+  );
 
   it('refuses a project without a confirmed context, naming npllm context confirm', async () => {
     const unconfirmed = project('unconfirmed', ['/usr/lib/python3.11/json/decoder.py', '/usr/lib/python3.11/json/scanner.py'], '[project]\nname = "x"\n');

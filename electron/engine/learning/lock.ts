@@ -8,7 +8,8 @@ export type { HeldLock };
 
 export function acquireLearningLock(path: string, what: string): Promise<HeldLock> {
   return acquireProcessLock(path, {
-    busy: (owner) => (owner === null ? `${what} is being learned by another process that just started.` : `${what} is already being learned by process ${owner}.`),
+    busy: (owner) =>
+      owner === null ? `${what} is being learned by another process that just started.` : `${what} is already being learned by process ${owner}.`,
     fix: 'Wait for that run to finish (npllm stats --learning shows it), or stop that process.',
   });
 }

@@ -34,10 +34,22 @@ beforeAll(async () => {
   writeFileSync(textFile, text);
   adapter = join(home.home, 'qwen2.gguf');
   // A large learning rate on the text that is then evaluated: 6 steps move its NLL visibly.
-  const events = await new TrainerProcess(binary, trainArgs({
-    model: qwen05, data: [textFile], out: adapter, ctx, threads: 1, rank: 2, alpha: 4, steps: 6, lr: 3e-3,
-    layers: { top: 2 }, targets: ['attn_q', 'attn_v', 'ffn_down'],
-  })).finished;
+  const events = await new TrainerProcess(
+    binary,
+    trainArgs({
+      model: qwen05,
+      data: [textFile],
+      out: adapter,
+      ctx,
+      threads: 1,
+      rank: 2,
+      alpha: 4,
+      steps: 6,
+      lr: 3e-3,
+      layers: { top: 2 },
+      targets: ['attn_q', 'attn_v', 'ffn_down'],
+    }),
+  ).finished;
   trainStart = events.find((event): event is Extract<TrainerEvent, { type: 'start' }> => event.type === 'start')!;
 });
 
@@ -49,16 +61,30 @@ async function nodeLlamaNll(adapterPath: string | null): Promise<number> {
   const model = await llama.loadModel({ modelPath: qwen05 });
   try {
     const tokens = model.tokenize(text);
-    const context = await model.createContext({ contextSize: ctx, batchSize: ctx, threads: 1, ...(adapterPath ? { lora: { adapters: [{ filePath: adapterPath, scale: 1 }] } } : {}) });
+    const context = await model.createContext({
+      contextSize: ctx,
+      batchSize: ctx,
+      threads: 1,
+      ...(adapterPath ? { lora: { adapters: [{ filePath: adapterPath, scale: 1 }] } } : {}),
+    });
     const sequence = context.getSequence();
     let sum = 0;
     let count = 0;
     for (let window = 0, offset = 0; window < windows; window++, offset += ctx) {
       await sequence.clearHistory();
       const input = tokens.slice(offset, offset + ctx);
-      const out = await sequence.controlledEvaluate(input.map((token, index) => [token, {
-        generateNext: { logits: { filter: { tokens: [tokens[offset + index + 1]!], includeTop: 1 } }, totalLogitWeight: true, options: { temperature: 1, topK: 0, topP: 1, minP: 0 } },
-      }]));
+      const out = await sequence.controlledEvaluate(
+        input.map((token, index) => [
+          token,
+          {
+            generateNext: {
+              logits: { filter: { tokens: [tokens[offset + index + 1]!], includeTop: 1 } },
+              totalLogitWeight: true,
+              options: { temperature: 1, topK: 0, topP: 1, minP: 0 },
+            },
+          },
+        ]),
+      );
       for (let index = 0; index < input.length; index++) {
         const next = out[index]!.next;
         const target = next.logits!.get(tokens[offset + index + 1]!)!;
@@ -75,7 +101,10 @@ async function nodeLlamaNll(adapterPath: string | null): Promise<number> {
 }
 
 const trainerNll = async (adapterPath: string | null) => {
-  const events = await new TrainerProcess(binary, evalArgs({ model: qwen05, data: [textFile], ctx, threads: 1, maxWindows: windows, ...(adapterPath ? { adapter: adapterPath } : {}) })).finished;
+  const events = await new TrainerProcess(
+    binary,
+    evalArgs({ model: qwen05, data: [textFile], ctx, threads: 1, maxWindows: windows, ...(adapterPath ? { adapter: adapterPath } : {}) }),
+  ).finished;
   return (events.find((event) => event.type === 'eval') as Extract<TrainerEvent, { type: 'eval' }>).nll;
 };
 
@@ -94,7 +123,7 @@ describe('npllm-train on qwen2 (Qwen2.5-Coder-0.5B)', () => {
     expect(nodeAdapted).toBeLessThan(nodeBase - 0.05);
   });
 
-  it('passes the store\'s validator for its base, and names the model it belongs to for any other', async () => {
+  it("passes the store's validator for its base, and names the model it belongs to for any other", async () => {
     const info = await inspectAdapter(adapter, { base: await readBaseModelShapes(qwen05) });
     expect(info).toMatchObject({ architecture: 'qwen2', rank: 2, alpha: 4 });
     expect(info.targets).toHaveLength(6);
@@ -102,7 +131,9 @@ describe('npllm-train on qwen2 (Qwen2.5-Coder-0.5B)', () => {
 
     const otherArchitecture = await rejection(inspectAdapter(adapter, { base: await readBaseModelShapes(fixtureModelPath) }));
     expect(otherArchitecture.code).toBe('ADAPTER_MISMATCH');
-    expect(otherArchitecture.message).toContain(`is for the qwen2 architecture, but the base model ${fixtureModelPath} is llama. It was trained on ${trainedOn}.`);
+    expect(otherArchitecture.message).toContain(
+      `is for the qwen2 architecture, but the base model ${fixtureModelPath} is llama. It was trained on ${trainedOn}.`,
+    );
     expect(otherArchitecture.fix).toContain(`the model it was trained on (${trainedOn})`);
 
     const otherSize = await rejection(inspectAdapter(adapter, { base: await readBaseModelShapes(defaultModelPath) }));

@@ -33,9 +33,11 @@ describe('npllm-train', () => {
   it('trains an adapter the store accepts for this base, which lowers the NLL of what it learned', async () => {
     const out = join(home.home, 'adapter.gguf');
     const losses: number[] = [];
-    const events = await new TrainerProcess(binary, trainArgs({ ...common, data: [train], out, rank: 4, steps: 24, lr: 1e-4, targets: ['attn_q', 'attn_v', 'ffn_up'] }), {
-      onEvent: (event) => event.type === 'step' && event.loss !== null && losses.push(event.loss),
-    }).finished;
+    const events = await new TrainerProcess(
+      binary,
+      trainArgs({ ...common, data: [train], out, rank: 4, steps: 24, lr: 1e-4, targets: ['attn_q', 'attn_v', 'ffn_up'] }),
+      { onEvent: (event) => event.type === 'step' && event.loss !== null && losses.push(event.loss) },
+    ).finished;
     expect(events.at(-1)).toMatchObject({ type: 'done', stopped: 'complete', steps: 24, out });
     expect((events.at(-1) as { peakRssMb: number }).peakRssMb).toBeGreaterThan(50);
     expect(losses).toHaveLength(24);
@@ -53,16 +55,24 @@ describe('npllm-train', () => {
 
   it('puts the adapter on the top blocks only when asked, and continues it with the same blocks', async () => {
     const out = join(home.home, 'top.gguf');
-    const events = await new TrainerProcess(binary, trainArgs({ ...common, data: [train], out, rank: 2, steps: 2, layers: { top: 2 }, targets: ['attn_q', 'ffn_down'] })).finished;
+    const events = await new TrainerProcess(
+      binary,
+      trainArgs({ ...common, data: [train], out, rank: 2, steps: 2, layers: { top: 2 }, targets: ['attn_q', 'ffn_down'] }),
+    ).finished;
     expect(events[0]).toMatchObject({ type: 'start', layers: [28, 29], modelLayers: 30, loraTensors: 8 });
     const info = await inspectAdapter(out, { base: await readBaseModelShapes(fixtureModelPath) });
     expect(info.targets.sort()).toEqual(['blk.28.attn_q.weight', 'blk.28.ffn_down.weight', 'blk.29.attn_q.weight', 'blk.29.ffn_down.weight']);
 
     // The file fixes the blocks of a continued adapter, whatever --layers says.
-    const continued = await new TrainerProcess(binary, trainArgs({ ...common, data: [train], out: join(home.home, 'top2.gguf'), adapterIn: out, steps: 1, layers: { from: 0, to: 3 } })).finished;
+    const continued = await new TrainerProcess(
+      binary,
+      trainArgs({ ...common, data: [train], out: join(home.home, 'top2.gguf'), adapterIn: out, steps: 1, layers: { from: 0, to: 3 } }),
+    ).finished;
     expect(continued[0]).toMatchObject({ type: 'start', layers: [28, 29], resumedSteps: 2 });
 
-    const error = await rejection(new TrainerProcess(binary, trainArgs({ ...common, data: [train], out: join(home.home, 'x.gguf'), steps: 1, layers: { from: 25, to: 30 } })).finished);
+    const error = await rejection(
+      new TrainerProcess(binary, trainArgs({ ...common, data: [train], out: join(home.home, 'x.gguf'), steps: 1, layers: { from: 25, to: 30 } })).finished,
+    );
     expect(error.code).toBe('REQUEST_INVALID');
     expect(error.message).toMatch(/--layers 25-30 goes past the model's last block \(29; it has 30 blocks\)/);
   });
@@ -91,7 +101,9 @@ describe('npllm-train', () => {
   });
 
   it('names bad input: a missing data file', async () => {
-    const error = await rejection(new TrainerProcess(binary, trainArgs({ model: fixtureModelPath, data: [join(home.home, 'none.txt')], out: join(home.home, 'x.gguf') })).finished);
+    const error = await rejection(
+      new TrainerProcess(binary, trainArgs({ model: fixtureModelPath, data: [join(home.home, 'none.txt')], out: join(home.home, 'x.gguf') })).finished,
+    );
     expect(error.code).toBe('REQUEST_INVALID');
     expect(error.message).toMatch(/none\.txt/);
   });

@@ -42,17 +42,80 @@ describe('trainer arguments', () => {
 
   it('builds train arguments, leaving out what is not set', () => {
     expect(trainArgs({ model: 'm.gguf', data: ['a.jsonl'], out: 'o.gguf' })).toEqual(['train', '--model', 'm.gguf', '--data', 'a.jsonl', '--out', 'o.gguf']);
-    expect(trainArgs({
-      model: 'm.gguf', data: ['a.jsonl', 'b.txt'], out: 'o.gguf', ctx: 128, threads: 1, rank: 16, alpha: 32,
-      targets: ['attn_q', 'attn_v', 'ffn_down'], layers: { top: 8 }, lr: 2e-4, lrMin: 2e-5, warmup: 10, steps: 150, seed: 7,
-      shuffle: false, mas: { importance: 'omega.gguf', lambda: 100 },
-    })).toEqual([
-      'train', '--model', 'm.gguf', '--data', 'a.jsonl', '--data', 'b.txt', '--ctx', '128', '--threads', '1', '--out', 'o.gguf',
-      '--rank', '16', '--alpha', '32', '--targets', 'attn_q,attn_v,ffn_down', '--layers', 'top:8', '--lr', '0.0002', '--lr-min', '0.00002',
-      '--warmup', '10', '--steps', '150', '--seed', '7', '--no-shuffle', '--mas-importance', 'omega.gguf', '--mas-lambda', '100',
+    expect(
+      trainArgs({
+        model: 'm.gguf',
+        data: ['a.jsonl', 'b.txt'],
+        out: 'o.gguf',
+        ctx: 128,
+        threads: 1,
+        rank: 16,
+        alpha: 32,
+        targets: ['attn_q', 'attn_v', 'ffn_down'],
+        layers: { top: 8 },
+        lr: 2e-4,
+        lrMin: 2e-5,
+        warmup: 10,
+        steps: 150,
+        seed: 7,
+        shuffle: false,
+        mas: { importance: 'omega.gguf', lambda: 100 },
+      }),
+    ).toEqual([
+      'train',
+      '--model',
+      'm.gguf',
+      '--data',
+      'a.jsonl',
+      '--data',
+      'b.txt',
+      '--ctx',
+      '128',
+      '--threads',
+      '1',
+      '--out',
+      'o.gguf',
+      '--rank',
+      '16',
+      '--alpha',
+      '32',
+      '--targets',
+      'attn_q,attn_v,ffn_down',
+      '--layers',
+      'top:8',
+      '--lr',
+      '0.0002',
+      '--lr-min',
+      '0.00002',
+      '--warmup',
+      '10',
+      '--steps',
+      '150',
+      '--seed',
+      '7',
+      '--no-shuffle',
+      '--mas-importance',
+      'omega.gguf',
+      '--mas-lambda',
+      '100',
     ]);
-    expect(trainArgs({ model: 'm', data: ['d'], out: 'o', adapterIn: 'parent.gguf', mas: { importance: 'w', lambda: 1, anchor: 'star.gguf' } }))
-      .toEqual(['train', '--model', 'm', '--data', 'd', '--out', 'o', '--adapter-in', 'parent.gguf', '--mas-importance', 'w', '--mas-lambda', '1', '--mas-anchor', 'star.gguf']);
+    expect(trainArgs({ model: 'm', data: ['d'], out: 'o', adapterIn: 'parent.gguf', mas: { importance: 'w', lambda: 1, anchor: 'star.gguf' } })).toEqual([
+      'train',
+      '--model',
+      'm',
+      '--data',
+      'd',
+      '--out',
+      'o',
+      '--adapter-in',
+      'parent.gguf',
+      '--mas-importance',
+      'w',
+      '--mas-lambda',
+      '1',
+      '--mas-anchor',
+      'star.gguf',
+    ]);
   });
 
   it('refuses empty data and targets, and non-integer counts', () => {
@@ -63,10 +126,34 @@ describe('trainer arguments', () => {
   });
 
   it('builds eval and importance arguments', () => {
-    expect(evalArgs({ model: 'm', data: ['h.jsonl'], ctx: 128, threads: 2, adapter: 'a.gguf', maxWindows: 24 }))
-      .toEqual(['eval', '--model', 'm', '--data', 'h.jsonl', '--ctx', '128', '--threads', '2', '--adapter', 'a.gguf', '--max-windows', '24']);
+    expect(evalArgs({ model: 'm', data: ['h.jsonl'], ctx: 128, threads: 2, adapter: 'a.gguf', maxWindows: 24 })).toEqual([
+      'eval',
+      '--model',
+      'm',
+      '--data',
+      'h.jsonl',
+      '--ctx',
+      '128',
+      '--threads',
+      '2',
+      '--adapter',
+      'a.gguf',
+      '--max-windows',
+      '24',
+    ]);
     expect(evalArgs({ model: 'm', data: ['h'], adapter: 'a', scale: 0 })).toEqual(['eval', '--model', 'm', '--data', 'h', '--adapter', 'a', '--scale', '0']);
-    expect(importanceArgs({ model: 'm', data: ['c'], adapter: 'a', out: 'w.gguf', maxWindows: 32 }))
-      .toEqual(['importance', '--model', 'm', '--data', 'c', '--adapter', 'a', '--out', 'w.gguf', '--max-windows', '32']);
+    expect(importanceArgs({ model: 'm', data: ['c'], adapter: 'a', out: 'w.gguf', maxWindows: 32 })).toEqual([
+      'importance',
+      '--model',
+      'm',
+      '--data',
+      'c',
+      '--adapter',
+      'a',
+      '--out',
+      'w.gguf',
+      '--max-windows',
+      '32',
+    ]);
   });
 });

@@ -18,9 +18,29 @@ export type TrainerEvent =
   | { type: 'step'; step: number; epoch: number; loss: number | null; penalty?: number; lr: number; tokens: number; elapsedMs: number }
   | { type: 'checkpoint'; step: number; out: string }
   | { type: 'sample'; sample: number; [key: string]: unknown }
-  | { type: 'eval'; nll: number; perplexity: number; tokens: number; windows: number; ctx: number; adapter: string | null; elapsedMs?: number; peakRssMb?: number }
+  | {
+      type: 'eval';
+      nll: number;
+      perplexity: number;
+      tokens: number;
+      windows: number;
+      ctx: number;
+      adapter: string | null;
+      elapsedMs?: number;
+      peakRssMb?: number;
+    }
   /** `peakRssMb`: the trainer process's peak resident memory (train and importance). */
-  | { type: 'done'; stopped: string; steps?: number; tokens?: number; loss?: number; elapsedMs?: number; tokensPerSecond?: number; peakRssMb?: number; out?: string }
+  | {
+      type: 'done';
+      stopped: string;
+      steps?: number;
+      tokens?: number;
+      loss?: number;
+      elapsedMs?: number;
+      tokensPerSecond?: number;
+      peakRssMb?: number;
+      out?: string;
+    }
   | { type: 'error'; code: string; message: string };
 
 export interface TrainerHooks {
@@ -121,7 +141,8 @@ export function parseLayerSelection(text: string): LayerSelection {
 function commonArgs(options: TrainerRunOptions): string[] {
   if (options.data.length === 0) throw invalidOption('The trainer needs at least one data file.');
   return [
-    '--model', options.model,
+    '--model',
+    options.model,
     ...options.data.flatMap((file) => ['--data', file]),
     ...(options.ctx === undefined ? [] : ['--ctx', count('ctx', options.ctx, 8)]),
     ...(options.threads === undefined ? [] : ['--threads', count('threads', options.threads)]),
@@ -130,10 +151,14 @@ function commonArgs(options: TrainerRunOptions): string[] {
 
 /** Arguments of `npllm-train train`; options left out take the trainer's defaults (native/README.md). */
 export function trainArgs(options: TrainOptions): string[] {
-  const optional = (flag: string, value: number | undefined, format: (name: string, value: number) => string) => (value === undefined ? [] : [flag, format(flag.slice(2), value)]);
+  const optional = (flag: string, value: number | undefined, format: (name: string, value: number) => string) =>
+    value === undefined ? [] : [flag, format(flag.slice(2), value)];
   if (options.targets?.length === 0) throw invalidOption('targets is empty: name at least one of ' + loraTargets.join(', ') + '.');
   return [
-    'train', ...commonArgs(options), '--out', options.out,
+    'train',
+    ...commonArgs(options),
+    '--out',
+    options.out,
     ...(options.adapterIn ? ['--adapter-in', options.adapterIn] : []),
     ...optional('--rank', options.rank, count),
     ...optional('--alpha', options.alpha, number),
@@ -148,14 +173,23 @@ export function trainArgs(options: TrainOptions): string[] {
     ...optional('--seed', options.seed, (name, value) => count(name, value, 0)),
     ...(options.shuffle === false ? ['--no-shuffle'] : []),
     ...optional('--save-every', options.saveEvery, count),
-    ...(options.mas ? ['--mas-importance', options.mas.importance, '--mas-lambda', number('mas.lambda', options.mas.lambda), ...(options.mas.anchor ? ['--mas-anchor', options.mas.anchor] : [])] : []),
+    ...(options.mas
+      ? [
+          '--mas-importance',
+          options.mas.importance,
+          '--mas-lambda',
+          number('mas.lambda', options.mas.lambda),
+          ...(options.mas.anchor ? ['--mas-anchor', options.mas.anchor] : []),
+        ]
+      : []),
   ];
 }
 
 /** Arguments of `npllm-train eval`: held-out NLL of the base, or of the base with `adapter`. */
 export function evalArgs(options: EvalOptions): string[] {
   return [
-    'eval', ...commonArgs(options),
+    'eval',
+    ...commonArgs(options),
     ...(options.adapter ? ['--adapter', options.adapter] : []),
     ...(options.scale === undefined ? [] : ['--scale', number('scale', options.scale)]),
     ...(options.maxWindows === undefined ? [] : ['--max-windows', count('maxWindows', options.maxWindows)]),
@@ -165,7 +199,12 @@ export function evalArgs(options: EvalOptions): string[] {
 /** Arguments of `npllm-train importance`: MAS Ω of `adapter` over the data, written to `out`. */
 export function importanceArgs(options: ImportanceOptions): string[] {
   return [
-    'importance', ...commonArgs(options), '--adapter', options.adapter, '--out', options.out,
+    'importance',
+    ...commonArgs(options),
+    '--adapter',
+    options.adapter,
+    '--out',
+    options.out,
     ...(options.maxWindows === undefined ? [] : ['--max-windows', count('maxWindows', options.maxWindows)]),
   ];
 }
@@ -221,11 +260,22 @@ export class TrainerProcess {
     const onAbort = () => this.stop();
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
     this.finished = new Promise<TrainerEvent[]>((resolve, reject) => {
-      this.child.on('error', (cause) => reject(new NpllmError('INTERNAL', `The trainer could not start: ${cause.message}`, { cause, fix: 'Rebuild it: npm run build:trainer -- --force.' })));
+      this.child.on('error', (cause) =>
+        reject(new NpllmError('INTERNAL', `The trainer could not start: ${cause.message}`, { cause, fix: 'Rebuild it: npm run build:trainer -- --force.' })),
+      );
       this.child.on('close', (code, killedBy) => {
         hooks.signal?.removeEventListener('abort', onAbort);
         if (listenerFailure !== undefined) {
-          reject(new NpllmError('INTERNAL', `The trainer's output could not be handled: ${listenerFailure instanceof Error ? listenerFailure.message : JSON.stringify(listenerFailure)}.`, { cause: listenerFailure, fix: 'Rebuild the trainer (npm run build:trainer -- --force); if it persists, report it with NPLLM_LOG_LEVEL=debug output.' }));
+          reject(
+            new NpllmError(
+              'INTERNAL',
+              `The trainer's output could not be handled: ${listenerFailure instanceof Error ? listenerFailure.message : JSON.stringify(listenerFailure)}.`,
+              {
+                cause: listenerFailure,
+                fix: 'Rebuild the trainer (npm run build:trainer -- --force); if it persists, report it with NPLLM_LOG_LEVEL=debug output.',
+              },
+            ),
+          );
           return;
         }
         const failure = events.find((event): event is Extract<TrainerEvent, { type: 'error' }> => event.type === 'error');
@@ -235,10 +285,15 @@ export class TrainerProcess {
           return;
         }
         const why = failure ? `${failure.code}: ${failure.message}` : `exit ${code ?? killedBy}; ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
-        reject(new NpllmError(failure?.code === 'usage' || failure?.code === 'input' ? 'REQUEST_INVALID' : 'INTERNAL', `The trainer failed (${why}).`, {
-          fix: failure?.code === 'diverged' ? 'Lower the learning rate (learning.lr).' : 'Check the training data and the model; NPLLM_LOG_LEVEL=debug shows the trainer output.',
-          details: { events: events.length },
-        }));
+        reject(
+          new NpllmError(failure?.code === 'usage' || failure?.code === 'input' ? 'REQUEST_INVALID' : 'INTERNAL', `The trainer failed (${why}).`, {
+            fix:
+              failure?.code === 'diverged'
+                ? 'Lower the learning rate (learning.lr).'
+                : 'Check the training data and the model; NPLLM_LOG_LEVEL=debug shows the trainer output.',
+            details: { events: events.length },
+          }),
+        );
       });
     });
   }

@@ -8,7 +8,11 @@ export type NewReplayRow = typeof replayExamples.$inferInsert;
 /** Rows already in the reservoir (same adapter, same content) are left as they are. */
 export async function insertReplayExamples(db: Db, rows: readonly NewReplayRow[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const inserted = await db.insert(replayExamples).values([...rows]).onConflictDoNothing().returning({ id: replayExamples.id });
+  const inserted = await db
+    .insert(replayExamples)
+    .values([...rows])
+    .onConflictDoNothing()
+    .returning({ id: replayExamples.id });
   return inserted.length;
 }
 
@@ -28,12 +32,20 @@ export async function reservoirSize(db: Db, adapterName: string): Promise<number
 }
 
 /** A uniform sample of the reservoir, optionally without one project's rows (they are trained on directly). */
-export async function sampleReplayRows(db: Db, options: { adapterName: string; excludeProject?: string | undefined; limit: number; seed: number }): Promise<ReplayRow[]> {
+export async function sampleReplayRows(
+  db: Db,
+  options: { adapterName: string; excludeProject?: string | undefined; limit: number; seed: number },
+): Promise<ReplayRow[]> {
   // md5 of the id and a seed: a random order that repeats for the same seed, so a resumed run replays the same rows.
   return db
     .select()
     .from(replayExamples)
-    .where(and(eq(replayExamples.adapterName, options.adapterName), options.excludeProject === undefined ? undefined : ne(replayExamples.project, options.excludeProject)))
+    .where(
+      and(
+        eq(replayExamples.adapterName, options.adapterName),
+        options.excludeProject === undefined ? undefined : ne(replayExamples.project, options.excludeProject),
+      ),
+    )
     .orderBy(sql`md5(${replayExamples.id}::text || ':' || ${String(options.seed)})`, asc(replayExamples.id))
     .limit(options.limit);
 }
@@ -55,7 +67,10 @@ export async function adaptersWithRunningRuns(db: Db): Promise<string[]> {
 }
 
 export async function runningTrainingRuns(db: Db, adapterName: string): Promise<TrainingRunRow[]> {
-  return db.select().from(trainingRuns).where(and(eq(trainingRuns.adapterName, adapterName), eq(trainingRuns.status, 'running')));
+  return db
+    .select()
+    .from(trainingRuns)
+    .where(and(eq(trainingRuns.adapterName, adapterName), eq(trainingRuns.status, 'running')));
 }
 
 /** Projects an adapter has learned, in the order it first learned them. */
@@ -73,7 +88,9 @@ export async function findEvaluation(db: Db, key: { adapterName: string; version
   const [row] = await db
     .select()
     .from(learningEvaluations)
-    .where(and(eq(learningEvaluations.adapterName, key.adapterName), eq(learningEvaluations.version, key.version), eq(learningEvaluations.project, key.project)));
+    .where(
+      and(eq(learningEvaluations.adapterName, key.adapterName), eq(learningEvaluations.version, key.version), eq(learningEvaluations.project, key.project)),
+    );
   return row ?? null;
 }
 
@@ -85,7 +102,13 @@ export async function upsertEvaluations(db: Db, rows: readonly (typeof learningE
     .values([...rows])
     .onConflictDoUpdate({
       target: [learningEvaluations.adapterName, learningEvaluations.version, learningEvaluations.project],
-      set: { nll: sql`excluded.nll`, tokens: sql`excluded.tokens`, heldOutHash: sql`excluded.held_out_hash`, runId: sql`excluded.run_id`, measuredAt: sql`excluded.measured_at` },
+      set: {
+        nll: sql`excluded.nll`,
+        tokens: sql`excluded.tokens`,
+        heldOutHash: sql`excluded.held_out_hash`,
+        runId: sql`excluded.run_id`,
+        measuredAt: sql`excluded.measured_at`,
+      },
     });
 }
 
@@ -97,12 +120,19 @@ export async function learnedSince(db: Db, project: string): Promise<{ lastRun: 
     .where(and(eq(trainingRuns.project, project), inArray(trainingRuns.status, ['completed', 'running'])));
   const lastRun = last?.at ?? null;
   if (!lastRun) return { lastRun: null, newInteractions: 0 };
-  const [fresh] = await db.select({ value: count() }).from(interactions).where(and(eq(interactions.project, project), gt(interactions.createdAt, lastRun)));
+  const [fresh] = await db
+    .select({ value: count() })
+    .from(interactions)
+    .where(and(eq(interactions.project, project), gt(interactions.createdAt, lastRun)));
   return { lastRun, newInteractions: fresh?.value ?? 0 };
 }
 
 /** Indexed project roots, most recently indexed first (forward transfer's candidates). */
 export async function indexedProjects(db: Db): Promise<string[]> {
-  const rows = await db.select({ root: projects.root }).from(projects).where(isNotNull(projects.lastIndexedAt)).orderBy(desc(projects.lastIndexedAt), asc(projects.root));
+  const rows = await db
+    .select({ root: projects.root })
+    .from(projects)
+    .where(isNotNull(projects.lastIndexedAt))
+    .orderBy(desc(projects.lastIndexedAt), asc(projects.root));
   return rows.map((row) => row.root);
 }

@@ -41,9 +41,13 @@ export async function cleanUpDeadRuns(db: Db, store: AdapterStore, home: string,
   for (const run of dead) {
     const registered = versions.find((version) => version.trainingRunId === run.id);
     await updateTrainingRun(db, run.id, {
-      status: 'failed', finishedAt: new Date(), version: registered?.version ?? null,
+      status: 'failed',
+      finishedAt: new Date(),
+      version: registered?.version ?? null,
       reason: `interrupted: the process running it stopped before it finished${registered ? ` (after registering v${registered.version})` : ''}`,
-      error: new LearningError('LEARNING_FAILED', 'The run was interrupted.', { fix: 'Nothing to do: the stable adapter was not touched; learn the project again.' }).toJSON(),
+      error: new LearningError('LEARNING_FAILED', 'The run was interrupted.', {
+        fix: 'Nothing to do: the stable adapter was not touched; learn the project again.',
+      }).toJSON(),
     });
     await rm(join(home, 'learning', 'runs', run.id), { recursive: true, force: true });
     if (!registered) await rm(join(store.folder(adapter), 'importance', `${run.id}.gguf`), { force: true });

@@ -11,7 +11,8 @@ import { addToReservoir, sampleReplay } from './replay.js';
 let home: TempHome;
 let database: Database;
 
-const texts = (prefix: string, count: number, weight = 1) => Array.from({ length: count }, (_, index) => ({ kind: 'code', text: `${prefix} ${index}`, tokens: 3, weight }));
+const texts = (prefix: string, count: number, weight = 1) =>
+  Array.from({ length: count }, (_, index) => ({ kind: 'code', text: `${prefix} ${index}`, tokens: 3, weight }));
 
 beforeAll(async () => {
   home = tempHome();
@@ -39,10 +40,22 @@ describe('replay reservoir', () => {
 
   it('favours heavier texts, ignores repeats and empty texts, and keeps adapters apart', async () => {
     const random = seededRandom(2);
-    await addToReservoir(database.db, { adapterName: 'django', project: '/c', candidates: [...texts('light', 200, 1), ...texts('heavy', 200, 8)], capacity: 50, random });
+    await addToReservoir(database.db, {
+      adapterName: 'django',
+      project: '/c',
+      candidates: [...texts('light', 200, 1), ...texts('heavy', 200, 8)],
+      capacity: 50,
+      random,
+    });
     const kept = await sampleReplay(database.db, { adapterName: 'django', count: 50, seed: 3 });
     expect(kept.filter((row) => row.text.startsWith('heavy')).length).toBeGreaterThan(40);
-    const again = await addToReservoir(database.db, { adapterName: 'django', project: '/c', candidates: [...kept.map((row) => ({ kind: row.kind, text: row.text, tokens: row.tokens })), { kind: 'code', text: '  ', tokens: 0 }], capacity: 50, random });
+    const again = await addToReservoir(database.db, {
+      adapterName: 'django',
+      project: '/c',
+      candidates: [...kept.map((row) => ({ kind: row.kind, text: row.text, tokens: row.tokens })), { kind: 'code', text: '  ', tokens: 0 }],
+      capacity: 50,
+      random,
+    });
     expect(again).toEqual({ added: 0, evicted: 0, size: 50 });
     expect(await reservoirSize(database.db, 'odoo')).toBe(100);
   });

@@ -33,13 +33,23 @@ let learner: LearningScheduler;
 let arbiter: CpuArbiter;
 let folders: string[];
 const profiles = { profileOf: vi.fn<(root: string) => Promise<ProjectProfile | null>>() };
-const deps = { db: {}, home: '/nonexistent', learning: {}, acceptThreshold: 0.5, adapters: {}, profiles, base: () => Promise.reject(new Error('unused')) } as unknown as ConsolidationDeps;
+const deps = {
+  db: {},
+  home: '/nonexistent',
+  learning: {},
+  acceptThreshold: 0.5,
+  adapters: {},
+  profiles,
+  base: () => Promise.reject(new Error('unused')),
+} as unknown as ConsolidationDeps;
 
 beforeEach(() => {
   calls = [];
   trainers = [];
   folders = [];
-  vi.mocked(consolidate).mockImplementation((_deps, request, hooks = {}) => new Promise<LearnResult>((resolve, reject) => calls.push({ request, hooks, resolve, reject })));
+  vi.mocked(consolidate).mockImplementation(
+    (_deps, request, hooks = {}) => new Promise<LearnResult>((resolve, reject) => calls.push({ request, hooks, resolve, reject })),
+  );
   profiles.profileOf.mockResolvedValue(null);
   vi.mocked(learnedSince).mockResolvedValue({ lastRun: null, newInteractions: 0 });
   arbiter = new CpuArbiter();
@@ -120,7 +130,16 @@ async function running(project: string): Promise<{ call: Call; result: Promise<L
 
 function resultFor(project: string, version = 1): LearnResult {
   return {
-    runId: `run-${project}`, adapter: 'python', version, channel: 'stable', nllBefore: { [project]: 3 }, nllAfter: { [project]: 2.9 }, promoted: true, reason: 'promoted', parentVersion: null, lossCurve: [3],
+    runId: `run-${project}`,
+    adapter: 'python',
+    version,
+    channel: 'stable',
+    nllBefore: { [project]: 3 },
+    nllAfter: { [project]: 2.9 },
+    promoted: true,
+    reason: 'promoted',
+    parentVersion: null,
+    lossCurve: [3],
     stats: { trainTexts: 1, replayTexts: 0, heldOutTexts: 1, steps: 1, trainTokens: 64, tokensPerSecond: 60, durationMs: 1, masLambda: 0 },
   };
 }
@@ -131,7 +150,7 @@ function folder(): string {
   return path;
 }
 
-describe('CpuArbiter.whileAnswering with the scheduler\'s trainers', () => {
+describe("CpuArbiter.whileAnswering with the scheduler's trainers", () => {
   it('stops every trainer while a question is answered and continues them afterwards', async () => {
     const { call } = await running('/p');
     const [one, two] = [await sleeper(), await sleeper()];
@@ -236,7 +255,12 @@ describe('Learner queue and status', () => {
     );
     expect(error).toBeInstanceOf(NpllmError);
     expect((error as NpllmError).code).toBe('LEARNING_NO_DATA');
-    expect(learner.status()).toMatchObject({ state: 'idle', current: null, last: { runId: 'run-/a' }, lastError: { code: 'LEARNING_NO_DATA', fix: 'Index it.' } });
+    expect(learner.status()).toMatchObject({
+      state: 'idle',
+      current: null,
+      last: { runId: 'run-/a' },
+      lastError: { code: 'LEARNING_NO_DATA', fix: 'Index it.' },
+    });
   });
 
   it('on dispose stops the running trainers, aborts the run and drops the queue', async () => {

@@ -61,14 +61,18 @@ export class LearningScheduler {
     const previous = this.lastProject;
     this.lastProject = project;
     if (!this.options.onSwitch || !previous || previous === project) return;
-    void this.learnInBackground(previous).catch((error: unknown) => this.options.log?.('warn', `background learning of ${previous} not started: ${toNpllmError(error).message}`));
+    void this.learnInBackground(previous).catch((error: unknown) =>
+      this.options.log?.('warn', `background learning of ${previous} not started: ${toNpllmError(error).message}`),
+    );
   }
 
   status(): LearnerStatus {
     const current = this.current;
     return {
       state: !current ? 'idle' : this.arbiter.answering ? 'paused' : 'running',
-      current: current ? { project: current.job.request.project, adapter: current.job.request.adapter ?? null, runId: current.runId, progress: current.progress } : null,
+      current: current
+        ? { project: current.job.request.project, adapter: current.job.request.adapter ?? null, runId: current.runId, progress: current.progress }
+        : null,
       queue: this.queue.map((job) => job.request.project),
       last: this.last,
       lastError: this.lastError,

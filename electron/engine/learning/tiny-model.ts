@@ -42,7 +42,9 @@ export async function writeTinyLlama(path: string, options: TinyLlamaOptions): P
   const { layers = 2, embd = 64, heads = 4, kvHeads = 2, ffn = 128, contextLength = 256, architecture = 'llama' } = options;
   if (embd % heads !== 0 || heads % kvHeads !== 0) throw new RangeError(`n_embd ${embd}, ${heads} heads and ${kvHeads} KV heads do not divide`);
   const source = await readGgufHeader(options.tokenizerFrom, { maxArrayItems: Number.POSITIVE_INFINITY });
-  const tokenizer = [...source.metadata].filter(([key]) => key.startsWith('tokenizer.')).map(([key, value]): [string, GgufWritableValue] => [key, writable(value)]);
+  const tokenizer = [...source.metadata]
+    .filter(([key]) => key.startsWith('tokenizer.'))
+    .map(([key, value]): [string, GgufWritableValue] => [key, writable(value)]);
   const tokens = source.metadata.get('tokenizer.ggml.tokens');
   if (tokens?.type !== 'array' || tokens.length === 0) throw new RangeError(`${options.tokenizerFrom} has no tokenizer.ggml.tokens`);
   const vocab = tokens.length;
@@ -54,7 +56,12 @@ export async function writeTinyLlama(path: string, options: TinyLlamaOptions): P
   const add = (name: string, dims: number[], data: Float32Array) => tensors.push({ name, dims, data });
   const matrix = (name: string, input: number, output: number) => add(name, [input, output], uniform(input * output, 1 / Math.sqrt(input)));
   // RMS-norm gains near 1, not exactly 1, so no two channels are interchangeable.
-  const norm = (name: string) => add(name, [embd], new Float32Array(embd).map(() => 1 + (random() * 2 - 1) * 0.2));
+  const norm = (name: string) =>
+    add(
+      name,
+      [embd],
+      new Float32Array(embd).map(() => 1 + (random() * 2 - 1) * 0.2),
+    );
 
   // Embedding entries of ±0.4 (std 0.23): after the final RMS norm the tied output gives logits of
   // std ≈ √64 · 0.23 ≈ 2, so the softmax and the squared logit norm are neither flat nor saturated.
@@ -67,7 +74,12 @@ export async function writeTinyLlama(path: string, options: TinyLlamaOptions): P
     matrix(`${blk}.attn_k.weight`, embd, kvWidth);
     matrix(`${blk}.attn_v.weight`, embd, kvWidth);
     if (architecture === 'qwen2') {
-      for (const [name, width] of [['attn_q', embd], ['attn_k', kvWidth], ['attn_v', kvWidth]] as const) add(`${blk}.${name}.bias`, [width], uniform(width, 0.1));
+      for (const [name, width] of [
+        ['attn_q', embd],
+        ['attn_k', kvWidth],
+        ['attn_v', kvWidth],
+      ] as const)
+        add(`${blk}.${name}.bias`, [width], uniform(width, 0.1));
     }
     matrix(`${blk}.attn_output.weight`, embd, embd);
     norm(`${blk}.ffn_norm.weight`);
@@ -95,7 +107,13 @@ export async function writeTinyLlama(path: string, options: TinyLlamaOptions): P
     ...tokenizer,
   ];
   await writeFile(path, encodeGguf(metadata, tensors));
-  return { path, architecture, vocab, layers, tensors: new Map(tensors.filter((tensor) => tensor.dims.length === 2).map((tensor) => [tensor.name, tensor.dims])) };
+  return {
+    path,
+    architecture,
+    vocab,
+    layers,
+    tensors: new Map(tensors.filter((tensor) => tensor.dims.length === 2).map((tensor) => [tensor.name, tensor.dims])),
+  };
 }
 
 export interface TinyLoraOptions {
@@ -112,9 +130,13 @@ export interface TinyLoraOptions {
  * gradient of A zero and the adapter a no-op, so a gradient check on it would check little.
  */
 export async function writeTinyLora(path: string, model: TinyLlama, options: TinyLoraOptions): Promise<LoraAdapterSpec> {
-  const spec = freshLora({ path: model.path, architecture: model.architecture, tensors: model.tensors }, { targets: options.targets, rank: options.rank, alpha: options.alpha, seed: options.seed });
+  const spec = freshLora(
+    { path: model.path, architecture: model.architecture, tensors: model.tensors },
+    { targets: options.targets, rank: options.rank, alpha: options.alpha, seed: options.seed },
+  );
   const random = seededRandom(options.seed ^ 0x5bd1e995);
-  for (const tensor of spec.tensors) if (tensor.name.endsWith('.lora_b')) tensor.data.forEach((_, index, data) => (data[index] = (random() * 2 - 1) * options.bScale));
+  for (const tensor of spec.tensors)
+    if (tensor.name.endsWith('.lora_b')) tensor.data.forEach((_, index, data) => (data[index] = (random() * 2 - 1) * options.bScale));
   await writeLoraAdapter(path, spec);
   return spec;
 }

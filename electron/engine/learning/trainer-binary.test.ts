@@ -18,6 +18,8 @@ describe('finding the trainer', () => {
   });
 
   it('a named trainer that is missing fails with the fix', () => {
-    expect(() => trainerBinary({ NPLLM_TRAINER: join(scratch, 'missing', 'npllm-train') })).toThrow(expect.objectContaining({ code: 'MODEL_NOT_FOUND', fix: expect.stringContaining('build:trainer') }));
+    expect(() => trainerBinary({ NPLLM_TRAINER: join(scratch, 'missing', 'npllm-train') })).toThrow(
+      expect.objectContaining({ code: 'MODEL_NOT_FOUND', fix: expect.stringContaining('build:trainer') }),
+    );
   });
 });
