@@ -15,7 +15,8 @@ const root = import.meta.dirname;
  * because the dev server's React refresh relies on an inline script.
  */
 function contentSecurityPolicy(): Plugin {
-  const policy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+  const policy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
   return {
     name: 'npllm:content-security-policy',
     apply: 'build',
@@ -29,21 +30,11 @@ export default defineConfig({
       // Native addons (node-llama-cpp), PGlite's wasm and the database drivers load from
       // node_modules at run time rather than being bundled.
       externalizeDeps: true,
-      rolldownOptions: {
-        input: {
-          index: resolve(root, 'electron/main/index.ts'),
-          utility: resolve(root, 'electron/engine/utility.ts'),
-        },
-      },
+      rolldownOptions: { input: { index: resolve(root, 'electron/main/index.ts'), utility: resolve(root, 'electron/engine/utility.ts') } },
     },
   },
   preload: {
-    build: {
-      rolldownOptions: {
-        input: { index: resolve(root, 'electron/preload/index.ts') },
-        output: { format: 'cjs', entryFileNames: '[name].cjs' },
-      },
-    },
+    build: { rolldownOptions: { input: { index: resolve(root, 'electron/preload/index.ts') }, output: { format: 'cjs', entryFileNames: '[name].cjs' } } },
   },
   renderer: {
     root: resolve(root, 'renderer'),

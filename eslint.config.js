@@ -40,7 +40,24 @@ const engineLayers = {
   config: ['adapters', 'base', 'db', 'feedback', 'learning', 'model', 'modulator', 'pipeline', 'rag', 'server'],
 };
 
-const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'crypto', 'child_process', 'http', 'https', 'net', 'url', 'stream', 'stream/*', 'util', 'events', 'worker_threads'];
+const nodeBuiltins = [
+  'node:*',
+  'fs',
+  'fs/*',
+  'path',
+  'os',
+  'crypto',
+  'child_process',
+  'http',
+  'https',
+  'net',
+  'url',
+  'stream',
+  'stream/*',
+  'util',
+  'events',
+  'worker_threads',
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'out/', '.cache/', 'coverage/', 'test-results/', 'playwright-report/', 'drizzle/', 'eslint-rules/fixtures/'] },
@@ -48,7 +65,13 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'scripts/*.mjs', 'eslint-rules/*.js'], maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 16 }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: {
+          allowDefaultProject: ['*.js', 'bin/*.js', 'scripts/*.mjs', 'eslint-rules/*.js'],
+          maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 16,
+        },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -70,11 +93,16 @@ export default tseslint.config(
   {
     files: ['shared/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['electron', 'electron/*'], message: 'shared/ must run in every process: no electron.' },
-        { group: nodeBuiltins, message: 'shared/ must run in the renderer: no Node built-ins.' },
-        { group: ['../electron/*', '../renderer/*', '**/electron/**', '**/renderer/**'], message: 'shared/ depends on nothing above it.' },
-      ] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['electron', 'electron/*'], message: 'shared/ must run in every process: no electron.' },
+            { group: nodeBuiltins, message: 'shared/ must run in the renderer: no Node built-ins.' },
+            { group: ['../electron/*', '../renderer/*', '**/electron/**', '**/renderer/**'], message: 'shared/ depends on nothing above it.' },
+          ],
+        },
+      ],
       'no-restricted-globals': ['error', 'window', 'document', 'navigator', 'localStorage'],
     },
   },
@@ -82,10 +110,15 @@ export default tseslint.config(
     files: ['electron/engine/**'],
     plugins: { npllm },
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['electron', 'electron/*'], message: 'The engine runs without Electron (CLI, server): never import electron.' },
-        { group: ['**/renderer/**', '**/electron/main/**', '**/electron/preload/**'], message: 'The engine does not depend on the shells around it.' },
-      ] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['electron', 'electron/*'], message: 'The engine runs without Electron (CLI, server): never import electron.' },
+            { group: ['**/renderer/**', '**/electron/main/**', '**/electron/preload/**'], message: 'The engine does not depend on the shells around it.' },
+          ],
+        },
+      ],
       'npllm/layering': ['error', { engineRoot: 'electron/engine', allow: engineLayers }],
       'npllm/no-foreign-queries': ['error', { engineRoot: 'electron/engine' }],
       'npllm/sql-only-in-queries': ['error', { allowedFiles: ['electron/engine/db/client.ts', 'electron/engine/db/schema.ts', 'electron/engine/db/sql.ts'] }],
@@ -94,26 +127,39 @@ export default tseslint.config(
   {
     files: ['electron/**/*.ts', 'shared/**/*.ts', 'renderer/**/*.{ts,tsx}', 'bench/**/*.ts'],
     plugins: { npllm },
-    rules: {
-      'npllm/no-cycles': 'error',
-      'max-lines': ['error', { max: 500 }],
-    },
+    rules: { 'npllm/no-cycles': 'error', 'max-lines': ['error', { max: 500 }] },
   },
   {
     // main and preload only wire: what they know of the engine is its message types.
     files: ['electron/main/**', 'electron/preload/**'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/engine/**'], allowTypeImports: true, message: 'main and preload only wire: import the engine\'s message types with "import type", never its code (it runs in the utility process).' }] }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/engine/**'],
+              allowTypeImports: true,
+              message: 'main and preload only wire: import the engine\'s message types with "import type", never its code (it runs in the utility process).',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['renderer/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['electron', 'electron/*'], message: 'The renderer talks to the engine only through the contract (preload bridge or HTTP).' },
-        { group: nodeBuiltins, message: 'The renderer runs in a sandboxed browser context.' },
-        { group: ['**/electron/**'], message: 'The renderer imports only shared/.' },
-      ] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['electron', 'electron/*'], message: 'The renderer talks to the engine only through the contract (preload bridge or HTTP).' },
+            { group: nodeBuiltins, message: 'The renderer runs in a sandboxed browser context.' },
+            { group: ['**/electron/**'], message: 'The renderer imports only shared/.' },
+          ],
+        },
+      ],
     },
   },
 );

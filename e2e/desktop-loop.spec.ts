@@ -24,7 +24,10 @@ let notes: string;
 function writeShop(root: string): void {
   mkdirSync(join(root, 'shop'), { recursive: true });
   writeFileSync(join(root, 'pyproject.toml'), '[project]\nname = "shop"\nversion = "1.0.0"\ndependencies = ["django>=4.2"]\n');
-  writeFileSync(join(root, 'manage.py'), 'import os\nimport sys\n\nif __name__ == "__main__":\n    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")\n');
+  writeFileSync(
+    join(root, 'manage.py'),
+    'import os\nimport sys\n\nif __name__ == "__main__":\n    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")\n',
+  );
   writeFileSync(
     join(root, 'shop', 'refund.py'),
     'from decimal import Decimal\n\n\ndef compute_refund(order, reason):\n    """The amount given back for a returned order: everything but a 10% restocking fee."""\n    if reason == "damaged":\n        return order.total\n    return (order.total * Decimal("0.9")).quantize(Decimal("0.01"))\n',
@@ -247,7 +250,7 @@ test('the behaviour tab shows the questions asked, per project and over time', a
   await expect(view.getByTestId('behaviour-project').first()).toBeVisible();
 });
 
-test('answers render GitHub Markdown with highlighted code, and never the model\'s HTML', async () => {
+test("answers render GitHub Markdown with highlighted code, and never the model's HTML", async () => {
   const markdown = [
     '## Refunds',
     '',
@@ -273,7 +276,19 @@ test('answers render GitHub Markdown with highlighted code, and never the model\
       headers: { 'content-type': 'text/event-stream' },
       body: `data: ${JSON.stringify({ type: 'token', text: markdown })}\n\ndata: ${JSON.stringify({
         type: 'done',
-        result: { interactionId: 'markdown-demo', answer: markdown, cached: false, cachedFrom: null, model: 'demo', adapters: [], timings: { ttftMs: 1, totalMs: 1, tokens: 1, promptTokens: 1, loadMs: 0 }, finishReason: 'stop', retrieval: { used: false, reasons: [], sources: [] }, conversationId: null, createdAt: new Date().toISOString() },
+        result: {
+          interactionId: 'markdown-demo',
+          answer: markdown,
+          cached: false,
+          cachedFrom: null,
+          model: 'demo',
+          adapters: [],
+          timings: { ttftMs: 1, totalMs: 1, tokens: 1, promptTokens: 1, loadMs: 0 },
+          finishReason: 'stop',
+          retrieval: { used: false, reasons: [], sources: [] },
+          conversationId: null,
+          createdAt: new Date().toISOString(),
+        },
       })}\n\n`,
     }),
   );

@@ -64,7 +64,14 @@ test('no long task over 200 ms in the renderer while 1,000+ chunks are indexed',
   const chunks = items.find((each) => each.root === project)?.index.chunks ?? 0;
 
   const durations = longTasks.map((task) => Math.round(task.duration));
-  const report = { chunks, indexSeconds: Math.round(seconds), longTasks: durations.length, maxLongTaskMs: durations.length ? Math.max(...durations) : 0, totalLongTaskMs: durations.reduce((sum, each) => sum + each, 0), durations };
+  const report = {
+    chunks,
+    indexSeconds: Math.round(seconds),
+    longTasks: durations.length,
+    maxLongTaskMs: durations.length ? Math.max(...durations) : 0,
+    totalLongTaskMs: durations.reduce((sum, each) => sum + each, 0),
+    durations,
+  };
   const folder = resolve(repo, 'test-results');
   mkdirSync(folder, { recursive: true });
   writeFileSync(join(folder, 'longtasks.json'), `${JSON.stringify(report, null, 2)}\n`);

@@ -39,17 +39,12 @@ export function startNpllmServer(extraEnv: Record<string, string> = {}, setup: S
   if (setup.settingsFile && !setup.home) {
     writeFileSync(join(home, 'settings.yaml'), `model:\n  name: ${testModel.name}\n  threads: ${testModel.threads}\n  maxTokens: ${testModel.maxTokens}\n`);
   }
-  const modelEnv = setup.settingsFile ? {} : { NPLLM_MODEL_NAME: testModel.name, NPLLM_THREADS: String(testModel.threads), NPLLM_MAX_TOKENS: String(testModel.maxTokens) };
+  const modelEnv = setup.settingsFile
+    ? {}
+    : { NPLLM_MODEL_NAME: testModel.name, NPLLM_THREADS: String(testModel.threads), NPLLM_MAX_TOKENS: String(testModel.maxTokens) };
   const server = spawn(process.execPath, [join(repo, 'bin/npllm.js'), 'serve', '--port', '0'], {
     cwd: repo,
-    env: {
-      PATH: process.env['PATH'],
-      HOME: home,
-      NPLLM_HOME: home,
-      NPLLM_MODELS_DIR: modelsDir,
-      ...modelEnv,
-      ...extraEnv,
-    },
+    env: { PATH: process.env['PATH'], HOME: home, NPLLM_HOME: home, NPLLM_MODELS_DIR: modelsDir, ...modelEnv, ...extraEnv },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const kill = async () => {

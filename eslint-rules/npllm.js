@@ -45,7 +45,14 @@ const layering = {
   meta: {
     type: 'problem',
     docs: { description: 'An engine folder imports only the folders its allowlist names.' },
-    schema: [{ type: 'object', properties: { engineRoot: { type: 'string' }, allow: { type: 'object' } }, required: ['engineRoot', 'allow'], additionalProperties: false }],
+    schema: [
+      {
+        type: 'object',
+        properties: { engineRoot: { type: 'string' }, allow: { type: 'object' } },
+        required: ['engineRoot', 'allow'],
+        additionalProperties: false,
+      },
+    ],
   },
   create(context) {
     const { engineRoot: rootOption, allow } = context.options[0];
@@ -60,7 +67,10 @@ const layering = {
       const to = engineFolder(target.replace(/\.js$/, '.ts'), engineRoot);
       if (to === null || to === from) return;
       if (allowed === undefined) {
-        context.report({ node, message: `electron/engine/${from}/ has no layering allowlist: add it to the npllm/layering rule in eslint.config.js (which folders may it import?).` });
+        context.report({
+          node,
+          message: `electron/engine/${from}/ has no layering allowlist: add it to the npllm/layering rule in eslint.config.js (which folders may it import?).`,
+        });
         return;
       }
       if (!allowed.includes(to)) {
@@ -95,7 +105,10 @@ const noForeignQueries = {
       if (typeof specifier !== 'string' || !/(^|\/)queries(\.js)?$/.test(specifier)) return;
       const to = engineFolder(resolve(dirname(file), specifier).replace(/\.js$/, '.ts'), engineRoot);
       if (to !== null && to !== from) {
-        context.report({ node, message: `${specifier} is the SQL of electron/engine/${to}/, private to it: call what ${to}/ offers (its service or API module) instead.` });
+        context.report({
+          node,
+          message: `${specifier} is the SQL of electron/engine/${to}/, private to it: call what ${to}/ offers (its service or API module) instead.`,
+        });
       }
     };
     return {

@@ -39,7 +39,14 @@ function errorCode(run: CliRun): string | null {
 
 const longQuestion = Array.from({ length: 1500 }, (_, index) => `word${index}`).join(' ');
 
-type Case = [name: string, args: () => string[], exitCode: number, code: string | null, stdin?: (() => Buffer | string) | undefined, extraEnv?: () => Record<string, string>];
+type Case = [
+  name: string,
+  args: () => string[],
+  exitCode: number,
+  code: string | null,
+  stdin?: (() => Buffer | string) | undefined,
+  extraEnv?: () => Record<string, string>,
+];
 
 const cases: Case[] = [
   // Text no model or database should see.
@@ -96,7 +103,10 @@ describe('CLI: hostile and malformed input', () => {
   it('a data folder another live process holds → exit 4 DATABASE_LOCKED, naming the process', async () => {
     const other = tempHome('npllm-hardening-locked-');
     try {
-      writeFileSync(join(other.home, 'db.lock'), JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), command: 'npllm serve' }));
+      writeFileSync(
+        join(other.home, 'db.lock'),
+        JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), command: 'npllm serve' }),
+      );
       const run = await runNpllm(['stats', '--json'], testEnv(other.home));
       expect(run.code, run.stderr).toBe(4);
       expect(errorCode(run)).toBe('DATABASE_LOCKED');

@@ -34,7 +34,9 @@ async function complete(body: unknown): Promise<OpenAiChatResponse> {
 describe(`${clients} concurrent OpenAI clients with distinct users`, () => {
   it('score only their own answers: no cross-talk in rewards', async () => {
     // Everyone asks the same question at once: identical text is the worst case for telling them apart.
-    const first = await Promise.all(Array.from({ length: clients }, (_, client) => complete({ user: `client-${client}`, max_tokens: 8, messages: [{ role: 'user', content: question }] })));
+    const first = await Promise.all(
+      Array.from({ length: clients }, (_, client) => complete({ user: `client-${client}`, max_tokens: 8, messages: [{ role: 'user', content: question }] })),
+    );
     // Each reacts to its own answer, half pleased and half annoyed, all at once.
     const second = await Promise.all(
       first.map((answer, client) =>
@@ -50,7 +52,9 @@ describe(`${clients} concurrent OpenAI clients with distinct users`, () => {
       ),
     );
     // Fifty more clients open new conversations with an angry first message: a reaction to nothing.
-    const strangers = await Promise.all(Array.from({ length: clients }, (_, client) => complete({ user: `stranger-${client}`, max_tokens: 8, messages: [{ role: 'user', content: annoyed }] })));
+    const strangers = await Promise.all(
+      Array.from({ length: clients }, (_, client) => complete({ user: `stranger-${client}`, max_tokens: 8, messages: [{ role: 'user', content: annoyed }] })),
+    );
     // And anonymous clients (no user) too: no history, no conversation, no follow-up.
     await Promise.all(Array.from({ length: 5 }, () => complete({ max_tokens: 8, messages: [{ role: 'user', content: annoyed }] })));
 

@@ -40,7 +40,15 @@ describe('Electron: the packaged app', () => {
     expect(fetchedFiles.at(-1)).toMatch(/^file:\/\/.*\/renderer\/assets\/index\.js$/);
     const renderer = fileURLToPath(fetchedFiles.at(-1)!).replace(/[/\\]assets[/\\]index\.js$/, '');
     // Dot segments either resolve inside the folder (a file that is not there) or are refused; nothing outside is ever read.
-    for (const url of ['app://npllm/../../../etc/passwd', 'app://npllm/%2e%2e/%2e%2e/etc/passwd', 'app://npllm/..%2f..%2fetc%2fpasswd', 'app://npllm/..%5c..%5cetc%5cpasswd', 'app://other/index.html', 'app://npllm/a%00b', 'app://npllm/%E0%A4%A']) {
+    for (const url of [
+      'app://npllm/../../../etc/passwd',
+      'app://npllm/%2e%2e/%2e%2e/etc/passwd',
+      'app://npllm/..%2f..%2fetc%2fpasswd',
+      'app://npllm/..%5c..%5cetc%5cpasswd',
+      'app://other/index.html',
+      'app://npllm/a%00b',
+      'app://npllm/%E0%A4%A',
+    ]) {
       const fetched = fetchedFiles.length;
       const response = await handler({ url });
       if (response.status === 404) continue;

@@ -27,7 +27,12 @@ beforeAll(async () => {
       if (range) {
         const from = Number(range[1]);
         const to = range[2] ? Number(range[2]) : size - 1;
-        response.writeHead(206, { 'content-type': 'application/octet-stream', 'content-range': `bytes ${from}-${to}/${size}`, 'content-length': String(to - from + 1), 'accept-ranges': 'bytes' });
+        response.writeHead(206, {
+          'content-type': 'application/octet-stream',
+          'content-range': `bytes ${from}-${to}/${size}`,
+          'content-length': String(to - from + 1),
+          'accept-ranges': 'bytes',
+        });
       } else {
         response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(size), 'accept-ranges': 'bytes' });
       }

@@ -43,28 +43,120 @@ type Case = [name: string, send: () => Promise<RawResponse>, status: number, cod
 
 /** Cross-site requests, DNS rebinding and what a page can send without a preflight. */
 const crossSite: Case[] = [
-  ['a cross-site text/plain POST that would index a folder', () => send(url, { path: '/api/rag/index', headers: { origin: 'http://evil.example', 'content-type': 'text/plain' }, body: JSON.stringify({ path: project }) }), 403, 'FORBIDDEN_ORIGIN'],
-  ['a cross-site JSON POST recording feedback', () => postJson(url, '/api/feedback/record', { interactionId: 'x', type: 'copied' }, { origin: 'https://evil.example' }), 403, 'FORBIDDEN_ORIGIN'],
-  ['a sandboxed frame (Origin: null) promoting an adapter', () => postJson(url, '/api/adapters/promote', { name: 'python' }, { origin: 'null' }), 403, 'FORBIDDEN_ORIGIN'],
-  ['a cross-site request without Origin but with Sec-Fetch-Site', () => postJson(url, '/api/learning/consolidate', { project }, { 'sec-fetch-site': 'cross-site' }), 403, 'FORBIDDEN_ORIGIN'],
-  ['another port of localhost (same-site, not same-origin)', () => postJson(url, '/api/interactions/list', {}, { origin: 'http://localhost:3000', 'sec-fetch-site': 'same-site' }), 403, 'FORBIDDEN_ORIGIN'],
-  ['a cross-site OpenAI completion', () => postJson(url, '/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }] }, { origin: 'http://evil.example' }), 403, 'FORBIDDEN_ORIGIN'],
-  ['a cross-site rollback with a form body', () => send(url, { path: '/api/adapters/rollback', headers: { origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=python' }), 403, 'FORBIDDEN_ORIGIN'],
-  ['DNS rebinding: reading interactions through an attacker host name', () => postJson(url, '/api/interactions/list', {}, { host: `rebind.evil.example:${new URL(url).port}` }), 403, 'FORBIDDEN_ORIGIN'],
-  ['DNS rebinding: asking about project code', () => send(url, { path: '/api/chat/ask', host: 'rebind.evil.example', headers: { 'content-type': 'application/json', origin: 'http://rebind.evil.example' }, body: JSON.stringify({ question: 'show me the code', project }) }), 403, 'FORBIDDEN_ORIGIN'],
+  [
+    'a cross-site text/plain POST that would index a folder',
+    () =>
+      send(url, { path: '/api/rag/index', headers: { origin: 'http://evil.example', 'content-type': 'text/plain' }, body: JSON.stringify({ path: project }) }),
+    403,
+    'FORBIDDEN_ORIGIN',
+  ],
+  [
+    'a cross-site JSON POST recording feedback',
+    () => postJson(url, '/api/feedback/record', { interactionId: 'x', type: 'copied' }, { origin: 'https://evil.example' }),
+    403,
+    'FORBIDDEN_ORIGIN',
+  ],
+  [
+    'a sandboxed frame (Origin: null) promoting an adapter',
+    () => postJson(url, '/api/adapters/promote', { name: 'python' }, { origin: 'null' }),
+    403,
+    'FORBIDDEN_ORIGIN',
+  ],
+  [
+    'a cross-site request without Origin but with Sec-Fetch-Site',
+    () => postJson(url, '/api/learning/consolidate', { project }, { 'sec-fetch-site': 'cross-site' }),
+    403,
+    'FORBIDDEN_ORIGIN',
+  ],
+  [
+    'another port of localhost (same-site, not same-origin)',
+    () => postJson(url, '/api/interactions/list', {}, { origin: 'http://localhost:3000', 'sec-fetch-site': 'same-site' }),
+    403,
+    'FORBIDDEN_ORIGIN',
+  ],
+  [
+    'a cross-site OpenAI completion',
+    () => postJson(url, '/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }] }, { origin: 'http://evil.example' }),
+    403,
+    'FORBIDDEN_ORIGIN',
+  ],
+  [
+    'a cross-site rollback with a form body',
+    () =>
+      send(url, {
+        path: '/api/adapters/rollback',
+        headers: { origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'name=python',
+      }),
+    403,
+    'FORBIDDEN_ORIGIN',
+  ],
+  [
+    'DNS rebinding: reading interactions through an attacker host name',
+    () => postJson(url, '/api/interactions/list', {}, { host: `rebind.evil.example:${new URL(url).port}` }),
+    403,
+    'FORBIDDEN_ORIGIN',
+  ],
+  [
+    'DNS rebinding: asking about project code',
+    () =>
+      send(url, {
+        path: '/api/chat/ask',
+        host: 'rebind.evil.example',
+        headers: { 'content-type': 'application/json', origin: 'http://rebind.evil.example' },
+        body: JSON.stringify({ question: 'show me the code', project }),
+      }),
+    403,
+    'FORBIDDEN_ORIGIN',
+  ],
   ['DNS rebinding: the OpenAPI document', () => send(url, { method: 'GET', path: '/api/openapi.json', host: 'attacker.example' }), 403, 'FORBIDDEN_ORIGIN'],
   ['DNS rebinding: the served UI', () => send(url, { method: 'GET', path: '/', host: 'attacker.example' }), 403, 'FORBIDDEN_ORIGIN'],
   ['DNS rebinding: /health', () => send(url, { method: 'GET', path: '/health', host: 'attacker.example' }), 403, 'FORBIDDEN_ORIGIN'],
-  ['a Host naming a private address the server does not listen on', () => send(url, { method: 'GET', path: '/health', host: '192.168.1.20:7411' }), 403, 'FORBIDDEN_ORIGIN'],
-  ['an Origin that only starts like the server', () => postJson(url, '/api/system/health', {}, { origin: `http://${served.authority}.evil.example` }), 403, 'FORBIDDEN_ORIGIN'],
+  [
+    'a Host naming a private address the server does not listen on',
+    () => send(url, { method: 'GET', path: '/health', host: '192.168.1.20:7411' }),
+    403,
+    'FORBIDDEN_ORIGIN',
+  ],
+  [
+    'an Origin that only starts like the server',
+    () => postJson(url, '/api/system/health', {}, { origin: `http://${served.authority}.evil.example` }),
+    403,
+    'FORBIDDEN_ORIGIN',
+  ],
 ];
 
 /** Bodies that are not declared JSON: what a cross-site page can send without asking, now refused even without Origin. */
 const mediaTypes: Case[] = [
-  ['text/plain JSON to chat/ask', () => send(url, { path: '/api/chat/ask', headers: { 'content-type': 'text/plain' }, body: '{"question":"hi"}' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
-  ['a form to feedback/record', () => send(url, { path: '/api/feedback/record', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'interactionId=x&type=copied' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
-  ['multipart to rag/index', () => send(url, { path: '/api/rag/index', headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: '--x\r\n\r\n{}\r\n--x--' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
-  ['text/plain to the OpenAI endpoint', () => send(url, { path: '/v1/chat/completions', headers: { 'content-type': 'text/plain;charset=UTF-8' }, body: '{"messages":[{"role":"user","content":"hi"}]}' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+  [
+    'text/plain JSON to chat/ask',
+    () => send(url, { path: '/api/chat/ask', headers: { 'content-type': 'text/plain' }, body: '{"question":"hi"}' }),
+    415,
+    'UNSUPPORTED_MEDIA_TYPE',
+  ],
+  [
+    'a form to feedback/record',
+    () => send(url, { path: '/api/feedback/record', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'interactionId=x&type=copied' }),
+    415,
+    'UNSUPPORTED_MEDIA_TYPE',
+  ],
+  [
+    'multipart to rag/index',
+    () => send(url, { path: '/api/rag/index', headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: '--x\r\n\r\n{}\r\n--x--' }),
+    415,
+    'UNSUPPORTED_MEDIA_TYPE',
+  ],
+  [
+    'text/plain to the OpenAI endpoint',
+    () =>
+      send(url, {
+        path: '/v1/chat/completions',
+        headers: { 'content-type': 'text/plain;charset=UTF-8' },
+        body: '{"messages":[{"role":"user","content":"hi"}]}',
+      }),
+    415,
+    'UNSUPPORTED_MEDIA_TYPE',
+  ],
   ['a body with no content type', () => send(url, { path: '/api/system/health', body: '{}' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
 ];
 
@@ -73,16 +165,41 @@ const invalidText: Case[] = [
   ['a NUL in a question', () => postJson(url, '/api/chat/ask', { question: nul }), 400, 'QUERY_INVALID'],
   ['a NUL in a streamed question', () => postJson(url, '/api/chat/ask', { question: nul }, { accept: 'text/event-stream' }), 400, 'QUERY_INVALID'],
   ['a lone surrogate in a question', () => postJson(url, '/api/chat/ask', '{"question":"caf\\ud800 au lait"}'), 400, 'QUERY_INVALID'],
-  ['a NUL in the history', () => postJson(url, '/api/chat/ask', { question: 'and now?', history: [{ role: 'user', content: 'a\u0000b' }] }), 400, 'QUERY_INVALID'],
+  [
+    'a NUL in the history',
+    () => postJson(url, '/api/chat/ask', { question: 'and now?', history: [{ role: 'user', content: 'a\u0000b' }] }),
+    400,
+    'QUERY_INVALID',
+  ],
   ['a NUL in an OpenAI message', () => postJson(url, '/v1/chat/completions', { messages: [{ role: 'user', content: nul }] }), 400, 'QUERY_INVALID'],
-  ['a NUL in a streamed OpenAI message', () => postJson(url, '/v1/chat/completions', { stream: true, messages: [{ role: 'user', content: nul }] }), 400, 'QUERY_INVALID'],
-  ['a NUL in feedback text', () => postJson(url, '/api/feedback/record', { interactionId: 'x', type: 'corrected', text: 'fixed\u0000' }), 400, 'REQUEST_INVALID'],
+  [
+    'a NUL in a streamed OpenAI message',
+    () => postJson(url, '/v1/chat/completions', { stream: true, messages: [{ role: 'user', content: nul }] }),
+    400,
+    'QUERY_INVALID',
+  ],
+  [
+    'a NUL in feedback text',
+    () => postJson(url, '/api/feedback/record', { interactionId: 'x', type: 'corrected', text: 'fixed\u0000' }),
+    400,
+    'REQUEST_INVALID',
+  ],
   ['a NUL in a path to index', () => postJson(url, '/api/rag/index', { path: `${project}\u0000/etc` }), 400, 'REQUEST_INVALID'],
   ['a NUL in an interaction id', () => postJson(url, '/api/interactions/get', { id: 'abc\u0000' }), 400, 'REQUEST_INVALID'],
   ['a NUL in an object key', () => postJson(url, '/api/system/health', '{"a\\u0000b":1}'), 400, 'REQUEST_INVALID'],
-  ['bytes that are not UTF-8', () => postJson(url, '/api/chat/ask', Buffer.concat([Buffer.from('{"question":"caf'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])), 400, 'REQUEST_INVALID'],
+  [
+    'bytes that are not UTF-8',
+    () => postJson(url, '/api/chat/ask', Buffer.concat([Buffer.from('{"question":"caf'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])),
+    400,
+    'REQUEST_INVALID',
+  ],
   ['JSON nested 200 levels deep', () => postJson(url, '/api/system/health', `{"a":${'['.repeat(200)}${']'.repeat(200)}}`), 400, 'REQUEST_INVALID'],
-  ['a conversation id with spaces and quotes', () => postJson(url, '/api/chat/ask', { question: 'hi', conversationId: 'x" OR 1=1 --' }), 400, 'REQUEST_INVALID'],
+  [
+    'a conversation id with spaces and quotes',
+    () => postJson(url, '/api/chat/ask', { question: 'hi', conversationId: 'x" OR 1=1 --' }),
+    400,
+    'REQUEST_INVALID',
+  ],
 ];
 
 /** Malformed request targets and the ordinary mistakes. */
@@ -93,7 +210,12 @@ const malformed: Case[] = [
   ['a path climbing out of the UI folder', () => send(url, { method: 'GET', path: '/%2e%2e/%2e%2e/etc/passwd' }), 404, 'NOT_FOUND'],
   ['malformed JSON', () => postJson(url, '/api/chat/ask', '{"question": '), 400, 'REQUEST_INVALID'],
   ['an unknown method', () => postJson(url, '/api/fs/readFile', { path: '/etc/passwd' }), 404, 'NOT_FOUND'],
-  ['PUT on a POST route', () => send(url, { method: 'PUT', path: '/api/chat/ask', headers: { 'content-type': 'application/json' }, body: '{}' }), 405, 'METHOD_NOT_ALLOWED'],
+  [
+    'PUT on a POST route',
+    () => send(url, { method: 'PUT', path: '/api/chat/ask', headers: { 'content-type': 'application/json' }, body: '{}' }),
+    405,
+    'METHOD_NOT_ALLOWED',
+  ],
   ['a body over the limit', () => postJson(url, '/api/chat/ask', { question: 'x'.repeat(100 * 1024) }), 413, 'REQUEST_TOO_LARGE'],
   ['a question over query.maxChars', () => postJson(url, '/api/chat/ask', { question: 'x'.repeat(40_000) }), 413, 'QUERY_TOO_LONG'],
   ['a limit of 0', () => postJson(url, '/api/interactions/list', { limit: 0 }), 400, 'REQUEST_INVALID'],
@@ -107,7 +229,12 @@ const malformed: Case[] = [
 /** Folders outside the allowed roots, directly or through a symlink. */
 const paths: Case[] = [
   ['indexing /etc', () => postJson(url, '/api/rag/index', { path: '/etc' }), 400, 'REQUEST_INVALID'],
-  ['indexing a link to /etc inside the allowed root', () => postJson(url, '/api/rag/index', { path: join(served.home.home, 'etc-project') }), 400, 'REQUEST_INVALID'],
+  [
+    'indexing a link to /etc inside the allowed root',
+    () => postJson(url, '/api/rag/index', { path: join(served.home.home, 'etc-project') }),
+    400,
+    'REQUEST_INVALID',
+  ],
   ['asking about /root', () => postJson(url, '/api/chat/ask', { question: 'what is in here?', project: '/root' }), 400, 'REQUEST_INVALID'],
   ['detecting the context of /proc/self', () => postJson(url, '/api/context/detect', { path: '/proc/self' }), 400, 'REQUEST_INVALID'],
   ['learning from /usr', () => postJson(url, '/api/learning/consolidate', { project: '/usr' }), 400, 'REQUEST_INVALID'],
@@ -142,7 +269,14 @@ describe('HTTP: what is allowed still works, and rejected requests leave nothing
   });
 
   it('an origin listed in server.allowedOrigins may call the API', async () => {
-    const extra = await startServer(served.engine, { host: '127.0.0.1', port: 0, apiKey: null, maxBodyBytes: 1024, staticDir: null, allowedOrigins: ['http://localhost:5173'] });
+    const extra = await startServer(served.engine, {
+      host: '127.0.0.1',
+      port: 0,
+      apiKey: null,
+      maxBodyBytes: 1024,
+      staticDir: null,
+      allowedOrigins: ['http://localhost:5173'],
+    });
     try {
       expect((await postJson(extra.url, '/api/system/health', {}, { origin: 'http://localhost:5173' })).status).toBe(200);
       expect((await postJson(extra.url, '/api/system/health', {}, { origin: 'http://localhost:5174' })).status).toBe(403);

@@ -126,7 +126,10 @@ describe("IPC: main answers only the app's own page", () => {
 
   it('from the app itself: a method outside the contract → NOT_FOUND; a stream of a method that does not stream → NOT_FOUND', async () => {
     const { child, ipcMain } = setup();
-    expect(await ipcMain.invoke(channels.invoke, 'shell/openExternal', { url: 'file:///etc/passwd' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(await ipcMain.invoke(channels.invoke, 'shell/openExternal', { url: 'file:///etc/passwd' })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
     const stream = new FakePortMain();
     ipcMain.postMessage(channels.stream, { method: 'interactions/list', request: {} }, [stream]);
     expect(stream.sent).toEqual([expect.objectContaining({ type: 'error', error: expect.objectContaining({ code: 'NOT_FOUND' }) })]);

@@ -44,7 +44,12 @@ let server: { child: ChildProcess; url: string } | null = null;
 const kills: { what: string; at: string }[] = [];
 
 async function start(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [cliPath, 'serve', '--port', '0', '-c', config], { env, cwd: packageRoot, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [cliPath, 'serve', '--port', '0', '-c', config], {
+    env,
+    cwd: packageRoot,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   const url = await new Promise<string>((resolve, reject) => {
     const guard = setTimeout(() => reject(new Error(`npllm serve did not start:\n${log}`)), hangGuardMs);
@@ -84,35 +89,43 @@ async function restart(): Promise<string> {
  * A streamed call; `onEvent` sees each event and may say `stop` (the test then kills the server
  * while the stream is open). Resolves with the events seen and whether the stream ended by itself.
  */
-function stream(url: string, path: string, body: unknown, onEvent: (event: { type: string; text?: string; progress?: { label: string; fraction: number | null } }) => boolean): Promise<{ ended: boolean }> {
+function stream(
+  url: string,
+  path: string,
+  body: unknown,
+  onEvent: (event: { type: string; text?: string; progress?: { label: string; fraction: number | null } }) => boolean,
+): Promise<{ ended: boolean }> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
-    const req = httpRequest({ host: target.hostname, port: target.port, path, method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' } }, (res) => {
-      let buffer = '';
-      let stopped = false;
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let end: number;
-        while (!stopped && (end = buffer.indexOf('\n\n')) !== -1) {
-          const line = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          if (!line.startsWith('data: ')) continue;
-          const event = JSON.parse(line.slice(6)) as { type: string };
-          if (event.type === 'done' || event.type === 'error') {
-            stopped = true;
-            resolve({ ended: true });
-          } else if (onEvent(event)) {
-            stopped = true;
-            resolve({ ended: false });
+    const req = httpRequest(
+      { host: target.hostname, port: target.port, path, method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' } },
+      (res) => {
+        let buffer = '';
+        let stopped = false;
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffer += chunk;
+          let end: number;
+          while (!stopped && (end = buffer.indexOf('\n\n')) !== -1) {
+            const line = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            if (!line.startsWith('data: ')) continue;
+            const event = JSON.parse(line.slice(6)) as { type: string };
+            if (event.type === 'done' || event.type === 'error') {
+              stopped = true;
+              resolve({ ended: true });
+            } else if (onEvent(event)) {
+              stopped = true;
+              resolve({ ended: false });
+            }
           }
-        }
-      });
-      res.on('error', () => undefined);
-      res.on('close', () => {
-        if (!stopped) resolve({ ended: true });
-      });
-    });
+        });
+        res.on('error', () => undefined);
+        res.on('close', () => {
+          if (!stopped) resolve({ ended: true });
+        });
+      },
+    );
     req.on('error', (error) => (kills.length ? resolve({ ended: true }) : reject(error)));
     req.end(JSON.stringify(body));
   });
@@ -133,7 +146,8 @@ beforeAll(async () => {
   writeFileSync(config, 'learning:\n  ctx: 64\n  maxSteps: 8\n  heldOutWindows: 4\n  importanceWindows: 4\n  threads: 1\nmodel:\n  maxTokens: 160\n');
   project = join(home.home, 'maillib');
   mkdirSync(project);
-  for (const file of readdirSync('/usr/lib/python3.11/email').filter((name) => name.endsWith('.py'))) copyFileSync(join('/usr/lib/python3.11/email', file), join(project, file));
+  for (const file of readdirSync('/usr/lib/python3.11/email').filter((name) => name.endsWith('.py')))
+    copyFileSync(join('/usr/lib/python3.11/email', file), join(project, file));
   writeFileSync(join(project, 'pyproject.toml'), '[project]\nname = "maillib"\nversion = "0.1"\n');
   project = realpathSync(project);
   await restart();
@@ -186,12 +200,19 @@ describe('kill -9 at random points, then restart', () => {
       const acks = between(2, 12);
       for (let event = 0; event < acks; event++) {
         const eventId = `kill-${round}-${event}`;
-        const response = await postJson(server!.url, '/api/feedback/record', { eventId, interactionId: target, type: event % 2 ? 'copied' : 'dwell', ...(event % 2 ? {} : { value: event + 1 }) });
+        const response = await postJson(server!.url, '/api/feedback/record', {
+          eventId,
+          interactionId: target,
+          type: event % 2 ? 'copied' : 'dwell',
+          ...(event % 2 ? {} : { value: event + 1 }),
+        });
         expect(response.status, response.body).toBe(200);
         acknowledged.push(eventId);
       }
       // The next write is on its way when the process dies.
-      const inFlight = postJson(server!.url, '/api/feedback/record', { eventId: `kill-${round}-inflight`, interactionId: target, type: 'copied' }).catch(() => null);
+      const inFlight = postJson(server!.url, '/api/feedback/record', { eventId: `kill-${round}-inflight`, interactionId: target, type: 'copied' }).catch(
+        () => null,
+      );
       await kill('feedback', `after ${acks} acknowledged events, with one in flight`);
       await inFlight;
       await restart();
@@ -205,7 +226,12 @@ describe('kill -9 at random points, then restart', () => {
       const stopAfter = between(1, 3);
       let stored = 0;
       // Each "Indexing: n/m" event with n > 0 follows a batch committed to the database.
-      const { ended } = await stream(server!.url, '/api/rag/index', { path: project }, (event) => event.type === 'progress' && /^Indexing: [1-9]/.test(event.progress?.label ?? '') && ++stored >= stopAfter);
+      const { ended } = await stream(
+        server!.url,
+        '/api/rag/index',
+        { path: project },
+        (event) => event.type === 'progress' && /^Indexing: [1-9]/.test(event.progress?.label ?? '') && ++stored >= stopAfter,
+      );
       expect(ended, 'the index was still running at the kill point').toBe(false);
       await kill('index', `after ${stopAfter} stored batch(es)`);
       killedIndexRuns++;
@@ -234,7 +260,12 @@ describe('kill -9 at random points, then restart', () => {
     for (let round = 0; round < 2; round++) {
       const stopAt = between(1, 6);
       let steps = 0;
-      const { ended } = await stream(server!.url, '/api/learning/consolidate', { project }, (event) => event.type === 'progress' && /step \d+\/\d+/.test(event.progress?.label ?? '') && ++steps >= stopAt);
+      const { ended } = await stream(
+        server!.url,
+        '/api/learning/consolidate',
+        { project },
+        (event) => event.type === 'progress' && /step \d+\/\d+/.test(event.progress?.label ?? '') && ++steps >= stopAt,
+      );
       expect(ended, 'the consolidation was still training at the kill point').toBe(false);
       await kill('consolidation', `training step ${stopAt}`);
       await restart();

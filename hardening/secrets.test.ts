@@ -43,7 +43,8 @@ function leaked(text: string, secrets: readonly PlantedSecret[] = all): string[]
 beforeAll(async () => {
   home = tempHome('npllm-hardening-secrets-');
   project = join(home.home, 'project');
-  for (const secret of inContent) write(secret.file, `"""Module ${secret.file}."""\nimport os\n\n${secret.line}\n\n\ndef handler(event):\n    return {"ok": True, "event": event}\n`);
+  for (const secret of inContent)
+    write(secret.file, `"""Module ${secret.file}."""\nimport os\n\n${secret.line}\n\n\ndef handler(event):\n    return {"ok": True, "event": event}\n`);
   for (const secret of byName) write(secret.file, `${secret.line}\n`);
   for (const [path, text] of Object.entries(cleanFiles)) write(path, text);
   engine = await Engine.open(testConfig(home.home));
@@ -94,7 +95,8 @@ describe('planted secrets: 0 in the index, the export and training data', () => 
         retrieval: { used: false, reasons: [], sources: [] },
       });
       // Accepted answers are training targets; every other one was edited into a correction that repeats the secret.
-      const event = index % 2 === 0 ? { type: 'inserted' as const } : { type: 'edited' as const, text: `import os\nVALUE = os.environ["X"]\n# it was:\n${secret.line}` };
+      const event =
+        index % 2 === 0 ? { type: 'inserted' as const } : { type: 'edited' as const, text: `import os\nVALUE = os.environ["X"]\n# it was:\n${secret.line}` };
       await engine.api.call('feedback/record', { interactionId: id, ...event }, { caller: 'cli' });
     }
 

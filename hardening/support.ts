@@ -48,7 +48,10 @@ export interface RawResponse {
  * One request with exactly these headers and bytes (node:http adds only Host, unless `host` is
  * given, and Content-Length for a body).
  */
-export function send(url: string, options: { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer; host?: string }): Promise<RawResponse> {
+export function send(
+  url: string,
+  options: { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer; host?: string },
+): Promise<RawResponse> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
@@ -83,7 +86,11 @@ export function send(url: string, options: { method?: string; path?: string; hea
 
 /** A JSON POST as a program sends it (no Origin): the baseline the hostile variants differ from. */
 export function postJson(url: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
-  return send(url, { path, headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) });
+  return send(url, {
+    path,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+  });
 }
 
 /** A request written byte for byte on a socket: what no HTTP library lets one send (no Host, a raw target). */

@@ -16,10 +16,7 @@
 //               (`npm run fetch-models`); N trainer threads (2)
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync,
-  rmSync, statSync, writeFileSync,
-} from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,8 +57,7 @@ function parseArgs(argv) {
       if (!Number.isInteger(options.verifyThreads) || options.verifyThreads < 1) {
         throw new BuildError('--verify-threads needs a positive integer', 'e.g. --verify-threads 1');
       }
-    }
-    else if (arg === '--jobs') {
+    } else if (arg === '--jobs') {
       options.jobs = Number(argv[++i]);
       if (!Number.isInteger(options.jobs) || options.jobs < 1) {
         throw new BuildError('--jobs needs a positive integer', 'e.g. --jobs 2');
@@ -174,7 +170,11 @@ async function build(options) {
   const key = hashOf(bundle, options, nativeSources);
   // the llama.cpp build is shared by trainer versions that only differ in npllm-train.cpp, so
   // iterating on the trainer recompiles one file
-  const workKey = hashOf(bundle, options, nativeSources.filter((name) => name !== 'npllm-train.cpp'));
+  const workKey = hashOf(
+    bundle,
+    options,
+    nativeSources.filter((name) => name !== 'npllm-train.cpp'),
+  );
   const dir = join(cacheRoot, `${bundle.tag}-${key}`);
   const workDir = join(cacheRoot, `work-${workKey}`);
   const binary = join(dir, 'bin/npllm-train');
@@ -210,13 +210,21 @@ async function build(options) {
   }
 
   log('configuring (cmake)');
-  await runLogged('cmake', [
-    '-S', nativeDir, '-B', buildDir,
-    `-DLLAMA_CPP_DIR=${src}`,
-    '-DCMAKE_BUILD_TYPE=Release',
-    `-DGGML_NATIVE=${options.native ? 'ON' : 'OFF'}`,
-    '-DGGML_CCACHE=OFF',
-  ], logFile, 'configure');
+  await runLogged(
+    'cmake',
+    [
+      '-S',
+      nativeDir,
+      '-B',
+      buildDir,
+      `-DLLAMA_CPP_DIR=${src}`,
+      '-DCMAKE_BUILD_TYPE=Release',
+      `-DGGML_NATIVE=${options.native ? 'ON' : 'OFF'}`,
+      '-DGGML_CCACHE=OFF',
+    ],
+    logFile,
+    'configure',
+  );
   log(`compiling with ${options.jobs} jobs (a few minutes the first time)`);
   await runLogged('cmake', ['--build', buildDir, '--target', 'npllm-train', '-j', String(options.jobs)], logFile, 'compile');
 
@@ -247,7 +255,10 @@ async function build(options) {
 
 function runTrainer(binary, args) {
   const result = spawnSync(binary, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  const lines = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  const lines = result.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
   if (result.status !== 0) {
     const error = lines.find((line) => line.type === 'error');
     throw new BuildError(`npllm-train ${args[0]} failed: ${error?.message ?? result.stderr.slice(-500)}`, 'see the message');
@@ -262,7 +273,9 @@ async function nodeLlamaNll(modelPath, adapterPath, tokensText, windows, ctx, th
   const tokens = model.tokenize(tokensText);
   const measure = async (adapter) => {
     const context = await model.createContext({
-      contextSize: ctx, batchSize: ctx, threads,
+      contextSize: ctx,
+      batchSize: ctx,
+      threads,
       ...(adapter ? { lora: { adapters: [{ filePath: adapter, scale: 1 }] } } : {}),
     });
     const sequence = context.getSequence();
@@ -271,13 +284,18 @@ async function nodeLlamaNll(modelPath, adapterPath, tokensText, windows, ctx, th
     for (let off = 0, w = 0; off + 1 < tokens.length && w < windows; off += ctx, w++) {
       const window = tokens.slice(off, Math.min(off + ctx, tokens.length - 1));
       await sequence.clearHistory();
-      const out = await sequence.controlledEvaluate(window.map((token, j) => [token, {
-        generateNext: {
-          logits: { filter: { tokens: [tokens[off + j + 1]], includeTop: 1 } },
-          totalLogitWeight: true,
-          options: { temperature: 1, topK: 0, topP: 1, minP: 0 },
-        },
-      }]));
+      const out = await sequence.controlledEvaluate(
+        window.map((token, j) => [
+          token,
+          {
+            generateNext: {
+              logits: { filter: { tokens: [tokens[off + j + 1]], includeTop: 1 } },
+              totalLogitWeight: true,
+              options: { temperature: 1, topK: 0, topP: 1, minP: 0 },
+            },
+          },
+        ]),
+      );
       for (let j = 0; j < window.length; j++) {
         const next = out[j].next;
         const maxLogit = Math.max(...next.logits.values());
@@ -298,16 +316,21 @@ async function nodeLlamaNll(modelPath, adapterPath, tokensText, windows, ctx, th
 async function verifyModelPath(model) {
   if (model.endsWith('.gguf')) return model;
   const catalogue = new URL('../dist/electron/engine/model/catalogue.js', import.meta.url);
-  if (!existsSync(catalogue)) throw new BuildError(`--verify-model ${model} needs the model catalogue, which is not built`, 'run npm run build, or pass a .gguf path');
+  if (!existsSync(catalogue))
+    throw new BuildError(`--verify-model ${model} needs the model catalogue, which is not built`, 'run npm run build, or pass a .gguf path');
   const entry = (await import(catalogue.href)).findCatalogueEntry(model);
   if (!entry) throw new BuildError(`--verify-model ${model} is not in the model catalogue`, 'use smollm2-135m, coder-0.5b, coder-1.5b or a .gguf path');
   return join(sharedCacheDir, 'models', entry.fileName);
 }
 
 async function verify(binary, options) {
-  const modelPath = options.verifyModel === 'smollm2-135m' ? join(sharedCacheDir, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf') : await verifyModelPath(options.verifyModel);
+  const modelPath =
+    options.verifyModel === 'smollm2-135m' ? join(sharedCacheDir, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf') : await verifyModelPath(options.verifyModel);
   if (!existsSync(modelPath)) throw new BuildError(`model missing: ${modelPath}`, 'run npm run fetch-models (or npllm models pull ID)');
-  const pythonLib = readdirSync('/usr/lib').filter((name) => /^python3\.\d+$/.test(name)).sort().pop();
+  const pythonLib = readdirSync('/usr/lib')
+    .filter((name) => /^python3\.\d+$/.test(name))
+    .sort()
+    .pop();
   const jsonDir = pythonLib && join('/usr/lib', pythonLib, 'json');
   if (!jsonDir || !existsSync(join(jsonDir, 'decoder.py'))) {
     throw new BuildError('verification data (/usr/lib/python3.*/json/*.py) not found', 'install python3 or skip --verify');
@@ -316,8 +339,14 @@ async function verify(binary, options) {
   mkdirSync(work, { recursive: true });
   const trainFile = join(work, 'train.txt');
   const heldOutFile = join(work, 'heldout.txt');
-  writeFileSync(trainFile, readdirSync(jsonDir).filter((f) => f.endsWith('.py') && f !== 'decoder.py').sort()
-    .map((f) => readFileSync(join(jsonDir, f), 'utf8')).join(''));
+  writeFileSync(
+    trainFile,
+    readdirSync(jsonDir)
+      .filter((f) => f.endsWith('.py') && f !== 'decoder.py')
+      .sort()
+      .map((f) => readFileSync(join(jsonDir, f), 'utf8'))
+      .join(''),
+  );
   copyFileSync(join(jsonDir, 'decoder.py'), heldOutFile);
   const adapter = join(work, 'adapter.gguf');
   const common = ['--model', modelPath, '--threads', String(options.verifyThreads), '--ctx', '128'];
@@ -326,9 +355,15 @@ async function verify(binary, options) {
   const trained = runTrainer(binary, ['train', ...common, '--data', trainFile, '--out', adapter, '--steps', '30', '--lr', '1e-4']);
   const steps = trained.filter((line) => line.type === 'step');
   const done = trained.find((line) => line.type === 'done');
-  const evalOf = (data, withAdapter, maxWindows) => runTrainer(binary, ['eval', ...common, '--data', data,
-    ...(withAdapter ? ['--adapter', adapter] : []), ...(maxWindows ? ['--max-windows', String(maxWindows)] : [])])
-    .find((line) => line.type === 'eval');
+  const evalOf = (data, withAdapter, maxWindows) =>
+    runTrainer(binary, [
+      'eval',
+      ...common,
+      '--data',
+      data,
+      ...(withAdapter ? ['--adapter', adapter] : []),
+      ...(maxWindows ? ['--max-windows', String(maxWindows)] : []),
+    ]).find((line) => line.type === 'eval');
   log('verify: evaluating (trainer) before/after');
   const trainBefore = evalOf(trainFile, false);
   const trainAfter = evalOf(trainFile, true);
@@ -352,7 +387,15 @@ async function verify(binary, options) {
       }
     });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, lines: buffer.split('\n').filter(Boolean).map((l) => JSON.parse(l)) }));
+    child.on('close', (code) =>
+      resolve({
+        code,
+        lines: buffer
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l)),
+      }),
+    );
   });
   const signalDone = signalled.lines.find((line) => line.type === 'done');
 

@@ -23,7 +23,24 @@ if (existsSync(marker)) {
 const scratch = `${target}.download`;
 rmSync(scratch, { recursive: true, force: true });
 mkdirSync(scratch, { recursive: true });
-const pip = spawnSync('python3', ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--python-version', '3.11', '--platform', 'manylinux2014_x86_64', `pgserver==${version}`, '-d', scratch], { stdio: ['ignore', 'ignore', 'inherit'] });
+const pip = spawnSync(
+  'python3',
+  [
+    '-m',
+    'pip',
+    'download',
+    '--no-deps',
+    '--only-binary=:all:',
+    '--python-version',
+    '3.11',
+    '--platform',
+    'manylinux2014_x86_64',
+    `pgserver==${version}`,
+    '-d',
+    scratch,
+  ],
+  { stdio: ['ignore', 'ignore', 'inherit'] },
+);
 if (pip.status !== 0) {
   process.stderr.write('[fetch-test-postgres] pip download failed: the native PostgreSQL tests need python3 with pip and access to PyPI.\n');
   process.exit(1);

@@ -69,7 +69,9 @@ if (!prepared) {
     failed += vitest.numFailedTests;
     // The hardening suite (npm run test:hardening) runs in this vitest run; HARDENING.md quotes its count.
     const hardening = vitest.testResults.filter((file) => /[\\/]hardening[\\/]/.test(file.name)).flatMap((file) => file.assertionResults);
-    process.stderr.write(`\n=== hardening suite: ${hardening.filter((test) => test.status === 'passed').length} passed, ${hardening.filter((test) => test.status === 'failed').length} failed\n`);
+    process.stderr.write(
+      `\n=== hardening suite: ${hardening.filter((test) => test.status === 'passed').length} passed, ${hardening.filter((test) => test.status === 'failed').length} failed\n`,
+    );
     if (!vitestOk && vitest.numFailedTests === 0) failed++; // a failing suite outside any test (import error, hook)
   } else failed++;
 

@@ -67,17 +67,18 @@ export type ApiRequest<M extends ApiMethod> = z.infer<ApiContract[M]['request']>
 export type ApiResponse<M extends ApiMethod> = z.infer<ApiContract[M]['response']>;
 
 /** The kinds of event a method streams before its end; never for a method that does not stream. */
-export type EventKindsOf<M extends ApiMethod> = ApiContract[M] extends { stream?: infer Kinds } ? (Kinds extends readonly EventKind[] ? Kinds[number] : never) : never;
+export type EventKindsOf<M extends ApiMethod> = ApiContract[M] extends { stream?: infer Kinds }
+  ? Kinds extends readonly EventKind[]
+    ? Kinds[number]
+    : never
+  : never;
 
 /** Methods that can answer as a stream of events (SSE over HTTP, a port in Electron). */
 export type StreamingMethod = { [M in ApiMethod]: [EventKindsOf<M>] extends [never] ? never : M }[ApiMethod];
 
 /** Any stream's events: progress, tokens, then one `done` or `error`. */
 export type StreamEvent<Result> =
-  | { type: 'progress'; progress: Progress }
-  | { type: 'token'; text: string }
-  | { type: 'done'; result: Result }
-  | { type: 'error'; error: SerializedError };
+  { type: 'progress'; progress: Progress } | { type: 'token'; text: string } | { type: 'done'; result: Result } | { type: 'error'; error: SerializedError };
 
 /** What a given method's stream carries: only the event kinds it declares. */
 export type StreamEventOf<M extends ApiMethod> =

@@ -16,7 +16,8 @@ import {
 /** Rounds a matrix so hand-computed numbers compare without float noise. */
 const rounded = (matrix: (number | null)[][]) => matrix.map((row) => row.map((value) => (value === null ? null : Math.round(value * 1e6) / 1e6)));
 
-const cells = (version: number, values: Record<string, number>): EvaluationCell[] => Object.entries(values).map(([project, nll]) => ({ version, project, nll }));
+const cells = (version: number, values: Record<string, number>): EvaluationCell[] =>
+  Object.entries(values).map(([project, nll]) => ({ version, project, nll }));
 
 // v1 learned a, v2 (from v1) learned b, v3 (from v2) learned c and serves, v4 (from v3) learned d and was kept experimental.
 const versions: AdapterVersionInfo[] = [
@@ -91,7 +92,7 @@ describe('pairedChange', () => {
     const after = before.map((group, index) => ({ nll: 2 - 0.05 + (index % 2 === 0 ? 0.1 : -0.1), tokens: 50 }));
     const result = pairedChange(before, after);
     expect(result.change).toBeCloseTo(-0.05, 12);
-    expect(result.standardError).toBeCloseTo(Math.sqrt(64 / 63) * 0.1 / 8, 12);
+    expect(result.standardError).toBeCloseTo((Math.sqrt(64 / 63) * 0.1) / 8, 12);
   });
 });
 
@@ -208,7 +209,7 @@ describe('backwardTransfer', () => {
   const table: Record<string, number> = { '1:a': 0.25, '2:b': 0.3, '3:a': 0.2, '3:b': 0.1, '3:c': 0.4, '2:a': 0.22 };
   const gain = (version: number, project: string) => table[`${version}:${project}`] ?? null;
 
-  it('follows the served version\'s ancestors, not a sibling kept experimental', () => {
+  it("follows the served version's ancestors, not a sibling kept experimental", () => {
     // v2 learned b from v1 and was kept experimental; v3 learned c from v1 and was promoted.
     const result = backwardTransfer(
       [
@@ -237,7 +238,7 @@ describe('backwardTransfer', () => {
     expect(result.bwt).toBeCloseTo(-0.125, 12);
   });
 
-  it('uses the latest ancestor that learned a project, and excludes the final version\'s own project', () => {
+  it("uses the latest ancestor that learned a project, and excludes the final version's own project", () => {
     const result = backwardTransfer(
       [
         { version: 1, channel: 'archived', project: 'a' },
@@ -264,7 +265,7 @@ describe('forwardTransfer', () => {
   const table: Record<string, number> = { '1:b': 0.05, '2:c': -0.1, '1:c': 0.3 };
   const gain = (version: number, project: string) => table[`${version}:${project}`] ?? null;
 
-  it('averages, along the serving version\'s ancestry, the gain the parent had on each project before learning it', () => {
+  it("averages, along the serving version's ancestry, the gain the parent had on each project before learning it", () => {
     const versions: AdapterVersionInfo[] = [
       { version: 1, channel: 'archived', project: 'a', parentVersion: null },
       { version: 2, channel: 'archived', project: 'b', parentVersion: 1 },

@@ -67,7 +67,8 @@ export interface PairedChange {
 }
 
 export function pairedChange(before: readonly GroupScore[], after: readonly GroupScore[]): PairedChange {
-  if (before.length !== after.length || before.length === 0) throw new Error(`Paired scores need the same groups on both sides (${before.length} before, ${after.length} after).`);
+  if (before.length !== after.length || before.length === 0)
+    throw new Error(`Paired scores need the same groups on both sides (${before.length} before, ${after.length} after).`);
   const total = before.reduce((sum, group) => sum + group.tokens, 0);
   if (!(total > 0)) throw new Error('Paired scores scored no tokens.');
   let beforeSum = 0;
@@ -133,7 +134,7 @@ export function backwardTransfer(
   // Walking back from the final version, the first ancestor met for a project is the latest that learned it.
   const learnedBy = new Map<string, number>();
   const seen = new Set<number>([final.version]);
-  for (let parent = parentOf(final); parent !== null && !seen.has(parent); ) {
+  for (let parent = parentOf(final); parent !== null && !seen.has(parent);) {
     seen.add(parent);
     const ancestor = byVersion.get(parent);
     if (!ancestor) break;

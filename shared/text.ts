@@ -73,7 +73,9 @@ export function checkQuestion(question: string, maxChars: number): void {
     });
   }
   if (!question.trim()) {
-    throw new RequestError('QUERY_EMPTY', 'The question is empty.', { fix: 'Type a question, for example: npllm --query "How do I reverse a list in Python?"' });
+    throw new RequestError('QUERY_EMPTY', 'The question is empty.', {
+      fix: 'Type a question, for example: npllm --query "How do I reverse a list in Python?"',
+    });
   }
   const length = characterCount(question);
   if (length > maxChars) {

@@ -73,11 +73,19 @@ export class Engine {
   ) {
     this.projects = new ProjectPolicy(config.rag.allowedRoots);
     this.settings = new SettingsService(config, options.configSources ?? { env: process.env });
-    this.rag = new RagService(database, config.rag, defaultRagFactories(config.rag, { cacheDir: config.model.cacheDir!, pypiIndexUrl: config.model.pypiIndexUrl }));
+    this.rag = new RagService(
+      database,
+      config.rag,
+      defaultRagFactories(config.rag, { cacheDir: config.model.cacheDir!, pypiIndexUrl: config.model.pypiIndexUrl }),
+    );
     this.feedback = new FeedbackService(database.db, config.feedback);
     this.context = new ContextService(database.db);
     this.adapters = new AdapterStore(database.db, config.home);
-    this.adapterServing = new AdapterServing(database.db, this.context, { home: config.home, ...config.adapters, log: (level, message) => logger.log(level, message) });
+    this.adapterServing = new AdapterServing(database.db, this.context, {
+      home: config.home,
+      ...config.adapters,
+      log: (level, message) => logger.log(level, message),
+    });
     const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => logger.log(level, message);
     this.modulator = new Modulator({ db: database.db, home: config.home, config: config.modulator, serving: config.adapters, profiles: this.context, log });
     this.modulatorLearner = new ModulatorLearner({
@@ -101,7 +109,15 @@ export class Engine {
     });
     this.pipeline = new AskPipeline(database, model, config, this.rag.retriever, this.feedback, this.modulator, this.adapterServing);
     this.learner = new LearningScheduler(
-      { db: database.db, home: config.home, learning: config.learning, acceptThreshold: config.feedback.acceptThreshold, adapters: this.adapters, profiles: this.context, base: () => model.identify() },
+      {
+        db: database.db,
+        home: config.home,
+        learning: config.learning,
+        acceptThreshold: config.feedback.acceptThreshold,
+        adapters: this.adapters,
+        profiles: this.context,
+        base: () => model.identify(),
+      },
       this.arbiter,
       {
         onSwitch: config.learning.onSwitch,
@@ -111,7 +127,9 @@ export class Engine {
         // New adapter versions change what the best mix is: the modulator refits to them.
         onLearned: (result, project) => {
           if (!config.modulator.enabled || !config.modulator.learnAfterConsolidation || result.version === null) return;
-          this.modulatorLearner.learn({ project }, { signal: this.background.signal }).catch((error: unknown) => logger.log('warn', `modulator refit after learning ${project} failed: ${toNpllmError(error).message}`));
+          this.modulatorLearner
+            .learn({ project }, { signal: this.background.signal })
+            .catch((error: unknown) => logger.log('warn', `modulator refit after learning ${project} failed: ${toNpllmError(error).message}`));
         },
       },
     );
@@ -200,10 +218,7 @@ export class Engine {
       model: { name: this.model.displayName, loaded: this.model.isLoaded, threads: this.model.threads, contextSize: this.model.contextSize },
       database: { kind: this.database.kind, ok: databaseError === null, error: databaseError },
       learner: this.learner.status().state,
-      adapters: {
-        applied: this.model.adapters(),
-        skipped: [...this.adapterServing.skipped(), ...this.model.refusedAdapters()],
-      },
+      adapters: { applied: this.model.adapters(), skipped: [...this.adapterServing.skipped(), ...this.model.refusedAdapters()] },
     };
   }
 

@@ -101,7 +101,9 @@ export function serveEngineOverPort(port: ParentPortLike, engineReady: Promise<E
       api.cancel(message.id);
       return;
     }
-    const settled = api.withId(message.id, undefined, (signal) => run(message, signal)).catch((error: unknown) => send({ id: message.id, error: toNpllmError(error).toJSON() }));
+    const settled = api
+      .withId(message.id, undefined, (signal) => run(message, signal))
+      .catch((error: unknown) => send({ id: message.id, error: toNpllmError(error).toJSON() }));
     settling.add(settled);
     void settled.finally(() => settling.delete(settled));
   });
@@ -115,7 +117,10 @@ function idOf(data: unknown): number | null {
 }
 
 function parseMessage(data: unknown): ToEngineMessage | NpllmError {
-  const invalid = (why: string) => new RequestError('REQUEST_INVALID', `Invalid engine message: ${why}.`, { fix: 'Send { id, method, request }, { id, cancel: true } or { shutdown: true } (see electron/engine/utility.ts).' });
+  const invalid = (why: string) =>
+    new RequestError('REQUEST_INVALID', `Invalid engine message: ${why}.`, {
+      fix: 'Send { id, method, request }, { id, cancel: true } or { shutdown: true } (see electron/engine/utility.ts).',
+    });
   if (typeof data !== 'object' || data === null) return invalid('not an object');
   const fields = data as Record<string, unknown>;
   if (fields['shutdown'] === true) return { shutdown: true };

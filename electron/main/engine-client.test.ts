@@ -51,7 +51,10 @@ describe('EngineClient', () => {
     const { client, children } = setup();
     const pending = client.invoke('chat/ask', { question: '' });
     const child = children[0]!;
-    child.reply({ id: child.lastRequest().id, error: { name: 'RequestError', code: 'QUERY_EMPTY', message: 'The question is empty.', fix: 'Type a question.' } });
+    child.reply({
+      id: child.lastRequest().id,
+      error: { name: 'RequestError', code: 'QUERY_EMPTY', message: 'The question is empty.', fix: 'Type a question.' },
+    });
     const error = (await pending.catch((e: unknown) => e)) as NpllmError;
     expect(error).toBeInstanceOf(NpllmError);
     expect(error).toMatchObject({ name: 'RequestError', code: 'QUERY_EMPTY', fix: 'Type a question.' });
@@ -95,7 +98,11 @@ describe('EngineClient', () => {
     client.stream('chat/ask', { question: 'hi' }, (event) => events.push(event as AskStreamEvent));
     children[0]!.emit('exit', 134);
 
-    await expect(pending).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('exit code 134'), fix: expect.stringContaining('Try again') });
+    await expect(pending).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringContaining('exit code 134'),
+      fix: expect.stringContaining('Try again'),
+    });
     expect(events).toEqual([{ type: 'error', error: expect.objectContaining({ code: 'INTERNAL' }) }]);
     expect(children).toHaveLength(2);
     expect(client.running).toBe(true);

@@ -137,7 +137,8 @@ export class EngineClient {
     if (!pending) return;
     if (pending.kind === 'stream') {
       // The engine answers a request it could not even start (unknown method, malformed) plainly.
-      const event: StreamEvent<unknown> = 'event' in message ? message.event : 'error' in message ? { type: 'error', error: message.error } : { type: 'done', result: message.result };
+      const event: StreamEvent<unknown> =
+        'event' in message ? message.event : 'error' in message ? { type: 'error', error: message.error } : { type: 'done', result: message.result };
       if (event.type === 'done' || event.type === 'error') this.pending.delete(id);
       pending.onEvent(event);
       return;

@@ -26,7 +26,13 @@ function packagedLayout(): { resources: string; trainer: string } {
 
 describe('the engine environment', () => {
   it('keeps the data in the app data folder, and nothing else changes in development', () => {
-    const env = engineEnvironment({ env: { PATH: '/usr/bin' }, userData: '/home/someone/.config/npllm', packaged: false, resourcesPath: '/nowhere', platform: 'linux' });
+    const env = engineEnvironment({
+      env: { PATH: '/usr/bin' },
+      userData: '/home/someone/.config/npllm',
+      packaged: false,
+      resourcesPath: '/nowhere',
+      platform: 'linux',
+    });
     expect(env).toEqual({ PATH: '/usr/bin', NPLLM_HOME: '/home/someone/.config/npllm' });
   });
 
@@ -40,7 +46,13 @@ describe('the engine environment', () => {
 
   it('a trainer the user names wins over the shipped one', () => {
     const { resources } = packagedLayout();
-    const env = engineEnvironment({ env: { NPLLM_TRAINER: '/opt/custom/npllm-train' }, userData: '/u', packaged: true, resourcesPath: resources, platform: 'linux' });
+    const env = engineEnvironment({
+      env: { NPLLM_TRAINER: '/opt/custom/npllm-train' },
+      userData: '/u',
+      packaged: true,
+      resourcesPath: resources,
+      platform: 'linux',
+    });
     expect(env['NPLLM_TRAINER']).toBe('/opt/custom/npllm-train');
   });
 });
@@ -54,7 +66,12 @@ describe('electron-builder configuration', () => {
     mac: { target: string };
     win: { target: string };
   };
-  const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { homepage?: string; author?: { name: string; email: string }; main: string; scripts: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
+    homepage?: string;
+    author?: { name: string; email: string };
+    main: string;
+    scripts: Record<string, string>;
+  };
 
   it('has the metadata deb needs (homepage, author, maintainer)', () => {
     expect(manifest.homepage).toMatch(/^https:\/\//);

@@ -8,7 +8,13 @@ vi.mock('electron', async () => (await import('./test/electron-mock.js')).fakeEl
 const { app, ipcMain, globalShortcut } = fakeElectron;
 
 /** The settings the engine answers settings/get and settings/update with, as far as main reads them. */
-const settingsWith = (shortcut: string) => ({ values: { model: {}, database: { url: null }, ui: { language: 'system', theme: 'system', shortcut } }, saved: {}, file: '', overridden: [], restartPending: false });
+const settingsWith = (shortcut: string) => ({
+  values: { model: {}, database: { url: null }, ui: { language: 'system', theme: 'system', shortcut } },
+  saved: {},
+  file: '',
+  overridden: [],
+  restartPending: false,
+});
 
 describe('electron main wiring', () => {
   beforeAll(async () => {
@@ -55,7 +61,10 @@ describe('electron main wiring', () => {
     expect(await reply).toEqual({ ok: true, result: { status: 'ok' } });
 
     const failing = ipcMain.invoke(channels.invoke, 'chat/ask', { question: '' });
-    child.reply({ id: child.lastRequest().id, error: { name: 'RequestError', code: 'QUERY_EMPTY', message: 'The question is empty.', fix: 'Type a question.' } });
+    child.reply({
+      id: child.lastRequest().id,
+      error: { name: 'RequestError', code: 'QUERY_EMPTY', message: 'The question is empty.', fix: 'Type a question.' },
+    });
     expect(await failing).toMatchObject({ ok: false, error: { code: 'QUERY_EMPTY', fix: 'Type a question.' } });
   });
 
@@ -79,7 +88,11 @@ describe('electron main wiring', () => {
     tray.choose('Quick question…');
     expect(FakeBrowserWindow.instances).toHaveLength(2);
     const quick = FakeBrowserWindow.instances[1]!;
-    expect(quick.options).toMatchObject({ alwaysOnTop: true, skipTaskbar: true, webPreferences: { contextIsolation: true, sandbox: true, nodeIntegration: false } });
+    expect(quick.options).toMatchObject({
+      alwaysOnTop: true,
+      skipTaskbar: true,
+      webPreferences: { contextIsolation: true, sandbox: true, nodeIntegration: false },
+    });
     expect(quick.loaded).toEqual({ url: 'app://npllm/index.html?view=quick' });
     quick.emit('ready-to-show');
     expect(quick.visible).toBe(true);
@@ -116,7 +129,13 @@ describe('electron main wiring', () => {
   it('the tray speaks the language of the settings', async () => {
     const child = forked[0]!.child;
     const saved = ipcMain.invoke(channels.invoke, 'settings/update', { ui: { language: 'pt-BR' } });
-    child.reply({ id: child.lastRequest().id, result: { ...settingsWith('Control+Alt+N'), values: { ...settingsWith('Control+Alt+N').values, ui: { language: 'pt-BR', theme: 'system', shortcut: 'Control+Alt+N' } } } });
+    child.reply({
+      id: child.lastRequest().id,
+      result: {
+        ...settingsWith('Control+Alt+N'),
+        values: { ...settingsWith('Control+Alt+N').values, ui: { language: 'pt-BR', theme: 'system', shortcut: 'Control+Alt+N' } },
+      },
+    });
     await saved;
     const tray = FakeTray.instances[0]!;
     expect(tray.menu.map((item) => item.label ?? item.type)).toEqual(['Pergunta rápida…', 'Mostrar o npllm', 'separator', 'Sair do npllm']);

@@ -23,11 +23,7 @@ import { createMainWindow, createQuickWindow, focusQuestion } from './window.js'
 
 /** Built layout (electron.vite.config.ts): out/main/{index,utility}.js, out/preload/index.cjs, out/renderer/. */
 const built = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
-const paths = {
-  engine: built('./utility.js'),
-  preload: built('../preload/index.cjs'),
-  renderer: built('../renderer/index.html'),
-};
+const paths = { engine: built('./utility.js'), preload: built('../preload/index.cjs'), renderer: built('../renderer/index.html') };
 
 /** How long the engine gets to close its database on quit before it is killed. */
 const shutdownTimeoutMs = 5_000;
@@ -52,7 +48,13 @@ function runDesktopApp(): void {
     () =>
       utilityProcess.fork(paths.engine, [], {
         serviceName: 'npllm engine',
-        env: engineEnvironment({ env: process.env, userData: app.getPath('userData'), packaged: app.isPackaged, resourcesPath: process.resourcesPath, platform: process.platform }),
+        env: engineEnvironment({
+          env: process.env,
+          userData: app.getPath('userData'),
+          packaged: app.isPackaged,
+          resourcesPath: process.resourcesPath,
+          platform: process.platform,
+        }),
         stdio: 'inherit',
       }),
     {
@@ -71,7 +73,8 @@ function runDesktopApp(): void {
       created.hide();
     });
   /** A window loaded after a restart still learns about it. */
-  const tellEngineState = (created: BrowserWindow) => created.webContents.on('did-finish-load', () => engineState && created.webContents.send(channels.engineState, engineState));
+  const tellEngineState = (created: BrowserWindow) =>
+    created.webContents.on('did-finish-load', () => engineState && created.webContents.send(channels.engineState, engineState));
 
   const showWindow = (): BrowserWindow => {
     if (!window || window.isDestroyed()) {
@@ -100,11 +103,7 @@ function runDesktopApp(): void {
   };
 
   const shortcut = new QuickShortcut(globalShortcut, showQuick);
-  const trayActions: TrayActions = {
-    quickQuestion: () => showQuick(),
-    showWindow: () => showWindow(),
-    quit: () => app.quit(),
-  };
+  const trayActions: TrayActions = { quickQuestion: () => showQuick(), showWindow: () => showWindow(), quit: () => app.quit() };
   /** What main itself follows of the settings: the shortcut and the language of its own words. */
   const applySettings = (settings: Settings) => {
     shortcut.set(settings.values.ui.shortcut);
@@ -129,21 +128,25 @@ function runDesktopApp(): void {
     restrictPermissions(session.defaultSession, isApp);
     engine.start();
     registerIpc(ipcMain, engine, isApp, { onAnswered: (method, result) => method === 'settings/update' && applySettings(result as Settings) });
-    registerDesktopIpc(ipcMain, {
-      pickFolder: async (sender) => {
-        const owner = BrowserWindow.fromWebContents(sender);
-        const options = { properties: ['openDirectory' as const], title: labels.openFolder };
-        return chosenFolder(owner ? await dialog.showOpenDialog(owner, options) : await dialog.showOpenDialog(options));
+    registerDesktopIpc(
+      ipcMain,
+      {
+        pickFolder: async (sender) => {
+          const owner = BrowserWindow.fromWebContents(sender);
+          const options = { properties: ['openDirectory' as const], title: labels.openFolder };
+          return chosenFolder(owner ? await dialog.showOpenDialog(owner, options) : await dialog.showOpenDialog(options));
+        },
+        openInMain: (conversationId) => {
+          const main = showWindow();
+          quick?.hide();
+          if (!conversationId) return;
+          const send = () => main.webContents.send(channels.openConversation, conversationId);
+          if (main.webContents.isLoading()) main.webContents.once('did-finish-load', send);
+          else send();
+        },
       },
-      openInMain: (conversationId) => {
-        const main = showWindow();
-        quick?.hide();
-        if (!conversationId) return;
-        const send = () => main.webContents.send(channels.openConversation, conversationId);
-        if (main.webContents.isLoading()) main.webContents.once('did-finish-load', send);
-        else send();
-      },
-    }, isApp);
+      isApp,
+    );
     tray = createTray(trayActions, labels);
     shortcut.set(defaultShortcut);
     engine.invoke('settings/get', {}).then(applySettings, () => undefined);

@@ -25,8 +25,14 @@ describe('registerIpc: npllm:invoke', () => {
   it('returns engine failures as data, code and fix intact', async () => {
     const { child, ipcMain } = setup();
     const reply = ipcMain.invoke(channels.invoke, 'chat/ask', { question: '' });
-    child.reply({ id: child.lastRequest().id, error: { name: 'RequestError', code: 'QUERY_EMPTY', message: 'The question is empty.', fix: 'Type a question.' } });
-    expect(await reply).toEqual({ ok: false, error: { name: 'RequestError', code: 'QUERY_EMPTY', message: 'The question is empty.', fix: 'Type a question.' } } satisfies InvokeReply);
+    child.reply({
+      id: child.lastRequest().id,
+      error: { name: 'RequestError', code: 'QUERY_EMPTY', message: 'The question is empty.', fix: 'Type a question.' },
+    });
+    expect(await reply).toEqual({
+      ok: false,
+      error: { name: 'RequestError', code: 'QUERY_EMPTY', message: 'The question is empty.', fix: 'Type a question.' },
+    } satisfies InvokeReply);
   });
 
   it('refuses a method outside the contract without bothering the engine', async () => {

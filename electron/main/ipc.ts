@@ -30,7 +30,9 @@ export function isTrustedSender(event: SenderEvent, isApp: (url: string) => bool
 }
 
 function untrusted(event: SenderEvent): NpllmError {
-  return new NpllmError('FORBIDDEN_ORIGIN', `The page ${event.senderFrame?.url ?? '(gone)'} may not call the engine.`, { fix: 'Only the app\'s own window talks to the engine.' });
+  return new NpllmError('FORBIDDEN_ORIGIN', `The page ${event.senderFrame?.url ?? '(gone)'} may not call the engine.`, {
+    fix: "Only the app's own window talks to the engine.",
+  });
 }
 
 export interface IpcOptions {
@@ -75,7 +77,12 @@ function relayStream(port: MessagePortMain, engine: EngineForIpc, start: StreamS
   }
   const { method } = start ?? {};
   if (typeof method !== 'string' || !isApiMethod(method) || !isStreamingMethod(method)) {
-    send({ type: 'error', error: new NpllmError('NOT_FOUND', `No streaming API method "${String(method)}".`, { fix: 'Stream chat/ask, rag/index, learning/consolidate or models/pull.' }).toJSON() });
+    send({
+      type: 'error',
+      error: new NpllmError('NOT_FOUND', `No streaming API method "${String(method)}".`, {
+        fix: 'Stream chat/ask, rag/index, learning/consolidate or models/pull.',
+      }).toJSON(),
+    });
     return;
   }
   const stream = engine.stream(method, start.request, send);

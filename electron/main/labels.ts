@@ -19,7 +19,13 @@ export interface DesktopLabels {
 }
 
 const i18n = i18next.createInstance();
-void i18n.init({ resources: { en: { translation: en }, 'pt-BR': { translation: ptBR } }, lng: 'en', fallbackLng: 'en', initAsync: false, interpolation: { escapeValue: false } });
+void i18n.init({
+  resources: { en: { translation: en }, 'pt-BR': { translation: ptBR } },
+  lng: 'en',
+  fallbackLng: 'en',
+  initAsync: false,
+  interpolation: { escapeValue: false },
+});
 
 export function desktopLabels(setting: UiLanguage | null, systemLocale: string): DesktopLabels {
   const t = i18n.getFixedT(resolveLanguage(setting, [systemLocale]));

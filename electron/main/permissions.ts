@@ -7,7 +7,10 @@ import type { Session } from 'electron';
 
 const granted = new Set(['clipboard-sanitized-write']);
 
-export function restrictPermissions(session: Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>, isApp: (url: string) => boolean): void {
+export function restrictPermissions(
+  session: Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>,
+  isApp: (url: string) => boolean,
+): void {
   session.setPermissionRequestHandler((webContents, permission, callback, details) => {
     callback(granted.has(permission) && isApp(details.requestingUrl ?? webContents.getURL()));
   });

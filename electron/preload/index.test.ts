@@ -13,7 +13,16 @@ interface FakeRenderer {
   listeners: EventEmitter;
 }
 
-const fake = vi.hoisted((): Omit<FakeRenderer, 'listeners'> & Partial<Pick<FakeRenderer, 'listeners'>> & { sent: unknown[][]; paths: Map<unknown, string> } => ({ exposed: new Map(), invokeReply: null, invoked: [], posted: [], sent: [], paths: new Map() }));
+const fake = vi.hoisted(
+  (): Omit<FakeRenderer, 'listeners'> & Partial<Pick<FakeRenderer, 'listeners'>> & { sent: unknown[][]; paths: Map<unknown, string> } => ({
+    exposed: new Map(),
+    invokeReply: null,
+    invoked: [],
+    posted: [],
+    sent: [],
+    paths: new Map(),
+  }),
+);
 
 vi.mock('electron', async () => {
   const { EventEmitter: Emitter } = await import('node:events');
@@ -51,7 +60,16 @@ describe('preload bridge (window.npllm)', () => {
 
   it('exposes exactly the contract API', () => {
     expect([...fake.exposed.keys()]).toEqual(['npllm']);
-    expect(Object.keys(npllm).sort()).toEqual(['invoke', 'onEngineState', 'onFocusInput', 'onOpenConversation', 'openInMain', 'pathForFile', 'pickFolder', 'stream']);
+    expect(Object.keys(npllm).sort()).toEqual([
+      'invoke',
+      'onEngineState',
+      'onFocusInput',
+      'onOpenConversation',
+      'openInMain',
+      'pathForFile',
+      'pickFolder',
+      'stream',
+    ]);
   });
 
   it('invoke sends the method and request on npllm:invoke and unwraps the result', async () => {
@@ -117,7 +135,7 @@ describe('preload bridge (window.npllm)', () => {
     await expect(npllm.pickFolder()).resolves.toBeNull();
   });
 
-  it('relays main\'s engine state and conversation requests, without the IPC event', () => {
+  it("relays main's engine state and conversation requests, without the IPC event", () => {
     const states = vi.fn();
     const conversations = vi.fn();
     const stopStates = npllm.onEngineState(states);

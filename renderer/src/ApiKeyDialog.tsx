@@ -37,7 +37,15 @@ export function ApiKeyDialog({ keys }: { keys: ApiKeyPrompter }) {
       >
         <h2 id="api-key-title">{t('apiKey.title')}</h2>
         <p>{pending.reason === 'refused' ? t('apiKey.refused') : t('apiKey.missing')}</p>
-        <input type="password" autoFocus autoComplete="off" data-testid="api-key-input" aria-label={t('settings.apiKey')} value={value} onChange={(event) => setValue(event.target.value)} />
+        <input
+          type="password"
+          autoFocus
+          autoComplete="off"
+          data-testid="api-key-input"
+          aria-label={t('settings.apiKey')}
+          value={value}
+          onChange={(event) => setValue(event.target.value)}
+        />
         <div className="card-actions">
           <span className="spacer" />
           <button type="button" className="ghost" onClick={() => close(null)}>

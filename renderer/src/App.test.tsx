@@ -124,11 +124,15 @@ describe('App', () => {
     expect(byTestId('sources')).toBeNull();
   });
 
-  it('lists the project code an answer was given, with the gate\'s reasons', async () => {
+  it("lists the project code an answer was given, with the gate's reasons", async () => {
     await renderApp();
     await typeInto(byTestId<HTMLTextAreaElement>('chat-input')!, 'What does `apply_vat` do?');
     await run(() => byTestId('send')?.click());
-    const retrieval = { used: true, reasons: ['names "apply_vat" from the project'], sources: [{ path: 'tax.py', startLine: 1, endLine: 3, symbol: 'apply_vat' }] };
+    const retrieval = {
+      used: true,
+      reasons: ['names "apply_vat" from the project'],
+      sources: [{ path: 'tax.py', startLine: 1, endLine: 3, symbol: 'apply_vat' }],
+    };
     await run(() => asks[0]!.resolve({ ...askResponse('It adds VAT.'), retrieval }));
     expect(byTestId('sources')?.querySelector('li')?.textContent).toBe('tax.py:1-3 apply_vat');
     expect(byTestId('sources')?.getAttribute('title')).toContain('apply_vat');
@@ -152,7 +156,11 @@ describe('App', () => {
     await renderApp();
     await typeInto(byTestId<HTMLTextAreaElement>('chat-input')!, 'x');
     await run(() => byTestId('send')?.click());
-    await run(() => asks[0]!.reject(new NpllmError('QUERY_TOO_LONG', 'The question has 40000 characters; the limit is 32000.', { fix: 'Ask about a smaller piece of code.' })));
+    await run(() =>
+      asks[0]!.reject(
+        new NpllmError('QUERY_TOO_LONG', 'The question has 40000 characters; the limit is 32000.', { fix: 'Ask about a smaller piece of code.' }),
+      ),
+    );
     expect(byTestId('error')?.dataset['code']).toBe('QUERY_TOO_LONG');
     expect(byTestId('error-message')?.textContent).toBe('The question has 40000 characters; the limit is 32000.');
     expect(byTestId('error-fix')?.textContent).toContain('Ask about a smaller piece of code.');
@@ -261,7 +269,18 @@ describe('App: implicit feedback', () => {
     await run(() => inAnswer(1, 'regenerate')?.click());
     // The engine records the regenerated event from `regenerates`: no feedback/record of its own.
     expect(requests).toEqual([
-      { method: 'chat/ask', request: { question: 'q2', history: [{ role: 'user', content: 'q1' }, { role: 'assistant', content: 'first' }], noCache: true, regenerates: 'i-second' } },
+      {
+        method: 'chat/ask',
+        request: {
+          question: 'q2',
+          history: [
+            { role: 'user', content: 'q1' },
+            { role: 'assistant', content: 'first' },
+          ],
+          noCache: true,
+          regenerates: 'i-second',
+        },
+      },
     ]);
     expect(allByTestId('answer')).toHaveLength(2);
     expect(answerAt(1).dataset).toMatchObject({ status: 'streaming', attempt: '2', attempts: '2' });
@@ -285,12 +304,27 @@ describe('App: implicit feedback', () => {
     expect(asks[0]!.request).toEqual({ question: 'q1', replyTo: null });
     await typeInto(byTestId<HTMLTextAreaElement>('chat-input')!, 'and in Go?');
     await run(() => byTestId('send')?.click());
-    expect(asks[1]!.request).toEqual({ question: 'and in Go?', history: [{ role: 'user', content: 'q1' }, { role: 'assistant', content: 'a1' }], replyTo: 'i-a1' });
+    expect(asks[1]!.request).toEqual({
+      question: 'and in Go?',
+      history: [
+        { role: 'user', content: 'q1' },
+        { role: 'assistant', content: 'a1' },
+      ],
+      replyTo: 'i-a1',
+    });
     await run(() => asks[1]!.reject(new NpllmError('GENERATION_FAILED', 'boom')));
 
     await run(() => byTestId('regenerate')?.click());
     expect(byTestId('regenerate')).toBeNull();
-    expect(asks[2]!.request).toEqual({ question: 'and in Go?', history: [{ role: 'user', content: 'q1' }, { role: 'assistant', content: 'a1' }], noCache: true, replyTo: null });
+    expect(asks[2]!.request).toEqual({
+      question: 'and in Go?',
+      history: [
+        { role: 'user', content: 'q1' },
+        { role: 'assistant', content: 'a1' },
+      ],
+      noCache: true,
+      replyTo: null,
+    });
     await run(() => asks[2]!.reject(new NpllmError('GENERATION_FAILED', 'boom')));
 
     await askAndAnswer('and in Rust?', askResponse('a3'));
@@ -323,7 +357,12 @@ describe('App: implicit feedback', () => {
     );
     const show = (element: Element, visible: boolean) => {
       for (const observer of observers.filter((each) => each.elements.includes(element))) {
-        const entry = { isIntersecting: visible, intersectionRatio: visible ? 1 : 0, intersectionRect: { height: visible ? 200 : 0 }, rootBounds: { height: 800 } };
+        const entry = {
+          isIntersecting: visible,
+          intersectionRatio: visible ? 1 : 0,
+          intersectionRect: { height: visible ? 200 : 0 },
+          rootBounds: { height: 800 },
+        };
         observer.callback([entry as unknown as IntersectionObserverEntry], {} as IntersectionObserver);
       }
     };
@@ -353,7 +392,11 @@ describe('App: implicit feedback', () => {
     clock += 2500;
     await run(() => window.dispatchEvent(new Event('pagehide')));
     expect(requests.filter((request) => request.method === 'feedback/record').slice(1)).toEqual([
-      { method: 'feedback/record', request: { eventId: 'dwell-i-a2', interactionId: 'i-a2', type: 'dwell', value: 2.5 }, options: { askForKey: false, keepalive: true } },
+      {
+        method: 'feedback/record',
+        request: { eventId: 'dwell-i-a2', interactionId: 'i-a2', type: 'dwell', value: 2.5 },
+        options: { askForKey: false, keepalive: true },
+      },
     ]);
     // A second pagehide (bfcache, then closed) repeats nothing.
     await run(() => window.dispatchEvent(new Event('pagehide')));

@@ -157,7 +157,15 @@ export function App({ store, onFocusRequest, learning, projects, transport, apiK
           {!projects && <span className="brand">npllm</span>}
           <nav className="tabs" role="tablist" aria-label={t('tabs.label')}>
             {tabs.map((tab) => (
-              <button key={tab.id} type="button" role="tab" className="ghost small" aria-selected={view === tab.id} data-testid={tab.testId} onClick={() => setView(tab.id)}>
+              <button
+                key={tab.id}
+                type="button"
+                role="tab"
+                className="ghost small"
+                aria-selected={view === tab.id}
+                data-testid={tab.testId}
+                onClick={() => setView(tab.id)}
+              >
                 {tab.label}
               </button>
             ))}
@@ -171,14 +179,21 @@ export function App({ store, onFocusRequest, learning, projects, transport, apiK
         <ChatView store={store} input={input} hidden={view !== 'chat'} />
         {view === 'learning' && learning && <LearningView store={learning} transport={transport} project={selected} />}
         {view === 'behaviour' && transport && <BehaviourView transport={transport} project={selected} projectName={selectedName} />}
-        {view === 'settings' && transport && <SettingsView transport={transport} apiKeys={apiKeys} onUiChange={(ui) => onUiChange?.(ui)} onReloading={() => void refreshHealth()} />}
+        {view === 'settings' && transport && (
+          <SettingsView transport={transport} apiKeys={apiKeys} onUiChange={(ui) => onUiChange?.(ui)} onReloading={() => void refreshHealth()} />
+        )}
       </div>
     </div>
   );
 }
 
 const noProjects: ProjectSummary[] = [];
-const emptyProjects = { getState: () => ({}), subscribe: () => () => undefined, getInitialState: () => ({}), setState: () => undefined } as unknown as ProjectsStore;
+const emptyProjects = {
+  getState: () => ({}),
+  subscribe: () => () => undefined,
+  getInitialState: () => ({}),
+  setState: () => undefined,
+} as unknown as ProjectsStore;
 
 function NewChatButton({ store }: { store: ChatStore }) {
   const { t } = useTranslation();

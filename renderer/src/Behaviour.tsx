@@ -18,7 +18,15 @@ const rateSeries = [
   { key: 'cacheHitRate', color: '#2563eb' },
 ] as const;
 
-export function BehaviourView({ transport, project, projectName }: { transport: Pick<Transport, 'invoke'>; project: string | null; projectName: string | null }) {
+export function BehaviourView({
+  transport,
+  project,
+  projectName,
+}: {
+  transport: Pick<Transport, 'invoke'>;
+  project: string | null;
+  projectName: string | null;
+}) {
   const { t, i18n } = useTranslation();
   const language = i18n.language;
   const [scope, setScope] = useState<'all' | 'project'>(project ? 'project' : 'all');
@@ -76,11 +84,26 @@ export function BehaviourView({ transport, project, projectName }: { transport: 
             <Metric name={t('behaviour.questions')} value={formatNumber(overall.interactions, language)} testId="metric-interactions" />
             <Metric name={t('behaviour.acceptance')} value={percent(overall.acceptanceRate)} testId="metric-acceptance" hint={t('behaviour.acceptanceHint')} />
             <Metric name={t('behaviour.regenerations')} value={percent(overall.regenerateRate)} testId="metric-regenerations" />
-            <Metric name={t('behaviour.frustration')} value={percent(overall.frustrationRate)} testId="metric-frustration" hint={t('behaviour.frustrationHint')} />
-            <Metric name={t('behaviour.reward')} value={overall.meanReward === null ? '–' : formatNumber(overall.meanReward, language, 2)} testId="metric-reward" hint={t('behaviour.rewardHint', { count: overall.rewarded })} />
+            <Metric
+              name={t('behaviour.frustration')}
+              value={percent(overall.frustrationRate)}
+              testId="metric-frustration"
+              hint={t('behaviour.frustrationHint')}
+            />
+            <Metric
+              name={t('behaviour.reward')}
+              value={overall.meanReward === null ? '–' : formatNumber(overall.meanReward, language, 2)}
+              testId="metric-reward"
+              hint={t('behaviour.rewardHint', { count: overall.rewarded })}
+            />
             <Metric name={t('behaviour.cacheHits')} value={percent(overall.cacheHitRate)} testId="metric-cache" />
             <Metric name={t('behaviour.retrieval')} value={percent(overall.retrievalRate)} testId="metric-retrieval" />
-            <Metric name={t('behaviour.latency')} value={`${ms(overall.latencyMs.ttftP50)} / ${ms(overall.latencyMs.totalP50)}`} testId="metric-latency" hint={t('behaviour.latencyHint', { p95: ms(overall.latencyMs.totalP95) })} />
+            <Metric
+              name={t('behaviour.latency')}
+              value={`${ms(overall.latencyMs.ttftP50)} / ${ms(overall.latencyMs.totalP50)}`}
+              testId="metric-latency"
+              hint={t('behaviour.latencyHint', { p95: ms(overall.latencyMs.totalP95) })}
+            />
           </dl>
           <figure className="chart" data-testid="behaviour-rates-chart">
             <figcaption>{t('behaviour.ratesOverTime')}</figcaption>
@@ -92,7 +115,16 @@ export function BehaviourView({ transport, project, projectName }: { transport: 
                 <Tooltip formatter={(value) => (typeof value === 'number' ? percent(value) : String(value))} />
                 <Legend />
                 {rateSeries.map((series) => (
-                  <Line key={series.key} type="monotone" dataKey={series.key} name={t(`behaviour.series.${series.key}`)} stroke={series.color} dot={daily.length < 2} connectNulls isAnimationActive={false} />
+                  <Line
+                    key={series.key}
+                    type="monotone"
+                    dataKey={series.key}
+                    name={t(`behaviour.series.${series.key}`)}
+                    stroke={series.color}
+                    dot={daily.length < 2}
+                    connectNulls
+                    isAnimationActive={false}
+                  />
                 ))}
               </LineChart>
             </ResponsiveContainer>
@@ -100,14 +132,33 @@ export function BehaviourView({ transport, project, projectName }: { transport: 
           <figure className="chart" data-testid="behaviour-latency-chart">
             <figcaption>{t('behaviour.latencyOverTime')}</figcaption>
             <ResponsiveContainer width="100%" height={200}>
-              <LineChart data={daily.map((day) => ({ label: day.label, ttft: day.latencyMs.ttftP50, total: day.latencyMs.totalP50 }))} margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
+              <LineChart
+                data={daily.map((day) => ({ label: day.label, ttft: day.latencyMs.ttftP50, total: day.latencyMs.totalP50 }))}
+                margin={{ top: 8, right: 16, bottom: 8, left: 8 }}
+              >
                 <CartesianGrid strokeDasharray="3 3" opacity={0.4} />
                 <XAxis dataKey="label" />
                 <YAxis tickFormatter={(value: number) => ms(value)} />
                 <Tooltip formatter={(value) => (typeof value === 'number' ? ms(value) : String(value))} />
                 <Legend />
-                <Line type="monotone" dataKey="ttft" name={t('behaviour.series.ttft')} stroke="#7c3aed" dot={daily.length < 2} connectNulls isAnimationActive={false} />
-                <Line type="monotone" dataKey="total" name={t('behaviour.series.total')} stroke="#0891b2" dot={daily.length < 2} connectNulls isAnimationActive={false} />
+                <Line
+                  type="monotone"
+                  dataKey="ttft"
+                  name={t('behaviour.series.ttft')}
+                  stroke="#7c3aed"
+                  dot={daily.length < 2}
+                  connectNulls
+                  isAnimationActive={false}
+                />
+                <Line
+                  type="monotone"
+                  dataKey="total"
+                  name={t('behaviour.series.total')}
+                  stroke="#0891b2"
+                  dot={daily.length < 2}
+                  connectNulls
+                  isAnimationActive={false}
+                />
               </LineChart>
             </ResponsiveContainer>
           </figure>
@@ -127,7 +178,15 @@ function Metric({ name, value, testId, hint }: { name: string; value: string; te
   );
 }
 
-function ProjectTable({ rows, percent, ms }: { rows: (BehaviourMetrics & { project: string | null })[]; percent: (value: number | null) => string; ms: (value: number | null) => string }) {
+function ProjectTable({
+  rows,
+  percent,
+  ms,
+}: {
+  rows: (BehaviourMetrics & { project: string | null })[];
+  percent: (value: number | null) => string;
+  ms: (value: number | null) => string;
+}) {
   const { t } = useTranslation();
   return (
     <div className="table-scroll">

@@ -9,7 +9,17 @@ import { describeResult } from './format.js';
 import { AnswerMarkdown } from './Markdown.js';
 import { shownAttempt, type Attempt, type ChatStore, type ChatTurn } from './store.js';
 
-export function ChatView({ store, input, hidden, compact = false }: { store: ChatStore; input: RefObject<HTMLTextAreaElement | null>; hidden: boolean; compact?: boolean }) {
+export function ChatView({
+  store,
+  input,
+  hidden,
+  compact = false,
+}: {
+  store: ChatStore;
+  input: RefObject<HTMLTextAreaElement | null>;
+  hidden: boolean;
+  compact?: boolean;
+}) {
   const { t } = useTranslation();
   const turns = useStore(store, (state) => state.turns);
   const draft = useStore(store, (state) => state.draft);
@@ -56,7 +66,9 @@ export function ChatView({ store, input, hidden, compact = false }: { store: Cha
         {turns.length === 0 ? (
           <p className="placeholder">{project ? t('chat.placeholderProject', { project: project.split(/[\\/]/).pop() }) : t('chat.placeholder')}</p>
         ) : (
-          turns.map((turn, index) => <Turn key={turn.id} turn={turn} store={store} latest={index === turns.length - 1} busy={busy} editing={editing === turn.id} compact={compact} />)
+          turns.map((turn, index) => (
+            <Turn key={turn.id} turn={turn} store={store} latest={index === turns.length - 1} busy={busy} editing={editing === turn.id} compact={compact} />
+          ))
         )}
       </main>
 
@@ -101,7 +113,21 @@ export function ChatView({ store, input, hidden, compact = false }: { store: Cha
   );
 }
 
-function Turn({ turn, store, latest, busy, editing, compact }: { turn: ChatTurn; store: ChatStore; latest: boolean; busy: boolean; editing: boolean; compact: boolean }) {
+function Turn({
+  turn,
+  store,
+  latest,
+  busy,
+  editing,
+  compact,
+}: {
+  turn: ChatTurn;
+  store: ChatStore;
+  latest: boolean;
+  busy: boolean;
+  editing: boolean;
+  compact: boolean;
+}) {
   const { t } = useTranslation();
   const attempt = shownAttempt(turn);
   const { setAnswerInView, copied, regenerate, editQuestion } = store.getState();
@@ -120,7 +146,14 @@ function Turn({ turn, store, latest, busy, editing, compact }: { turn: ChatTurn;
           {turn.question}
         </span>
         {!busy && !compact && (
-          <button type="button" className="ghost small edit" data-testid="edit-question" title={t('chat.editTitle')} aria-label={t('chat.edit')} onClick={() => editQuestion(turn.id)}>
+          <button
+            type="button"
+            className="ghost small edit"
+            data-testid="edit-question"
+            title={t('chat.editTitle')}
+            aria-label={t('chat.edit')}
+            onClick={() => editQuestion(turn.id)}
+          >
             ✎
           </button>
         )}
@@ -141,7 +174,10 @@ function Turn({ turn, store, latest, busy, editing, compact }: { turn: ChatTurn;
           </div>
         )}
         <div className="answer-text" data-testid="answer-text">
-          <AnswerMarkdown text={attempt.answer} codeAction={done ? (code) => <CopyButton text={code} what="code" testId="copy-code" onCopied={() => copied(attempt.id)} /> : undefined} />
+          <AnswerMarkdown
+            text={attempt.answer}
+            codeAction={done ? (code) => <CopyButton text={code} what="code" testId="copy-code" onCopied={() => copied(attempt.id)} /> : undefined}
+          />
           {attempt.status === 'streaming' && <span className="cursor" aria-hidden />}
         </div>
         <AttemptFooter attempt={attempt} />
@@ -208,13 +244,27 @@ function AttemptPager({ turn, store }: { turn: ChatTurn; store: ChatStore }) {
   const { showAttempt } = store.getState();
   return (
     <span className="pager">
-      <button type="button" className="ghost small" data-testid="attempt-previous" aria-label={t('chat.previousAnswer')} disabled={turn.shown === 0} onClick={() => showAttempt(turn.id, turn.shown - 1)}>
+      <button
+        type="button"
+        className="ghost small"
+        data-testid="attempt-previous"
+        aria-label={t('chat.previousAnswer')}
+        disabled={turn.shown === 0}
+        onClick={() => showAttempt(turn.id, turn.shown - 1)}
+      >
         ‹
       </button>
       <span data-testid="attempt-position" aria-live="polite">
         {turn.shown + 1} / {turn.attempts.length}
       </span>
-      <button type="button" className="ghost small" data-testid="attempt-next" aria-label={t('chat.nextAnswer')} disabled={turn.shown === turn.attempts.length - 1} onClick={() => showAttempt(turn.id, turn.shown + 1)}>
+      <button
+        type="button"
+        className="ghost small"
+        data-testid="attempt-next"
+        aria-label={t('chat.nextAnswer')}
+        disabled={turn.shown === turn.attempts.length - 1}
+        onClick={() => showAttempt(turn.id, turn.shown + 1)}
+      >
         ›
       </button>
     </span>

@@ -53,12 +53,28 @@ export function ConversationPanel({ store, onOpened }: { store: ChatStore; onOpe
           />
         ))}
       </ul>
-      {conversations.length === 0 && <p className="muted" data-testid="conversations-empty">{t('conversations.empty')}</p>}
+      {conversations.length === 0 && (
+        <p className="muted" data-testid="conversations-empty">
+          {t('conversations.empty')}
+        </p>
+      )}
     </section>
   );
 }
 
-function ConversationItem({ conversation, current, onOpen, onRename, onDelete }: { conversation: ConversationSummary; current: boolean; onOpen: () => void; onRename: (title: string) => void; onDelete: () => void }) {
+function ConversationItem({
+  conversation,
+  current,
+  onOpen,
+  onRename,
+  onDelete,
+}: {
+  conversation: ConversationSummary;
+  current: boolean;
+  onOpen: () => void;
+  onRename: (title: string) => void;
+  onDelete: () => void;
+}) {
   const { t, i18n } = useTranslation();
   const [renaming, setRenaming] = useState<string | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
@@ -72,7 +88,14 @@ function ConversationItem({ conversation, current, onOpen, onRename, onDelete }:
             setRenaming(null);
           }}
         >
-          <input autoFocus value={renaming} aria-label={t('conversations.title')} data-testid="conversation-title-input" onChange={(event) => setRenaming(event.target.value)} onKeyDown={(event) => event.key === 'Escape' && setRenaming(null)} />
+          <input
+            autoFocus
+            value={renaming}
+            aria-label={t('conversations.title')}
+            data-testid="conversation-title-input"
+            onChange={(event) => setRenaming(event.target.value)}
+            onKeyDown={(event) => event.key === 'Escape' && setRenaming(null)}
+          />
           <button type="submit" className="small" data-testid="conversation-rename-save">
             {t('conversations.save')}
           </button>
@@ -102,10 +125,24 @@ function ConversationItem({ conversation, current, onOpen, onRename, onDelete }:
         </span>
       ) : (
         <span className="item-actions">
-          <button type="button" className="ghost small" data-testid="conversation-rename" aria-label={t('conversations.rename')} title={t('conversations.rename')} onClick={() => setRenaming(conversation.title)}>
+          <button
+            type="button"
+            className="ghost small"
+            data-testid="conversation-rename"
+            aria-label={t('conversations.rename')}
+            title={t('conversations.rename')}
+            onClick={() => setRenaming(conversation.title)}
+          >
             ✎
           </button>
-          <button type="button" className="ghost small" data-testid="conversation-delete" aria-label={t('conversations.delete')} title={t('conversations.deleteHint')} onClick={() => setConfirmDelete(true)}>
+          <button
+            type="button"
+            className="ghost small"
+            data-testid="conversation-delete"
+            aria-label={t('conversations.delete')}
+            title={t('conversations.deleteHint')}
+            onClick={() => setConfirmDelete(true)}
+          >
             🗑
           </button>
         </span>

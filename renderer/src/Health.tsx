@@ -11,7 +11,12 @@ export function HealthStrip({ store, engineProcess }: { store: ChatStore; engine
   const { t } = useTranslation();
   const health = useStore(store, (state) => state.health);
   const error = useStore(store, (state) => state.healthError);
-  const restarted = engineProcess && engineProcess.restarts > 0 ? (engineProcess.reason === 'reload' ? t('health.reloaded') : t('health.restarted', { code: engineProcess.exitCode ?? '?' })) : null;
+  const restarted =
+    engineProcess && engineProcess.restarts > 0
+      ? engineProcess.reason === 'reload'
+        ? t('health.reloaded')
+        : t('health.restarted', { code: engineProcess.exitCode ?? '?' })
+      : null;
 
   if (engineProcess?.state === 'restarting') {
     return (
@@ -25,7 +30,11 @@ export function HealthStrip({ store, engineProcess }: { store: ChatStore; engine
     return (
       <div className="health bad" data-testid="health" data-state="down" role="alert" title={fix}>
         <span className="dot" /> <span data-testid="health-down">{t('health.down', { message })}</span>
-        {fix && <span className="health-fix" data-testid="health-fix">{fix}</span>}
+        {fix && (
+          <span className="health-fix" data-testid="health-fix">
+            {fix}
+          </span>
+        )}
       </div>
     );
   }
@@ -48,7 +57,11 @@ export function HealthStrip({ store, engineProcess }: { store: ChatStore; engine
         {health.database.ok ? '' : ` ${t('health.unreachable')}`}
       </span>
       {learning && <span data-testid="health-learning">{health.learner === 'paused' ? t('health.learningPaused') : t('health.learning')}</span>}
-      {restarted && <span data-testid="health-restarted" className="muted">{restarted}</span>}
+      {restarted && (
+        <span data-testid="health-restarted" className="muted">
+          {restarted}
+        </span>
+      )}
     </div>
   );
 }

@@ -55,12 +55,15 @@ async function renderApp() {
     stream: () => Promise.reject(new Error('no streams in these tests')),
   };
   // A poll far in the future: these tests look at what one round shows.
-  await run(() => root.render(<App store={createChatStore(transport, { dwell: { now: () => 0 } })} learning={createLearningStore(transport, { pollMs: 600_000 })} />));
+  await run(() =>
+    root.render(<App store={createChatStore(transport, { dwell: { now: () => 0 } })} learning={createLearningStore(transport, { pollMs: 600_000 })} />),
+  );
 }
 
 const byTestId = (id: string) => container.querySelector<HTMLElement>(`[data-testid="${id}"]`);
 const allByTestId = (id: string) => [...container.querySelectorAll<HTMLElement>(`[data-testid="${id}"]`)];
-const cell = (version: number, project: string) => container.querySelector<HTMLElement>(`[data-testid="matrix-cell"][data-version="${version}"][data-project="${project}"]`)!;
+const cell = (version: number, project: string) =>
+  container.querySelector<HTMLElement>(`[data-testid="matrix-cell"][data-version="${version}"][data-project="${project}"]`)!;
 
 describe('Learning view', () => {
   it('opens from its tab, hides the chat, and asks the engine only once open', async () => {

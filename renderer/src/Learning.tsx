@@ -19,7 +19,8 @@ function Text({ k, values = {}, fallback }: { k: string; values?: Record<string,
 }
 
 function learnerKey(status: LearnerStatus): string {
-  if (status.current) return status.state === 'paused' ? (status.current.adapter ? 'pausedInto' : 'paused') : status.current.adapter ? 'learningInto' : 'learning';
+  if (status.current)
+    return status.state === 'paused' ? (status.current.adapter ? 'pausedInto' : 'paused') : status.current.adapter ? 'learningInto' : 'learning';
   return status.state === 'paused' ? 'pausedIdle' : 'idle';
 }
 
@@ -63,7 +64,13 @@ export function LearningView({ store, transport, project }: { store: LearningSto
         </p>
       )}
       <ModulatorPanel load={store.getState().modulatorStatus} />
-      {stats?.adapters.map((adapter) => <AdapterPanel key={adapter.adapter} stats={adapter} actions={transport ? <ChannelActions transport={transport} adapter={adapter.adapter} onDone={() => void refreshStats()} /> : null} />)}
+      {stats?.adapters.map((adapter) => (
+        <AdapterPanel
+          key={adapter.adapter}
+          stats={adapter}
+          actions={transport ? <ChannelActions transport={transport} adapter={adapter.adapter} onDone={() => void refreshStats()} /> : null}
+        />
+      ))}
     </section>
   );
 }
@@ -96,7 +103,11 @@ function LearnerDetails({ learner, stale }: { learner: LearnerStatus; stale: Ser
     <div className={`learner ${learner.state}`} data-testid="learner-status" data-state={learner.state}>
       <span className="dot" />
       <span data-testid="learner-state" title={learner.current?.project}>
-        <Text k={`learning.state.${learnerKey(learner)}`} values={{ project: learner.current ? name(learner.current.project) : '', adapter: learner.current?.adapter ?? '' }} fallback={describeLearner(learner, name)} />
+        <Text
+          k={`learning.state.${learnerKey(learner)}`}
+          values={{ project: learner.current ? name(learner.current.project) : '', adapter: learner.current?.adapter ?? '' }}
+          fallback={describeLearner(learner, name)}
+        />
       </span>
       {progress && !progress.done && (
         <span className="learner-progress" data-testid="learner-progress">
@@ -111,7 +122,15 @@ function LearnerDetails({ learner, stale }: { learner: LearnerStatus; stale: Ser
       )}
       {last && (
         <span data-testid="learner-last" data-promoted={last.promoted}>
-          <Text k="learning.last" values={{ adapter: `${last.adapter}${last.version === null ? '' : ` v${last.version}`}`, outcome: t(last.promoted ? 'learning.outcome.promoted' : last.version === null ? 'learning.outcome.notRegistered' : 'learning.outcome.keptExperimental') }} />
+          <Text
+            k="learning.last"
+            values={{
+              adapter: `${last.adapter}${last.version === null ? '' : ` v${last.version}`}`,
+              outcome: t(
+                last.promoted ? 'learning.outcome.promoted' : last.version === null ? 'learning.outcome.notRegistered' : 'learning.outcome.keptExperimental',
+              ),
+            }}
+          />
           {last.reason ? ` (${last.reason})` : ''}
         </span>
       )}
@@ -221,7 +240,13 @@ function ForgettingMatrix({ stats, name }: { stats: AdapterLearningStats; name: 
 }
 
 function LossChart({ runs, name }: { runs: readonly LearningRunRecord[]; name: (project: string) => string }) {
-  const chart = lossChart(runs, { width: 480, height: 160, margin: 14, count: chartedRuns, label: (run) => `${run.version === null ? run.status : `v${run.version}`} ${name(run.project)}` });
+  const chart = lossChart(runs, {
+    width: 480,
+    height: 160,
+    margin: 14,
+    count: chartedRuns,
+    label: (run) => `${run.version === null ? run.status : `v${run.version}`} ${name(run.project)}`,
+  });
   if (chart.lines.length === 0) return null;
   return (
     <figure className="loss-chart">

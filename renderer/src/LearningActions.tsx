@@ -13,7 +13,12 @@ export function LearnNow({ transport, project, onDone }: { transport: Transport;
   const [running, setRunning] = useState(false);
   const [outcome, setOutcome] = useState<string | null>(null);
   const [error, setError] = useState<SerializedError | null>(null);
-  if (!project) return <span className="muted" data-testid="learn-now-hint">{t('learning.pickProject')}</span>;
+  if (!project)
+    return (
+      <span className="muted" data-testid="learn-now-hint">
+        {t('learning.pickProject')}
+      </span>
+    );
   const name = project.split(/[\\/]/).pop();
 
   const learn = async () => {
@@ -71,7 +76,10 @@ export function ChannelActions({ transport, adapter, onDone }: { transport: Tran
     setAsking(null);
     setError(null);
     try {
-      const result = await transport.invoke(action === 'promote' ? 'adapters/promote' : 'adapters/rollback', { name: adapter, reason: action === 'promote' ? 'promoted from the app' : 'rolled back from the app' });
+      const result = await transport.invoke(action === 'promote' ? 'adapters/promote' : 'adapters/rollback', {
+        name: adapter,
+        reason: action === 'promote' ? 'promoted from the app' : 'rolled back from the app',
+      });
       setDone(t(`learning.${action}d`, { version: result.stable.version }));
       onDone();
     } catch (failure) {
@@ -101,7 +109,11 @@ export function ChannelActions({ transport, adapter, onDone }: { transport: Tran
           </button>
         </>
       )}
-      {done && <span className="ok-text" data-testid="channel-done">{done}</span>}
+      {done && (
+        <span className="ok-text" data-testid="channel-done">
+          {done}
+        </span>
+      )}
       {error && <ErrorBox error={error} testId="channel-error" />}
     </span>
   );

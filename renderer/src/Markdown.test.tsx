@@ -31,7 +31,7 @@ describe('answers as Markdown', () => {
     expect(html.querySelector('pre code')?.textContent).toBe('def f():\n    return 1\n');
   });
 
-  it('never renders the model\'s HTML, nor javascript: links', () => {
+  it("never renders the model's HTML, nor javascript: links", () => {
     const html = render('<img src=x onerror="alert(1)"> <script>alert(1)</script> <b>bold?</b>\n\n[click](javascript:alert(1))');
     expect(html.querySelector('img, script, b')).toBeNull();
     expect(html.querySelector('a')?.getAttribute('href') ?? '').not.toContain('javascript');

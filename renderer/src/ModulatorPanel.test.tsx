@@ -37,10 +37,44 @@ const status: ModulatorStatus = {
   fallback: null,
   online: { pending: 3, learned: 41, updates: 41, lastUpdateAt: '2026-12-07T10:00:00.000Z' },
   versions: [
-    { version: 2, channel: 'stable', origin: 'offline', parentVersion: 1, params: 2236150, metrics: { oracleGap: 0.0123 }, reason: 'promoted: better on oracle gap', createdAt: '2026-12-07T10:00:00.000Z', promotedAt: '2026-12-07T10:00:00.000Z' },
-    { version: 1, channel: 'archived', origin: 'online', parentVersion: null, params: 2236150, metrics: {}, reason: 'replaced by v2', createdAt: '2026-12-06T10:00:00.000Z', promotedAt: null },
+    {
+      version: 2,
+      channel: 'stable',
+      origin: 'offline',
+      parentVersion: 1,
+      params: 2236150,
+      metrics: { oracleGap: 0.0123 },
+      reason: 'promoted: better on oracle gap',
+      createdAt: '2026-12-07T10:00:00.000Z',
+      promotedAt: '2026-12-07T10:00:00.000Z',
+    },
+    {
+      version: 1,
+      channel: 'archived',
+      origin: 'online',
+      parentVersion: null,
+      params: 2236150,
+      metrics: {},
+      reason: 'replaced by v2',
+      createdAt: '2026-12-06T10:00:00.000Z',
+      promotedAt: null,
+    },
   ],
-  recent: [{ interactionId: 'i1', createdAt: '2026-12-07T10:01:00.000Z', question: 'How do I add a widget?', project: '/work/shop', version: 2, source: 'network', scales: { odoo: 1, node: 0.5 }, retrieve: true, explored: true, cached: false, reward: 0.46 }],
+  recent: [
+    {
+      interactionId: 'i1',
+      createdAt: '2026-12-07T10:01:00.000Z',
+      question: 'How do I add a widget?',
+      project: '/work/shop',
+      version: 2,
+      source: 'network',
+      scales: { odoo: 1, node: 0.5 },
+      retrieve: true,
+      explored: true,
+      cached: false,
+      reward: 0.46,
+    },
+  ],
 };
 
 const byTestId = (id: string) => container.querySelector<HTMLElement>(`[data-testid="${id}"]`);
@@ -59,7 +93,10 @@ describe('the modulator panel', () => {
     expect(byTestId('modulator-version')!.textContent).toBe('v2');
     expect(byTestId('modulator-gap')!.textContent).toBe('1.23 %');
     expect(byTestId('modulator-summary')!.textContent).toContain('2,236,150 parameters');
-    expect([...container.querySelectorAll<HTMLElement>('[data-testid="modulator-version-row"]')].map((row) => row.dataset['channel'])).toEqual(['stable', 'archived']);
+    expect([...container.querySelectorAll<HTMLElement>('[data-testid="modulator-version-row"]')].map((row) => row.dataset['channel'])).toEqual([
+      'stable',
+      'archived',
+    ]);
     const decision = byTestId('modulator-decision')!;
     expect(decision.dataset['explored']).toBe('true');
     expect(decision.textContent).toContain('odoo 1, node 0.5 (explored)');
@@ -67,7 +104,17 @@ describe('the modulator panel', () => {
   });
 
   it('says when answers use the rules, and when the status cannot be read', async () => {
-    await show(() => Promise.resolve({ ...status, version: 0, channel: 'prior', oracleGap: null, versions: [], recent: [], fallback: "Modulator v2's file changed since it was registered." }));
+    await show(() =>
+      Promise.resolve({
+        ...status,
+        version: 0,
+        channel: 'prior',
+        oracleGap: null,
+        versions: [],
+        recent: [],
+        fallback: "Modulator v2's file changed since it was registered.",
+      }),
+    );
     expect(byTestId('modulator-version')!.textContent).toBe('v0 (the rules)');
     expect(byTestId('modulator-gap')!.textContent).toBe('not evaluated yet');
     expect(byTestId('modulator-fallback')!.textContent).toMatch(/changed since it was registered/);

@@ -38,8 +38,10 @@ export function ModulatorPanel({ load }: { load: () => Promise<ModulatorStatus> 
         </button>
       </h2>
       <p data-testid="modulator-summary">
-        {status.params.toLocaleString('en')} parameters · oracle gap <span data-testid="modulator-gap">{status.oracleGap === null ? 'not evaluated yet' : percent(status.oracleGap)}</span> · scales{' '}
-        {status.levels.join(' / ')} · exploring {Math.round(status.exploration * 100)} % of new answers · {status.online.learned} rewards learned, {status.online.pending} waiting
+        {status.params.toLocaleString('en')} parameters · oracle gap{' '}
+        <span data-testid="modulator-gap">{status.oracleGap === null ? 'not evaluated yet' : percent(status.oracleGap)}</span> · scales{' '}
+        {status.levels.join(' / ')} · exploring {Math.round(status.exploration * 100)} % of new answers · {status.online.learned} rewards learned,{' '}
+        {status.online.pending} waiting
         {status.enabled ? '' : ' · disabled'}
       </p>
       {status.fallback && (

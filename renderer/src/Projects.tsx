@@ -61,17 +61,32 @@ export function ProjectPanel({ store, pickFolder, onSelect }: ProjectPanelProps)
       {pathError && <ErrorBox error={pathError} testId="project-error" />}
       <ul className="project-list" data-testid="project-list">
         <li>
-          <button type="button" className={`project-item none${selected === null ? ' selected' : ''}`} aria-pressed={selected === null} data-testid="project-none" onClick={() => onSelect(null)}>
+          <button
+            type="button"
+            className={`project-item none${selected === null ? ' selected' : ''}`}
+            aria-pressed={selected === null}
+            data-testid="project-none"
+            onClick={() => onSelect(null)}
+          >
             {t('projects.none')}
           </button>
         </li>
         {projects.map((project) => (
           <li key={project.root}>
-            <ProjectItem project={project} selected={project.root === selected} indexingLabel={indexing[project.root]?.progress ? progressText(indexing[project.root]!.progress!.fraction, language) : null} onSelect={onSelect} />
+            <ProjectItem
+              project={project}
+              selected={project.root === selected}
+              indexingLabel={indexing[project.root]?.progress ? progressText(indexing[project.root]!.progress!.fraction, language) : null}
+              onSelect={onSelect}
+            />
           </li>
         ))}
       </ul>
-      {projects.length === 0 && <p className="muted" data-testid="projects-empty">{t('projects.empty')}</p>}
+      {projects.length === 0 && (
+        <p className="muted" data-testid="projects-empty">
+          {t('projects.empty')}
+        </p>
+      )}
     </section>
   );
 }
@@ -80,12 +95,33 @@ function progressText(fraction: number | null, language: string): string {
   return fraction === null ? '…' : formatPercentValue(fraction, language);
 }
 
-function ProjectItem({ project, selected, indexingLabel, onSelect }: { project: ProjectSummary; selected: boolean; indexingLabel: string | null; onSelect: (root: string) => void }) {
+function ProjectItem({
+  project,
+  selected,
+  indexingLabel,
+  onSelect,
+}: {
+  project: ProjectSummary;
+  selected: boolean;
+  indexingLabel: string | null;
+  onSelect: (root: string) => void;
+}) {
   const { t, i18n } = useTranslation();
-  const indexState = indexingLabel !== null ? t('projects.indexing', { progress: indexingLabel }) : project.index.lastIndexedAt ? t('projects.indexed', { chunks: formatNumber(project.index.chunks, i18n.language) }) : t('projects.notIndexed');
+  const indexState =
+    indexingLabel !== null
+      ? t('projects.indexing', { progress: indexingLabel })
+      : project.index.lastIndexedAt
+        ? t('projects.indexed', { chunks: formatNumber(project.index.chunks, i18n.language) })
+        : t('projects.notIndexed');
   const learning = project.learning;
   const learningState =
-    learning.state === 'running' ? t('projects.learningRunning') : learning.state === 'queued' ? t('projects.learningQueued') : learning.state === 'learned' ? t('projects.learned', { outcome: learning.lastOutcome ?? '', when: learning.lastRunAt ? formatDateTime(learning.lastRunAt, i18n.language) : '' }) : t('projects.neverLearned');
+    learning.state === 'running'
+      ? t('projects.learningRunning')
+      : learning.state === 'queued'
+        ? t('projects.learningQueued')
+        : learning.state === 'learned'
+          ? t('projects.learned', { outcome: learning.lastOutcome ?? '', when: learning.lastRunAt ? formatDateTime(learning.lastRunAt, i18n.language) : '' })
+          : t('projects.neverLearned');
   return (
     <button
       type="button"
@@ -100,10 +136,22 @@ function ProjectItem({ project, selected, indexingLabel, onSelect }: { project: 
     >
       <span className="project-name">{project.name}</span>
       <span className="stacks">
-        {project.confirmed ? project.stacks.map((stack) => <span key={stack.name} className="badge">{stack.version ? `${stack.name} ${stack.version}` : stack.name}</span>) : <span className="badge warn">{t('projects.unconfirmed')}</span>}
+        {project.confirmed ? (
+          project.stacks.map((stack) => (
+            <span key={stack.name} className="badge">
+              {stack.version ? `${stack.name} ${stack.version}` : stack.name}
+            </span>
+          ))
+        ) : (
+          <span className="badge warn">{t('projects.unconfirmed')}</span>
+        )}
       </span>
-      <span className="project-state" data-testid="project-index-state">{indexState}</span>
-      <span className="project-state" data-testid="project-learning-state">{learningState}</span>
+      <span className="project-state" data-testid="project-index-state">
+        {indexState}
+      </span>
+      <span className="project-state" data-testid="project-learning-state">
+        {learningState}
+      </span>
     </button>
   );
 }
@@ -121,8 +169,15 @@ export function ContextCardView({ store }: { store: ProjectsStore }) {
         <h2>{t('card.title')}</h2>
         <code title={card.root}>{card.root}</code>
       </header>
-      <p className="muted">{t('card.scanned', { files: formatNumber(card.proposal.scannedFiles, i18n.language) })}{card.proposal.truncated ? ` ${t('card.truncated')}` : ''}</p>
-      {card.stacks.length === 0 && <p className="warning" data-testid="context-no-stack">{t('card.noStack')}</p>}
+      <p className="muted">
+        {t('card.scanned', { files: formatNumber(card.proposal.scannedFiles, i18n.language) })}
+        {card.proposal.truncated ? ` ${t('card.truncated')}` : ''}
+      </p>
+      {card.stacks.length === 0 && (
+        <p className="warning" data-testid="context-no-stack">
+          {t('card.noStack')}
+        </p>
+      )}
       <table className="stacks-table">
         <thead>
           <tr>
@@ -139,7 +194,15 @@ export function ContextCardView({ store }: { store: ProjectsStore }) {
               <td>
                 {/* A detected stack's name is text (the card reads as what was found); a stack the person adds is typed. */}
                 {stack.confidence === null ? (
-                  <input value={stack.name} aria-label={t('card.stack')} data-testid="context-stack-name" placeholder={t('card.stackPlaceholder')} spellCheck={false} autoFocus onChange={(event) => editStack(index, { name: event.target.value })} />
+                  <input
+                    value={stack.name}
+                    aria-label={t('card.stack')}
+                    data-testid="context-stack-name"
+                    placeholder={t('card.stackPlaceholder')}
+                    spellCheck={false}
+                    autoFocus
+                    onChange={(event) => editStack(index, { name: event.target.value })}
+                  />
                 ) : (
                   <span className="stack-name" data-testid="context-stack-label">
                     {stack.name}
@@ -147,7 +210,14 @@ export function ContextCardView({ store }: { store: ProjectsStore }) {
                 )}
               </td>
               <td>
-                <input value={stack.version} aria-label={t('card.version')} data-testid="context-stack-version" placeholder={t('card.anyVersion')} spellCheck={false} onChange={(event) => editStack(index, { version: event.target.value })} />
+                <input
+                  value={stack.version}
+                  aria-label={t('card.version')}
+                  data-testid="context-stack-version"
+                  placeholder={t('card.anyVersion')}
+                  spellCheck={false}
+                  onChange={(event) => editStack(index, { version: event.target.value })}
+                />
               </td>
               <td className="number">{stack.confidence === null ? t('card.added') : formatPercentValue(stack.confidence, i18n.language)}</td>
               <td className="evidence">
@@ -156,7 +226,13 @@ export function ContextCardView({ store }: { store: ProjectsStore }) {
                 ))}
               </td>
               <td>
-                <button type="button" className="ghost small" data-testid="context-stack-remove" aria-label={t('card.removeNamed', { name: stack.name })} onClick={() => removeStack(index)}>
+                <button
+                  type="button"
+                  className="ghost small"
+                  data-testid="context-stack-remove"
+                  aria-label={t('card.removeNamed', { name: stack.name })}
+                  onClick={() => removeStack(index)}
+                >
                   ×
                 </button>
               </td>
@@ -173,7 +249,13 @@ export function ContextCardView({ store }: { store: ProjectsStore }) {
         <button type="button" className="ghost" data-testid="context-cancel" onClick={() => closeCard()}>
           {t('card.cancel')}
         </button>
-        <button type="button" data-testid="context-confirm" disabled={card.confirming} title={names.length === 0 ? t('card.confirmWithout') : undefined} onClick={() => void confirm()}>
+        <button
+          type="button"
+          data-testid="context-confirm"
+          disabled={card.confirming}
+          title={names.length === 0 ? t('card.confirmWithout') : undefined}
+          onClick={() => void confirm()}
+        >
           {card.confirming ? t('card.confirming') : t('card.confirm')}
         </button>
       </div>

@@ -44,7 +44,11 @@ describe('the quick-question window', () => {
 
     store.getState().setDraft('How do I flatten a list?');
     await act(() => store.getState().send());
-    expect(asked.at(-1)).toMatchObject({ question: 'How do I flatten a list?', project: '/home/someone/shop', conversationId: store.getState().conversationId });
+    expect(asked.at(-1)).toMatchObject({
+      question: 'How do I flatten a list?',
+      project: '/home/someone/shop',
+      conversationId: store.getState().conversationId,
+    });
     expect(container.querySelector('[data-testid="answer"]')?.getAttribute('data-status')).toBe('done');
 
     act(() => button.click());

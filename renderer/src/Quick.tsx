@@ -6,7 +6,15 @@ import { ChatView } from './Chat.js';
 import { selectedProjectKey } from './projects-store.js';
 import type { ChatStore } from './store.js';
 
-export function QuickApp({ store, onFocusRequest, openInMain }: { store: ChatStore; onFocusRequest?: ((listener: () => void) => () => void) | undefined; openInMain?: ((conversationId: string | null) => void) | undefined }) {
+export function QuickApp({
+  store,
+  onFocusRequest,
+  openInMain,
+}: {
+  store: ChatStore;
+  onFocusRequest?: ((listener: () => void) => () => void) | undefined;
+  openInMain?: ((conversationId: string | null) => void) | undefined;
+}) {
   const { t } = useTranslation();
   const input = useRef<HTMLTextAreaElement>(null);
   const turns = useStore(store, (state) => state.turns.length);
@@ -29,7 +37,13 @@ export function QuickApp({ store, onFocusRequest, openInMain }: { store: ChatSto
         </span>
         <span className="spacer" />
         {openInMain && (
-          <button type="button" className="ghost small" data-testid="open-in-main" disabled={turns === 0} onClick={() => openInMain(store.getState().conversationId)}>
+          <button
+            type="button"
+            className="ghost small"
+            data-testid="open-in-main"
+            disabled={turns === 0}
+            onClick={() => openInMain(store.getState().conversationId)}
+          >
             {t('quick.openInMain')}
           </button>
         )}

@@ -109,7 +109,8 @@ export function SettingsView({ transport, apiKeys, onUiChange, onReloading }: Se
   const update = (change: Partial<Draft>) => {
     setDraft({ ...draft, ...change });
     setStatus('idle');
-    if (change.language || change.theme) onUiChange({ ...(change.language ? { language: change.language } : {}), ...(change.theme ? { theme: change.theme } : {}) });
+    if (change.language || change.theme)
+      onUiChange({ ...(change.language ? { language: change.language } : {}), ...(change.theme ? { theme: change.theme } : {}) });
   };
   const change = settingsChange(draft, settings);
   const dirty = Object.keys(change).length > 0;
@@ -157,7 +158,11 @@ export function SettingsView({ transport, apiKeys, onUiChange, onReloading }: Se
   const chosen = models.find((model) => model.id === draft.model);
   const note = (key: string) => {
     const by = pinned(key);
-    return by ? <span className="pinned" data-testid="settings-pinned">{t('settings.pinned', { by })}</span> : null;
+    return by ? (
+      <span className="pinned" data-testid="settings-pinned">
+        {t('settings.pinned', { by })}
+      </span>
+    ) : null;
   };
   const language = i18n.language;
 
@@ -173,7 +178,12 @@ export function SettingsView({ transport, apiKeys, onUiChange, onReloading }: Se
           <legend>{t('settings.model')}</legend>
           <label>
             {t('settings.modelName')}
-            <select data-testid="settings-model" value={draft.model} disabled={!!pinned('model.name')} onChange={(event) => update({ model: event.target.value })}>
+            <select
+              data-testid="settings-model"
+              value={draft.model}
+              disabled={!!pinned('model.name')}
+              onChange={(event) => update({ model: event.target.value })}
+            >
               {models.map((model) => (
                 <option key={model.id} value={model.id}>
                   {model.name} ({formatNumber(model.sizeBytes / 1e9, language, 2)} GB{model.installed ? '' : `, ${t('settings.notDownloaded')}`})
@@ -185,12 +195,21 @@ export function SettingsView({ transport, apiKeys, onUiChange, onReloading }: Se
           {chosen && <p className="muted">{chosen.description}</p>}
           {chosen && !chosen.installed && (
             <div className="download">
-              <button type="button" className="ghost small" data-testid="settings-download" disabled={pull?.id === chosen.id && !pull.error} onClick={() => void download(chosen.id)}>
+              <button
+                type="button"
+                className="ghost small"
+                data-testid="settings-download"
+                disabled={pull?.id === chosen.id && !pull.error}
+                onClick={() => void download(chosen.id)}
+              >
                 {t('settings.download')}
               </button>
               {pull?.id === chosen.id && pull.progress && (
                 <span data-testid="settings-download-progress">
-                  <progress max={1} value={pull.progress.fraction ?? undefined} /> {pull.progress.bytes ? `${formatNumber(pull.progress.bytes.done / 1e6, language)} / ${formatNumber(pull.progress.bytes.total / 1e6, language)} MB` : pull.progress.label}
+                  <progress max={1} value={pull.progress.fraction ?? undefined} />{' '}
+                  {pull.progress.bytes
+                    ? `${formatNumber(pull.progress.bytes.done / 1e6, language)} / ${formatNumber(pull.progress.bytes.total / 1e6, language)} MB`
+                    : pull.progress.label}
                   {pull.progress.etaSeconds ? ` · ${t('settings.eta', { seconds: formatNumber(pull.progress.etaSeconds, language) })}` : ''}
                 </span>
               )}
@@ -199,17 +218,43 @@ export function SettingsView({ transport, apiKeys, onUiChange, onReloading }: Se
           )}
           <label>
             {t('settings.threads')}
-            <input type="number" min={1} max={256} data-testid="settings-threads" placeholder={t('settings.threadsAuto')} value={draft.threads} disabled={!!pinned('model.threads')} onChange={(event) => update({ threads: event.target.value })} />
+            <input
+              type="number"
+              min={1}
+              max={256}
+              data-testid="settings-threads"
+              placeholder={t('settings.threadsAuto')}
+              value={draft.threads}
+              disabled={!!pinned('model.threads')}
+              onChange={(event) => update({ threads: event.target.value })}
+            />
             {note('model.threads')}
           </label>
           <label>
             {t('settings.contextSize')}
-            <input type="number" min={256} max={131072} step={256} data-testid="settings-context-size" value={draft.contextSize} disabled={!!pinned('model.contextSize')} onChange={(event) => update({ contextSize: event.target.value })} />
+            <input
+              type="number"
+              min={256}
+              max={131072}
+              step={256}
+              data-testid="settings-context-size"
+              value={draft.contextSize}
+              disabled={!!pinned('model.contextSize')}
+              onChange={(event) => update({ contextSize: event.target.value })}
+            />
             {note('model.contextSize')}
           </label>
           <label>
             {t('settings.maxTokens')}
-            <input type="number" min={1} max={8192} data-testid="settings-max-tokens" value={draft.maxTokens} disabled={!!pinned('model.maxTokens')} onChange={(event) => update({ maxTokens: event.target.value })} />
+            <input
+              type="number"
+              min={1}
+              max={8192}
+              data-testid="settings-max-tokens"
+              value={draft.maxTokens}
+              disabled={!!pinned('model.maxTokens')}
+              onChange={(event) => update({ maxTokens: event.target.value })}
+            />
             {note('model.maxTokens')}
           </label>
         </fieldset>
@@ -217,24 +262,55 @@ export function SettingsView({ transport, apiKeys, onUiChange, onReloading }: Se
         <fieldset>
           <legend>{t('settings.database')}</legend>
           <label className="inline">
-            <input type="radio" name="database" data-testid="settings-database-embedded" checked={draft.databaseKind === 'embedded'} disabled={!!pinned('database.url')} onChange={() => update({ databaseKind: 'embedded' })} />
+            <input
+              type="radio"
+              name="database"
+              data-testid="settings-database-embedded"
+              checked={draft.databaseKind === 'embedded'}
+              disabled={!!pinned('database.url')}
+              onChange={() => update({ databaseKind: 'embedded' })}
+            />
             {t('settings.embedded')}
           </label>
           <label className="inline">
-            <input type="radio" name="database" data-testid="settings-database-postgres" checked={draft.databaseKind === 'postgres'} disabled={!!pinned('database.url')} onChange={() => update({ databaseKind: 'postgres' })} />
+            <input
+              type="radio"
+              name="database"
+              data-testid="settings-database-postgres"
+              checked={draft.databaseKind === 'postgres'}
+              disabled={!!pinned('database.url')}
+              onChange={() => update({ databaseKind: 'postgres' })}
+            />
             {t('settings.postgres')}
           </label>
           {draft.databaseKind === 'postgres' && (
             <label>
               DATABASE_URL
-              <input type="text" data-testid="settings-database-url" placeholder="postgres://user:password@host:5432/npllm" spellCheck={false} value={draft.databaseUrl} onChange={(event) => update({ databaseUrl: event.target.value })} />
+              <input
+                type="text"
+                data-testid="settings-database-url"
+                placeholder="postgres://user:password@host:5432/npllm"
+                spellCheck={false}
+                value={draft.databaseUrl}
+                onChange={(event) => update({ databaseUrl: event.target.value })}
+              />
             </label>
           )}
           {note('database.url')}
-          <button type="button" className="ghost small" data-testid="settings-test-database" disabled={status === 'testing'} onClick={() => void testDatabase()}>
+          <button
+            type="button"
+            className="ghost small"
+            data-testid="settings-test-database"
+            disabled={status === 'testing'}
+            onClick={() => void testDatabase()}
+          >
             {status === 'testing' ? t('settings.testing') : t('settings.testDatabase')}
           </button>
-          {status === 'tested' && <span className="ok-text" data-testid="settings-database-ok">{t('settings.databaseOk')}</span>}
+          {status === 'tested' && (
+            <span className="ok-text" data-testid="settings-database-ok">
+              {t('settings.databaseOk')}
+            </span>
+          )}
         </fieldset>
 
         <fieldset>
@@ -262,7 +338,13 @@ export function SettingsView({ transport, apiKeys, onUiChange, onReloading }: Se
           {transport.kind === 'desktop' && (
             <label>
               {t('settings.shortcut')}
-              <input type="text" data-testid="settings-shortcut" value={draft.shortcut} spellCheck={false} onChange={(event) => update({ shortcut: event.target.value })} />
+              <input
+                type="text"
+                data-testid="settings-shortcut"
+                value={draft.shortcut}
+                spellCheck={false}
+                onChange={(event) => update({ shortcut: event.target.value })}
+              />
             </label>
           )}
         </fieldset>
@@ -287,7 +369,11 @@ export function SettingsView({ transport, apiKeys, onUiChange, onReloading }: Se
             {t('settings.savedIn', { file: settings.file })}
           </span>
           <span className="spacer" />
-          {status === 'saved' && <span className="ok-text" data-testid="settings-saved">{t('settings.saved')}</span>}
+          {status === 'saved' && (
+            <span className="ok-text" data-testid="settings-saved">
+              {t('settings.saved')}
+            </span>
+          )}
           {status === 'reloading' && <span data-testid="settings-reloading">{t('settings.reloading')}</span>}
           <button type="submit" data-testid="settings-save" disabled={!dirty || status === 'saving'}>
             {status === 'saving' ? t('settings.saving') : t('settings.save')}

@@ -33,8 +33,22 @@ function setup() {
   const calls: { method: string; request: unknown }[] = [];
   const asks: AskRequest[] = [];
   const conversation: Conversation = {
-    conversation: { id: 'conv-1', title: 'Refunds', project: '/home/someone/shop', createdAt: '2026-03-01T10:00:00.000Z', updatedAt: '2026-03-01T10:05:00.000Z', questions: 2 },
-    interactions: [record('i-1', 'How is the refund computed?'), record('i-2', 'And when it fails?', { status: 'failed', answer: null, error: { name: 'NpllmError', code: 'GENERATION_FAILED', message: 'boom', fix: 'retry' } })],
+    conversation: {
+      id: 'conv-1',
+      title: 'Refunds',
+      project: '/home/someone/shop',
+      createdAt: '2026-03-01T10:00:00.000Z',
+      updatedAt: '2026-03-01T10:05:00.000Z',
+      questions: 2,
+    },
+    interactions: [
+      record('i-1', 'How is the refund computed?'),
+      record('i-2', 'And when it fails?', {
+        status: 'failed',
+        answer: null,
+        error: { name: 'NpllmError', code: 'GENERATION_FAILED', message: 'boom', fix: 'retry' },
+      }),
+    ],
   };
   const transport: Transport = {
     kind: 'http',
@@ -103,7 +117,13 @@ describe('chat store: conversations and projects', () => {
     store.getState().setDraft('q2, better');
     await store.getState().send();
     expect(store.getState().turns.map((turn) => turn.question)).toEqual(['q1', 'q2, better']);
-    expect(asks.at(-1)).toMatchObject({ question: 'q2, better', history: [{ role: 'user', content: 'q1' }, { role: 'assistant', content: 're: q1' }] });
+    expect(asks.at(-1)).toMatchObject({
+      question: 'q2, better',
+      history: [
+        { role: 'user', content: 'q1' },
+        { role: 'assistant', content: 're: q1' },
+      ],
+    });
     expect(store.getState().editing).toBeNull();
   });
 
@@ -112,7 +132,9 @@ describe('chat store: conversations and projects', () => {
     await store.getState().openConversation('conv-1');
     await store.getState().renameConversation('conv-1', 'Refund rules');
     await store.getState().deleteConversation('conv-1');
-    expect(calls.filter((call) => call.method.startsWith('conversations/') && call.method !== 'conversations/list' && call.method !== 'conversations/get')).toEqual([
+    expect(
+      calls.filter((call) => call.method.startsWith('conversations/') && call.method !== 'conversations/list' && call.method !== 'conversations/get'),
+    ).toEqual([
       { method: 'conversations/rename', request: { id: 'conv-1', title: 'Refund rules' } },
       { method: 'conversations/delete', request: { id: 'conv-1' } },
     ]);

@@ -160,7 +160,13 @@ describe('watchInView', () => {
     const seen: boolean[] = [];
     const stop = watchInView(element, (inView) => seen.push(inView));
     expect(observe).toHaveBeenCalledWith(element);
-    const entry = (ratio: number) => ({ isIntersecting: ratio > 0, intersectionRatio: ratio, intersectionRect: { height: ratio * 100 }, rootBounds: { height: 800 } }) as unknown as IntersectionObserverEntry;
+    const entry = (ratio: number) =>
+      ({
+        isIntersecting: ratio > 0,
+        intersectionRatio: ratio,
+        intersectionRect: { height: ratio * 100 },
+        rootBounds: { height: 800 },
+      }) as unknown as IntersectionObserverEntry;
     report([entry(1)], {} as IntersectionObserver);
     report([entry(0.8), entry(0.1)], {} as IntersectionObserver);
     stop();

@@ -182,10 +182,13 @@ export function watchInView(element: Element, onChange: (inView: boolean) => voi
     onChange(true);
     return () => onChange(false);
   }
-  const observer = new IntersectionObserver((entries) => {
-    const latest = entries.at(-1);
-    if (latest) onChange(readable(latest));
-  }, { threshold: thresholds });
+  const observer = new IntersectionObserver(
+    (entries) => {
+      const latest = entries.at(-1);
+      if (latest) onChange(readable(latest));
+    },
+    { threshold: thresholds },
+  );
   observer.observe(element);
   return () => {
     observer.disconnect();

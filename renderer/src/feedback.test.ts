@@ -15,7 +15,19 @@ function server(outcomes: ('network' | 'ok' | 'not-found')[]) {
     const outcome = outcomes[calls.length - 1] ?? 'ok';
     if (outcome === 'network') return Promise.reject(new TypeError('Failed to fetch'));
     const [status, payload] =
-      outcome === 'ok' ? [200, feedbackAck(body, calls.length > 1)] : [404, { error: { name: 'NpllmError', code: 'NOT_FOUND', message: `No interaction with id ${body.interactionId}.`, fix: 'Send feedback for an interactionId returned by chat/ask.' } }];
+      outcome === 'ok'
+        ? [200, feedbackAck(body, calls.length > 1)]
+        : [
+            404,
+            {
+              error: {
+                name: 'NpllmError',
+                code: 'NOT_FOUND',
+                message: `No interaction with id ${body.interactionId}.`,
+                fix: 'Send feedback for an interactionId returned by chat/ask.',
+              },
+            },
+          ];
     return Promise.resolve(new Response(JSON.stringify(payload), { status, headers: { 'content-type': 'application/json' } }));
   });
   return { transport: httpTransport(fetchImpl as unknown as typeof fetch), calls };
@@ -40,7 +52,12 @@ describe('feedback sender', () => {
     vi.useFakeTimers();
     const { transport, calls } = server(['network', 'ok']);
     const warn = vi.fn();
-    const sending = createFeedbackSender(transport, { warn, retryDelayMs: 1000 }).send({ interactionId: 'i-1', type: 'dwell', value: 12.5, eventId: dwellEventId('i-1') });
+    const sending = createFeedbackSender(transport, { warn, retryDelayMs: 1000 }).send({
+      interactionId: 'i-1',
+      type: 'dwell',
+      value: 12.5,
+      eventId: dwellEventId('i-1'),
+    });
     await vi.advanceTimersByTimeAsync(999);
     expect(calls).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
@@ -77,7 +94,10 @@ describe('feedback sender', () => {
   it('sends with keepalive when the page is leaving, and retries at once (no time to wait)', async () => {
     vi.useFakeTimers();
     const { transport, calls } = server(['network', 'ok']);
-    await createFeedbackSender(transport, { retryDelayMs: 60_000 }).send({ interactionId: 'i-1', type: 'dwell', value: 3, eventId: 'dwell-i-1' }, { keepalive: true });
+    await createFeedbackSender(transport, { retryDelayMs: 60_000 }).send(
+      { interactionId: 'i-1', type: 'dwell', value: 3, eventId: 'dwell-i-1' },
+      { keepalive: true },
+    );
     expect(calls.map((call) => call.init.keepalive)).toEqual([true, true]);
   });
 });

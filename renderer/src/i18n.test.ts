@@ -4,13 +4,19 @@ import { en } from '../../shared/locales/en.js';
 import { ptBR } from '../../shared/locales/pt-BR.js';
 
 function keys(tree: object, prefix = ''): string[] {
-  return Object.entries(tree).flatMap(([key, value]) => (typeof value === 'object' && value !== null ? keys(value as object, `${prefix}${key}.`) : [`${prefix}${key}`]));
+  return Object.entries(tree).flatMap(([key, value]) =>
+    typeof value === 'object' && value !== null ? keys(value as object, `${prefix}${key}.`) : [`${prefix}${key}`],
+  );
 }
 
 describe('i18n', () => {
   it('pt-BR has exactly the keys of en, none empty', () => {
     expect(keys(ptBR).sort()).toEqual(keys(en).sort());
-    for (const key of keys(ptBR)) expect(key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], ptBR), key).not.toBe('');
+    for (const key of keys(ptBR))
+      expect(
+        key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], ptBR),
+        key,
+      ).not.toBe('');
   });
 
   it('every key the views use exists (plural keys by their base)', () => {

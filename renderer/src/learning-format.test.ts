@@ -27,7 +27,12 @@ describe('learning formats', () => {
   });
 
   it('draws the latest runs on one scale, oldest first, skipping curves of one point', () => {
-    const runs = [learningRun('new', { lossCurve: [3, 1] }), learningRun('failed', { lossCurve: [2] }), learningRun('old', { lossCurve: [3, 2, 1] }), learningRun('older', { lossCurve: [9, 9] })];
+    const runs = [
+      learningRun('new', { lossCurve: [3, 1] }),
+      learningRun('failed', { lossCurve: [2] }),
+      learningRun('old', { lossCurve: [3, 2, 1] }),
+      learningRun('older', { lossCurve: [9, 9] }),
+    ];
     const chart = lossChart(runs, { width: 100, height: 50, margin: 10, count: 3, label: (run) => run.id });
     expect(chart).toMatchObject({ top: 3, bottom: 1, steps: 3 });
     expect(chart.lines.map((line) => [line.runId, line.points])).toEqual([
@@ -35,7 +40,9 @@ describe('learning formats', () => {
       ['new', '10,10 50,40'],
     ]);
     expect(chart.lines[0]!.color).not.toBe(chart.lines[1]!.color);
-    expect(lossChart([learningRun('flat', { lossCurve: [2, 2] })], { width: 100, height: 50, margin: 10, count: 5, label: (run) => run.id }).lines[0]!.points).toBe('10,25 90,25');
+    expect(
+      lossChart([learningRun('flat', { lossCurve: [2, 2] })], { width: 100, height: 50, margin: 10, count: 5, label: (run) => run.id }).lines[0]!.points,
+    ).toBe('10,25 90,25');
     expect(lossChart([], { width: 100, height: 50, margin: 10, count: 5, label: (run) => run.id }).lines).toEqual([]);
   });
 

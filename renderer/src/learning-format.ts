@@ -64,7 +64,10 @@ const lineColors = ['#2563eb', '#16a34a', '#d97706', '#9333ea', '#dc2626', '#089
  * Loss curves of the latest `count` runs (runs come newest first) on one shared scale, oldest
  * first so the newest is drawn on top. Runs with fewer than two finite points draw nothing.
  */
-export function lossChart(runs: readonly LearningRunRecord[], options: { width: number; height: number; margin: number; count: number; label: (run: LearningRunRecord) => string }): LossChart {
+export function lossChart(
+  runs: readonly LearningRunRecord[],
+  options: { width: number; height: number; margin: number; count: number; label: (run: LearningRunRecord) => string },
+): LossChart {
   const { width, height, margin } = options;
   const curves = runs
     .slice(0, options.count)

@@ -56,7 +56,22 @@ describe('learning store', () => {
     expect(sent('stats/learning')).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(1000);
     expect(sent('stats/learning')).toHaveLength(2);
-    learner = { ...idleLearner, last: { runId: 'run-4', adapter: 'odoo', version: 4, channel: 'experimental', nllBefore: {}, nllAfter: {}, promoted: false, reason: 'kept', parentVersion: 3, lossCurve: [], stats: { trainTexts: 1, replayTexts: 0, heldOutTexts: 1, steps: 1, trainTokens: 1, tokensPerSecond: 1, durationMs: 1, masLambda: 0 } } };
+    learner = {
+      ...idleLearner,
+      last: {
+        runId: 'run-4',
+        adapter: 'odoo',
+        version: 4,
+        channel: 'experimental',
+        nllBefore: {},
+        nllAfter: {},
+        promoted: false,
+        reason: 'kept',
+        parentVersion: 3,
+        lossCurve: [],
+        stats: { trainTexts: 1, replayTexts: 0, heldOutTexts: 1, steps: 1, trainTokens: 1, tokensPerSecond: 1, durationMs: 1, masLambda: 0 },
+      },
+    };
     await vi.advanceTimersByTimeAsync(1000);
     expect(sent('stats/learning')).toHaveLength(3);
     close();
@@ -85,7 +100,9 @@ describe('learning store', () => {
     const base = transport();
     const store = createLearningStore({
       invoke: ((method: string, request: unknown, options?: InvokeOptions) =>
-        method === 'stats/learning' && fail ? Promise.reject(new NpllmError('DATABASE_UNAVAILABLE', 'The database is gone.')) : base.invoke(method as 'stats/learning', request as never, options)) as Transport['invoke'],
+        method === 'stats/learning' && fail
+          ? Promise.reject(new NpllmError('DATABASE_UNAVAILABLE', 'The database is gone.'))
+          : base.invoke(method as 'stats/learning', request as never, options)) as Transport['invoke'],
     });
     await store.getState().refreshStats();
     expect(store.getState()).toMatchObject({ stats: null, statsError: { code: 'DATABASE_UNAVAILABLE' }, statsLoading: false });

@@ -57,7 +57,16 @@ createRoot(root).render(
           projects={projects}
           transport={transport}
           apiKeys={apiKeys}
-          desktop={bridge ? { pathForFile: (file) => bridge.pathForFile(file), pickFolder: () => bridge.pickFolder(), onEngineState: (listener) => bridge.onEngineState(listener), onOpenConversation: (listener) => bridge.onOpenConversation(listener) } : undefined}
+          desktop={
+            bridge
+              ? {
+                  pathForFile: (file) => bridge.pathForFile(file),
+                  pickFolder: () => bridge.pickFolder(),
+                  onEngineState: (listener) => bridge.onEngineState(listener),
+                  onOpenConversation: (listener) => bridge.onOpenConversation(listener),
+                }
+              : undefined
+          }
           onUiChange={applyUi}
         />
       )}

@@ -15,7 +15,19 @@ const proposal: ContextProposal = {
   elapsedMs: 4,
   extensions: { '.py': 2 },
 };
-const indexed: IndexResult = { root: proposal.root, projectId: 'p', files: 3, chunks: 9, changedFiles: 3, unchangedFiles: 0, removedFiles: 0, embeddedChunks: 9, skipped: {}, secretsSkipped: 0, seconds: 1 };
+const indexed: IndexResult = {
+  root: proposal.root,
+  projectId: 'p',
+  files: 3,
+  chunks: 9,
+  changedFiles: 3,
+  unchangedFiles: 0,
+  removedFiles: 0,
+  embeddedChunks: 9,
+  skipped: {},
+  secretsSkipped: 0,
+  seconds: 1,
+};
 
 function fakeTransport(detect: () => Promise<ContextProposal> = () => Promise.resolve(proposal)) {
   const calls: { method: string; request: unknown }[] = [];
@@ -52,8 +64,10 @@ describe('projects store', () => {
     ]);
   });
 
-  it('keeps the typed path and shows the engine\'s error when the folder cannot be read', async () => {
-    const fake = fakeTransport(() => Promise.reject(new NpllmError('NOT_FOUND', 'The project folder /nope does not exist.', { fix: 'Pass the path of an existing folder.' })));
+  it("keeps the typed path and shows the engine's error when the folder cannot be read", async () => {
+    const fake = fakeTransport(() =>
+      Promise.reject(new NpllmError('NOT_FOUND', 'The project folder /nope does not exist.', { fix: 'Pass the path of an existing folder.' })),
+    );
     const store = createProjectsStore(fake.transport);
     store.getState().setPath('/nope');
     await store.getState().open();
@@ -63,7 +77,13 @@ describe('projects store', () => {
   it('confirms the edited stacks, selects the project and indexes it in the background with progress', async () => {
     const fake = fakeTransport();
     const storage = new Map<string, string>();
-    const store = createProjectsStore(fake.transport, { storage: { getItem: (key) => storage.get(key) ?? null, setItem: (key, value) => void storage.set(key, value), removeItem: (key) => void storage.delete(key) } });
+    const store = createProjectsStore(fake.transport, {
+      storage: {
+        getItem: (key) => storage.get(key) ?? null,
+        setItem: (key, value) => void storage.set(key, value),
+        removeItem: (key) => void storage.delete(key),
+      },
+    });
     await store.getState().open('/home/someone/shop');
     store.getState().editStack(0, { version: '5.0' });
     store.getState().removeStack(1);
@@ -72,7 +92,13 @@ describe('projects store', () => {
     store.getState().addStack();
     const confirmed = store.getState().confirm();
     await vi.waitFor(() => expect(fake.calls.map((call) => call.method)).toContain('rag/index'));
-    expect(fake.calls.find((call) => call.method === 'context/confirm')?.request).toEqual({ path: proposal.root, stacks: [{ name: 'django', version: '5.0' }, { name: 'celery', version: null }] });
+    expect(fake.calls.find((call) => call.method === 'context/confirm')?.request).toEqual({
+      path: proposal.root,
+      stacks: [
+        { name: 'django', version: '5.0' },
+        { name: 'celery', version: null },
+      ],
+    });
     expect(store.getState()).toMatchObject({ card: null, selected: proposal.root });
     expect(storage.get('npllm.project')).toBe(proposal.root);
 
@@ -90,11 +116,11 @@ describe('projects store', () => {
 describe('droppedPath', () => {
   const transfer = (data: Record<string, string>, files: File[] = []) => ({ files: files as unknown as FileList, getData: (type: string) => data[type] ?? '' });
 
-  it('takes a folder from a file manager\'s file:// URI, decoded', () => {
+  it("takes a folder from a file manager's file:// URI, decoded", () => {
     expect(droppedPath(transfer({ 'text/uri-list': 'file:///home/someone/my%20shop\r\n' }))).toEqual({ path: '/home/someone/my shop' });
   });
 
-  it('asks the desktop for a dropped file\'s path', () => {
+  it("asks the desktop for a dropped file's path", () => {
     const file = new File(['x'], 'shop');
     expect(droppedPath(transfer({}, [file]), (dropped) => (dropped === file ? '/home/someone/shop' : ''))).toEqual({ path: '/home/someone/shop' });
   });

@@ -56,7 +56,11 @@ describe('chat store', () => {
     const { transport, last } = fakeTransport();
     const store = createChatStore(transport);
     const sent = ask(store, 'reverse a string?');
-    expect(store.getState()).toMatchObject({ draft: '', busy: true, turns: [{ question: 'reverse a string?', shown: 0, attempts: [{ status: 'streaming', answer: '' }] }] });
+    expect(store.getState()).toMatchObject({
+      draft: '',
+      busy: true,
+      turns: [{ question: 'reverse a string?', shown: 0, attempts: [{ status: 'streaming', answer: '' }] }],
+    });
 
     last().hooks.onToken?.('Use ');
     last().hooks.onToken?.('slicing');
@@ -64,7 +68,10 @@ describe('chat store', () => {
 
     last().resolve(askResponse('Use slicing.'));
     await sent;
-    expect(store.getState()).toMatchObject({ busy: false, turns: [{ attempts: [{ status: 'done', answer: 'Use slicing.', result: { interactionId: 'i-Use slicing.' } }] }] });
+    expect(store.getState()).toMatchObject({
+      busy: false,
+      turns: [{ attempts: [{ status: 'done', answer: 'Use slicing.', result: { interactionId: 'i-Use slicing.' } }] }],
+    });
     // The status strip refreshes: the first answer loaded the model.
     await vi.waitFor(() => expect(store.getState().health).toEqual(health));
   });
@@ -102,7 +109,10 @@ describe('chat store', () => {
     const sent = ask(store, 'q');
     last().reject(new NpllmError('QUERY_TOO_LONG', 'The question is too long.', { fix: 'Ask about less code.' }));
     await sent;
-    expect(store.getState()).toMatchObject({ busy: false, turns: [{ attempts: [{ status: 'error', error: { code: 'QUERY_TOO_LONG', message: 'The question is too long.', fix: 'Ask about less code.' } }] }] });
+    expect(store.getState()).toMatchObject({
+      busy: false,
+      turns: [{ attempts: [{ status: 'error', error: { code: 'QUERY_TOO_LONG', message: 'The question is too long.', fix: 'Ask about less code.' } }] }],
+    });
   });
 
   it('stop cancels the answer, keeps what arrived, and frees the input', async () => {
@@ -168,13 +178,27 @@ describe('chat store: implicit feedback', () => {
     await answered(store, fake, 'q1', 'a1');
     expect(fake.asks[0]!.request).toEqual({ question: 'q1', replyTo: null });
     void ask(store, 'q2');
-    expect(fake.last().request).toEqual({ question: 'q2', history: [{ role: 'user', content: 'q1' }, { role: 'assistant', content: 'a1' }], replyTo: 'i-a1' });
+    expect(fake.last().request).toEqual({
+      question: 'q2',
+      history: [
+        { role: 'user', content: 'q1' },
+        { role: 'assistant', content: 'a1' },
+      ],
+      replyTo: 'i-a1',
+    });
     fake.last().reject(new NpllmError('GENERATION_FAILED', 'boom'));
     await vi.waitFor(() => expect(store.getState().busy).toBe(false));
 
     // The answer just above failed: there is no answer this one reacts to.
     void ask(store, 'q3');
-    expect(fake.last().request).toEqual({ question: 'q3', history: [{ role: 'user', content: 'q1' }, { role: 'assistant', content: 'a1' }], replyTo: null });
+    expect(fake.last().request).toEqual({
+      question: 'q3',
+      history: [
+        { role: 'user', content: 'q1' },
+        { role: 'assistant', content: 'a1' },
+      ],
+      replyTo: null,
+    });
     fake.last().resolve(askResponse('a3'));
     await vi.waitFor(() => expect(store.getState().busy).toBe(false));
 
@@ -224,7 +248,13 @@ describe('chat store: implicit feedback', () => {
     expect(fake.feedback()).toEqual([]);
     // The new answer takes the old one's place on screen; the old one stays in the turn.
     let turn = store.getState().turns[1]!;
-    expect(turn).toMatchObject({ shown: 1, attempts: [{ answer: 'a2', status: 'done' }, { answer: '', status: 'streaming' }] });
+    expect(turn).toMatchObject({
+      shown: 1,
+      attempts: [
+        { answer: 'a2', status: 'done' },
+        { answer: '', status: 'streaming' },
+      ],
+    });
     expect(store.getState().busy).toBe(true);
     fake.last().resolve(askResponse('a2 again'));
     await regenerated;
@@ -351,7 +381,7 @@ describe('chat store: dwell', () => {
     expect(fake.feedback()).toEqual([{ eventId: 'dwell-i-a', interactionId: 'i-a', type: 'dwell', value: 3600 }]);
   });
 
-  it('sends nothing for an answer never seen, or stopped, and the regenerated one\'s before asking again', async () => {
+  it("sends nothing for an answer never seen, or stopped, and the regenerated one's before asking again", async () => {
     const { fake, store } = dwellStore();
     store.getState().setPageActive(true);
     const stopped = ask(store, 'q0');
@@ -426,7 +456,10 @@ describe('chat store: dwell', () => {
     const calls = fake.calls.filter((call) => call.method === 'feedback/record');
     expect(calls.map((call) => [call.request, call.options])).toEqual([
       [{ eventId: 'dwell-i-a1', interactionId: 'i-a1', type: 'dwell', value: 2 }, { askForKey: false }],
-      [{ eventId: 'dwell-i-a2', interactionId: 'i-a2', type: 'dwell', value: 1.5 }, { askForKey: false, keepalive: true }],
+      [
+        { eventId: 'dwell-i-a2', interactionId: 'i-a2', type: 'dwell', value: 1.5 },
+        { askForKey: false, keepalive: true },
+      ],
     ]);
 
     const { fake: other, store: again } = dwellStore();

@@ -133,7 +133,12 @@ export function createChatStore(transport: Transport, options: ChatStoreOptions 
       set(({ turns }) => ({
         turns: turns.map((turn) =>
           turn.attempts.some((attempt) => attempt.id === attemptId)
-            ? { ...turn, attempts: turn.attempts.map((attempt) => (attempt.id === attemptId ? { ...attempt, ...(typeof change === 'function' ? change(attempt) : change) } : attempt)) }
+            ? {
+                ...turn,
+                attempts: turn.attempts.map((attempt) =>
+                  attempt.id === attemptId ? { ...attempt, ...(typeof change === 'function' ? change(attempt) : change) } : attempt,
+                ),
+              }
             : turn,
         ),
       }));
@@ -159,14 +164,20 @@ export function createChatStore(transport: Transport, options: ChatStoreOptions 
       } catch (failure) {
         const error = toNpllmError(failure);
         dwell.discard(String(attemptId));
-        updateAttempt(attemptId, error.code === 'CANCELLED' ? { status: 'cancelled', progress: null } : { status: 'error', error: error.toJSON(), progress: null });
+        updateAttempt(
+          attemptId,
+          error.code === 'CANCELLED' ? { status: 'cancelled', progress: null } : { status: 'error', error: error.toJSON(), progress: null },
+        );
       } finally {
         if (running === controller) running = null;
         set({ busy: false });
       }
     };
 
-    const attemptById = (attemptId: number) => get().turns.flatMap((turn) => turn.attempts).find((attempt) => attempt.id === attemptId);
+    const attemptById = (attemptId: number) =>
+      get()
+        .turns.flatMap((turn) => turn.attempts)
+        .find((attempt) => attempt.id === attemptId);
 
     /** What every question of this chat carries: its conversation and project. */
     const scope = () => {
@@ -192,7 +203,16 @@ export function createChatStore(transport: Transport, options: ChatStoreOptions 
         const { draft, busy, editing } = get();
         if (busy || !draft.trim()) return;
         // An edited question replaces its turn and everything after it.
-        const turns = editing === null ? get().turns : get().turns.slice(0, Math.max(0, get().turns.findIndex((turn) => turn.id === editing)));
+        const turns =
+          editing === null
+            ? get().turns
+            : get().turns.slice(
+                0,
+                Math.max(
+                  0,
+                  get().turns.findIndex((turn) => turn.id === editing),
+                ),
+              );
         const history: ChatMessage[] = turns
           .filter((turn) => shownAttempt(turn).status === 'done')
           .slice(-historyTurns)

@@ -59,17 +59,26 @@ describe('httpTransport', () => {
 
   it('invoke turns an error body into an NpllmError with its fix', async () => {
     const { fetchImpl } = fakeFetch(() => jsonResponse(400, { error: emptyQuestion }));
-    const error = await httpTransport(fetchImpl).invoke('chat/ask', { question: '' }).catch((e: unknown) => e);
+    const error = await httpTransport(fetchImpl)
+      .invoke('chat/ask', { question: '' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NpllmError);
     expect(error).toMatchObject({ code: 'QUERY_EMPTY', fix: 'Type a question.' });
   });
 
   it('explains a response that is not an npllm error, and an unreachable server', async () => {
     const proxy = fakeFetch(() => new Response('<html>Bad gateway</html>', { status: 502, statusText: 'Bad Gateway' }));
-    await expect(httpTransport(proxy.fetchImpl).invoke('system/health', {})).rejects.toMatchObject({ code: 'INTERNAL', message: 'The server answered 502 Bad Gateway.' });
+    await expect(httpTransport(proxy.fetchImpl).invoke('system/health', {})).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: 'The server answered 502 Bad Gateway.',
+    });
 
     const down = vi.fn(() => Promise.reject(new TypeError('Failed to fetch'))) as unknown as typeof fetch;
-    await expect(httpTransport(down).invoke('system/health', {})).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('Cannot reach'), fix: expect.stringContaining('npllm serve') });
+    await expect(httpTransport(down).invoke('system/health', {})).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringContaining('Cannot reach'),
+      fix: expect.stringContaining('npllm serve'),
+    });
   });
 
   it('invoke can send a request that outlives the page (keepalive), and marks only transit failures as network errors', async () => {
@@ -80,13 +89,30 @@ describe('httpTransport', () => {
     expect(calls[1]?.init.keepalive).toBeUndefined();
 
     const down = vi.fn(() => Promise.reject(new TypeError('Failed to fetch'))) as unknown as typeof fetch;
-    expect(isNetworkError(await httpTransport(down).invoke('system/health', {}).catch((e: unknown) => e))).toBe(true);
+    expect(
+      isNetworkError(
+        await httpTransport(down)
+          .invoke('system/health', {})
+          .catch((e: unknown) => e),
+      ),
+    ).toBe(true);
     const refused = fakeFetch(() => jsonResponse(404, { error: { name: 'NpllmError', code: 'NOT_FOUND', message: 'No interaction.' } }));
-    expect(isNetworkError(await httpTransport(refused.fetchImpl).invoke('system/health', {}).catch((e: unknown) => e))).toBe(false);
+    expect(
+      isNetworkError(
+        await httpTransport(refused.fetchImpl)
+          .invoke('system/health', {})
+          .catch((e: unknown) => e),
+      ),
+    ).toBe(false);
   });
 
   it('ask streams SSE: tokens and progress to the hooks, the done result as the value', async () => {
-    const body = sse([{ type: 'progress', progress }, { type: 'token', text: 'Hello' }, { type: 'token', text: ' world' }, { type: 'done', result }]);
+    const body = sse([
+      { type: 'progress', progress },
+      { type: 'token', text: 'Hello' },
+      { type: 'token', text: ' world' },
+      { type: 'done', result },
+    ]);
     const { fetchImpl, calls } = fakeFetch(() => streamResponse(body));
     const tokens: string[] = [];
     const progressSeen: Progress[] = [];
@@ -100,7 +126,14 @@ describe('httpTransport', () => {
 
   it('ask rejects with the error event of a stream that failed mid-way', async () => {
     const generationFailed: SerializedError = { name: 'ModelError', code: 'GENERATION_FAILED', message: 'The model crashed.', fix: 'Try again.' };
-    const { fetchImpl } = fakeFetch(() => streamResponse(sse([{ type: 'token', text: 'Hel' }, { type: 'error', error: generationFailed }])));
+    const { fetchImpl } = fakeFetch(() =>
+      streamResponse(
+        sse([
+          { type: 'token', text: 'Hel' },
+          { type: 'error', error: generationFailed },
+        ]),
+      ),
+    );
     await expect(httpTransport(fetchImpl).ask({ question: 'hi' })).rejects.toMatchObject({ code: 'GENERATION_FAILED', fix: 'Try again.' });
   });
 
@@ -112,7 +145,10 @@ describe('httpTransport', () => {
 
   it('ask fails clearly when the stream ends without a result', async () => {
     const { fetchImpl } = fakeFetch(() => streamResponse(sse([{ type: 'token', text: 'Hel' }])));
-    await expect(httpTransport(fetchImpl).ask({ question: 'hi' })).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringContaining('without a result') });
+    await expect(httpTransport(fetchImpl).ask({ question: 'hi' })).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringContaining('without a result'),
+    });
   });
 
   it('ask rejects with CANCELLED when aborted mid-stream, after the tokens so far', async () => {
@@ -210,7 +246,16 @@ describe('createTransport', () => {
 
   it('uses the preload bridge in the desktop app and HTTP in a browser', () => {
     expect(createTransport().kind).toBe('http');
-    window.npllm = { invoke: vi.fn(), stream: vi.fn(), onFocusInput: vi.fn(), pathForFile: vi.fn(), pickFolder: vi.fn(), onEngineState: vi.fn(), openInMain: vi.fn(), onOpenConversation: vi.fn() };
+    window.npllm = {
+      invoke: vi.fn(),
+      stream: vi.fn(),
+      onFocusInput: vi.fn(),
+      pathForFile: vi.fn(),
+      pickFolder: vi.fn(),
+      onEngineState: vi.fn(),
+      openInMain: vi.fn(),
+      onOpenConversation: vi.fn(),
+    };
     expect(createTransport().kind).toBe('desktop');
   });
 });
@@ -222,7 +267,11 @@ describe('httpTransport with an API key', () => {
     return {
       asked,
       saved: () => saved,
-      store: { current: () => saved, request: (reason: ApiKeyReason) => (asked.push(reason), Promise.resolve(answer)), remember: (key: string | null) => (saved = key) },
+      store: {
+        current: () => saved,
+        request: (reason: ApiKeyReason) => (asked.push(reason), Promise.resolve(answer)),
+        remember: (key: string | null) => (saved = key),
+      },
     };
   }
   function guardedFetch(expected: string) {
@@ -232,10 +281,10 @@ describe('httpTransport with an API key', () => {
       seen.push(auth);
       const ok = auth === `Bearer ${expected}`;
       return Promise.resolve(
-        new Response(JSON.stringify(ok ? { items: [] } : { error: { name: 'NpllmError', code: 'UNAUTHORIZED', message: 'Missing or wrong API key.', fix: 'Send it.' } }), {
-          status: ok ? 200 : 401,
-          headers: { 'content-type': 'application/json' },
-        }),
+        new Response(
+          JSON.stringify(ok ? { items: [] } : { error: { name: 'NpllmError', code: 'UNAUTHORIZED', message: 'Missing or wrong API key.', fix: 'Send it.' } }),
+          { status: ok ? 200 : 401, headers: { 'content-type': 'application/json' } },
+        ),
       );
     }) as typeof fetch;
     return { fetchImpl, seen };
@@ -263,7 +312,9 @@ describe('httpTransport with an API key', () => {
   it('a background request (askForKey: false) opens the key dialog but does not wait for it: it fails quietly', async () => {
     const keys = keyStore(null, 'k-123');
     const server = guardedFetch('k-123');
-    await expect(httpTransport(server.fetchImpl, keys.store).invoke('feedback/record', { interactionId: 'i1', type: 'copied' }, { askForKey: false })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(
+      httpTransport(server.fetchImpl, keys.store).invoke('feedback/record', { interactionId: 'i1', type: 'copied' }, { askForKey: false }),
+    ).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     expect(keys.asked).toEqual(['missing']);
     expect(server.seen).toEqual([null]);
   });
@@ -273,7 +324,9 @@ describe('httpTransport with an API key', () => {
     await httpTransport(guardedFetch('k-123').fetchImpl, keys.store).invoke('interactions/list', {});
     expect(keys.asked[0]).toBe('refused');
     const stubborn = keyStore(null, 'always-wrong');
-    await expect(httpTransport(guardedFetch('k-123').fetchImpl, stubborn.store).invoke('interactions/list', {})).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(httpTransport(guardedFetch('k-123').fetchImpl, stubborn.store).invoke('interactions/list', {})).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
     expect(stubborn.asked).toHaveLength(3);
   });
 });

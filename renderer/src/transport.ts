@@ -199,45 +199,45 @@ export function httpTransport(fetchImpl: typeof fetch, apiKeys?: ApiKeyStore): T
   };
 
   async function streamOverHttp<M extends StreamingMethod>(method: M, request: ApiRequest<M>, hooks: AskHooks): Promise<ApiResponse<M>> {
-      const { signal } = hooks;
-      const response = await post(method, request, { headers: { accept: 'text/event-stream' }, ...(signal ? { signal } : {}) });
-      // Requests rejected before the stream starts (empty, too long) come back as plain JSON errors.
-      if (!response.ok || !response.body || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
-        throw await responseError(response);
-      }
-      const parser = new SseParser();
-      const reader = response.body.getReader();
-      const handle = (data: string): ApiResponse<M> | null => {
-        const event = JSON.parse(data) as StreamEvent<ApiResponse<M>>;
-        if (event.type === 'token') hooks.onToken?.(event.text);
-        else if (event.type === 'progress') hooks.onProgress?.(event.progress);
-        else if (event.type === 'error') throw NpllmError.fromJSON(event.error);
-        else return event.result;
-        return null;
-      };
-      try {
-        for (;;) {
-          const { done, value } = await reader.read();
-          for (const data of done ? parser.end() : parser.push(value)) {
-            const result = handle(data);
-            if (result) return result;
-          }
-          if (done) break;
+    const { signal } = hooks;
+    const response = await post(method, request, { headers: { accept: 'text/event-stream' }, ...(signal ? { signal } : {}) });
+    // Requests rejected before the stream starts (empty, too long) come back as plain JSON errors.
+    if (!response.ok || !response.body || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
+      throw await responseError(response);
+    }
+    const parser = new SseParser();
+    const reader = response.body.getReader();
+    const handle = (data: string): ApiResponse<M> | null => {
+      const event = JSON.parse(data) as StreamEvent<ApiResponse<M>>;
+      if (event.type === 'token') hooks.onToken?.(event.text);
+      else if (event.type === 'progress') hooks.onProgress?.(event.progress);
+      else if (event.type === 'error') throw NpllmError.fromJSON(event.error);
+      else return event.result;
+      return null;
+    };
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        for (const data of done ? parser.end() : parser.push(value)) {
+          const result = handle(data);
+          if (result) return result;
         }
-      } catch (error) {
-        if (signal?.aborted) throw cancelled();
-        if (error instanceof NpllmError) throw error;
-        throw new NpllmError('INTERNAL', `The answer stream broke off: ${(error as Error).message}.`, {
-          cause: error,
-          fix: 'Check that "npllm serve" is still running, then ask again.',
-          details: { i18n: { message: 'transport.brokeOff', fix: 'transport.brokeOffFix', values: { reason: (error as Error).message } } },
-        });
-      } finally {
-        reader.releaseLock();
+        if (done) break;
       }
-      throw new NpllmError('INTERNAL', 'The server ended the answer stream without a result.', {
-        fix: 'Ask again; if it keeps happening, look at the server log.',
+    } catch (error) {
+      if (signal?.aborted) throw cancelled();
+      if (error instanceof NpllmError) throw error;
+      throw new NpllmError('INTERNAL', `The answer stream broke off: ${(error as Error).message}.`, {
+        cause: error,
+        fix: 'Check that "npllm serve" is still running, then ask again.',
+        details: { i18n: { message: 'transport.brokeOff', fix: 'transport.brokeOffFix', values: { reason: (error as Error).message } } },
       });
+    } finally {
+      reader.releaseLock();
+    }
+    throw new NpllmError('INTERNAL', 'The server ended the answer stream without a result.', {
+      fix: 'Ask again; if it keeps happening, look at the server log.',
+    });
   }
 }
 

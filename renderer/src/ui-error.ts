@@ -22,7 +22,10 @@ export function errorText(error: SerializedError, t: TFunction): { message: stri
   }
   if (i18n && typeof i18n === 'object') {
     const keys = i18n as { message: string; fix?: string; values?: Record<string, unknown> };
-    return { message: t(keys.message, { ...keys.values, defaultValue: error.message }), fix: keys.fix ? t(keys.fix, { ...keys.values, defaultValue: error.fix }) : error.fix };
+    return {
+      message: t(keys.message, { ...keys.values, defaultValue: error.message }),
+      fix: keys.fix ? t(keys.fix, { ...keys.values, defaultValue: error.fix }) : error.fix,
+    };
   }
   return { message: error.message, fix: error.fix };
 }

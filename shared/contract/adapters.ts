@@ -34,19 +34,25 @@ export const adapterNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,
 export const listAdaptersRequestSchema = z.strictObject({ name: adapterNameSchema.optional() });
 export const changeAdapterChannelRequestSchema = z.strictObject({
   name: adapterNameSchema,
-  version: z.number().int().min(1).optional().describe('promote: default the newest experimental version; rollback: the version promoted before the current one.'),
+  version: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('promote: default the newest experimental version; rollback: the version promoted before the current one.'),
   reason: z.string().min(1).max(1000).optional(),
 });
 
 /** The outcome of a promotion or rollback: the new stable version and the one it replaced. */
-export const adapterChannelChangeSchema = z.object({
-  stable: adapterRecordSchema,
-  archived: adapterRecordSchema.nullable(),
-});
+export const adapterChannelChangeSchema = z.object({ stable: adapterRecordSchema, archived: adapterRecordSchema.nullable() });
 export type AdapterChannelChange = z.infer<typeof adapterChannelChangeSchema>;
 
 export const adaptersMethods = {
-  'adapters/list': method({ summary: 'Every registered adapter version, newest first.', request: listAdaptersRequestSchema, response: z.object({ items: z.array(adapterRecordSchema) }) }),
+  'adapters/list': method({
+    summary: 'Every registered adapter version, newest first.',
+    request: listAdaptersRequestSchema,
+    response: z.object({ items: z.array(adapterRecordSchema) }),
+  }),
   'adapters/promote': method({
     summary: 'Make a version stable (default: the newest experimental one); the stable one before it is archived.',
     request: changeAdapterChannelRequestSchema,

@@ -43,7 +43,19 @@ export const projectProfileSchema = z.object({
 export type ProjectProfile = z.infer<typeof projectProfileSchema>;
 
 export const contextMethods = {
-  'context/detect': method({ summary: "Propose a project's stacks from its metadata (manifests and file names only).", request: pathRequestSchema, response: contextProposalSchema }),
-  'context/confirm': method({ summary: "Store the project's profile: the proposal, or the stacks given.", request: confirmContextRequestSchema, response: projectProfileSchema }),
-  'context/get': method({ summary: "The project's confirmed profile, if any.", request: pathRequestSchema, response: z.object({ profile: projectProfileSchema.nullable() }) }),
+  'context/detect': method({
+    summary: "Propose a project's stacks from its metadata (manifests and file names only).",
+    request: pathRequestSchema,
+    response: contextProposalSchema,
+  }),
+  'context/confirm': method({
+    summary: "Store the project's profile: the proposal, or the stacks given.",
+    request: confirmContextRequestSchema,
+    response: projectProfileSchema,
+  }),
+  'context/get': method({
+    summary: "The project's confirmed profile, if any.",
+    request: pathRequestSchema,
+    response: z.object({ profile: projectProfileSchema.nullable() }),
+  }),
 };

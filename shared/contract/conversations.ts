@@ -4,7 +4,6 @@ import { conversationIdSchema } from './common.js';
 import { interactionRecordSchema } from './interactions.js';
 import { method } from './method.js';
 
-
 export const conversationSummarySchema = z.object({
   id: z.string(),
   title: z.string().describe('The first question, shortened, until the user renames it.'),
@@ -16,7 +15,7 @@ export const conversationSummarySchema = z.object({
 export type ConversationSummary = z.infer<typeof conversationSummarySchema>;
 
 export const listConversationsRequestSchema = z.strictObject({
-  project: z.string().min(1).max(4096).nullable().optional().describe('Only this project\'s conversations; null: only those without a project; omitted: all.'),
+  project: z.string().min(1).max(4096).nullable().optional().describe("Only this project's conversations; null: only those without a project; omitted: all."),
   limit: z.number().int().min(1).max(500).optional(),
 });
 
@@ -30,8 +29,16 @@ export const conversationSchema = z.object({
 export type Conversation = z.infer<typeof conversationSchema>;
 
 export const conversationsMethods = {
-  'conversations/list': method({ summary: 'Conversations, the latest first.', request: listConversationsRequestSchema, response: z.object({ items: z.array(conversationSummarySchema) }) }),
-  'conversations/get': method({ summary: 'One conversation with its questions and answers.', request: conversationRequestSchema, response: conversationSchema }),
+  'conversations/list': method({
+    summary: 'Conversations, the latest first.',
+    request: listConversationsRequestSchema,
+    response: z.object({ items: z.array(conversationSummarySchema) }),
+  }),
+  'conversations/get': method({
+    summary: 'One conversation with its questions and answers.',
+    request: conversationRequestSchema,
+    response: conversationSchema,
+  }),
   'conversations/rename': method({ summary: 'Give a conversation a title.', request: renameConversationRequestSchema, response: conversationSummarySchema }),
   'conversations/delete': method({
     summary: 'Remove a conversation from the list; its interactions stay in what npllm learns from, no longer grouped.',

@@ -32,12 +32,13 @@ export const interactionRecordSchema = z.object({
 export type InteractionRecord = z.infer<typeof interactionRecordSchema>;
 
 export const getInteractionRequestSchema = z.strictObject({ id: z.string().min(1).max(100) });
-export const listInteractionsRequestSchema = z.strictObject({
-  limit: z.number().int().min(1).max(500).optional(),
-  project: z.string().optional(),
-});
+export const listInteractionsRequestSchema = z.strictObject({ limit: z.number().int().min(1).max(500).optional(), project: z.string().optional() });
 
 export const interactionsMethods = {
   'interactions/get': method({ summary: 'One recorded interaction.', request: getInteractionRequestSchema, response: interactionRecordSchema }),
-  'interactions/list': method({ summary: 'The latest interactions, newest first.', request: listInteractionsRequestSchema, response: z.object({ items: z.array(interactionRecordSchema) }) }),
+  'interactions/list': method({
+    summary: 'The latest interactions, newest first.',
+    request: listInteractionsRequestSchema,
+    response: z.object({ items: z.array(interactionRecordSchema) }),
+  }),
 };

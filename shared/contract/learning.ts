@@ -8,7 +8,13 @@ export const learnRequestSchema = z.strictObject({
   project: z.string().min(1).max(4096).describe('The project folder to consolidate.'),
   /** Train this adapter instead of the one the project's first confirmed stack names (`user` for a per-user adapter). */
   adapter: adapterNameSchema.optional(),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).optional().describe('Seed of the data order, replay sample and fresh adapter weights (default learning.seed), recorded with the run.'),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional()
+    .describe('Seed of the data order, replay sample and fresh adapter weights (default learning.seed), recorded with the run.'),
 });
 export type LearnRequest = z.infer<typeof learnRequestSchema>;
 
@@ -51,7 +57,10 @@ export const learnResultSchema = z.object({
   lossCurve: z.array(z.number()),
   stats: learnRunStatsSchema,
   tests: z.record(z.string(), learningTestSchema).optional().describe("The judge's noise-aware test per judged project (this one and every earlier one)."),
-  transfer: z.record(z.string(), learningTestSchema).optional().describe('The new version against the base on indexed projects the adapter has not learned (forward transfer).'),
+  transfer: z
+    .record(z.string(), learningTestSchema)
+    .optional()
+    .describe('The new version against the base on indexed projects the adapter has not learned (forward transfer).'),
 });
 export type LearnResult = z.infer<typeof learnResultSchema>;
 
@@ -100,12 +109,25 @@ export const learningStatsRequestSchema = z.strictObject({
 export const adapterLearningStatsSchema = z.object({
   adapter: z.string(),
   projects: z.array(z.string()).describe('Columns: projects in the order the adapter first learned them, then projects only evaluated.'),
-  versions: z.array(z.object({ version: z.number(), channel: z.enum([...adapterChannels, 'base']), project: z.string().nullable(), createdAt: z.string().nullable() })).describe('Rows: 0 (base) then every registered or evaluated version, ascending; `project` = the one it learned.'),
+  versions: z
+    .array(z.object({ version: z.number(), channel: z.enum([...adapterChannels, 'base']), project: z.string().nullable(), createdAt: z.string().nullable() }))
+    .describe('Rows: 0 (base) then every registered or evaluated version, ascending; `project` = the one it learned.'),
   nll: z.array(z.array(z.number().nullable())).describe('nll[row][column]: held-out NLL per token; null = not measured, or measured on an older held-out set.'),
-  gain: z.array(z.array(z.number().nullable())).describe('(base − nll) / base per cell: the share of the base\'s NLL the version removed.'),
-  bwt: z.number().nullable().describe('Mean over the projects its ancestors learned of gain(bwtVersion, p) − gain(ancestor that learned p, p); < 0 is forgetting. null with fewer than two learned projects or no measured pair.'),
+  gain: z.array(z.array(z.number().nullable())).describe("(base − nll) / base per cell: the share of the base's NLL the version removed."),
+  bwt: z
+    .number()
+    .nullable()
+    .describe(
+      'Mean over the projects its ancestors learned of gain(bwtVersion, p) − gain(ancestor that learned p, p); < 0 is forgetting. null with fewer than two learned projects or no measured pair.',
+    ),
   bwtVersion: z.number().nullable().describe('The version BWT is measured at: the stable one, else the newest that learned a project.'),
-  fwt: z.number().nullable().optional().describe('Forward transfer along the same ancestry: mean over the projects it learned (the first excepted) of the gain the version before had on p, before learning it. null when unmeasured.'),
+  fwt: z
+    .number()
+    .nullable()
+    .optional()
+    .describe(
+      'Forward transfer along the same ancestry: mean over the projects it learned (the first excepted) of the gain the version before had on p, before learning it. null when unmeasured.',
+    ),
   runs: z.array(learningRunRecordSchema).describe('Newest first.'),
 });
 export type AdapterLearningStats = z.infer<typeof adapterLearningStatsSchema>;

@@ -9,7 +9,11 @@ import type { z } from 'zod';
 /** `progress`: long work reports how far it is; `token`: an answer streams as it is generated. */
 export type EventKind = 'progress' | 'token';
 
-export interface MethodDefinition<Request extends z.ZodType = z.ZodType, Response extends z.ZodType = z.ZodType, Events extends readonly EventKind[] = readonly EventKind[]> {
+export interface MethodDefinition<
+  Request extends z.ZodType = z.ZodType,
+  Response extends z.ZodType = z.ZodType,
+  Events extends readonly EventKind[] = readonly EventKind[],
+> {
   /** One line for the API documentation. */
   summary: string;
   request: Request;

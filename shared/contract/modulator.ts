@@ -7,11 +7,7 @@ export const modulatorChannels = ['experimental', 'stable', 'archived'] as const
 export type ModulatorChannel = (typeof modulatorChannels)[number];
 
 /** One decision as levels: a scale level per candidate adapter, retrieve or not, a budget level. */
-export const modulatorActionSchema = z.object({
-  levels: z.array(z.number()),
-  retrieve: z.boolean(),
-  budget: z.number(),
-});
+export const modulatorActionSchema = z.object({ levels: z.array(z.number()), retrieve: z.boolean(), budget: z.number() });
 export type ModulatorAction = z.infer<typeof modulatorActionSchema>;
 
 /** What the modulator decided for one answer (every `chat/ask` response and `npllm --query --json` carry it). */
@@ -26,14 +22,16 @@ export const modulatorReportSchema = z.object({
 });
 export type ModulatorReport = z.infer<typeof modulatorReportSchema>;
 
-export const modulatorMetricsSchema = z.object({
-  oracleGap: z.number().nullable().optional().describe('Mean relative NLL gap to the oracle mix on held-out examples; null before any evaluation.'),
-  withinTwoPercent: z.number().nullable().optional(),
-  ips: z.number().nullable().optional().describe('Inverse-propensity estimate of the mean reward on logged decisions.'),
-  dr: z.number().nullable().optional().describe('Doubly robust estimate of the mean reward on logged decisions.'),
-  logged: z.number().optional(),
-  examples: z.number().optional(),
-}).loose();
+export const modulatorMetricsSchema = z
+  .object({
+    oracleGap: z.number().nullable().optional().describe('Mean relative NLL gap to the oracle mix on held-out examples; null before any evaluation.'),
+    withinTwoPercent: z.number().nullable().optional(),
+    ips: z.number().nullable().optional().describe('Inverse-propensity estimate of the mean reward on logged decisions.'),
+    dr: z.number().nullable().optional().describe('Doubly robust estimate of the mean reward on logged decisions.'),
+    logged: z.number().optional(),
+    examples: z.number().optional(),
+  })
+  .loose();
 export type ModulatorMetrics = z.infer<typeof modulatorMetricsSchema>;
 
 export const modulatorVersionSchema = z.object({
@@ -80,7 +78,7 @@ export const modulatorStatusSchema = z.object({
 export type ModulatorStatus = z.infer<typeof modulatorStatusSchema>;
 
 export const modulatorLearnRequestSchema = z.strictObject({
-  project: z.string().min(1).max(4096).optional().describe('Only this learned project\'s held-out examples (default: every learned project).'),
+  project: z.string().min(1).max(4096).optional().describe("Only this learned project's held-out examples (default: every learned project)."),
   steps: z.number().int().min(1).max(1_000_000).optional(),
 });
 
@@ -96,7 +94,11 @@ export const modulatorLearnResultSchema = z.object({
 export type ModulatorLearnResult = z.infer<typeof modulatorLearnResultSchema>;
 
 export const modulatorMethods = {
-  'modulator/status': method({ summary: 'The modulator: serving version, parameters, oracle gap, versions and recent decisions.', request: emptyRequestSchema, response: modulatorStatusSchema }),
+  'modulator/status': method({
+    summary: 'The modulator: serving version, parameters, oracle gap, versions and recent decisions.',
+    request: emptyRequestSchema,
+    response: modulatorStatusSchema,
+  }),
   'modulator/learn': method({
     summary: 'Fit the modulator offline to the oracle mixes of held-out examples, judge it against the stable version, promote it if better; streams progress.',
     request: modulatorLearnRequestSchema,

@@ -6,7 +6,7 @@ import { method } from './method.js';
 
 export const projectSummarySchema = z.object({
   root: z.string().describe('Canonical absolute path of the folder.'),
-  name: z.string().describe('The folder\'s name.'),
+  name: z.string().describe("The folder's name."),
   stacks: z.array(detectedStackSchema).describe('The latest confirmed stacks; empty until the context is confirmed.'),
   confirmed: z.boolean(),
   index: z.object({
@@ -26,5 +26,9 @@ export const projectSummarySchema = z.object({
 export type ProjectSummary = z.infer<typeof projectSummarySchema>;
 
 export const projectsMethods = {
-  'projects/list': method({ summary: 'Every known project with its stacks, index and learning state, the latest used first.', request: emptyRequestSchema, response: z.object({ items: z.array(projectSummarySchema) }) }),
+  'projects/list': method({
+    summary: 'Every known project with its stacks, index and learning state, the latest used first.',
+    request: emptyRequestSchema,
+    response: z.object({ items: z.array(projectSummarySchema) }),
+  }),
 };

@@ -15,7 +15,9 @@ export const indexResultSchema = z.object({
   unchangedFiles: z.number(),
   removedFiles: z.number(),
   embeddedChunks: z.number(),
-  skipped: z.record(z.string(), z.number()).describe('Files left out, by reason (ignored, binary, too-large, symlink-loop, outside-project, unreadable, secret, vanished).'),
+  skipped: z
+    .record(z.string(), z.number())
+    .describe('Files left out, by reason (ignored, binary, too-large, symlink-loop, outside-project, unreadable, secret, vanished).'),
   secretsSkipped: z.number(),
   seconds: z.number(),
 });

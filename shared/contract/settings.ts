@@ -33,7 +33,9 @@ export const settingsSchema = z.object({
   values: settingsValuesSchema.describe('What the engine runs with now (its configuration, after every layer).'),
   saved: z.record(z.string(), z.unknown()).describe('What settings.yaml holds.'),
   file: z.string().describe('Where they are saved.'),
-  overridden: z.array(z.object({ key: z.string(), by: z.string() })).describe('Keys a config file, an environment variable or a flag sets above settings.yaml, so a change there has no effect.'),
+  overridden: z
+    .array(z.object({ key: z.string(), by: z.string() }))
+    .describe('Keys a config file, an environment variable or a flag sets above settings.yaml, so a change there has no effect.'),
   restartPending: z.boolean().describe('Saved changes the running engine does not use yet: system/reload applies them.'),
 });
 export type Settings = z.infer<typeof settingsSchema>;
@@ -54,7 +56,11 @@ export const databaseCheckSchema = z.object({
 export type DatabaseCheck = z.infer<typeof databaseCheckSchema>;
 
 export const settingsMethods = {
-  'settings/get': method({ summary: 'The settings the app edits: values in force, what is saved, what else overrides them.', request: emptyRequestSchema, response: settingsSchema }),
+  'settings/get': method({
+    summary: 'The settings the app edits: values in force, what is saved, what else overrides them.',
+    request: emptyRequestSchema,
+    response: settingsSchema,
+  }),
   'settings/update': method({
     summary: 'Validate and save settings (a database URL is tried first); engine settings apply after system/reload.',
     request: updateSettingsRequestSchema,

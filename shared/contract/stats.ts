@@ -26,7 +26,14 @@ export const behaviourStatsSchema = z.object({
   daily: z.array(behaviourMetricsSchema.extend({ day: z.string() })),
   /** Latest rewarded interactions, newest first. */
   recentRewards: z.array(
-    z.object({ interactionId: z.string(), createdAt: z.string(), question: z.string(), project: z.string().nullable(), reward: z.number(), events: z.number() }),
+    z.object({
+      interactionId: z.string(),
+      createdAt: z.string(),
+      question: z.string(),
+      project: z.string().nullable(),
+      reward: z.number(),
+      events: z.number(),
+    }),
   ),
 });
 export type BehaviourStats = z.infer<typeof behaviourStatsSchema>;

@@ -9,8 +9,14 @@ export const healthSchema = z.object({
   uptimeSeconds: z.number(),
   model: z.object({ name: z.string(), loaded: z.boolean(), threads: z.number(), contextSize: z.number() }),
   database: z.object({ kind: z.enum(['pglite', 'postgres']), ok: z.boolean(), error: serializedErrorSchema.nullable() }),
-  learner: z.enum(['idle', 'running', 'paused']).optional().describe('The background learner: training (running), stopped while a question is answered (paused), or idle.'),
-  adapters: z.object({ applied: z.array(adapterUseSchema), skipped: z.array(skippedAdapterSchema) }).optional().describe('LoRA adapters on the loaded model, and those left out of answers because they are broken or foreign.'),
+  learner: z
+    .enum(['idle', 'running', 'paused'])
+    .optional()
+    .describe('The background learner: training (running), stopped while a question is answered (paused), or idle.'),
+  adapters: z
+    .object({ applied: z.array(adapterUseSchema), skipped: z.array(skippedAdapterSchema) })
+    .optional()
+    .describe('LoRA adapters on the loaded model, and those left out of answers because they are broken or foreign.'),
 });
 export type Health = z.infer<typeof healthSchema>;
 

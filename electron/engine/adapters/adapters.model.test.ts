@@ -139,8 +139,14 @@ describe('the engine serves registered adapters (real model, real PGlite)', () =
 
     // Rolled back to v1: v1's answer is valid again, and a fresh one uses v1.
     await engine.api.call('adapters/rollback', { name: 'user-style', reason: 'testing rollback' }, { caller: 'cli' });
-    expect(await engine.ask({ question, maxTokens: 16 })).toMatchObject({ cachedFrom: tried.interactionId, adapters: [{ name: 'user-style', version: '1', scale: 1 }] });
-    expect(await engine.ask({ question, maxTokens: 16, noCache: true })).toMatchObject({ answer: tried.answer, adapters: [{ name: 'user-style', version: '1', scale: 1 }] });
+    expect(await engine.ask({ question, maxTokens: 16 })).toMatchObject({
+      cachedFrom: tried.interactionId,
+      adapters: [{ name: 'user-style', version: '1', scale: 1 }],
+    });
+    expect(await engine.ask({ question, maxTokens: 16, noCache: true })).toMatchObject({
+      answer: tried.answer,
+      adapters: [{ name: 'user-style', version: '1', scale: 1 }],
+    });
   });
 
   it('answers without a stable adapter whose file is damaged, and says so in the log and in health', async () => {

@@ -50,7 +50,10 @@ export function encodeLoraAdapter(spec: LoraAdapterSpec): Uint8Array[] {
       ['general.type', { type: 'string', value: 'adapter' }],
       ['adapter.type', { type: 'string', value: 'lora' }],
       ['adapter.lora.alpha', { type: 'f32', value: spec.alpha }],
-      ...Object.entries(spec.metadata ?? {}).map(([key, value]): [string, GgufWritableValue] => [key, typeof value === 'string' ? { type: 'string', value } : { type: 'f32', value }]),
+      ...Object.entries(spec.metadata ?? {}).map(([key, value]): [string, GgufWritableValue] => [
+        key,
+        typeof value === 'string' ? { type: 'string', value } : { type: 'f32', value },
+      ]),
     ],
     spec.tensors,
   );
@@ -66,9 +69,13 @@ export function encodeGguf(entries: [string, GgufWritableValue][], tensors: Lora
     if (tensor.dims.length < 1 || tensor.dims.length > 4 || !tensor.dims.every((dim) => Number.isInteger(dim) && dim > 0)) {
       throw new RangeError(`tensor ${tensor.name} has invalid dimensions [${tensor.dims.join(', ')}]`);
     }
-    if (tensor.data.length !== elements) throw new RangeError(`tensor ${tensor.name} holds ${tensor.data.length} values, its dimensions [${tensor.dims.join(', ')}] need ${elements}`);
+    if (tensor.data.length !== elements)
+      throw new RangeError(`tensor ${tensor.name} holds ${tensor.data.length} values, its dimensions [${tensor.dims.join(', ')}] need ${elements}`);
   }
-  const metadata: [string, GgufWritableValue][] = [...entries.filter(([key]) => key !== 'general.alignment'), ['general.alignment', { type: 'u32', value: alignment }]];
+  const metadata: [string, GgufWritableValue][] = [
+    ...entries.filter(([key]) => key !== 'general.alignment'),
+    ['general.alignment', { type: 'u32', value: alignment }],
+  ];
 
   const header = new ByteWriter();
   header.u32(GGUF_MAGIC);
@@ -155,7 +162,12 @@ class ByteWriter {
       this.u32(ggufValueTypes[value.itemType]);
       this.u64(value.values.length);
       for (const item of value.values) {
-        const ok = value.itemType === 'string' ? typeof item === 'string' : value.itemType === 'bool' ? typeof item === 'boolean' : typeof item === 'number' || (typeof item === 'bigint' && (value.itemType === 'u64' || value.itemType === 'i64'));
+        const ok =
+          value.itemType === 'string'
+            ? typeof item === 'string'
+            : value.itemType === 'bool'
+              ? typeof item === 'boolean'
+              : typeof item === 'number' || (typeof item === 'bigint' && (value.itemType === 'u64' || value.itemType === 'i64'));
         if (!ok) throw new RangeError(`an array of ${value.itemType} cannot hold ${typeof item} ${String(item)}`);
         this.value({ type: value.itemType, value: item } as GgufWritableValue);
       }

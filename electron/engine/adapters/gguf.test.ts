@@ -87,7 +87,14 @@ describe('GGUF LoRA writer and reader', () => {
     }
 
     const info = await inspectAdapter(path, { base, sha256: written.sha256 });
-    expect(info).toMatchObject({ architecture: 'llama', alpha: 8, rank: 4, targets: ['blk.0.attn_q.weight', 'blk.0.attn_v.weight'], tensorCount: 4, bytes: bytes.length });
+    expect(info).toMatchObject({
+      architecture: 'llama',
+      alpha: 8,
+      rank: 4,
+      targets: ['blk.0.attn_q.weight', 'blk.0.attn_v.weight'],
+      tensorCount: 4,
+      bytes: bytes.length,
+    });
   });
 
   it('starts fresh adapters at the identity: A small and seeded, B zero', () => {
@@ -105,12 +112,20 @@ describe('GGUF LoRA writer and reader', () => {
   });
 
   it('refuses tensors whose data does not match their dimensions', () => {
-    expect(() => encodeLoraAdapter({ architecture: 'llama', alpha: 1, tensors: [{ name: 'x.lora_a', dims: [4, 2], data: new Float32Array(7) }] })).toThrow(/holds 7 values/);
+    expect(() => encodeLoraAdapter({ architecture: 'llama', alpha: 1, tensors: [{ name: 'x.lora_a', dims: [4, 2], data: new Float32Array(7) }] })).toThrow(
+      /holds 7 values/,
+    );
     expect(() => encodeLoraAdapter({ architecture: 'llama', alpha: Number.NaN, tensors: [] })).toThrow(/alpha/);
   });
 
   it('accepts token_embd with A and B flipped, as llama.cpp expects', async () => {
-    const path = fileFor(encodeLoraAdapter({ architecture: 'llama', alpha: 4, tensors: [tensor('token_embd.weight.lora_a', [2, 32]), tensor('token_embd.weight.lora_b', [2, 16])] }));
+    const path = fileFor(
+      encodeLoraAdapter({
+        architecture: 'llama',
+        alpha: 4,
+        tensors: [tensor('token_embd.weight.lora_a', [2, 32]), tensor('token_embd.weight.lora_b', [2, 16])],
+      }),
+    );
     expect((await inspectAdapter(path, { base })).rank).toBe(2);
   });
 });
@@ -129,7 +144,14 @@ describe('adapter validation names the file, the problem and the fix', () => {
     expect(foreign.message).toMatch(/qwen2 architecture.*is llama\. It was trained on Qwen2\.5 Coder 1\.5B Instruct\./);
     expect(foreign.fix).toMatch(/model it was trained on \(Qwen2\.5 Coder 1\.5B Instruct\).*npllm learn --project/);
     // Same architecture, another size: the shapes give it away.
-    const wide = fileFor(encodeLoraAdapter({ architecture: 'llama', alpha: 8, metadata: { 'npllm.base_model': 'bigger llama' }, tensors: [tensor('blk.0.attn_q.weight.lora_a', [32, 4]), tensor('blk.0.attn_q.weight.lora_b', [4, 32])] }));
+    const wide = fileFor(
+      encodeLoraAdapter({
+        architecture: 'llama',
+        alpha: 8,
+        metadata: { 'npllm.base_model': 'bigger llama' },
+        tensors: [tensor('blk.0.attn_q.weight.lora_a', [32, 4]), tensor('blk.0.attn_q.weight.lora_b', [4, 32])],
+      }),
+    );
     const error = await problem(wide);
     expect(error.code).toBe('ADAPTER_MISMATCH');
     expect(error.message).toMatch(/blk\.0\.attn_q\.weight is \[16, 16\].*It was trained on bigger llama\./);
@@ -137,14 +159,26 @@ describe('adapter validation names the file, the problem and the fix', () => {
   });
 
   it('shapes that do not fit the base', async () => {
-    const path = fileFor(encodeLoraAdapter({ architecture: 'llama', alpha: 8, tensors: [tensor('blk.0.attn_v.weight.lora_a', [16, 4]), tensor('blk.0.attn_v.weight.lora_b', [4, 16])] }));
+    const path = fileFor(
+      encodeLoraAdapter({
+        architecture: 'llama',
+        alpha: 8,
+        tensors: [tensor('blk.0.attn_v.weight.lora_a', [16, 4]), tensor('blk.0.attn_v.weight.lora_b', [4, 16])],
+      }),
+    );
     const error = await problem(path);
     expect(error.code).toBe('ADAPTER_MISMATCH');
     expect(error.message).toMatch(/blk\.0\.attn_v\.weight is \[16, 8\].*lora_b \[4, 16\]/);
   });
 
   it('a tensor the base does not have', async () => {
-    const path = fileFor(encodeLoraAdapter({ architecture: 'llama', alpha: 8, tensors: [tensor('blk.7.attn_q.weight.lora_a', [16, 4]), tensor('blk.7.attn_q.weight.lora_b', [4, 16])] }));
+    const path = fileFor(
+      encodeLoraAdapter({
+        architecture: 'llama',
+        alpha: 8,
+        tensors: [tensor('blk.7.attn_q.weight.lora_a', [16, 4]), tensor('blk.7.attn_q.weight.lora_b', [4, 16])],
+      }),
+    );
     expect((await problem(path)).message).toMatch(/changes blk\.7\.attn_q\.weight, which the base model .* does not have/);
   });
 
@@ -162,15 +196,26 @@ describe('adapter validation names the file, the problem and the fix', () => {
 
   it('alpha missing, or stored as anything but f32 (which would abort llama.cpp)', async () => {
     const lora = [tensor('blk.0.attn_q.weight.lora_a', [16, 4]), tensor('blk.0.attn_q.weight.lora_b', [4, 16])];
-    expect((await problem(fileFor(encodeGguf(adapterMetadata({ 'adapter.lora.alpha': null }), lora)))).message).toMatch(/adapter.lora.alpha as a finite f32, found none/);
+    expect((await problem(fileFor(encodeGguf(adapterMetadata({ 'adapter.lora.alpha': null }), lora)))).message).toMatch(
+      /adapter.lora.alpha as a finite f32, found none/,
+    );
     expect((await problem(fileFor(encodeGguf(adapterMetadata({ 'adapter.lora.alpha': { type: 'f64', value: 8 } }), lora)))).message).toMatch(/found a f64/);
     expect((await problem(fileFor(encodeGguf(adapterMetadata({ 'adapter.lora.alpha': { type: 'u32', value: 8 } }), lora)))).message).toMatch(/found a u32/);
   });
 
   it('unpaired, misnamed or mixed-rank tensors', async () => {
-    expect((await problem(fileFor(encodeGguf(adapterMetadata(), [tensor('blk.0.attn_q.weight.lora_a', [16, 4])])))).message).toMatch(/lora_a without its blk.0.attn_q.weight.lora_b/);
-    expect((await problem(fileFor(encodeGguf(adapterMetadata(), [tensor('blk.0.attn_q.weight', [16, 16])])))).message).toMatch(/not <base tensor>.lora_a or .lora_b/);
-    const mixed = [tensor('blk.0.attn_q.weight.lora_a', [16, 4]), tensor('blk.0.attn_q.weight.lora_b', [4, 16]), tensor('blk.0.attn_v.weight.lora_a', [16, 2]), tensor('blk.0.attn_v.weight.lora_b', [2, 8])];
+    expect((await problem(fileFor(encodeGguf(adapterMetadata(), [tensor('blk.0.attn_q.weight.lora_a', [16, 4])])))).message).toMatch(
+      /lora_a without its blk.0.attn_q.weight.lora_b/,
+    );
+    expect((await problem(fileFor(encodeGguf(adapterMetadata(), [tensor('blk.0.attn_q.weight', [16, 16])])))).message).toMatch(
+      /not <base tensor>.lora_a or .lora_b/,
+    );
+    const mixed = [
+      tensor('blk.0.attn_q.weight.lora_a', [16, 4]),
+      tensor('blk.0.attn_q.weight.lora_b', [4, 16]),
+      tensor('blk.0.attn_v.weight.lora_a', [16, 2]),
+      tensor('blk.0.attn_v.weight.lora_b', [2, 8]),
+    ];
     expect((await problem(fileFor(encodeGguf(adapterMetadata(), mixed)))).message).toMatch(/mixes ranks/);
     const transposed = [tensor('blk.0.attn_q.weight.lora_a', [4, 16]), tensor('blk.0.attn_q.weight.lora_b', [4, 16])];
     expect((await problem(fileFor(encodeGguf(adapterMetadata(), transposed)))).message).toMatch(/different ranks/);

@@ -9,21 +9,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { AdapterError } from '../../../shared/errors.js';
 import { sha256File } from '../base/files.js';
 
-export const ggufValueTypes = {
-  u8: 0,
-  i8: 1,
-  u16: 2,
-  i16: 3,
-  u32: 4,
-  i32: 5,
-  f32: 6,
-  bool: 7,
-  string: 8,
-  array: 9,
-  u64: 10,
-  i64: 11,
-  f64: 12,
-} as const;
+export const ggufValueTypes = { u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9, u64: 10, i64: 11, f64: 12 } as const;
 export type GgufValueTypeName = keyof typeof ggufValueTypes;
 const valueTypeNames = Object.fromEntries(Object.entries(ggufValueTypes).map(([name, id]) => [id, name])) as Record<number, GgufValueTypeName>;
 
@@ -127,19 +113,32 @@ class Cursor {
 
 function readScalar(cursor: Cursor, type: number): GgufScalar {
   switch (type) {
-    case 0: return cursor.u8();
-    case 1: return cursor.i8();
-    case 2: return cursor.u16();
-    case 3: return cursor.i16();
-    case 4: return cursor.u32();
-    case 5: return cursor.i32();
-    case 6: return cursor.f32();
-    case 7: return cursor.u8() !== 0;
-    case 8: return cursor.string();
-    case 10: return cursor.u64();
-    case 11: return cursor.i64();
-    case 12: return cursor.f64();
-    default: throw new RangeError(`unknown metadata value type ${type}`);
+    case 0:
+      return cursor.u8();
+    case 1:
+      return cursor.i8();
+    case 2:
+      return cursor.u16();
+    case 3:
+      return cursor.i16();
+    case 4:
+      return cursor.u32();
+    case 5:
+      return cursor.i32();
+    case 6:
+      return cursor.f32();
+    case 7:
+      return cursor.u8() !== 0;
+    case 8:
+      return cursor.string();
+    case 10:
+      return cursor.u64();
+    case 11:
+      return cursor.i64();
+    case 12:
+      return cursor.f64();
+    default:
+      throw new RangeError(`unknown metadata value type ${type}`);
   }
 }
 
@@ -171,7 +170,8 @@ function parseHeader(buffer: Buffer, fileBytes: number, maxArrayItems: number): 
   }
   const alignmentValue = metadata.get('general.alignment');
   const alignment = alignmentValue && alignmentValue.type !== 'array' ? Number(alignmentValue.value) : 32;
-  if (!Number.isInteger(alignment) || alignment <= 0 || (alignment & (alignment - 1)) !== 0) throw new RangeError(`general.alignment ${alignment} is not a power of two`);
+  if (!Number.isInteger(alignment) || alignment <= 0 || (alignment & (alignment - 1)) !== 0)
+    throw new RangeError(`general.alignment ${alignment} is not a power of two`);
   const infos: Omit<GgufTensorInfo, 'offset'>[] = [];
   const relativeOffsets: number[] = [];
   for (let index = 0; index < tensorCount; index++) {
@@ -246,7 +246,11 @@ export interface BaseModelShapes {
 
 export async function readBaseModelShapes(path: string): Promise<BaseModelShapes> {
   const header = await readGgufHeader(path, { maxArrayItems: 0 });
-  return { path, architecture: metadataString(header, 'general.architecture') ?? 'unknown', tensors: new Map(header.tensors.map((tensor) => [tensor.name, tensor.dims])) };
+  return {
+    path,
+    architecture: metadataString(header, 'general.architecture') ?? 'unknown',
+    tensors: new Map(header.tensors.map((tensor) => [tensor.name, tensor.dims])),
+  };
 }
 
 export interface AdapterInfo {
@@ -289,7 +293,8 @@ export async function inspectAdapter(path: string, options: InspectAdapterOption
   const type = metadataString(header, 'general.type');
   if (type !== 'adapter') throw invalid(path, `is not an adapter: general.type is ${type === null ? 'missing' : `"${type}"`}, not "adapter"`);
   const adapterType = metadataString(header, 'adapter.type');
-  if (adapterType !== 'lora') throw invalid(path, `is not a LoRA adapter: adapter.type is ${adapterType === null ? 'missing' : `"${adapterType}"`}, not "lora"`);
+  if (adapterType !== 'lora')
+    throw invalid(path, `is not a LoRA adapter: adapter.type is ${adapterType === null ? 'missing' : `"${adapterType}"`}, not "lora"`);
   const architecture = metadataString(header, 'general.architecture');
   if (architecture === null) throw invalid(path, 'has no general.architecture string');
   const alpha = header.metadata.get('adapter.lora.alpha');
@@ -297,7 +302,8 @@ export async function inspectAdapter(path: string, options: InspectAdapterOption
     throw invalid(path, `needs adapter.lora.alpha as a finite f32, found ${alpha ? `a ${alpha.type}` : 'none'} (llama.cpp aborts on any other type)`);
   }
   const invocation = header.metadata.get('adapter.alora.invocation_tokens');
-  if (invocation && (invocation.type !== 'array' || invocation.itemType !== 'u32')) throw invalid(path, 'has adapter.alora.invocation_tokens that is not an array of u32');
+  if (invocation && (invocation.type !== 'array' || invocation.itemType !== 'u32'))
+    throw invalid(path, 'has adapter.alora.invocation_tokens that is not an array of u32');
 
   const pairs = new Map<string, { a?: GgufTensorInfo; b?: GgufTensorInfo }>();
   for (const tensor of header.tensors) {
@@ -315,10 +321,11 @@ export async function inspectAdapter(path: string, options: InspectAdapterOption
   const otherModel = trainedOn ? ` It was trained on ${trainedOn}.` : '';
   const mismatchFix = `Serve it with the model it was trained on${trainedOn ? ` (${trainedOn})` : ''}, or learn the project again on this model (npllm learn --project PATH) to train an adapter for it.`;
   if (options.base && architecture !== options.base.architecture) {
-    throw new AdapterError('ADAPTER_MISMATCH', `The adapter ${path} is for the ${architecture} architecture, but the base model ${options.base.path} is ${options.base.architecture}.${otherModel}`, {
-      fix: mismatchFix,
-      details: { architecture, baseArchitecture: options.base.architecture, trainedOn },
-    });
+    throw new AdapterError(
+      'ADAPTER_MISMATCH',
+      `The adapter ${path} is for the ${architecture} architecture, but the base model ${options.base.path} is ${options.base.architecture}.${otherModel}`,
+      { fix: mismatchFix, details: { architecture, baseArchitecture: options.base.architecture, trainedOn } },
+    );
   }
   let rank: number | null = null;
   for (const [target, { a, b }] of pairs) {
@@ -331,30 +338,44 @@ export async function inspectAdapter(path: string, options: InspectAdapterOption
     if (!options.base) continue;
     const baseDims = options.base.tensors.get(target);
     if (!baseDims) {
-      throw new AdapterError('ADAPTER_MISMATCH', `The adapter ${path} changes ${target}, which the base model ${options.base.path} does not have.${otherModel}`, {
-        fix: mismatchFix,
-        details: { tensor: target, trainedOn },
-      });
+      throw new AdapterError(
+        'ADAPTER_MISMATCH',
+        `The adapter ${path} changes ${target}, which the base model ${options.base.path} does not have.${otherModel}`,
+        { fix: mismatchFix, details: { tensor: target, trainedOn } },
+      );
     }
     const [input, output] = [baseDims[0]!, baseDims[1] ?? 1];
     const fits = baseDims.length === 2 && (flipped ? b.dims[1] === input && a.dims[1] === output : a.dims[0] === input && b.dims[1] === output);
     if (!fits) {
-      throw new AdapterError('ADAPTER_MISMATCH', `The adapter ${path} does not fit the base model ${options.base.path}: ${target} is [${baseDims.join(', ')}], its lora_a is [${a.dims.join(', ')}] and lora_b [${b.dims.join(', ')}] (lora_a must be [in, r], lora_b [r, out]).${otherModel}`, {
-        fix: mismatchFix,
-        details: { tensor: target, baseDims, loraA: a.dims, loraB: b.dims, trainedOn },
-      });
+      throw new AdapterError(
+        'ADAPTER_MISMATCH',
+        `The adapter ${path} does not fit the base model ${options.base.path}: ${target} is [${baseDims.join(', ')}], its lora_a is [${a.dims.join(', ')}] and lora_b [${b.dims.join(', ')}] (lora_a must be [in, r], lora_b [r, out]).${otherModel}`,
+        { fix: mismatchFix, details: { tensor: target, baseDims, loraA: a.dims, loraB: b.dims, trainedOn } },
+      );
     }
   }
   if (options.sha256) {
     const actual = await sha256File(path);
     if (actual !== options.sha256) {
-      throw new AdapterError('ADAPTER_INVALID', `The adapter ${path} changed since it was registered: its SHA-256 is ${actual}, the registry recorded ${options.sha256}.`, {
-        fix: 'The file was modified or damaged on disk. Restore it from a backup, or roll the adapter back to another version (npllm adapters rollback NAME).',
-        details: { expected: options.sha256, actual },
-      });
+      throw new AdapterError(
+        'ADAPTER_INVALID',
+        `The adapter ${path} changed since it was registered: its SHA-256 is ${actual}, the registry recorded ${options.sha256}.`,
+        {
+          fix: 'The file was modified or damaged on disk. Restore it from a backup, or roll the adapter back to another version (npllm adapters rollback NAME).',
+          details: { expected: options.sha256, actual },
+        },
+      );
     }
   }
-  return { path, architecture, alpha: alpha.value as number, rank: rank!, targets: [...pairs.keys()], tensorCount: header.tensors.length, bytes: header.fileBytes };
+  return {
+    path,
+    architecture,
+    alpha: alpha.value as number,
+    rank: rank!,
+    targets: [...pairs.keys()],
+    tensorCount: header.tensors.length,
+    bytes: header.fileBytes,
+  };
 }
 
 function invalid(path: string, problem: string, cause?: unknown): AdapterError {

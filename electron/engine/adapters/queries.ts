@@ -37,7 +37,11 @@ export async function listAdapters(db: Db, name?: string): Promise<AdapterRow[]>
 }
 
 export async function findAdapter(db: Db, name: string, version: number): Promise<AdapterRow | null> {
-  const rows = await db.select().from(adapters).where(and(eq(adapters.name, name), eq(adapters.version, version))).limit(1);
+  const rows = await db
+    .select()
+    .from(adapters)
+    .where(and(eq(adapters.name, name), eq(adapters.version, version)))
+    .limit(1);
   return rows[0] ?? null;
 }
 

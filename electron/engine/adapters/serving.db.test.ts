@@ -26,7 +26,12 @@ let warnings: string[];
 let serving: AdapterServing;
 
 function newServing(options: { maxActive?: number } = {}): AdapterServing {
-  return new AdapterServing(database.db, new ContextService(database.db), { home: home.home, defaultScale: 0.5, maxActive: options.maxActive ?? 4, log: (level, message) => level === 'warn' && warnings.push(message) });
+  return new AdapterServing(database.db, new ContextService(database.db), {
+    home: home.home,
+    defaultScale: 0.5,
+    maxActive: options.maxActive ?? 4,
+    log: (level, message) => level === 'warn' && warnings.push(message),
+  });
 }
 
 beforeAll(async () => {
@@ -52,7 +57,13 @@ beforeAll(async () => {
   identity = { name: 'tiny-llama', path: basePath, fingerprint: 'feedfacefeedface', architecture: 'llama' };
   trained = join(home.home, 'trained.gguf');
   await writeLoraAdapter(trained, freshLora(await readBaseModelShapes(basePath), { targets: /attn_(q|v)/, rank: 4, alpha: 8 }));
-  await insertProfile(database.db, { root: '/work/erp', stacks: [stack('odoo'), stack('python')], proposal: [], edited: false, contextVector: Array.from(contextVector([stack('odoo'), stack('python')])) });
+  await insertProfile(database.db, {
+    root: '/work/erp',
+    stacks: [stack('odoo'), stack('python')],
+    proposal: [],
+    edited: false,
+    contextVector: Array.from(contextVector([stack('odoo'), stack('python')])),
+  });
 });
 afterAll(async () => {
   await database.close();
@@ -120,7 +131,13 @@ describe('AdapterServing.plan', () => {
   });
 
   it('leaves a version out of a project it never learned where its consolidation measured it significantly worse than the base', async () => {
-    await insertProfile(database.db, { root: '/work/shop', stacks: [stack('odoo')], proposal: [], edited: false, contextVector: Array.from(contextVector([stack('odoo')])) });
+    await insertProfile(database.db, {
+      root: '/work/shop',
+      stacks: [stack('odoo')],
+      proposal: [],
+      edited: false,
+      contextVector: Array.from(contextVector([stack('odoo')])),
+    });
     const transfer = {
       '/work/shop': { before: 2, after: 2.5, change: 0.5, standardError: 0.02, groups: 8, tokens: 3000, significant: true },
       '/work/erp': { before: 2, after: 2.01, change: 0.01, standardError: 0.02, groups: 8, tokens: 3000, significant: false },
@@ -129,7 +146,14 @@ describe('AdapterServing.plan', () => {
     await store.promote('odoo', 1);
     const shop = await serving.plan({ project: '/work/shop', channel: 'stable' }, identity);
     expect(shop.apply).toEqual([]);
-    expect(shop.skipped).toEqual([{ name: 'odoo', version: '1', code: 'TRANSFER', reason: 'measured worse than the base model on this project it has not learned: held-out NLL 2.000 → 2.500' }]);
+    expect(shop.skipped).toEqual([
+      {
+        name: 'odoo',
+        version: '1',
+        code: 'TRANSFER',
+        reason: 'measured worse than the base model on this project it has not learned: held-out NLL 2.000 → 2.500',
+      },
+    ]);
     // Within noise on erp: applied. A measurement, not a broken file: nothing logged, nothing in health.
     expect(names(await serving.plan({ project: '/work/erp', channel: 'stable' }, identity))).toEqual(['odoo@1']);
     expect(warnings).toEqual([]);

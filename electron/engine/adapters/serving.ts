@@ -43,7 +43,10 @@ export interface AdapterPlanner {
    * stacks in the confirmed order first, then `user`, then the others by name. Which of them
    * apply, and how loud, is the modulator's decision.
    */
-  candidates(request: { project: string | null; channel: AdapterChannelChoice }, base: ModelIdentity): Promise<{ candidates: ServableCandidate[]; skipped: SkippedAdapter[] }>;
+  candidates(
+    request: { project: string | null; channel: AdapterChannelChoice },
+    base: ModelIdentity,
+  ): Promise<{ candidates: ServableCandidate[]; skipped: SkippedAdapter[] }>;
 }
 
 export interface AdapterServingOptions {
@@ -92,7 +95,12 @@ export class AdapterServing implements AdapterPlanner {
       }
       this.problems.delete(`${row.name}@${row.version}`);
       if (apply.length >= this.options.maxActive) {
-        skipped.push({ name: row.name, version: String(row.version), code: 'LIMIT', reason: `adapters.maxActive (${this.options.maxActive}) adapters already apply` });
+        skipped.push({
+          name: row.name,
+          version: String(row.version),
+          code: 'LIMIT',
+          reason: `adapters.maxActive (${this.options.maxActive}) adapters already apply`,
+        });
         continue;
       }
       apply.push({ name: row.name, version: String(row.version), scale: this.options.defaultScale, path: resolve(this.options.home, row.path) });
@@ -100,7 +108,10 @@ export class AdapterServing implements AdapterPlanner {
     return { apply, skipped };
   }
 
-  async candidates(request: { project: string | null; channel: AdapterChannelChoice }, base: ModelIdentity): Promise<{ candidates: ServableCandidate[]; skipped: SkippedAdapter[] }> {
+  async candidates(
+    request: { project: string | null; channel: AdapterChannelChoice },
+    base: ModelIdentity,
+  ): Promise<{ candidates: ServableCandidate[]; skipped: SkippedAdapter[] }> {
     if (this.options.maxActive === 0) return { candidates: [], skipped: [] };
     const rows = await servableAdapters(this.db);
     if (rows.length === 0) return { candidates: [], skipped: [] };
@@ -128,9 +139,11 @@ export class AdapterServing implements AdapterPlanner {
 
   private async check(row: AdapterRow, base: ModelIdentity): Promise<NpllmError | null> {
     if (row.baseModelFingerprint !== base.fingerprint) {
-      return new AdapterError('ADAPTER_MISMATCH', `Adapter ${row.name} v${row.version} was trained on ${row.baseModel} (fingerprint ${row.baseModelFingerprint}), not on the model being served, ${base.name} (${base.fingerprint}).`, {
-        fix: 'Serve the base model it was trained on, or train the adapter again on this one.',
-      });
+      return new AdapterError(
+        'ADAPTER_MISMATCH',
+        `Adapter ${row.name} v${row.version} was trained on ${row.baseModel} (fingerprint ${row.baseModelFingerprint}), not on the model being served, ${base.name} (${base.fingerprint}).`,
+        { fix: 'Serve the base model it was trained on, or train the adapter again on this one.' },
+      );
     }
     const path = resolve(this.options.home, row.path);
     try {
@@ -193,7 +206,8 @@ function chooseVersions(rows: AdapterRow[], channel: AdapterChannelChoice): Adap
     const chosen = byName.get(row.name);
     const preferred = channel === 'experimental' ? 'experimental' : 'stable';
     if (row.channel !== preferred && row.channel !== 'stable') continue;
-    if (!chosen || rankOf(row, preferred) < rankOf(chosen, preferred) || (rankOf(row, preferred) === rankOf(chosen, preferred) && row.version > chosen.version)) byName.set(row.name, row);
+    if (!chosen || rankOf(row, preferred) < rankOf(chosen, preferred) || (rankOf(row, preferred) === rankOf(chosen, preferred) && row.version > chosen.version))
+      byName.set(row.name, row);
   }
   return [...byName.values()];
 }

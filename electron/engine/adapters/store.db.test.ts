@@ -90,7 +90,10 @@ describe('AdapterStore.register', () => {
   it('moves a trainer output when asked and keeps the importance path relative to the data folder', async () => {
     const output = join(home.home, 'run-output.gguf');
     await writeLoraAdapter(output, freshLora(base, { targets: ['blk.0.attn_q.weight'], rank: 2, alpha: 2 }));
-    const record = await store.register(output, meta(name, { move: true, importancePath: join(home.home, 'adapters', name, 'omega-v1.bin'), trainingRunId: 'run-1', parentVersion: null }));
+    const record = await store.register(
+      output,
+      meta(name, { move: true, importancePath: join(home.home, 'adapters', name, 'omega-v1.bin'), trainingRunId: 'run-1', parentVersion: null }),
+    );
     expect(existsSync(output)).toBe(false);
     expect(record).toMatchObject({ importancePath: `adapters/${name}/omega-v1.bin`, trainingRunId: 'run-1', rank: 2 });
   });

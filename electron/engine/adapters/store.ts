@@ -114,9 +114,11 @@ export class AdapterStore {
       await lockAdapterName(tx, name);
       const target = version === undefined ? await latestInChannel(tx, name, 'experimental') : await findAdapter(tx, name, version);
       if (!target) {
-        throw new AdapterError('ADAPTER_NOT_FOUND', version === undefined ? `Adapter ${name} has no experimental version to promote.` : `Adapter ${name} has no version ${version}.`, {
-          fix: `List its versions with: npllm adapters list ${name}`,
-        });
+        throw new AdapterError(
+          'ADAPTER_NOT_FOUND',
+          version === undefined ? `Adapter ${name} has no experimental version to promote.` : `Adapter ${name} has no version ${version}.`,
+          { fix: `List its versions with: npllm adapters list ${name}` },
+        );
       }
       if (target.channel === 'stable') return { stable: toAdapterRecord(target), archived: null };
       await this.assertServable(target);
@@ -143,12 +145,18 @@ export class AdapterStore {
       }
       const target = version === undefined ? await previouslyPromoted(tx, name, current.promotedAt ?? current.createdAt) : await findAdapter(tx, name, version);
       if (!target) {
-        throw new AdapterError('ADAPTER_NOT_FOUND', version === undefined ? `Adapter ${name} has no version promoted before v${current.version} to roll back to.` : `Adapter ${name} has no version ${version}.`, {
-          fix: `Name the version to restore: npllm adapters rollback ${name} VERSION (npllm adapters list ${name} shows them).`,
-        });
+        throw new AdapterError(
+          'ADAPTER_NOT_FOUND',
+          version === undefined
+            ? `Adapter ${name} has no version promoted before v${current.version} to roll back to.`
+            : `Adapter ${name} has no version ${version}.`,
+          { fix: `Name the version to restore: npllm adapters rollback ${name} VERSION (npllm adapters list ${name} shows them).` },
+        );
       }
       if (target.version === current.version) {
-        throw new RequestError('CONFLICT', `Adapter ${name} v${current.version} is already the stable version.`, { fix: 'Name another version to roll back to.' });
+        throw new RequestError('CONFLICT', `Adapter ${name} v${current.version} is already the stable version.`, {
+          fix: 'Name another version to roll back to.',
+        });
       }
       await this.assertServable(target);
       const [archived] = await archiveStable(tx, name, { reason: `rolled back to v${target.version}${reason ? `: ${reason}` : ''}`, unpromote: true });
@@ -188,7 +196,9 @@ export class AdapterStore {
     if (!isAbsolute(path)) return path;
     const inside = relative(this.home, path);
     if (inside.startsWith('..') || isAbsolute(inside)) {
-      throw new RequestError('REQUEST_INVALID', `The importance file ${path} is outside the data folder ${this.home}.`, { fix: 'Write it under the data folder (e.g. next to the adapter).' });
+      throw new RequestError('REQUEST_INVALID', `The importance file ${path} is outside the data folder ${this.home}.`, {
+        fix: 'Write it under the data folder (e.g. next to the adapter).',
+      });
     }
     return inside.split(sep).join('/');
   }
@@ -196,7 +206,9 @@ export class AdapterStore {
 
 function checkName(name: string): string {
   if (!adapterNameSchema.safeParse(name).success) {
-    throw new RequestError('REQUEST_INVALID', `"${name}" is not a valid adapter name.`, { fix: 'Use letters, digits, ".", "_" and "-" (at most 64), starting with a letter or digit.' });
+    throw new RequestError('REQUEST_INVALID', `"${name}" is not a valid adapter name.`, {
+      fix: 'Use letters, digits, ".", "_" and "-" (at most 64), starting with a letter or digit.',
+    });
   }
   return name;
 }

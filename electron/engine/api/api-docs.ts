@@ -19,7 +19,16 @@ function typeOf(schema: JsonSchema): string {
 
 function constraints(schema: JsonSchema): string {
   const parts: string[] = [];
-  for (const [key, label] of [['minLength', 'min length'], ['maxLength', 'max length'], ['minimum', '≥'], ['maximum', '≤'], ['minItems', 'min items'], ['maxItems', 'max items'], ['pattern', 'pattern'], ['format', 'format']] as const) {
+  for (const [key, label] of [
+    ['minLength', 'min length'],
+    ['maxLength', 'max length'],
+    ['minimum', '≥'],
+    ['maximum', '≤'],
+    ['minItems', 'min items'],
+    ['maxItems', 'max items'],
+    ['pattern', 'pattern'],
+    ['format', 'format'],
+  ] as const) {
     const value = schema[key];
     if (typeof value === 'string' || typeof value === 'number') parts.push(key === 'pattern' ? `${label} \`${value}\`` : `${label} ${value}`);
   }
@@ -41,7 +50,17 @@ function fieldTable(schema: JsonSchema): string {
 
 export function renderApiMarkdown(document: JsonSchema): string {
   const info = document['info'] as { title: string; version: string; description: string };
-  const paths = document['paths'] as Record<string, { post: { operationId: string; summary: string; requestBody: { content: { 'application/json': { schema: JsonSchema } } }; responses: { '200': { content: Record<string, { schema: JsonSchema }> } } } }>;
+  const paths = document['paths'] as Record<
+    string,
+    {
+      post: {
+        operationId: string;
+        summary: string;
+        requestBody: { content: { 'application/json': { schema: JsonSchema } } };
+        responses: { '200': { content: Record<string, { schema: JsonSchema }> } };
+      };
+    }
+  >;
   const lines = [
     `# ${info.title}`,
     '',
@@ -59,9 +78,22 @@ export function renderApiMarkdown(document: JsonSchema): string {
   for (const [path, { post }] of Object.entries(paths)) {
     const responses = post.responses['200'].content;
     const stream = responses['text/event-stream'];
-    lines.push(`## ${post.operationId}`, '', `\`POST ${path}\`${stream ? ' — **streams**' : ''}`, '', post.summary, '', '**Request**', '', fieldTable(post.requestBody.content['application/json'].schema), '**Response**', '', fieldTable(responses['application/json']!.schema));
+    lines.push(
+      `## ${post.operationId}`,
+      '',
+      `\`POST ${path}\`${stream ? ' — **streams**' : ''}`,
+      '',
+      post.summary,
+      '',
+      '**Request**',
+      '',
+      fieldTable(post.requestBody.content['application/json'].schema),
+      '**Response**',
+      '',
+      fieldTable(responses['application/json']!.schema),
+    );
     if (stream) {
-      const kinds = ((stream.schema['oneOf'] as JsonSchema[]).map((event) => ((event['properties'] as Record<string, JsonSchema>)['type']!['const'] as string)));
+      const kinds = (stream.schema['oneOf'] as JsonSchema[]).map((event) => (event['properties'] as Record<string, JsonSchema>)['type']!['const'] as string);
       lines.push(`**Events**: ${kinds.map((kind) => `\`${kind}\``).join(', ')}`, '');
     }
   }

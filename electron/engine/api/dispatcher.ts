@@ -72,14 +72,16 @@ export class Dispatcher {
       const issues = describeValidationIssues(parsed.error);
       throw options.caller === 'cli'
         ? new RequestError('REQUEST_INVALID', `Invalid arguments: ${issues}.`, { fix: 'See "npllm <command> --help" for what the command takes.' })
-        : new RequestError('REQUEST_INVALID', `Invalid request for ${method}: ${issues}.`, { fix: `Send a JSON body matching the "${method}" request (GET /api/openapi.json describes it).` });
+        : new RequestError('REQUEST_INVALID', `Invalid request for ${method}: ${issues}.`, {
+            fix: `Send a JSON body matching the "${method}" request (GET /api/openapi.json describes it).`,
+          });
     }
     const emit = isStreamingMethod(method) ? options.onEvent : undefined;
     const context: HandlerContext = {
       caller: options.caller,
       signal: options.signal,
-      onProgress: emit && (progress => emit({ type: 'progress', progress })),
-      onToken: emit && (text => emit({ type: 'token', text })),
+      onProgress: emit && ((progress) => emit({ type: 'progress', progress })),
+      onToken: emit && ((text) => emit({ type: 'token', text })),
     };
     const handlers = await this.handlers;
     if (options.signal?.aborted) throw cancelled();
@@ -130,9 +132,11 @@ function checkText(method: ApiMethod, request: unknown): void {
   const invalid = findInvalidText(request);
   if (!invalid) return;
   const inQuestion = method === 'chat/ask' && /^(question|history)(\.|$)/.test(invalid.path);
-  throw new RequestError(inQuestion ? 'QUERY_INVALID' : 'REQUEST_INVALID', `${inQuestion ? 'The question is not valid text' : `Invalid request for ${method}`}: ${invalid.path} ${invalid.reason}.`, {
-    fix: 'Send plain UTF-8 text without NUL characters or unpaired surrogates.',
-  });
+  throw new RequestError(
+    inQuestion ? 'QUERY_INVALID' : 'REQUEST_INVALID',
+    `${inQuestion ? 'The question is not valid text' : `Invalid request for ${method}`}: ${invalid.path} ${invalid.reason}.`,
+    { fix: 'Send plain UTF-8 text without NUL characters or unpaired surrogates.' },
+  );
 }
 
 /**

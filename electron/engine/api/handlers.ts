@@ -5,7 +5,14 @@
 import type { AskRequest, AskResponse, BehaviourStats, DatabaseCheck, Health, Settings, SettingsUpdate } from '../../../shared/contract.js';
 import { NpllmError, RequestError } from '../../../shared/errors.js';
 import { exportTrainingData } from '../data-collection/training-data.js';
-import { deleteConversation, findConversation, findInteraction, listConversations, listInteractions, renameConversation } from '../data-collection/interactions.js';
+import {
+  deleteConversation,
+  findConversation,
+  findInteraction,
+  listConversations,
+  listInteractions,
+  renameConversation,
+} from '../data-collection/interactions.js';
 import type { AdapterStore } from '../adapters/store.js';
 import type { ContextService } from '../context/service.js';
 import type { Database } from '../db/client.js';
@@ -28,7 +35,8 @@ export interface SettingsAccess {
   testDatabase(url: string | null): Promise<DatabaseCheck>;
 }
 
-const conversationNotFound = (id: string) => new NpllmError('NOT_FOUND', `No conversation with id ${id}.`, { fix: 'It may have been deleted: pick one from conversations/list, or start a new chat.' });
+const conversationNotFound = (id: string) =>
+  new NpllmError('NOT_FOUND', `No conversation with id ${id}.`, { fix: 'It may have been deleted: pick one from conversations/list, or start a new chat.' });
 
 /** What the methods need of the engine: its capabilities, as the composition root (engine.ts) built them. */
 export interface EngineCapabilities {
@@ -85,7 +93,10 @@ export function createHandlers(engine: EngineCapabilities): Handlers {
     'conversations/delete': async ({ id }) => ({ deleted: await deleteConversation(db, id) }),
     'interactions/get': async ({ id }) => {
       const record = await findInteraction(db, id);
-      if (!record) throw new NpllmError('NOT_FOUND', `No interaction with id ${id}.`, { fix: 'Use an interactionId returned by chat/ask or listed by interactions/list.' });
+      if (!record)
+        throw new NpllmError('NOT_FOUND', `No interaction with id ${id}.`, {
+          fix: 'Use an interactionId returned by chat/ask or listed by interactions/list.',
+        });
       return record;
     },
     'interactions/list': async ({ limit, project: path }) => ({ items: await listInteractions(db, { limit: limit ?? 50, project: path }) }),
@@ -120,7 +131,12 @@ export function createHandlers(engine: EngineCapabilities): Handlers {
           fix: 'Leave out "out": the export is written under the data folder\'s exports/ and its path returned.',
         });
       }
-      return exportTrainingData(db, { project: await project(path, context), acceptThreshold: engine.config.feedback.acceptThreshold, home: engine.config.home, out });
+      return exportTrainingData(db, {
+        project: await project(path, context),
+        acceptThreshold: engine.config.feedback.acceptThreshold,
+        home: engine.config.home,
+        out,
+      });
     },
   };
 }

@@ -20,7 +20,12 @@ const errorResponse = {
 
 function streamSchema(method: ApiMethod, kinds: readonly string[]): JsonSchema {
   const events: JsonSchema[] = [];
-  if (kinds.includes('progress')) events.push({ type: 'object', properties: { type: { const: 'progress' }, progress: { $ref: '#/components/schemas/Progress' } }, required: ['type', 'progress'] });
+  if (kinds.includes('progress'))
+    events.push({
+      type: 'object',
+      properties: { type: { const: 'progress' }, progress: { $ref: '#/components/schemas/Progress' } },
+      required: ['type', 'progress'],
+    });
   if (kinds.includes('token')) events.push({ type: 'object', properties: { type: { const: 'token' }, text: { type: 'string' } }, required: ['type', 'text'] });
   events.push({ type: 'object', properties: { type: { const: 'done' }, result: schemaOf(contract[method].response, 'output') }, required: ['type', 'result'] });
   events.push({ type: 'object', properties: { type: { const: 'error' }, error: { $ref: '#/components/schemas/Error' } }, required: ['type', 'error'] });
@@ -41,7 +46,7 @@ export function openApiDocument(version: string): JsonSchema {
         requestBody: { required: true, content: { 'application/json': { schema: schemaOf(definition.request, 'input') } } },
         responses: {
           '200': {
-            description: kinds.length ? 'The result as JSON, or with `Accept: text/event-stream` the method\'s events.' : 'The result.',
+            description: kinds.length ? "The result as JSON, or with `Accept: text/event-stream` the method's events." : 'The result.',
             content: { 'application/json': json, ...(kinds.length ? { 'text/event-stream': { schema: streamSchema(method, kinds) } } : {}) },
           },
           '4XX': errorResponse,
@@ -61,7 +66,9 @@ export function openApiDocument(version: string): JsonSchema {
     servers: [{ url: 'http://127.0.0.1:7411' }],
     security: [{}, { apiKey: [] }],
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Required on every request but /health when server.apiKey (NPLLM_API_KEY) is set.' } },
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'Required on every request but /health when server.apiKey (NPLLM_API_KEY) is set.' },
+      },
       schemas: { Error: schemaOf(serializedErrorSchema, 'output'), Progress: schemaOf(progressSchema, 'output') },
     },
     paths,

@@ -108,7 +108,8 @@ export function makeFolderSync(dir: string): void {
     try {
       stats = statSync(current);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new FolderError(`${current} cannot be examined (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new FolderError(`${current} cannot be examined (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
       const parent = dirname(current);
       if (parent === current) throw new FolderError(`no part of ${dir} exists`);
       missing.push(current);
@@ -124,7 +125,8 @@ export function makeFolderSync(dir: string): void {
     try {
       mkdirSync(folder);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new FolderError(`${folder} cannot be created (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new FolderError(`${folder} cannot be created (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
   }
 }

@@ -81,7 +81,8 @@ export async function downloadWheel(wheel: PinnedWheel, destination: string, opt
     await pipeline(Readable.fromWeb(response.body), meter, createWriteStream(destination), init);
     options.onBytes?.(received);
     const digest = hash.digest('hex');
-    if (digest !== wheel.sha256) throw failure(`its SHA-256 is ${digest}, expected ${wheel.sha256} (the index served a different ${wheel.project} ${wheel.version})`);
+    if (digest !== wheel.sha256)
+      throw failure(`its SHA-256 is ${digest}, expected ${wheel.sha256} (the index served a different ${wheel.project} ${wheel.version})`);
   } catch (error) {
     return rethrow(error);
   } finally {

@@ -72,10 +72,22 @@ describe('npllm errors: a clear message, a fix and a non-zero exit', () => {
     ['an empty question', ['--query', '  '], {}, 2, /question is empty/],
     ['a missing model', ['--query', 'hi', '--model', '/nowhere/model.gguf'], {}, 3, /\/nowhere\/model\.gguf does not exist[\s\S]*fix:/],
     ['an unknown config key', ['--query', 'hi', '--config', 'CONFIG'], {}, 2, /Unknown configuration key "model\.thread"[\s\S]*fix:/],
-    ['an unreachable DATABASE_URL', ['--query', 'hi'], { DATABASE_URL: 'postgres://npllm:pw@127.0.0.1:9/npllm' }, 4, /Cannot reach the database[\s\S]*fix:.*DATABASE_URL/],
+    [
+      'an unreachable DATABASE_URL',
+      ['--query', 'hi'],
+      { DATABASE_URL: 'postgres://npllm:pw@127.0.0.1:9/npllm' },
+      4,
+      /Cannot reach the database[\s\S]*fix:.*DATABASE_URL/,
+    ],
     ['an unwritable data folder', ['--query', 'hi'], { NPLLM_HOME: 'BLOCKED/home' }, 4, /cannot be created or written[\s\S]*fix:.*NPLLM_HOME/],
     ['a bad --threads', ['--query', 'hi', '--threads', 'lots'], {}, 2, /--threads must be a whole number/],
-    ['an unknown catalogue model', ['models', 'pull', 'gpt-5'], {}, 2, /No model "gpt-5" in the catalogue[\s\S]*fix: Use one of coder-1\.5b, coder-0\.5b, smollm2-135m/],
+    [
+      'an unknown catalogue model',
+      ['models', 'pull', 'gpt-5'],
+      {},
+      2,
+      /No model "gpt-5" in the catalogue[\s\S]*fix: Use one of coder-1\.5b, coder-0\.5b, smollm2-135m/,
+    ],
     ['an unknown model.name', ['--query', 'hi'], { NPLLM_MODEL_NAME: 'gpt-5' }, 2, /"model\.name" is invalid[\s\S]*coder-1\.5b/],
   ];
   for (const [name, args, extraEnv, code, message] of cases) {
@@ -85,7 +97,10 @@ describe('npllm errors: a clear message, a fix and a non-zero exit', () => {
       const blocker = join(home.home, 'file');
       writeFileSync(blocker, '');
       const env = testEnv(home.home, Object.fromEntries(Object.entries(extraEnv).map(([key, value]) => [key, value.replace('BLOCKED', blocker)])));
-      const run = await npllm(args.map((arg) => (arg === 'CONFIG' ? config : arg)), env);
+      const run = await npllm(
+        args.map((arg) => (arg === 'CONFIG' ? config : arg)),
+        env,
+      );
       expect(run.code).toBe(code);
       expect(run.stderr).toMatch(message);
     });
@@ -110,7 +125,10 @@ describe('npllm index and --project (real parsers, embedder and model)', () => {
   it('indexes with the documented JSON, then answers a project question citing its sources', async () => {
     const project = join(home.home, 'calc');
     mkdirSync(project);
-    writeFileSync(join(project, 'tax.py'), 'def apply_vat(amount, rate=0.23):\n    """Add value-added tax to a net amount."""\n    return round(amount * (1 + rate), 2)\n');
+    writeFileSync(
+      join(project, 'tax.py'),
+      'def apply_vat(amount, rate=0.23):\n    """Add value-added tax to a net amount."""\n    return round(amount * (1 + rate), 2)\n',
+    );
     writeFileSync(join(project, '.env'), 'SECRET_KEY=abc\n');
     const env = testEnv(home.home);
     const indexed = await npllm(['index', project, '--json'], env);
@@ -149,7 +167,11 @@ describe('npllm --config (server mode)', () => {
     try {
       expect((await fetch(`${url}/health`)).status).toBe(200);
       const completion = (await (
-        await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content: question }] }) })
+        await fetch(`${url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ messages: [{ role: 'user', content: question }] }),
+        })
       ).json()) as { choices: { message: { content: string } }[] };
       expect(completion.choices[0]?.message.content.length).toBeGreaterThan(0);
 

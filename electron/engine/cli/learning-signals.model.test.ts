@@ -23,7 +23,10 @@ beforeAll(() => {
   mkdirSync(join(odoo, 'security'), { recursive: true });
   writeFileSync(join(odoo, '__manifest__.py'), "{\n    'name': 'Sale Extra',\n    'version': '17.0.1.0.0',\n    'depends': ['sale'],\n}\n");
   writeFileSync(join(odoo, '__init__.py'), 'from . import models\n');
-  writeFileSync(join(odoo, 'models', 'sale_order.py'), 'from odoo import fields, models\n\n\nclass SaleOrder(models.Model):\n    _inherit = "sale.order"\n    priority = fields.Integer()\n');
+  writeFileSync(
+    join(odoo, 'models', 'sale_order.py'),
+    'from odoo import fields, models\n\n\nclass SaleOrder(models.Model):\n    _inherit = "sale.order"\n    priority = fields.Integer()\n',
+  );
   writeFileSync(join(odoo, 'security', 'ir.model.access.csv'), 'id,name,model_id:id,group_id:id,perm_read\n');
 });
 
@@ -87,7 +90,9 @@ describe('npllm feedback, stats and data export', () => {
 
     const stats = await npllm(['stats', '--json']);
     expect(stats.code, stats.stderr).toBe(0);
-    const metrics = lastJson<{ overall: Record<string, unknown>; projects: { project: string }[]; recentRewards: { interactionId: string; reward: number }[] }>(stats);
+    const metrics = lastJson<{ overall: Record<string, unknown>; projects: { project: string }[]; recentRewards: { interactionId: string; reward: number }[] }>(
+      stats,
+    );
     const rewardOf = (id: string) => metrics.recentRewards.find((item) => item.interactionId === id)?.reward;
     expect(rewardOf(firstId)).toBeLessThan(0);
     expect(rewardOf(secondId)).toBeGreaterThan(0.5);
@@ -107,7 +112,10 @@ describe('npllm feedback, stats and data export', () => {
     const exported = await npllm(['data', 'export', '--project', odoo, '--out', out, '--json']);
     expect(exported.code, exported.stderr).toBe(0);
     const summary = lastJson<{ examples: number; byKind: Record<string, number> }>(exported);
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string; interactionId?: string });
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { kind: string; interactionId?: string });
     expect(lines).toHaveLength(summary.examples);
     expect(summary.byKind['accepted']).toBe(1);
     expect(lines.find((line) => line.kind === 'accepted')?.interactionId).toBe(secondId);

@@ -40,7 +40,9 @@ export function buildProgram(): Command {
     .option('--no-cache', 'do not answer from the response cache')
     .option('--reply-to <interactionId>', 'the answer this question reacts to (default: your previous answer in this terminal within 10 minutes)')
     .option('--conversation <id>', 'the conversation this question belongs to (default: this terminal session)')
-    .addOption(new Option('--adapter-channel <channel>', 'answer with the stable adapters, or try the newest experimental ones').choices(['stable', 'experimental']))
+    .addOption(
+      new Option('--adapter-channel <channel>', 'answer with the stable adapters, or try the newest experimental ones').choices(['stable', 'experimental']),
+    )
     .addOption(new Option('--host <host>', 'server address').hideHelp())
     .addOption(new Option('--port <port>', 'server port').argParser(integer('--port', 0, 65535)).hideHelp())
     .action(async (options: CliOptions) => {

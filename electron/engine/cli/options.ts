@@ -26,7 +26,8 @@ export function integer(name: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
   return (value: string) => {
     const parsed = Number(value);
     if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(parsed)) throw new InvalidArgumentError(`${name} must be a whole number, got "${value}".`);
-    if (parsed < min || parsed > max) throw new InvalidArgumentError(`${name} must be ${max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`}, got ${parsed}.`);
+    if (parsed < min || parsed > max)
+      throw new InvalidArgumentError(`${name} must be ${max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`}, got ${parsed}.`);
     return parsed;
   };
 }
@@ -50,10 +51,7 @@ export function configSourcesFrom(options: CliOptions): LoadConfigOptions {
       ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
       ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
     },
-    server: {
-      ...(options.host ? { host: options.host } : {}),
-      ...(options.port !== undefined ? { port: options.port } : {}),
-    },
+    server: { ...(options.host ? { host: options.host } : {}), ...(options.port !== undefined ? { port: options.port } : {}) },
     learning: {
       ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
       ...(options.trainerThreads !== undefined ? { threads: options.trainerThreads } : {}),

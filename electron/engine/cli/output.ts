@@ -30,7 +30,14 @@ export function progressPrinter(): (progress: Progress) => void {
 /** Numbers right-aligned, so their decimals line up; text left-aligned. */
 export function table(rows: readonly string[][], numeric: (column: number) => boolean): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((cells) => cells[column]?.length ?? 0)));
-  return rows.map((cells) => cells.map((cell, column) => (numeric(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((cells) =>
+      cells
+        .map((cell, column) => (numeric(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** The last line of stdout is what `--json` promises: one object (or array). */

@@ -27,7 +27,11 @@ export interface SessionSetup<T> {
   needsModel?: boolean;
 }
 
-export async function withSession<T = undefined>(options: CliOptions, setup: SessionSetup<T>, work: (session: Session, prepared: T) => Promise<void>): Promise<number> {
+export async function withSession<T = undefined>(
+  options: CliOptions,
+  setup: SessionSetup<T>,
+  work: (session: Session, prepared: T) => Promise<void>,
+): Promise<number> {
   let engine: Engine | undefined;
   const abort = new AbortController();
   const onSigint = () => abort.abort();

@@ -167,9 +167,7 @@ function readConfigFile(file: string): Record<string, unknown> {
   }
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) {
-    throw new ConfigError('CONFIG_INVALID', `The config file ${resolve(file)} must be a YAML mapping of keys.`, {
-      fix: 'Start from config/production.yaml.',
-    });
+    throw new ConfigError('CONFIG_INVALID', `The config file ${resolve(file)} must be a YAML mapping of keys.`, { fix: 'Start from config/production.yaml.' });
   }
   return resolveRelativePaths(data as Record<string, unknown>, resolve(file, '..'));
 }

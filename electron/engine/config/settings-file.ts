@@ -36,7 +36,10 @@ export function readSettingsFile(home: string): { file: string; values: Settings
   try {
     data = parseYaml(readFileSync(file, 'utf8')) ?? {};
   } catch (cause) {
-    throw new ConfigError('CONFIG_INVALID', `The settings file ${file} is not valid YAML.`, { cause, fix: 'Fix it by hand or delete it: the app writes it again when settings are saved.' });
+    throw new ConfigError('CONFIG_INVALID', `The settings file ${file} is not valid YAML.`, {
+      cause,
+      fix: 'Fix it by hand or delete it: the app writes it again when settings are saved.',
+    });
   }
   const parsed = updateSettingsRequestSchema.safeParse(data);
   if (!parsed.success) {

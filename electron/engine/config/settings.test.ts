@@ -30,7 +30,13 @@ describe('settings.yaml as a configuration layer', () => {
 
   it('a damaged file is named with its fix', () => {
     writeFileSync(settingsFilePath(home), 'model:\n  contextSize: tiny\n');
-    expect(() => loadConfig({ env: { NPLLM_HOME: home } })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('model.contextSize'), fix: expect.stringContaining('delete the file') }));
+    expect(() => loadConfig({ env: { NPLLM_HOME: home } })).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining('model.contextSize'),
+        fix: expect.stringContaining('delete the file'),
+      }),
+    );
   });
 });
 
@@ -57,8 +63,14 @@ describe('the settings service', () => {
   });
 
   it('refuses what the configuration schema refuses, naming the key, and saves nothing', async () => {
-    await expect(service().update({ model: { name: 'gpt-5' } })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('model.name') });
-    await expect(service().update({ model: { contextSize: 100 } })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('model.contextSize') });
+    await expect(service().update({ model: { name: 'gpt-5' } })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('model.name'),
+    });
+    await expect(service().update({ model: { contextSize: 100 } })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('model.contextSize'),
+    });
     expect(existsSync(settingsFilePath(home))).toBe(false);
   });
 
@@ -68,7 +80,10 @@ describe('the settings service', () => {
       message: expect.not.stringContaining('secret'),
       fix: expect.stringContaining('embedded database'),
     });
-    await expect(service().testDatabase('mysql://localhost/npllm')).rejects.toMatchObject({ code: 'DATABASE_UNAVAILABLE', fix: expect.stringContaining('postgres://') });
+    await expect(service().testDatabase('mysql://localhost/npllm')).rejects.toMatchObject({
+      code: 'DATABASE_UNAVAILABLE',
+      fix: expect.stringContaining('postgres://'),
+    });
     expect(existsSync(settingsFilePath(home))).toBe(false);
     // Back to the embedded one needs no server.
     await expect(service().update({ database: { url: null } })).resolves.toMatchObject({ values: { database: { url: null } } });

@@ -43,7 +43,10 @@ function expectTop(proposal: ContextProposal, name: string, version: string | nu
   const top = proposal.stacks[0]!;
   expect(top.version).toBe(version);
   expect(top.evidence.length).toBeGreaterThan(0);
-  expect(top.evidence.some((line) => line.includes(file)), top.evidence.join('\n')).toBe(true);
+  expect(
+    top.evidence.some((line) => line.includes(file)),
+    top.evidence.join('\n'),
+  ).toBe(true);
   expect(top.confidence).toBeGreaterThan(0);
   expect(top.confidence).toBeLessThanOrEqual(1);
   expect(Math.round(top.confidence * 100) / 100).toBe(top.confidence);
@@ -148,11 +151,7 @@ describe('detectContext on single-stack projects', () => {
   });
 
   it('detects a Node project with its engines version', async () => {
-    plant({
-      'package.json': json({ name: 'api', dependencies: { express: '^4.19.2' }, engines: { node: '>=20' } }),
-      'index.js': '',
-      'routes/users.js': '',
-    });
+    plant({ 'package.json': json({ name: 'api', dependencies: { express: '^4.19.2' }, engines: { node: '>=20' } }), 'index.js': '', 'routes/users.js': '' });
     const proposal = await detectContext(root);
     expectTop(proposal, 'node', '20', 'package.json');
     expect(names(proposal)).toEqual(['node']);
@@ -276,7 +275,7 @@ describe('detectContext on single-stack projects', () => {
         '  <dependencies><dependency><groupId>org.springframework.boot</groupId><artifactId>spring-boot-starter-web</artifactId></dependency></dependencies>',
         '</project>',
       ].join('\n'),
-      'mvnw': '',
+      mvnw: '',
       'src/main/java/com/example/App.java': '',
     });
     expectTop(await detectContext(root), 'java-maven', '17', 'pom.xml');
@@ -286,7 +285,7 @@ describe('detectContext on single-stack projects', () => {
     plant({
       'build.gradle.kts': 'plugins { kotlin("jvm") version "1.9.23" }\njava { toolchain { languageVersion.set(JavaLanguageVersion.of(21)) } }\n',
       'settings.gradle.kts': 'rootProject.name = "app"\n',
-      'gradlew': '',
+      gradlew: '',
       'src/main/kotlin/App.kt': '',
     });
     expectTop(await detectContext(root), 'java-gradle', '21', 'build.gradle.kts');
@@ -295,7 +294,7 @@ describe('detectContext on single-stack projects', () => {
   it('detects Laravel before plain PHP', async () => {
     plant({
       'composer.json': json({ require: { php: '^8.2', 'laravel/framework': '^11.0' }, 'require-dev': { 'phpunit/phpunit': '^10.5' } }),
-      'artisan': '#!/usr/bin/env php\n',
+      artisan: '#!/usr/bin/env php\n',
       'app/Http/Controllers/Controller.php': '',
       'routes/web.php': '',
     });
@@ -308,8 +307,9 @@ describe('detectContext on single-stack projects', () => {
 
   it('detects Rails before plain Ruby, versions from the Gemfile and its lock', async () => {
     plant({
-      'Gemfile': 'source "https://rubygems.org"\nruby "3.2.2"\ngem "rails", "~> 7.1.3"\ngem "pg"\n',
-      'Gemfile.lock': 'GEM\n  remote: https://rubygems.org/\n  specs:\n    actionpack (7.1.3)\n      rack (>= 2.2.4)\n    rails (7.1.3)\n      actionpack (= 7.1.3)\n\nRUBY VERSION\n   ruby 3.2.2p53\n',
+      Gemfile: 'source "https://rubygems.org"\nruby "3.2.2"\ngem "rails", "~> 7.1.3"\ngem "pg"\n',
+      'Gemfile.lock':
+        'GEM\n  remote: https://rubygems.org/\n  specs:\n    actionpack (7.1.3)\n      rack (>= 2.2.4)\n    rails (7.1.3)\n      actionpack (= 7.1.3)\n\nRUBY VERSION\n   ruby 3.2.2p53\n',
       'bin/rails': '',
       'config/application.rb': '',
       'app/models/user.rb': '',
@@ -412,7 +412,10 @@ describe('detectContext on broken input', () => {
   });
 
   it('skips an oversized or binary manifest with a note, counting its name', async () => {
-    plant({ 'package.json': json({ name: 'big', description: 'x'.repeat(4096), dependencies: { next: '14.0.0' } }), 'Cargo.toml': Buffer.from([0x5b, 0x00, 0x01]) });
+    plant({
+      'package.json': json({ name: 'big', description: 'x'.repeat(4096), dependencies: { next: '14.0.0' } }),
+      'Cargo.toml': Buffer.from([0x5b, 0x00, 0x01]),
+    });
     const proposal = await detectContext(root, { maxManifestBytes: 1024 });
     expect(stack(proposal, 'node').evidence.join('\n')).toMatch(/package\.json: not read: \d+ bytes, over the 1024-byte limit/);
     expect(stack(proposal, 'rust').evidence.join('\n')).toMatch(/Cargo\.toml: not read: binary content/);
@@ -446,7 +449,10 @@ describe('detectContext on broken input', () => {
   });
 
   it('rejects nonsensical limits and stops when cancelled', async () => {
-    await expect(detectContext(root, { maxEntries: 0 })).rejects.toMatchObject({ code: 'REQUEST_INVALID', fix: expect.stringContaining(String(defaults().maxEntries)) });
+    await expect(detectContext(root, { maxEntries: 0 })).rejects.toMatchObject({
+      code: 'REQUEST_INVALID',
+      fix: expect.stringContaining(String(defaults().maxEntries)),
+    });
     await expect(detectContext(root, { minConfidence: 2 })).rejects.toMatchObject({ code: 'REQUEST_INVALID' });
     await expect(detectContext(root, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(CancelledError);
   });
@@ -471,7 +477,7 @@ describe('detectContext limits', () => {
   });
 
   it('lists the most frequent extensions, as many as asked', async () => {
-    plant({ 'a.py': '', 'b.py': '', 'c.py': '', 'd.ts': '', 'e.ts': '', 'f.md': '', 'Makefile': '' });
+    plant({ 'a.py': '', 'b.py': '', 'c.py': '', 'd.ts': '', 'e.ts': '', 'f.md': '', Makefile: '' });
     const proposal = await detectContext(root, { topExtensions: 2 });
     expect(proposal.extensions).toEqual({ '.py': 3, '.ts': 2 });
     expect(proposal.scannedFiles).toBe(7);

@@ -27,7 +27,16 @@ describe('Python manifests', () => {
   it('reads PEP 508 lines, skipping options, URLs and comments', () => {
     const manifest = parse(
       'requirements',
-      ['Django[argon2]>=4.2,<5 ; python_version > "3.8"  # web', 'Flask (==3.0.0)', 'My_Package.Name==1.0', '-r base.txt', '-e .', 'https://example.com/x.whl', 'pkg @ https://example.com/pkg.zip', '# django==1'].join('\n'),
+      [
+        'Django[argon2]>=4.2,<5 ; python_version > "3.8"  # web',
+        'Flask (==3.0.0)',
+        'My_Package.Name==1.0',
+        '-r base.txt',
+        '-e .',
+        'https://example.com/x.whl',
+        'pkg @ https://example.com/pkg.zip',
+        '# django==1',
+      ].join('\n'),
     );
     expect(ranges(manifest)).toEqual({ django: '>=4.2,<5', flask: '==3.0.0', 'my-package-name': '==1.0', pkg: '' });
   });
@@ -59,18 +68,27 @@ describe('Python manifests', () => {
   });
 
   it('reads Pipfile packages and python_version', () => {
-    const manifest = parse('Pipfile', '[packages]\nflask = "*"\nrequests = {version = ">=2.31"}\n[dev-packages]\npytest = "*"\n[requires]\npython_version = "3.12"\n');
+    const manifest = parse(
+      'Pipfile',
+      '[packages]\nflask = "*"\nrequests = {version = ">=2.31"}\n[dev-packages]\npytest = "*"\n[requires]\npython_version = "3.12"\n',
+    );
     expect(ranges(manifest)).toEqual({ flask: '*', requests: '>=2.31', pytest: '*' });
     expect(manifest.runtimeVersion).toBe('3.12');
   });
 
   it('reads only the literal install_requires of setup.py and setup.cfg', () => {
-    const setupPy = parse('setup.py', 'from setuptools import setup\nsetup(\n    install_requires=[\n        "Django>=3.2",\n        \'celery\',\n    ],\n    python_requires=">=3.8",\n)\n');
+    const setupPy = parse(
+      'setup.py',
+      'from setuptools import setup\nsetup(\n    install_requires=[\n        "Django>=3.2",\n        \'celery\',\n    ],\n    python_requires=">=3.8",\n)\n',
+    );
     expect(ranges(setupPy)).toEqual({ django: '>=3.2', celery: '' });
     expect(setupPy.runtimeVersion).toBe('>=3.8');
     expect(parse('setup.py', 'setup(install_requires=read_requirements())').dependencies.size).toBe(0);
 
-    const setupCfg = parse('setup.cfg', '[metadata]\nname = x\n\n[options]\npython_requires = >=3.9\ninstall_requires =\n    flask>=2\n    click\nzip_safe = False\n\n[options.extras_require]\ndev = pytest\n');
+    const setupCfg = parse(
+      'setup.cfg',
+      '[metadata]\nname = x\n\n[options]\npython_requires = >=3.9\ninstall_requires =\n    flask>=2\n    click\nzip_safe = False\n\n[options.extras_require]\ndev = pytest\n',
+    );
     expect(ranges(setupCfg)).toEqual({ flask: '>=2', click: '' });
     expect(setupCfg.runtimeVersion).toBe('>=3.9');
   });
@@ -78,7 +96,15 @@ describe('Python manifests', () => {
 
 describe('other manifests', () => {
   it('reads package.json sections in order of precedence, engines and library fields', () => {
-    const manifest = parse('package.json', JSON.stringify({ dependencies: { react: '^18.2.0' }, devDependencies: { react: '^17', typescript: '^5.4.0' }, engines: { node: '>=20' }, types: 'x.d.ts' }));
+    const manifest = parse(
+      'package.json',
+      JSON.stringify({
+        dependencies: { react: '^18.2.0' },
+        devDependencies: { react: '^17', typescript: '^5.4.0' },
+        engines: { node: '>=20' },
+        types: 'x.d.ts',
+      }),
+    );
     expect(manifest.dependencies.get('react')).toEqual({ range: '^18.2.0', section: 'dependencies' });
     expect(manifest.runtimeVersion).toBe('>=20');
     expect(manifest.libraryFields).toEqual(['types']);
@@ -93,12 +119,15 @@ describe('other manifests', () => {
   it('reads the Java version from pom.xml and Gradle builds', () => {
     expect(parse('pom.xml', '<project><properties><maven.compiler.source>1.8</maven.compiler.source></properties></project>').runtimeVersion).toBe('1.8');
     expect(parse('pom.xml', '<html></html>').problem).toBe('no <project> element');
-    expect(parse('build.gradle', "java {\n  sourceCompatibility = JavaVersion.VERSION_11\n}\n").runtimeVersion).toBe('11');
+    expect(parse('build.gradle', 'java {\n  sourceCompatibility = JavaVersion.VERSION_11\n}\n').runtimeVersion).toBe('11');
     expect(parse('build.gradle', 'kotlin { jvmToolchain(17) }').runtimeVersion).toBe('17');
   });
 
   it('reads the resolved gems of a Gemfile.lock, not their requirements', () => {
-    const manifest = parse('Gemfile.lock', 'GEM\n  specs:\n    rails (7.1.3)\n      railties (= 7.1.3)\n    railties (7.1.3)\n\nRUBY VERSION\n   ruby 3.3.0p0\n');
+    const manifest = parse(
+      'Gemfile.lock',
+      'GEM\n  specs:\n    rails (7.1.3)\n      railties (= 7.1.3)\n    railties (7.1.3)\n\nRUBY VERSION\n   ruby 3.3.0p0\n',
+    );
     expect(ranges(manifest)).toEqual({ rails: '7.1.3', railties: '7.1.3' });
     expect(manifest.runtimeVersion).toBe('3.3.0p0');
   });
@@ -112,7 +141,10 @@ describe('other manifests', () => {
 
 describe('Odoo manifests', () => {
   it('picks name, version and depends out of the dict literal', () => {
-    const manifest = parse('odoo', `# comment with { and '\n{\n  "name": u"Stock Extra",\n  'version': '17.0.2.1.0',\n  'depends': ('stock', "sale"),\n  'description': """\n  A { brace in text.\n  """,\n}\n`);
+    const manifest = parse(
+      'odoo',
+      `# comment with { and '\n{\n  "name": u"Stock Extra",\n  'version': '17.0.2.1.0',\n  'depends': ('stock', "sale"),\n  'description': """\n  A { brace in text.\n  """,\n}\n`,
+    );
     expect(manifest.odoo).toEqual({ name: 'Stock Extra', version: '17.0.2.1.0', depends: ['stock', 'sale'] });
     expect(manifest.problem).toBeNull();
   });

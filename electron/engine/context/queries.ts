@@ -17,7 +17,10 @@ export async function insertProfile(db: Db, profile: Omit<typeof projectProfiles
     await lockForTransaction(tx, `npllm-profile:${profile.root}`);
     const [row] = await tx
       .insert(projectProfiles)
-      .values({ ...profile, version: sql`(select coalesce(max(${projectProfiles.version}), 0) + 1 from ${projectProfiles} where ${projectProfiles.root} = ${profile.root})` })
+      .values({
+        ...profile,
+        version: sql`(select coalesce(max(${projectProfiles.version}), 0) + 1 from ${projectProfiles} where ${projectProfiles.root} = ${profile.root})`,
+      })
       .returning();
     return row!;
   });

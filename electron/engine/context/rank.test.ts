@@ -29,7 +29,13 @@ describe('rankStacks', () => {
   it('puts frameworks before the stacks they imply, whatever their confidence', () => {
     const stacks = rankStacks(
       {
-        evidence: [evidence('node', 'manifest', 0.95), evidence('react', 'dependency', 0.6), evidence('nextjs', 'dependency', 0.5), evidence('go', 'manifest', 0.9), evidence('python', 'manifest', 0.4)],
+        evidence: [
+          evidence('node', 'manifest', 0.95),
+          evidence('react', 'dependency', 0.6),
+          evidence('nextjs', 'dependency', 0.5),
+          evidence('go', 'manifest', 0.9),
+          evidence('python', 'manifest', 0.4),
+        ],
         versions: [],
       },
       0.3,

@@ -61,7 +61,8 @@ function mergeByKind(evidence: readonly Evidence[]): Piece[] {
   for (const items of kinds.values()) {
     const strongest = items.reduce((best, item) => (item.weight > best.weight ? item : best));
     const others = items.filter((item) => item !== strongest && item.path !== null).map((item) => item.path!);
-    const more = others.length === 0 ? '' : ` (and ${others.length} more: ${others.slice(0, listedPaths).join(', ')}${others.length > listedPaths ? ', …' : ''})`;
+    const more =
+      others.length === 0 ? '' : ` (and ${others.length} more: ${others.slice(0, listedPaths).join(', ')}${others.length > listedPaths ? ', …' : ''})`;
     pieces.push({ weight: strongest.weight, text: strongest.text + more });
   }
   return pieces.sort((a, b) => b.weight - a.weight);

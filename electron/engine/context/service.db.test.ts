@@ -21,7 +21,10 @@ beforeAll(async () => {
   context = new ContextService(database.db);
   nextApp = join(home.home, 'shop');
   mkdirSync(join(nextApp, 'app'), { recursive: true });
-  writeFileSync(join(nextApp, 'package.json'), JSON.stringify({ dependencies: { next: '^14.2.3', react: '^18.3.1' }, devDependencies: { typescript: '^5.4.0' } }));
+  writeFileSync(
+    join(nextApp, 'package.json'),
+    JSON.stringify({ dependencies: { next: '^14.2.3', react: '^18.3.1' }, devDependencies: { typescript: '^5.4.0' } }),
+  );
   writeFileSync(join(nextApp, 'next.config.js'), 'module.exports = {};\n');
   writeFileSync(join(nextApp, 'app', 'page.tsx'), 'export default function Page() { return null; }\n');
 });

@@ -57,7 +57,9 @@ function confirmed(stack: DetectedStack, version: string | null = stack.version)
 function chosenStacks(proposed: readonly DetectedStack[], choice: readonly StackChoice[]): DetectedStack[] {
   const unknown = choice.filter((stack) => !(stackNames as readonly string[]).includes(stack.name));
   if (unknown.length) {
-    throw new RequestError('REQUEST_INVALID', `Unknown stack ${unknown.map((stack) => `"${stack.name}"`).join(', ')}.`, { fix: `Use one of: ${stackNames.join(', ')}.` });
+    throw new RequestError('REQUEST_INVALID', `Unknown stack ${unknown.map((stack) => `"${stack.name}"`).join(', ')}.`, {
+      fix: `Use one of: ${stackNames.join(', ')}.`,
+    });
   }
   const seen = new Set<string>();
   return choice
@@ -79,5 +81,12 @@ function vectorOf(stacks: readonly DetectedStack[]): number[] {
 }
 
 function toProfile(row: ProfileRow): ProjectProfile {
-  return { root: row.root, version: row.version, stacks: row.stacks, edited: row.edited, contextVector: row.contextVector, confirmedAt: row.confirmedAt.toISOString() };
+  return {
+    root: row.root,
+    version: row.version,
+    stacks: row.stacks,
+    edited: row.edited,
+    contextVector: row.contextVector,
+    confirmedAt: row.confirmedAt.toISOString(),
+  };
 }

@@ -79,7 +79,10 @@ export async function checkRoot(root: string): Promise<string> {
     rootStat = await stat(rootPath);
   } catch (error) {
     if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') {
-      throw new RequestError('NOT_FOUND', `The project folder ${rootPath} does not exist.`, { fix: 'Check the path, or open the project folder again.', cause: error });
+      throw new RequestError('NOT_FOUND', `The project folder ${rootPath} does not exist.`, {
+        fix: 'Check the path, or open the project folder again.',
+        cause: error,
+      });
     }
     throw unreadableRoot(rootPath, error);
   }

@@ -156,10 +156,24 @@ const markerRules: readonly MarkerRule[] = [
   { stack: 'django', names: ['manage.py'], weight: weights.marker },
   { stack: 'nextjs', names: ['next.config.js', 'next.config.mjs', 'next.config.cjs', 'next.config.ts'], weight: weights.marker },
   { stack: 'angular', names: ['angular.json'], weight: weights.strongMarker },
-  { stack: 'vue', names: ['vue.config.js', 'vue.config.cjs', 'vue.config.ts', 'nuxt.config.js', 'nuxt.config.mjs', 'nuxt.config.ts'], weight: weights.mediumMarker },
+  {
+    stack: 'vue',
+    names: ['vue.config.js', 'vue.config.cjs', 'vue.config.ts', 'nuxt.config.js', 'nuxt.config.mjs', 'nuxt.config.ts'],
+    weight: weights.mediumMarker,
+  },
   {
     stack: 'electron',
-    names: ['electron-builder.yml', 'electron-builder.yaml', 'electron-builder.json', 'forge.config.js', 'forge.config.cjs', 'forge.config.ts', 'electron.vite.config.ts', 'electron.vite.config.js', 'electron.vite.config.mjs'],
+    names: [
+      'electron-builder.yml',
+      'electron-builder.yaml',
+      'electron-builder.json',
+      'forge.config.js',
+      'forge.config.cjs',
+      'forge.config.ts',
+      'electron.vite.config.ts',
+      'electron.vite.config.js',
+      'electron.vite.config.mjs',
+    ],
     weight: weights.mediumMarker,
   },
   { stack: 'node', names: ['tsconfig.json'], weight: weights.weakMarker },
@@ -217,7 +231,29 @@ const extensionRules: readonly ExtensionRule[] = [
 ];
 
 /** Source files of languages without a rule still count in the share, so a C project's one Python script stays minor. */
-const otherSourceExtensions = ['.c', '.h', '.cc', '.cpp', '.hpp', '.cs', '.swift', '.m', '.scala', '.groovy', '.dart', '.lua', '.ex', '.exs', '.erl', '.hs', '.ml', '.clj', '.zig', '.r', '.jl'];
+const otherSourceExtensions = [
+  '.c',
+  '.h',
+  '.cc',
+  '.cpp',
+  '.hpp',
+  '.cs',
+  '.swift',
+  '.m',
+  '.scala',
+  '.groovy',
+  '.dart',
+  '.lua',
+  '.ex',
+  '.exs',
+  '.erl',
+  '.hs',
+  '.ml',
+  '.clj',
+  '.zig',
+  '.r',
+  '.jl',
+];
 
 const sourceExtensions = new Set([...extensionRules.flatMap((rule) => rule.extensions), ...otherSourceExtensions]);
 
@@ -241,7 +277,13 @@ function addManifestEvidence(findings: Findings, manifest: Manifest, scan: Scan)
   }
   if (manifest.problem !== null) {
     // One entry per broken file: each note must stay visible, not fold into the readable ones.
-    findings.evidence.push({ stack, kind: `unread:${path}`, weight: weights.unreadManifest, text: `${path}: ${manifest.problem}; its declarations are unknown`, path });
+    findings.evidence.push({
+      stack,
+      kind: `unread:${path}`,
+      weight: weights.unreadManifest,
+      text: `${path}: ${manifest.problem}; its declarations are unknown`,
+      path,
+    });
   } else if (versionFiles.has(kind)) {
     findings.evidence.push({ stack, kind: `version-file:${kind}`, weight: weights.weakMarker, text: `${path}: ${manifest.runtimeVersion ?? 'empty'}`, path });
   } else {
@@ -295,11 +337,24 @@ function addTypescriptLibraryEvidence(findings: Findings, manifest: Manifest, sc
   const typescript = manifest.dependencies.get('typescript');
   if (!hasTsconfig && !typescript) return;
   const fields = manifest.libraryFields.map((field) => `"${field}"`).join(', ');
-  findings.evidence.push({ stack: 'typescript-library', kind: 'library-fields', weight: weights.libraryFields, text: `${manifest.path}: ${fields} and no app framework`, path: manifest.path });
-  if (hasTsconfig) findings.evidence.push({ stack: 'typescript-library', kind: 'tsconfig', weight: weights.weakMarker, text: `${tsconfig} beside it`, path: tsconfig });
+  findings.evidence.push({
+    stack: 'typescript-library',
+    kind: 'library-fields',
+    weight: weights.libraryFields,
+    text: `${manifest.path}: ${fields} and no app framework`,
+    path: manifest.path,
+  });
+  if (hasTsconfig)
+    findings.evidence.push({ stack: 'typescript-library', kind: 'tsconfig', weight: weights.weakMarker, text: `${tsconfig} beside it`, path: tsconfig });
   if (typescript) {
     const range = typescript.range ? ` ${typescript.range}` : '';
-    findings.evidence.push({ stack: 'typescript-library', kind: 'typescript', weight: weights.typescriptDependency, text: `${manifest.path}: typescript${range} in ${typescript.section}`, path: manifest.path });
+    findings.evidence.push({
+      stack: 'typescript-library',
+      kind: 'typescript',
+      weight: weights.typescriptDependency,
+      text: `${manifest.path}: typescript${range} in ${typescript.section}`,
+      path: manifest.path,
+    });
     const version = majorMinor(typescript.range);
     if (version !== null) findings.versions.push({ stack: 'typescript-library', version });
   }
@@ -318,14 +373,26 @@ function addOdooEvidence(findings: Findings, manifest: Manifest, scan: Scan): vo
   if (problem === null) {
     findings.evidence.push({ stack: 'odoo', kind: 'odoo-manifest', weight: weights.odooManifest, text: `${path}: ${parts.join(', ')}`, path });
   } else {
-    findings.evidence.push({ stack: 'odoo', kind: `unread:${path}`, weight: weights.invalidOdooManifest, text: `${path}: not a valid manifest (${problem}); as far as it reads: ${parts.join(', ')}`, path });
+    findings.evidence.push({
+      stack: 'odoo',
+      kind: `unread:${path}`,
+      weight: weights.invalidOdooManifest,
+      text: `${path}: not a valid manifest (${problem}); as far as it reads: ${parts.join(', ')}`,
+      path,
+    });
   }
   if (series) findings.versions.push({ stack: 'odoo', version: series });
   const moduleFolder = parentPath(path);
   for (const folder of odooLayoutFolders) {
     const folderPath = moduleFolder === '' ? folder : `${moduleFolder}/${folder}`;
     if (scan.folders.has(folderPath)) {
-      findings.evidence.push({ stack: 'odoo', kind: `odoo-layout:${folder}`, weight: weights.odooLayout, text: `${folderPath}/ beside ${path}`, path: folderPath });
+      findings.evidence.push({
+        stack: 'odoo',
+        kind: `odoo-layout:${folder}`,
+        weight: weights.odooLayout,
+        text: `${folderPath}/ beside ${path}`,
+        path: folderPath,
+      });
     }
   }
 }
@@ -364,7 +431,13 @@ function addExtensionEvidence(findings: Findings, scan: Scan): void {
     const share = files / sourceFiles;
     const weight = weights.extensions * share * Math.min(1, files / extensionsForFullWeight);
     const listed = counted.map(([extension, count]) => `${count} ${extension}`).join(', ');
-    findings.evidence.push({ stack: rule.stack, kind: 'extensions', weight, text: `${listed} files (${Math.round(share * 100)}% of source files)`, path: null });
+    findings.evidence.push({
+      stack: rule.stack,
+      kind: 'extensions',
+      weight,
+      text: `${listed} files (${Math.round(share * 100)}% of source files)`,
+      path: null,
+    });
   }
 }
 

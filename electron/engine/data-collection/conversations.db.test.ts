@@ -53,10 +53,21 @@ describe('conversations', () => {
   const shop = '/work/shop-conversations';
 
   it('starts with its first question, titled by it, and counts the questions that follow', async () => {
-    await ask('How is the refund computed?\nIt looks wrong for damaged orders.', { conversationId: 'conv-refunds', project: shop, at: new Date('2026-03-01T10:00:00Z') });
+    await ask('How is the refund computed?\nIt looks wrong for damaged orders.', {
+      conversationId: 'conv-refunds',
+      project: shop,
+      at: new Date('2026-03-01T10:00:00Z'),
+    });
     await ask('And for a partial return?', { conversationId: 'conv-refunds', project: shop, at: new Date('2026-03-01T10:05:00Z') });
     const [conversation] = await listConversations(database.db, { project: shop, limit: 10 });
-    expect(conversation).toMatchObject({ id: 'conv-refunds', title: 'How is the refund computed?', project: shop, questions: 2, createdAt: '2026-03-01T10:00:00.000Z', updatedAt: '2026-03-01T10:05:00.000Z' });
+    expect(conversation).toMatchObject({
+      id: 'conv-refunds',
+      title: 'How is the refund computed?',
+      project: shop,
+      questions: 2,
+      createdAt: '2026-03-01T10:00:00.000Z',
+      updatedAt: '2026-03-01T10:05:00.000Z',
+    });
   });
 
   it('a long first question is shortened for the title', async () => {
@@ -76,7 +87,10 @@ describe('conversations', () => {
 
   it('reopens with its questions and answers, oldest first', async () => {
     const found = await findConversation(database.db, 'conv-refunds');
-    expect(found?.interactions.map((each) => each.question)).toEqual(['How is the refund computed?\nIt looks wrong for damaged orders.', 'And for a partial return?']);
+    expect(found?.interactions.map((each) => each.question)).toEqual([
+      'How is the refund computed?\nIt looks wrong for damaged orders.',
+      'And for a partial return?',
+    ]);
     expect(found?.interactions.every((each) => each.conversationId === 'conv-refunds' && each.answer?.startsWith('answer to'))).toBe(true);
     expect(await findConversation(database.db, 'conv-missing')).toBeNull();
   });
@@ -102,13 +116,29 @@ describe('the project list', () => {
   it('gathers confirmed, asked-about and learned folders with their stacks and learning state', async () => {
     await seedLearningHistory(database.db);
     const { shop, crm } = seededProjects;
-    await insertProfile(database.db, { root: shop, stacks: [{ name: 'odoo', version: '17.0', confidence: 0.97, evidence: ['__manifest__.py'] }], proposal: [], edited: false, contextVector: [] });
+    await insertProfile(database.db, {
+      root: shop,
+      stacks: [{ name: 'odoo', version: '17.0', confidence: 0.97, evidence: ['__manifest__.py'] }],
+      proposal: [],
+      edited: false,
+      contextVector: [],
+    });
     await ask('Where is the invoice posted?', { project: shop });
 
-    const learning: LearnerStatus = { ...idle, state: 'running', current: { project: crm, adapter: 'odoo', runId: 'run-x', progress: { task: 'learning', label: 'step 3/10', fraction: 0.3, done: false } } };
+    const learning: LearnerStatus = {
+      ...idle,
+      state: 'running',
+      current: { project: crm, adapter: 'odoo', runId: 'run-x', progress: { task: 'learning', label: 'step 3/10', fraction: 0.3, done: false } },
+    };
     const items = await projectSummaries(database.db, learning);
     const byRoot = new Map(items.map((item) => [item.root, item]));
-    expect(byRoot.get(shop)).toMatchObject({ name: 'shop', confirmed: true, stacks: [{ name: 'odoo', version: '17.0' }], questions: 1, learning: { state: 'learned', lastOutcome: 'v1 promoted' } });
+    expect(byRoot.get(shop)).toMatchObject({
+      name: 'shop',
+      confirmed: true,
+      stacks: [{ name: 'odoo', version: '17.0' }],
+      questions: 1,
+      learning: { state: 'learned', lastOutcome: 'v1 promoted' },
+    });
     expect(byRoot.get(crm)).toMatchObject({ confirmed: false, stacks: [], learning: { state: 'running', progress: { label: 'step 3/10' } } });
     expect(byRoot.get('/work/shop-conversations')).toMatchObject({ confirmed: false, questions: 4, learning: { state: 'never', lastRunAt: null } });
     // The latest used first: the shop's question was asked just now.

@@ -187,17 +187,36 @@ export interface ChatTarget {
 /** Answered questions of a project whose reward reached the threshold. */
 export async function acceptedAnswers(db: Db, project: string, threshold: number): Promise<ChatTarget[]> {
   return db
-    .select({ interactionId: interactions.id, history: interactions.history, question: interactions.question, completion: sql<string>`${interactions.answer}`, reward: rewards.reward })
+    .select({
+      interactionId: interactions.id,
+      history: interactions.history,
+      question: interactions.question,
+      completion: sql<string>`${interactions.answer}`,
+      reward: rewards.reward,
+    })
     .from(interactions)
     .innerJoin(rewards, eq(rewards.interactionId, interactions.id))
-    .where(and(eq(interactions.project, project), eq(interactions.status, 'completed'), isNotNull(interactions.answer), ne(interactions.answer, ''), gte(rewards.reward, threshold)))
+    .where(
+      and(
+        eq(interactions.project, project),
+        eq(interactions.status, 'completed'),
+        isNotNull(interactions.answer),
+        ne(interactions.answer, ''),
+        gte(rewards.reward, threshold),
+      ),
+    )
     .orderBy(asc(interactions.createdAt), asc(interactions.id));
 }
 
 /** The user's own final version of an answer they inserted and edited (the latest edit wins). */
 export async function editedCorrections(db: Db, project: string): Promise<Omit<ChatTarget, 'reward'>[]> {
   return db
-    .selectDistinctOn([interactions.id], { interactionId: interactions.id, history: interactions.history, question: interactions.question, completion: sql<string>`${feedbackEvents.text}` })
+    .selectDistinctOn([interactions.id], {
+      interactionId: interactions.id,
+      history: interactions.history,
+      question: interactions.question,
+      completion: sql<string>`${feedbackEvents.text}`,
+    })
     .from(feedbackEvents)
     .innerJoin(interactions, eq(interactions.id, feedbackEvents.interactionId))
     .where(and(eq(interactions.project, project), eq(feedbackEvents.type, 'edited'), isNotNull(feedbackEvents.text), sql`btrim(${feedbackEvents.text}) <> ''`))
@@ -212,20 +231,45 @@ export async function followUpCorrections(db: Db, project: string, threshold: nu
   const better = alias(interactions, 'better');
   const betterReward = alias(rewards, 'better_reward');
   return db
-    .select({ interactionId: interactions.id, history: interactions.history, question: interactions.question, completion: sql<string>`${better.answer}`, reward: betterReward.reward })
+    .select({
+      interactionId: interactions.id,
+      history: interactions.history,
+      question: interactions.question,
+      completion: sql<string>`${better.answer}`,
+      reward: betterReward.reward,
+    })
     .from(interactions)
     .innerJoin(rewards, eq(rewards.interactionId, interactions.id))
     .innerJoin(feedbackEvents, and(eq(feedbackEvents.interactionId, interactions.id), eq(feedbackEvents.type, 'follow-up')))
     .innerJoin(better, eq(better.id, sql`${feedbackEvents.detail} ->> 'followUpInteractionId'`))
     .innerJoin(betterReward, eq(betterReward.interactionId, better.id))
-    .where(and(eq(interactions.project, project), lt(rewards.reward, 0), gte(betterReward.reward, threshold), eq(better.status, 'completed'), isNotNull(better.answer), ne(better.answer, '')))
+    .where(
+      and(
+        eq(interactions.project, project),
+        lt(rewards.reward, 0),
+        gte(betterReward.reward, threshold),
+        eq(better.status, 'completed'),
+        isNotNull(better.answer),
+        ne(better.answer, ''),
+      ),
+    )
     .orderBy(asc(interactions.createdAt), asc(interactions.id));
 }
 
 /** The project's indexed chunks, in file order. */
-export async function projectCode(db: Db, root: string): Promise<{ path: string; language: string; symbol: string | null; startLine: number; endLine: number; content: string }[]> {
+export async function projectCode(
+  db: Db,
+  root: string,
+): Promise<{ path: string; language: string; symbol: string | null; startLine: number; endLine: number; content: string }[]> {
   return db
-    .select({ path: chunks.relativePath, language: chunks.language, symbol: chunks.symbol, startLine: chunks.startLine, endLine: chunks.endLine, content: chunks.content })
+    .select({
+      path: chunks.relativePath,
+      language: chunks.language,
+      symbol: chunks.symbol,
+      startLine: chunks.startLine,
+      endLine: chunks.endLine,
+      content: chunks.content,
+    })
     .from(chunks)
     .innerJoin(projects, eq(projects.id, chunks.projectId))
     .where(eq(projects.root, root))

@@ -117,7 +117,10 @@ describe('buildTrainingData', () => {
       messages: [{ role: 'user', content: 'How do I add a field?' }],
       completion: 'name = fields.Char()',
     });
-    expect(chats.find((example) => example.correctedBy === 'edit')).toMatchObject({ interactionId: edited, completion: expect.stringContaining('STRIPE_TIMEOUT = 30') as unknown });
+    expect(chats.find((example) => example.correctedBy === 'edit')).toMatchObject({
+      interactionId: edited,
+      completion: expect.stringContaining('STRIPE_TIMEOUT = 30') as unknown,
+    });
     expect(chats.find((example) => example.correctedBy === 'follow-up')).toMatchObject({
       interactionId: rejected,
       messages: [{ role: 'user', content: 'How do I compute a total?' }],
@@ -146,7 +149,12 @@ describe('writeJsonl', () => {
   it('writes one parsable line per row and leaves no temporary file', async () => {
     const path = join(home.home, 'out.jsonl');
     await writeJsonl(path, [{ a: 1 }, { b: 'line\nbreak' }]);
-    expect(readFileSync(path, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual([{ a: 1 }, { b: 'line\nbreak' }]);
+    expect(
+      readFileSync(path, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as unknown),
+    ).toEqual([{ a: 1 }, { b: 'line\nbreak' }]);
     expect(readdirSync(home.home).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 

@@ -71,7 +71,10 @@ export async function buildTrainingData(db: Db, options: { project: string; acce
     row: { interactionId: string; history: ChatMessage[]; question: string; completion: string; reward: number },
     correctedBy?: ChatExample['correctedBy'],
   ): ChatExample => {
-    const messages = [...row.history, { role: 'user' as const, content: row.question }].map((message) => ({ role: message.role, content: scrub(message.content) }));
+    const messages = [...row.history, { role: 'user' as const, content: row.question }].map((message) => ({
+      role: message.role,
+      content: scrub(message.content),
+    }));
     const completion = scrub(row.completion);
     return {
       kind,
@@ -94,7 +97,17 @@ export async function buildTrainingData(db: Db, options: { project: string; acce
     ...accepted.filter((row) => !editedIds.has(row.interactionId)).map((row) => chat('accepted', row)),
     ...code.map((row): CodeExample => {
       const text = scrub(row.content);
-      return { kind: 'code', project, path: row.path, language: row.language, symbol: row.symbol, startLine: row.startLine, endLine: row.endLine, text, hash: contentHash([text]) };
+      return {
+        kind: 'code',
+        project,
+        path: row.path,
+        language: row.language,
+        symbol: row.symbol,
+        startLine: row.startLine,
+        endLine: row.endLine,
+        text,
+        hash: contentHash([text]),
+      };
     }),
   ];
   const seen = new Set<string>();
@@ -114,7 +127,10 @@ export async function buildTrainingData(db: Db, options: { project: string; acce
  * `npllm data export`, `data/export`: the project's examples as JSONL at `out`, or in the data
  * folder's exports/ under the project's name and the time.
  */
-export async function exportTrainingData(db: Db, options: { project: string; acceptThreshold: number; home: string; out?: string | undefined }): Promise<DataExport> {
+export async function exportTrainingData(
+  db: Db,
+  options: { project: string; acceptThreshold: number; home: string; out?: string | undefined },
+): Promise<DataExport> {
   const data = await buildTrainingData(db, { project: options.project, acceptThreshold: options.acceptThreshold });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const path = options.out ? resolve(options.out) : join(dataLayout.exports(options.home), `${basename(options.project) || 'project'}-${stamp}.jsonl`);
@@ -125,9 +141,12 @@ export async function exportTrainingData(db: Db, options: { project: string; acc
 
 /** JSONL, one example per line, into an existing folder; atomic, so a crash never leaves half a file. */
 export async function writeJsonl(path: string, rows: readonly unknown[]): Promise<{ sha256: string; bytes: number }> {
-  return writeFileAtomic(path, (function* () {
-    for (const row of rows) yield Buffer.from(`${JSON.stringify(row)}\n`);
-  })());
+  return writeFileAtomic(
+    path,
+    (function* () {
+      for (const row of rows) yield Buffer.from(`${JSON.stringify(row)}\n`);
+    })(),
+  );
 }
 
 function contentHash(parts: readonly string[]): string {

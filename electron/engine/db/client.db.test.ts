@@ -25,7 +25,6 @@ async function openAt(dir: string): Promise<Database> {
   return database;
 }
 
-
 describe('embedded database (PGlite + pgvector)', () => {
   it('creates the folder, applies the migrations and has pgvector', async () => {
     const database = await openAt(join(home.home, 'nested', 'db'));

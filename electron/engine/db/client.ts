@@ -196,7 +196,10 @@ async function applyMigrations(database: Database & { migrate(): Promise<void> }
  */
 async function syncWriteAheadLog(dir: string): Promise<void> {
   const folder = join(dir, 'pg_wal');
-  const segments = (await readdir(folder)).filter((name) => /^[0-9A-F]{24}$/.test(name)).sort().slice(-2);
+  const segments = (await readdir(folder))
+    .filter((name) => /^[0-9A-F]{24}$/.test(name))
+    .sort()
+    .slice(-2);
   for (const name of segments) {
     const handle = await open(join(folder, name), 'r');
     try {
@@ -228,11 +231,21 @@ export function databaseFailure(location: string, error: unknown): NpllmError {
   const message = errorMessage(shown);
   const unavailable = sqlState === null ? isDatabaseFailure(error) : /^(08|53|57P|58)/.test(sqlState);
   if (unavailable) return unreachable(location, shown);
-  if (sqlState === '23505') return new RequestError('CONFLICT', `The database already holds that record: ${message}.`, { cause: shown, fix: 'Send a new id, or resend the request unchanged only to retry it.' });
+  if (sqlState === '23505')
+    return new RequestError('CONFLICT', `The database already holds that record: ${message}.`, {
+      cause: shown,
+      fix: 'Send a new id, or resend the request unchanged only to retry it.',
+    });
   if (sqlState !== null && /^(22|23|54)/.test(sqlState)) {
-    return new RequestError('REQUEST_INVALID', `The database refused a value of the request: ${message}.`, { cause: shown, fix: 'Check the request\'s fields (text must be UTF-8 without NUL characters, numbers within their ranges).' });
+    return new RequestError('REQUEST_INVALID', `The database refused a value of the request: ${message}.`, {
+      cause: shown,
+      fix: "Check the request's fields (text must be UTF-8 without NUL characters, numbers within their ranges).",
+    });
   }
-  return new DatabaseError('INTERNAL', `A database query failed: ${message}.`, { cause: shown, fix: 'This is a bug in npllm. Re-run with NPLLM_LOG_LEVEL=debug and report the log.' });
+  return new DatabaseError('INTERNAL', `A database query failed: ${message}.`, {
+    cause: shown,
+    fix: 'This is a bug in npllm. Re-run with NPLLM_LOG_LEVEL=debug and report the log.',
+  });
 }
 
 /** The driver's error under drizzle's wrapper, reduced to its name, message and SQLSTATE (drivers attach the query and its parameters too). */
@@ -300,7 +313,6 @@ function errorMessage(error: unknown): string {
   return cause && !message.includes(cause) ? `${message} (${cause})` : message;
 }
 
-
 /**
  * Tries a PostgreSQL URL before anyone relies on it (the settings screen): it must answer within
  * 5 s and offer pgvector. Nothing is created or migrated.
@@ -308,7 +320,9 @@ function errorMessage(error: unknown): string {
 export async function checkDatabaseServer(url: string): Promise<{ kind: 'postgres'; location: string; serverVersion: string | null; pgvector: boolean }> {
   const location = redactUrl(url);
   if (!/^postgres(ql)?:\/\//i.test(url)) {
-    throw new DatabaseError('DATABASE_UNAVAILABLE', `${location} is not a PostgreSQL URL.`, { fix: 'Use the form postgres://user:password@host:5432/database.' });
+    throw new DatabaseError('DATABASE_UNAVAILABLE', `${location} is not a PostgreSQL URL.`, {
+      fix: 'Use the form postgres://user:password@host:5432/database.',
+    });
   }
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000, query_timeout: 5_000 });
   client.on('error', () => undefined);

@@ -3,10 +3,7 @@
  * dominates a text INSERT there (≈1.5k rows/s), while binary COPY loads ≈32k rows/s.
  * Format: https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.4
  */
-export type CopyValue =
-  | { type: 'text'; value: string | null }
-  | { type: 'int4'; value: number }
-  | { type: 'vector'; value: Float32Array };
+export type CopyValue = { type: 'text'; value: string | null } | { type: 'int4'; value: number } | { type: 'vector'; value: Float32Array };
 
 const signature = [0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00];
 const encoder = new TextEncoder();

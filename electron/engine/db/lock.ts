@@ -28,10 +28,14 @@ export function acquireFileLock(path: string, resource: string): FileLock {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = readOwner(path);
       if (owner && isHeld(owner)) {
-        throw new DatabaseError('DATABASE_LOCKED', `${resource} is in use by another npllm process (pid ${owner.pid}, "${owner.command}", since ${owner.since}).`, {
-          fix: `Stop that process (it may be an npllm server), point NPLLM_HOME at another folder, or use a shared server with DATABASE_URL. If no such process exists, delete ${path}.`,
-          details: { lockFile: path, owner },
-        });
+        throw new DatabaseError(
+          'DATABASE_LOCKED',
+          `${resource} is in use by another npllm process (pid ${owner.pid}, "${owner.command}", since ${owner.since}).`,
+          {
+            fix: `Stop that process (it may be an npllm server), point NPLLM_HOME at another folder, or use a shared server with DATABASE_URL. If no such process exists, delete ${path}.`,
+            details: { lockFile: path, owner },
+          },
+        );
       }
       unlinkStale(path);
       continue;

@@ -15,9 +15,5 @@ export async function schemaReport(db: Db): Promise<SchemaReport> {
     selectRows<{ tablename: string }>(db, sql`select tablename from pg_tables where schemaname = 'public' order by tablename`),
     selectRows<{ count: string | number }>(db, sql`select count(*) as count from drizzle.__drizzle_migrations`),
   ]);
-  return {
-    extensions: extensions.map((row) => row.extname),
-    tables: tables.map((row) => row.tablename),
-    appliedMigrations: Number(migrations[0]?.count ?? 0),
-  };
+  return { extensions: extensions.map((row) => row.extname), tables: tables.map((row) => row.tablename), appliedMigrations: Number(migrations[0]?.count ?? 0) };
 }

@@ -3,8 +3,35 @@
  * Migrations under drizzle/ are generated from this file (`npm run db:generate`) and committed.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, unique, uniqueIndex, vector } from 'drizzle-orm/pg-core';
-import type { AdapterUse, ChatMessage, DetectedStack, FeedbackEventType, InteractionStatus, ModulatorAction, ModulatorChannel, ModulatorMetrics, RetrievalReport, Timings } from '../../../shared/contract.js';
+import {
+  bigint,
+  boolean,
+  customType,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+  vector,
+} from 'drizzle-orm/pg-core';
+import type {
+  AdapterUse,
+  ChatMessage,
+  DetectedStack,
+  FeedbackEventType,
+  InteractionStatus,
+  ModulatorAction,
+  ModulatorChannel,
+  ModulatorMetrics,
+  RetrievalReport,
+  Timings,
+} from '../../../shared/contract.js';
 import type { SerializedError } from '../../../shared/errors.js';
 
 const createdAt = () => timestamp({ withTimezone: true, mode: 'date' }).notNull().defaultNow();
@@ -43,7 +70,9 @@ export const interactions = pgTable(
     index().on(table.createdAt),
     index().on(table.project, table.createdAt),
     index().on(table.conversationId, table.createdAt),
-    index('interactions_pending').on(table.status).where(sql`${table.status} = 'pending'`),
+    index('interactions_pending')
+      .on(table.status)
+      .where(sql`${table.status} = 'pending'`),
   ],
 );
 
@@ -53,13 +82,7 @@ export const interactions = pgTable(
  */
 export const conversations = pgTable(
   'conversations',
-  {
-    id: text().primaryKey(),
-    title: text().notNull(),
-    project: text(),
-    createdAt: createdAt(),
-    updatedAt: createdAt(),
-  },
+  { id: text().primaryKey(), title: text().notNull(), project: text(), createdAt: createdAt(), updatedAt: createdAt() },
   (table) => [index().on(table.project, table.updatedAt)],
 );
 
@@ -156,9 +179,7 @@ export const chunks = pgTable(
   (table) => [
     index().on(table.projectId, table.relativePath),
     index().on(table.projectId, table.symbol),
-    index('chunks_embedding_hnsw')
-      .using('hnsw', table.embedding.op('vector_cosine_ops'))
-      .with({ m: 16, ef_construction: 200 }),
+    index('chunks_embedding_hnsw').using('hnsw', table.embedding.op('vector_cosine_ops')).with({ m: 16, ef_construction: 200 }),
     index('chunks_search_vector_gin').using('gin', table.searchVector),
   ],
 );
@@ -255,7 +276,9 @@ export const adapters = pgTable(
     primaryKey({ columns: [table.name, table.version] }),
     index().on(table.name, table.channel),
     // The database itself refuses a second stable version, whatever a caller forgets.
-    uniqueIndex('adapters_one_stable_per_name').on(table.name).where(sql`${table.channel} = 'stable'`),
+    uniqueIndex('adapters_one_stable_per_name')
+      .on(table.name)
+      .where(sql`${table.channel} = 'stable'`),
   ],
 );
 
@@ -350,7 +373,11 @@ export const modulatorVersions = pgTable(
     createdAt: createdAt(),
     promotedAt: timestamp({ withTimezone: true, mode: 'date' }),
   },
-  (table) => [uniqueIndex('modulator_one_stable').on(table.channel).where(sql`${table.channel} = 'stable'`)],
+  (table) => [
+    uniqueIndex('modulator_one_stable')
+      .on(table.channel)
+      .where(sql`${table.channel} = 'stable'`),
+  ],
 );
 
 /**

@@ -29,10 +29,10 @@ export type FeedbackConfig = z.infer<typeof feedbackConfigSchema>;
 
 export function feedbackDefaults(): FeedbackConfig {
   return {
-  followUpWindowSeconds: 600,
-  maxDwellSeconds: 86_400,
-  dwellSaturationSeconds: 60,
-  weights: { copied: 0.4, inserted: 0.8, edited: 0.8, regenerated: 0.8, corrected: 0.6, dwell: 0.2, ignored: 0.4, emotion: 0.9 },
-  acceptThreshold: 0.3,
-};
+    followUpWindowSeconds: 600,
+    maxDwellSeconds: 86_400,
+    dwellSaturationSeconds: 60,
+    weights: { copied: 0.4, inserted: 0.8, edited: 0.8, regenerated: 0.8, corrected: 0.6, dwell: 0.2, ignored: 0.4, emotion: 0.9 },
+    acceptThreshold: 0.3,
+  };
 }

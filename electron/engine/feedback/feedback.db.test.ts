@@ -127,7 +127,11 @@ describe('FeedbackService.record', () => {
 
   it('accepts many events for one answer at once without losing any', async () => {
     const id = await interaction();
-    const acks = await Promise.all(Array.from({ length: 12 }, (_, index) => feedback.record({ eventId: `burst-${id}-${index}`, interactionId: id, type: index % 2 ? 'copied' : 'dwell', value: index % 2 ? undefined : index })));
+    const acks = await Promise.all(
+      Array.from({ length: 12 }, (_, index) =>
+        feedback.record({ eventId: `burst-${id}-${index}`, interactionId: id, type: index % 2 ? 'copied' : 'dwell', value: index % 2 ? undefined : index }),
+      ),
+    );
     expect(acks.every((ack) => !ack.duplicate)).toBe(true);
     expect(await eventsOf(database.db, id)).toHaveLength(12);
     expect((await feedback.reward(id)).events).toBe(12);
@@ -158,7 +162,14 @@ describe('FeedbackService.noteFollowUp', () => {
     await interaction({ conversationId: 'window-test', clientId: 'someone-else' });
     await interaction({ source: 'openai' });
     expect(await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'still wrong', conversationId: 'window-test' })).toBeNull();
-    expect(await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'still wrong', conversationId: 'other-conversation', clientId: 'someone-else' })).toBeNull();
+    expect(
+      await feedback.noteFollowUp({
+        interactionId: newInteractionId(),
+        question: 'still wrong',
+        conversationId: 'other-conversation',
+        clientId: 'someone-else',
+      }),
+    ).toBeNull();
     // No conversation, no history: a message of a new client follows nothing, whoever asked last.
     expect(await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'still wrong' })).toBeNull();
   });
@@ -168,11 +179,25 @@ describe('FeedbackService.noteFollowUp', () => {
     const answer = 'Use `items[::-1]` or `items.reverse()`.';
     const mine = await interaction({ question, answer, clientId: 'openai:alice' });
     const theirs = await interaction({ question, answer, clientId: 'openai:bob' });
-    const history = [{ role: 'user' as const, content: question }, { role: 'assistant' as const, content: `${answer}\n` }];
-    expect((await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'thanks, perfect', history, clientId: 'openai:alice' }))?.interactionId).toBe(mine);
-    expect((await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'wrong!!', history, clientId: 'openai:bob' }))?.interactionId).toBe(theirs);
+    const history = [
+      { role: 'user' as const, content: question },
+      { role: 'assistant' as const, content: `${answer}\n` },
+    ];
+    expect(
+      (await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'thanks, perfect', history, clientId: 'openai:alice' }))?.interactionId,
+    ).toBe(mine);
+    expect((await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'wrong!!', history, clientId: 'openai:bob' }))?.interactionId).toBe(
+      theirs,
+    );
     expect(await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'wrong!!', history, clientId: 'openai:carol' })).toBeNull();
-    expect(await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'wrong!!', history: [{ role: 'assistant', content: 'an answer nobody gave' }], clientId: 'openai:alice' })).toBeNull();
+    expect(
+      await feedback.noteFollowUp({
+        interactionId: newInteractionId(),
+        question: 'wrong!!',
+        history: [{ role: 'assistant', content: 'an answer nobody gave' }],
+        clientId: 'openai:alice',
+      }),
+    ).toBeNull();
   });
 
   it('follows an explicit replyTo, and names one that does not exist', async () => {
@@ -192,7 +217,15 @@ describe('behaviourStats', () => {
     await feedback.noteFollowUp({ interactionId: newInteractionId(), question: 'STILL WRONG. this is useless', conversationId: 'stats-test' });
 
     const stats = await behaviourStats(database.db, { project, days: 1, recent: 10 });
-    expect(stats.overall).toMatchObject({ interactions: 2, acceptanceRate: 0.5, regenerateRate: 0.5, frustrationRate: 1, rewarded: 2, cacheHitRate: 0, retrievalRate: 0 });
+    expect(stats.overall).toMatchObject({
+      interactions: 2,
+      acceptanceRate: 0.5,
+      regenerateRate: 0.5,
+      frustrationRate: 1,
+      rewarded: 2,
+      cacheHitRate: 0,
+      retrievalRate: 0,
+    });
     expect(stats.overall.latencyMs).toEqual({ ttftP50: 100, ttftP95: 100, totalP50: 900, totalP95: 900 });
     expect(stats.overall.meanReward).toBeCloseTo((stats.recentRewards[0]!.reward + stats.recentRewards[1]!.reward) / 2, 3);
     expect(stats.projects).toEqual([expect.objectContaining({ project, interactions: 2 })]);

@@ -26,7 +26,10 @@ export async function insertEvent(db: Db, event: NewFeedbackEvent): Promise<bool
 }
 
 export async function updateEventValue(db: Db, id: string, value: number): Promise<void> {
-  await db.update(feedbackEvents).set({ value, receivedAt: sql`now()` }).where(eq(feedbackEvents.id, id));
+  await db
+    .update(feedbackEvents)
+    .set({ value, receivedAt: sql`now()` })
+    .where(eq(feedbackEvents.id, id));
 }
 
 export async function eventsOf(db: Db, interactionId: string): Promise<FeedbackEventRow[]> {

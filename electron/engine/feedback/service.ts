@@ -101,7 +101,10 @@ export class FeedbackService {
   async noteFollowUp(message: FollowUpMessage): Promise<FollowUp | null> {
     const previous = message.replyTo ? await findInteractionQuestion(this.db, message.replyTo) : await this.reactedTo(message);
     if (!previous) {
-      if (message.replyTo) throw new NpllmError('NOT_FOUND', `replyTo names no interaction (${message.replyTo}).`, { fix: 'Set replyTo to the interactionId of the answer this message reacts to, or leave it out.' });
+      if (message.replyTo)
+        throw new NpllmError('NOT_FOUND', `replyTo names no interaction (${message.replyTo}).`, {
+          fix: 'Set replyTo to the interactionId of the answer this message reacts to, or leave it out.',
+        });
       return null;
     }
     const emotion = scoreEmotion(message.question, { previous: previous.question });
@@ -113,7 +116,14 @@ export class FeedbackService {
         type: 'follow-up',
         value: emotion.valence,
         text: null,
-        detail: { label: emotion.label, frustration: emotion.frustration, satisfaction: emotion.satisfaction, cues: emotion.cues, language: emotion.language, followUpInteractionId: message.interactionId },
+        detail: {
+          label: emotion.label,
+          frustration: emotion.frustration,
+          satisfaction: emotion.satisfaction,
+          cues: emotion.cues,
+          language: emotion.language,
+          followUpInteractionId: message.interactionId,
+        },
         occurredAt: new Date(),
       });
       await this.recompute(tx, previous.id, interaction?.answer ?? null);
@@ -150,7 +160,9 @@ export class FeedbackService {
     return this.db.transaction(async (tx) => {
       const interaction = await lockInteraction(tx, message.regenerates);
       if (!interaction) {
-        throw new NpllmError('NOT_FOUND', `regenerates names no interaction (${message.regenerates}).`, { fix: 'Set regenerates to the interactionId of the answer being asked for again.' });
+        throw new NpllmError('NOT_FOUND', `regenerates names no interaction (${message.regenerates}).`, {
+          fix: 'Set regenerates to the interactionId of the answer being asked for again.',
+        });
       }
       await insertEvent(tx, {
         id: `regenerated:${message.interactionId}`,
@@ -201,7 +213,10 @@ export class FeedbackService {
       throw invalid('An edited event needs the edit distance ("value", in characters) or the edited text ("text").', 'Send one of them.');
     }
     if (request.type === 'edited' && request.value !== undefined && (request.value < 0 || !Number.isInteger(request.value))) {
-      throw invalid(`An edit distance must be a whole number of characters ≥ 0, not ${request.value}.`, 'Send the Levenshtein distance between the answer and the edited text, or the text itself.');
+      throw invalid(
+        `An edit distance must be a whole number of characters ≥ 0, not ${request.value}.`,
+        'Send the Levenshtein distance between the answer and the edited text, or the text itself.',
+      );
     }
     if (request.occurredAt && Date.parse(request.occurredAt) > Date.now() + 5 * 60_000) {
       throw invalid(`The event's occurredAt (${request.occurredAt}) is in the future.`, "Send the client's current time, or leave occurredAt out.");

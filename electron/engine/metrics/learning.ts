@@ -25,7 +25,13 @@ export async function learningStats(db: Db, options: { adapter?: string | undefi
         name,
         versions
           .filter((row) => row.name === name)
-          .map((row) => ({ version: row.version, channel: row.channel, project: row.project, parentVersion: row.parentVersion, createdAt: row.createdAt.toISOString() })),
+          .map((row) => ({
+            version: row.version,
+            channel: row.channel,
+            project: row.project,
+            parentVersion: row.parentVersion,
+            createdAt: row.createdAt.toISOString(),
+          })),
         evaluations
           .filter((row) => row.adapterName === name)
           .map((row) => ({ version: row.version, project: row.project, nll: row.nll, heldOutHash: row.heldOutHash, measuredAt: row.measuredAt.toISOString() })),

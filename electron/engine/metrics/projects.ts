@@ -6,9 +6,7 @@ import { projectOverview, type ProjectOverview } from './queries.js';
 /** The project sidebar: every known project, its stacks, index and learning state, the latest used first. */
 export async function projectSummaries(db: Db, learner: LearnerStatus): Promise<ProjectSummary[]> {
   const rows = await projectOverview(db);
-  return rows
-    .map((row) => summary(row, learner))
-    .sort((a, b) => (b.lastUsedAt ?? '').localeCompare(a.lastUsedAt ?? '') || a.root.localeCompare(b.root));
+  return rows.map((row) => summary(row, learner)).sort((a, b) => (b.lastUsedAt ?? '').localeCompare(a.lastUsedAt ?? '') || a.root.localeCompare(b.root));
 }
 
 function summary(row: ProjectOverview, learner: LearnerStatus): ProjectSummary {

@@ -177,8 +177,23 @@ function toMetrics(row: MetricsRow): BehaviourMetrics {
 
 function emptyMetrics(): BehaviourMetrics {
   return toMetrics({
-    grouping: 'overall', project: null, day: null, interactions: 0, answered: 0, accepted: 0, regenerated: 0, followed: 0, frustrated: 0,
-    rewarded: 0, mean_reward: null, cached: 0, retrieved: 0, ttft_p50: null, ttft_p95: null, total_p50: null, total_p95: null,
+    grouping: 'overall',
+    project: null,
+    day: null,
+    interactions: 0,
+    answered: 0,
+    accepted: 0,
+    regenerated: 0,
+    followed: 0,
+    frustrated: 0,
+    rewarded: 0,
+    mean_reward: null,
+    cached: 0,
+    retrieved: 0,
+    ttft_p50: null,
+    ttft_p95: null,
+    total_p50: null,
+    total_p95: null,
   });
 }
 
@@ -264,7 +279,10 @@ export async function projectOverview(db: Db): Promise<ProjectOverview[]> {
       lastIndexedAt: asDate(row.last_indexed_at),
       questions: row.questions ?? 0,
       lastUsedAt: used.length ? new Date(Math.max(...used.map((date) => date.getTime()))) : null,
-      lastRun: lastRunAt && row.last_run_status ? { at: lastRunAt, status: row.last_run_status, promoted: row.last_run_promoted, version: row.last_run_version } : null,
+      lastRun:
+        lastRunAt && row.last_run_status
+          ? { at: lastRunAt, status: row.last_run_status, promoted: row.last_run_promoted, version: row.last_run_version }
+          : null,
     };
   });
 }

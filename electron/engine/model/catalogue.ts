@@ -38,7 +38,14 @@ export interface CatalogueEntry {
 
 type WheelRow = readonly [sha256: string, wheelBytes: number];
 
-function splitWheels(options: { project: string; module: string; version: string; pieceBytes: number; lastPieceBytes: number; rows: readonly WheelRow[] }): CatalogueWheel[] {
+function splitWheels(options: {
+  project: string;
+  module: string;
+  version: string;
+  pieceBytes: number;
+  lastPieceBytes: number;
+  rows: readonly WheelRow[];
+}): CatalogueWheel[] {
   return options.rows.map(([sha256, size], index) => {
     const part = index + 1;
     return {

@@ -34,18 +34,18 @@ export type ModelConfig = z.infer<typeof modelConfigSchema>;
 
 export function modelDefaults(): ModelConfig {
   return {
-  name: defaultModelId,
-  path: null,
-  cacheDir: null,
-  threads: null,
-  contextSize: 4096,
-  maxTokens: 1024,
-  temperature: 0.2,
-  systemPrompt:
-    "You are npllm, a coding assistant. Always answer in the language of the user's message: a question in Portuguese gets its whole answer in Portuguese. Give complete, working code in fenced code blocks tagged with the language, then a short explanation. Follow the conventions of the user's framework and project. Be concise.",
-  adapterSlots: 2,
-  pypiIndexUrl: 'https://pypi.org/simple/',
-};
+    name: defaultModelId,
+    path: null,
+    cacheDir: null,
+    threads: null,
+    contextSize: 4096,
+    maxTokens: 1024,
+    temperature: 0.2,
+    systemPrompt:
+      "You are npllm, a coding assistant. Always answer in the language of the user's message: a question in Portuguese gets its whole answer in Portuguese. Give complete, working code in fenced code blocks tagged with the language, then a short explanation. Follow the conventions of the user's framework and project. Be concise.",
+    adapterSlots: 2,
+    pypiIndexUrl: 'https://pypi.org/simple/',
+  };
 }
 
 /** Threads when the config leaves it unset: all cores but one, so the learner and the UI stay responsive. */

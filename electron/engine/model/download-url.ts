@@ -55,11 +55,14 @@ async function reachable(url: string, timeoutMs: number, failed: (reason: string
     response = await fetch(url, { method: 'HEAD', redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
   } catch (cause) {
     const inner = (cause as Error).cause as NodeJS.ErrnoException | undefined;
-    const reason = (cause as Error).name === 'TimeoutError' ? `no answer within ${Math.round(timeoutMs / 1000)} s` : `${new URL(url).host} cannot be reached (${inner?.code ?? inner?.message ?? (cause as Error).message})`;
+    const reason =
+      (cause as Error).name === 'TimeoutError'
+        ? `no answer within ${Math.round(timeoutMs / 1000)} s`
+        : `${new URL(url).host} cannot be reached (${inner?.code ?? inner?.message ?? (cause as Error).message})`;
     throw failed(reason, cause);
   }
   // A missing or forbidden file is final; a server that does not do HEAD (405, 501) or is briefly
   // failing (5xx) is left to the download, whose stall timer still bounds it.
-  if (response.status >= 400 && response.status < 500 && response.status !== 405) throw failed(`the server answered ${response.status} ${response.statusText}`.trim());
+  if (response.status >= 400 && response.status < 500 && response.status !== 405)
+    throw failed(`the server answered ${response.status} ${response.statusText}`.trim());
 }
-

@@ -29,11 +29,14 @@ export async function inspectGguf(path: string): Promise<GgufSummary> {
   }
   let info: Awaited<ReturnType<typeof readGgufFileInfo>>;
   try {
-    info = await readGgufFileInfo(path, { readTensorInfo: true, ignoreKeys: ['tokenizer.ggml.tokens', 'tokenizer.ggml.merges', 'tokenizer.ggml.token_type', 'tokenizer.ggml.scores'] });
+    info = await readGgufFileInfo(path, {
+      readTensorInfo: true,
+      ignoreKeys: ['tokenizer.ggml.tokens', 'tokenizer.ggml.merges', 'tokenizer.ggml.token_type', 'tokenizer.ggml.scores'],
+    });
   } catch (cause) {
     throw new ModelError('MODEL_INVALID', `${path} is not a GGUF model file (${(cause as Error).message}).`, {
       cause,
-      fix: 'npllm runs GGUF models (llama.cpp format). Convert the model with llama.cpp\'s convert_hf_to_gguf.py or download a .gguf build of it.',
+      fix: "npllm runs GGUF models (llama.cpp format). Convert the model with llama.cpp's convert_hf_to_gguf.py or download a .gguf build of it.",
     });
   }
   const tensors = info.tensorInfo ?? [];

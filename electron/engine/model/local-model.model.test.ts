@@ -27,7 +27,6 @@ afterAll(async () => {
   home.cleanup();
 });
 
-
 describe('LocalModel (real SmolLM2-135M)', () => {
   it('identifies the model without loading it', async () => {
     const identity = await model.identify();
@@ -116,7 +115,10 @@ describe('LocalModel (real SmolLM2-135M)', () => {
   it('stops a looping answer early and says why', async () => {
     const greedy = new LocalModel({ ...options, temperature: 0 });
     try {
-      const result = await greedy.generate({ messages: [{ role: 'user', content: 'List the numbers 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 and continue the pattern' }], maxTokens: 300 });
+      const result = await greedy.generate({
+        messages: [{ role: 'user', content: 'List the numbers 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 and continue the pattern' }],
+        maxTokens: 300,
+      });
       expect(result.finishReason).toBe('repetition');
       expect(result.tokens).toBeLessThan(150);
     } finally {

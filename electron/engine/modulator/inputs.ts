@@ -45,7 +45,13 @@ export interface BuiltInput {
   priorReasons: string[];
 }
 
-export function buildInput(context: QuestionContext, candidates: readonly AdapterCandidate[], knowledge: readonly CandidateKnowledge[], shape: NetworkOptions, prior: PriorSettings): BuiltInput {
+export function buildInput(
+  context: QuestionContext,
+  candidates: readonly AdapterCandidate[],
+  knowledge: readonly CandidateKnowledge[],
+  shape: NetworkOptions,
+  prior: PriorSettings,
+): BuiltInput {
   const emotion = scoreEmotion(context.question);
   const stackNames = context.stacks.map((stack) => stack.name);
   const signals: QuestionSignals = {
@@ -64,7 +70,9 @@ export function buildInput(context: QuestionContext, candidates: readonly Adapte
     stackNames,
     prior,
   );
-  const cosines = knowledge.map((known) => (known.centroid && context.embedding && known.centroid.length === context.embedding.length ? cosineSimilarity(context.embedding, known.centroid) : null));
+  const cosines = knowledge.map((known) =>
+    known.centroid && context.embedding && known.centroid.length === context.embedding.length ? cosineSimilarity(context.embedding, known.centroid) : null,
+  );
   const present = cosines.filter((value): value is number => value !== null);
   const meanCosine = present.length ? present.reduce((sum, value) => sum + value, 0) / present.length : 0;
   const input: NetworkInput = {

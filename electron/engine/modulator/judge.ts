@@ -24,7 +24,12 @@ export interface JudgeOptions {
   rewardTolerance: number;
 }
 
-export function judge(candidate: ModulatorNetwork, stable: ModulatorNetwork, evidence: { oracle: readonly OracleExample[]; logs: readonly LoggedSample[] }, options: JudgeOptions): Verdict {
+export function judge(
+  candidate: ModulatorNetwork,
+  stable: ModulatorNetwork,
+  evidence: { oracle: readonly OracleExample[]; logs: readonly LoggedSample[] },
+  options: JudgeOptions,
+): Verdict {
   const oracleBefore = oracleMetrics(stable, evidence.oracle);
   const oracleAfter = oracleMetrics(candidate, evidence.oracle);
   const rewardModel = RewardModel.fit(evidence.logs);

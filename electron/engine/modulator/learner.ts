@@ -26,7 +26,16 @@ import type { LoggedSample } from './ope.js';
 import { measureGrid, splitExample, type PausableWorker } from './oracle.js';
 import { policyGradient, softmax, sigmoid, type Action } from './policy.js';
 import { scaleOf } from './prior.js';
-import { decisionCounts, learnedPairs, listVersions, loggedDecisions, markLearned, recentDecisions, settledDecisions, type RewardedDecision } from './queries.js';
+import {
+  decisionCounts,
+  learnedPairs,
+  listVersions,
+  loggedDecisions,
+  markLearned,
+  recentDecisions,
+  settledDecisions,
+  type RewardedDecision,
+} from './queries.js';
 
 /** What offline learning needs of the rest of the engine (engine.ts wires it). */
 export interface OracleEnvironment {
@@ -143,13 +152,19 @@ export class ModulatorLearner {
   }
 
   /** The offline fit: measure the oracle of held-out examples, fit, judge, promote if better. */
-  learn(request: { project?: string | undefined; steps?: number | undefined }, hooks: { signal?: AbortSignal | undefined; onProgress?: ((progress: Progress) => void) | undefined } = {}): Promise<ModulatorLearnResult> {
+  learn(
+    request: { project?: string | undefined; steps?: number | undefined },
+    hooks: { signal?: AbortSignal | undefined; onProgress?: ((progress: Progress) => void) | undefined } = {},
+  ): Promise<ModulatorLearnResult> {
     const run = (this.offline ?? Promise.resolve()).catch(() => undefined).then(() => this.learnOffline(request, hooks));
     this.offline = run;
     return run;
   }
 
-  private async learnOffline(request: { project?: string | undefined; steps?: number | undefined }, hooks: { signal?: AbortSignal | undefined; onProgress?: ((progress: Progress) => void) | undefined }): Promise<ModulatorLearnResult> {
+  private async learnOffline(
+    request: { project?: string | undefined; steps?: number | undefined },
+    hooks: { signal?: AbortSignal | undefined; onProgress?: ((progress: Progress) => void) | undefined },
+  ): Promise<ModulatorLearnResult> {
     const progress = (label: string, fraction: number | null, done = false) => hooks.onProgress?.({ task: 'learning', label, fraction, done });
     const fresh = await this.measureOracle(request.project, hooks.signal, progress);
     const stored = await this.oracleExamples();
@@ -157,37 +172,70 @@ export class ModulatorLearner {
     const examples = [...kept, ...fresh];
     if (fresh.length) await this.saveOracle(examples);
     if (examples.length === 0) {
-      throw new ModulatorError('MODULATOR_NO_DATA', 'No held-out examples to fit the modulator to: no project has been learned yet (or none has servable adapters).', {
-        fix: 'Learn a project first (npllm learn --project PATH), then run npllm modulator learn.',
-      });
+      throw new ModulatorError(
+        'MODULATOR_NO_DATA',
+        'No held-out examples to fit the modulator to: no project has been learned yet (or none has servable adapters).',
+        { fix: 'Learn a project first (npllm learn --project PATH), then run npllm modulator learn.' },
+      );
     }
     const serving = await this.deps.modulator.servingVersion();
     const candidate = serving.network.clone();
     // Moving off a confident prior is slow at the online rate (the gradient scales with π(1 − π)).
     candidate.options.learningRate = offlineLearningRate;
     const steps = request.steps ?? this.config.oracleSteps;
-    fit(candidate, { oracle: examples }, { steps, signal: hooks.signal, onStep: (step) => step % 50 === 0 && progress(`Fitting the modulator: step ${step}/${steps}`, step / steps) });
+    fit(
+      candidate,
+      { oracle: examples },
+      { steps, signal: hooks.signal, onStep: (step) => step % 50 === 0 && progress(`Fitting the modulator: step ${step}/${steps}`, step / steps) },
+    );
     const result = await this.propose(candidate, 'offline', serving.version, examples);
     progress(result.reason, 1, true);
     return result;
   }
 
   /** Registers `network` as experimental, judges it against the stable version and promotes it if it earned it. */
-  private async propose(network: ModulatorNetwork, origin: 'offline' | 'online', parent: number, oracle?: readonly OracleExample[]): Promise<ModulatorLearnResult> {
+  private async propose(
+    network: ModulatorNetwork,
+    origin: 'offline' | 'online',
+    parent: number,
+    oracle?: readonly OracleExample[],
+  ): Promise<ModulatorLearnResult> {
     const examples = oracle ?? (await this.oracleExamples());
     const logs = (await loggedDecisions(this.deps.db, 5000)).map(toSample).filter((sample): sample is LoggedSample => sample !== null);
     const stable = (await this.deps.modulator.servingVersion()).network;
-    const verdict = judge(network, stable, { oracle: examples, logs }, { minLogged: this.config.minLoggedDecisions, gapTolerance: 0.002, rewardTolerance: 0.01 });
-    const row = await this.deps.modulator.store.save(network, { origin, parentVersion: parent || null, metrics: { ...verdict.after, examples: examples.length }, reason: verdict.reason });
+    const verdict = judge(
+      network,
+      stable,
+      { oracle: examples, logs },
+      { minLogged: this.config.minLoggedDecisions, gapTolerance: 0.002, rewardTolerance: 0.01 },
+    );
+    const row = await this.deps.modulator.store.save(network, {
+      origin,
+      parentVersion: parent || null,
+      metrics: { ...verdict.after, examples: examples.length },
+      reason: verdict.reason,
+    });
     if (verdict.promote) {
       await this.deps.modulator.store.promote(row.version, verdict.reason);
       this.deps.modulator.invalidate();
     }
     this.deps.log?.('info', `modulator v${row.version} (${origin}): ${verdict.reason}`);
-    return { version: row.version, channel: verdict.promote ? 'stable' : 'experimental', promoted: verdict.promote, reason: verdict.reason, examples: examples.length, before: verdict.before, after: verdict.after };
+    return {
+      version: row.version,
+      channel: verdict.promote ? 'stable' : 'experimental',
+      promoted: verdict.promote,
+      reason: verdict.reason,
+      examples: examples.length,
+      before: verdict.before,
+      after: verdict.after,
+    };
   }
 
-  private async measureOracle(only: string | undefined, signal: AbortSignal | undefined, progress: (label: string, fraction: number | null) => void): Promise<OracleExample[]> {
+  private async measureOracle(
+    only: string | undefined,
+    signal: AbortSignal | undefined,
+    progress: (label: string, fraction: number | null) => void,
+  ): Promise<OracleExample[]> {
     const env = this.deps.environment;
     const modulator = this.deps.modulator;
     const pairs = (await learnedPairs(this.deps.db)).filter((pair) => !only || pair.project === only);
@@ -210,16 +258,50 @@ export class ModulatorLearner {
       for (const text of chosen) {
         const probe = await env.probe(text.split!.prompt, project);
         const knowledge = candidates.map(() => ({ harm: null, harmful: false, gain: null, centroid: null }));
-        const built = buildInput({ question: text.split!.prompt, history: [], regenerates: false, project, embedding: probe.embedding, probe: probe.probe, ruleRetrieve: probe.ruleRetrieve, stacks }, candidates, knowledge, modulator.shape, modulator.prior);
+        const built = buildInput(
+          {
+            question: text.split!.prompt,
+            history: [],
+            regenerates: false,
+            project,
+            embedding: probe.embedding,
+            probe: probe.probe,
+            ruleRetrieve: probe.ruleRetrieve,
+            stacks,
+          },
+          candidates,
+          knowledge,
+          modulator.shape,
+          modulator.prior,
+        );
         inputs.push(encodeInput(built.input));
       }
       progress(`Measuring the oracle for ${project}: ${grid.length} mixes × ${chosen.length} examples`, 0);
       const nll = await measureGrid(
-        { modelPath: await env.modelPath(), contextSize: 2048, threads: env.threads, adapters: candidates.map((candidate) => candidate.path), mixes: grid.map((mix) => mix.map((level) => scaleOf(level, modulator.prior))), examples: chosen.map((text) => text.split!) },
-        { signal, onWorker: env.onWorker, onMeasured: (done, total) => done % 20 === 0 && progress(`Measuring the oracle for ${project}: ${done}/${total}`, done / total) },
+        {
+          modelPath: await env.modelPath(),
+          contextSize: 2048,
+          threads: env.threads,
+          adapters: candidates.map((candidate) => candidate.path),
+          mixes: grid.map((mix) => mix.map((level) => scaleOf(level, modulator.prior))),
+          examples: chosen.map((text) => text.split!),
+        },
+        {
+          signal,
+          onWorker: env.onWorker,
+          onMeasured: (done, total) => done % 20 === 0 && progress(`Measuring the oracle for ${project}: ${done}/${total}`, done / total),
+        },
       );
       chosen.forEach((text, index) => {
-        examples.push({ project, unit: text.unit, input: inputs[index]!, candidates: candidates.map((candidate) => candidate.name), grid, nll: grid.map((_, mix) => nll[mix]![index]!), split: 'fit' });
+        examples.push({
+          project,
+          unit: text.unit,
+          input: inputs[index]!,
+          candidates: candidates.map((candidate) => candidate.name),
+          grid,
+          nll: grid.map((_, mix) => nll[mix]![index]!),
+          split: 'fit',
+        });
       });
     }
     return assignSplits(examples);
@@ -257,7 +339,17 @@ export class ModulatorLearner {
       exploration: this.config.exploration,
       fallback: serving.fallback,
       online: { pending: counts.pending, learned: counts.learned, updates: this.updates, lastUpdateAt: counts.lastLearnedAt?.toISOString() ?? null },
-      versions: versions.map((row) => ({ version: row.version, channel: row.channel, origin: row.origin, parentVersion: row.parentVersion, params: row.params, metrics: row.metrics, reason: row.reason, createdAt: row.createdAt.toISOString(), promotedAt: row.promotedAt?.toISOString() ?? null })),
+      versions: versions.map((row) => ({
+        version: row.version,
+        channel: row.channel,
+        origin: row.origin,
+        parentVersion: row.parentVersion,
+        params: row.params,
+        metrics: row.metrics,
+        reason: row.reason,
+        createdAt: row.createdAt.toISOString(),
+        promotedAt: row.promotedAt?.toISOString() ?? null,
+      })),
       recent: recent.map((row) => ({
         interactionId: row.interactionId,
         createdAt: row.createdAt.toISOString(),

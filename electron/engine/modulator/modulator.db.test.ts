@@ -40,7 +40,14 @@ function stack(name: string) {
 }
 
 function modulator(config: Partial<ModulatorConfig> = {}): Modulator {
-  return new Modulator({ db: database.db, home: home.home, config: { ...modulatorDefaults(), ...config }, serving: { defaultScale: 1, maxActive: 4 }, profiles: new ContextService(database.db), log: (level, message) => level === 'warn' && warnings.push(message) });
+  return new Modulator({
+    db: database.db,
+    home: home.home,
+    config: { ...modulatorDefaults(), ...config },
+    serving: { defaultScale: 1, maxActive: 4 },
+    profiles: new ContextService(database.db),
+    log: (level, message) => level === 'warn' && warnings.push(message),
+  });
 }
 
 function request(question = 'How do I add a computed field to sale.order?', ruleRetrieve = false): PlanRequest {
@@ -50,7 +57,17 @@ function request(question = 'How do I add a computed field to sale.order?', rule
     regenerates: false,
     project: root,
     embedding: null,
-    probe: { project: true, indexed: true, distances: [0.5, 0.55, 0.6], identifiers: 1, paths: 0, symbols: 0, files: 0, namedInHistory: false, projectWording: false },
+    probe: {
+      project: true,
+      indexed: true,
+      distances: [0.5, 0.55, 0.6],
+      identifiers: 1,
+      paths: 0,
+      symbols: 0,
+      files: 0,
+      namedInHistory: false,
+      projectWording: false,
+    },
     ruleRetrieve,
     ruleReasons: ruleRetrieve ? ['names "sale.order" from the project'] : ['general question'],
     candidates,
@@ -60,7 +77,13 @@ function request(question = 'How do I add a computed field to sale.order?', rule
 beforeAll(async () => {
   home = tempHome('npllm-modulator-');
   database = await openDatabase({ url: null, dir: join(home.home, 'db') });
-  await insertProfile(database.db, { root, stacks: [stack('odoo'), stack('python')], proposal: [], edited: false, contextVector: Array.from(contextVector([stack('odoo'), stack('python')])) });
+  await insertProfile(database.db, {
+    root,
+    stacks: [stack('odoo'), stack('python')],
+    proposal: [],
+    edited: false,
+    contextVector: Array.from(contextVector([stack('odoo'), stack('python')])),
+  });
 });
 afterAll(async () => {
   await database.close();
@@ -78,7 +101,11 @@ describe('planning', () => {
     for (const retrieve of [false, true]) {
       const plan = await modulator().plan(request('How do I add a computed field to sale.order?', retrieve));
       expect(plan).toMatchObject({ version: 0, source: 'network', retrieve, budgetFraction: 1 });
-      expect(plan.adapters.map((adapter) => [adapter.name, adapter.scale])).toEqual([['odoo', 1], ['mine', 1], ['react', 0]]);
+      expect(plan.adapters.map((adapter) => [adapter.name, adapter.scale])).toEqual([
+        ['odoo', 1],
+        ['mine', 1],
+        ['react', 0],
+      ]);
     }
     const disabled = await modulator({ enabled: false }).plan(request());
     expect(disabled).toMatchObject({ version: 0, source: 'prior' });
@@ -120,7 +147,20 @@ describe('planning', () => {
 
 describe('recording and learning', () => {
   async function interaction(id: string): Promise<void> {
-    await insertInteraction(database.db, { id, source: 'cli', question: 'q', normalizedQuestion: 'q', history: [], project: root, cacheKey: id, status: 'completed', model: 'm', modelFingerprint: 'f', adapters: [], createdAt: new Date(Date.now() - 3_600_000) });
+    await insertInteraction(database.db, {
+      id,
+      source: 'cli',
+      question: 'q',
+      normalizedQuestion: 'q',
+      history: [],
+      project: root,
+      cacheKey: id,
+      status: 'completed',
+      model: 'm',
+      modelFingerprint: 'f',
+      adapters: [],
+      createdAt: new Date(Date.now() - 3_600_000),
+    });
   }
 
   it('records the decision with its features and propensity, and a reward trains the working copy once', async () => {
@@ -147,14 +187,34 @@ describe('recording and learning', () => {
     const planner = modulator();
     const grid = fullGrid(3, 3);
     const examples: OracleExample[] = Array.from({ length: 12 }, (_, index) => {
-      const built = buildInput({ ...request(`How do I change the widget number ${index}?`), stacks: [stack('odoo'), stack('python')] }, candidates, candidates.map(() => ({ harm: null, harmful: false, gain: null, centroid: null })), planner.shape, planner.prior);
+      const built = buildInput(
+        { ...request(`How do I change the widget number ${index}?`), stacks: [stack('odoo'), stack('python')] },
+        candidates,
+        candidates.map(() => ({ harm: null, harmful: false, gain: null, centroid: null })),
+        planner.shape,
+        planner.prior,
+      );
       // The best mix here: odoo at half, user off, react full (the rule would say 1, 1, 0).
       const nll = grid.map((mix) => 2 + 0.05 * Math.abs(mix[0]! - 1) + 0.08 * mix[1]! + 0.06 * (2 - mix[2]!));
-      return { project: root, unit: `file${index % 6}`, input: encodeInput(built.input), candidates: candidates.map((candidate) => candidate.name), grid, nll, split: index % 6 === 5 ? 'eval' : 'fit' };
+      return {
+        project: root,
+        unit: `file${index % 6}`,
+        input: encodeInput(built.input),
+        candidates: candidates.map((candidate) => candidate.name),
+        grid,
+        nll,
+        split: index % 6 === 5 ? 'eval' : 'fit',
+      };
     });
     mkdirSync(join(home.home, 'modulator'), { recursive: true });
     writeFileSync(join(home.home, 'modulator', 'oracle.json'), JSON.stringify(examples));
-    const learner = new ModulatorLearner({ db: database.db, home: home.home, modulator: planner, environment: { heldOut: () => Promise.resolve(null) } as never, busy: () => false });
+    const learner = new ModulatorLearner({
+      db: database.db,
+      home: home.home,
+      modulator: planner,
+      environment: { heldOut: () => Promise.resolve(null) } as never,
+      busy: () => false,
+    });
     const result = await learner.learn({ steps: 300 });
     expect(result).toMatchObject({ version: 1, channel: 'stable', promoted: true });
     expect(result.reason).toMatch(/oracle gap/);

@@ -59,12 +59,22 @@ describe('every question is planned by the modulator (real model, real PGlite)',
     const engine = await openEngine(dataHome, 0);
     try {
       const answer = await engine.ask({ question: 'How do I add a field to a sale order?', project, maxTokens: 8 });
-      expect(answer.modulator!).toMatchObject({ version: 0, source: 'network', retrieve: false, scales: { odoo: 1, mine: 1, react: 0 }, explored: false, propensity: 1 });
+      expect(answer.modulator!).toMatchObject({
+        version: 0,
+        source: 'network',
+        retrieve: false,
+        scales: { odoo: 1, mine: 1, react: 0 },
+        explored: false,
+        propensity: 1,
+      });
       expect(answer.adapters).toEqual([
         { name: 'odoo', version: '1', scale: 1 },
         { name: 'mine', version: '1', scale: 1 },
       ]);
-      const [row] = await selectRows<{ version: number; propensity: number; cached: boolean }>(engine.database.db, sql`select * from modulator_decisions where interaction_id = ${answer.interactionId}`);
+      const [row] = await selectRows<{ version: number; propensity: number; cached: boolean }>(
+        engine.database.db,
+        sql`select * from modulator_decisions where interaction_id = ${answer.interactionId}`,
+      );
       expect(row).toMatchObject({ version: 0, propensity: 1, cached: false });
       const again = await engine.ask({ question: 'How do I add a field to a sale order?', project, maxTokens: 8 });
       expect(again).toMatchObject({ cached: true, modulator: { explored: false, propensity: 1 } });
@@ -79,10 +89,16 @@ describe('every question is planned by the modulator (real model, real PGlite)',
       const explored = [];
       for (let index = 0; index < 12; index++) {
         const answer = await engine.ask({ question: `Write a function number ${index} for sale orders`, project, maxTokens: 4 });
-        const moved = Object.entries(answer.modulator!.scales).filter(([name, scale]) => scale !== ({ odoo: 1, mine: 1, react: 0 } as Record<string, number>)[name]);
+        const moved = Object.entries(answer.modulator!.scales).filter(
+          ([name, scale]) => scale !== ({ odoo: 1, mine: 1, react: 0 } as Record<string, number>)[name],
+        );
         expect(moved.length).toBeLessThanOrEqual(1);
         for (const [, scale] of moved) expect(scale).toBe(0.5);
-        expect(answer.adapters).toEqual(Object.entries(answer.modulator!.scales).filter(([, scale]) => scale > 0).map(([name, scale]) => ({ name, version: '1', scale })));
+        expect(answer.adapters).toEqual(
+          Object.entries(answer.modulator!.scales)
+            .filter(([, scale]) => scale > 0)
+            .map(([name, scale]) => ({ name, version: '1', scale })),
+        );
         if (answer.modulator!.explored) {
           explored.push(answer);
           expect(answer.modulator!.propensity).toBeLessThan(0.5);
@@ -142,15 +158,30 @@ describe('the offline fit (real model, the oracle worker process)', () => {
     const engine = await Engine.open(testConfig(dataHome, { model: { temperature: 0 }, modulator: { exploration: 0, oracleExamples: 3 } }));
     try {
       const base = await engine.model.identify();
-      for (const [file, name, scope] of [[strong, 'odoo', 'odoo'], [gentle, 'mine', 'user']] as const) {
+      for (const [file, name, scope] of [
+        [strong, 'odoo', 'odoo'],
+        [gentle, 'mine', 'user'],
+      ] as const) {
         await engine.adapters.register(file, { name, scope, project, baseModel: base.name, baseModelFingerprint: base.fingerprint });
         await engine.adapters.promote(name);
       }
       await engine.context.confirm(project, [{ name: 'odoo', version: '17.0' }]);
       const heldOut = join(dataHome, 'learning', 'odoo', 'heldout');
       mkdirSync(heldOut, { recursive: true });
-      const texts = ['class SaleOrder(models.Model):', "    _inherit = 'sale.order'", '    note = fields.Char()', '', '    def action_confirm(self):', '        return super().action_confirm()'];
-      writeFileSync(join(heldOut, `${projectKey(project)}.jsonl`), [0, 1, 2].map((index) => JSON.stringify({ text: texts.map((line) => line.replace('note', `note${index}`)).join('\n'), unit: `models/sale${index}.py` })).join('\n'));
+      const texts = [
+        'class SaleOrder(models.Model):',
+        "    _inherit = 'sale.order'",
+        '    note = fields.Char()',
+        '',
+        '    def action_confirm(self):',
+        '        return super().action_confirm()',
+      ];
+      writeFileSync(
+        join(heldOut, `${projectKey(project)}.jsonl`),
+        [0, 1, 2]
+          .map((index) => JSON.stringify({ text: texts.map((line) => line.replace('note', `note${index}`)).join('\n'), unit: `models/sale${index}.py` }))
+          .join('\n'),
+      );
       const progress: string[] = [];
       const result = await engine.modulatorLearner.learn({ project, steps: 40 }, { onProgress: (report) => progress.push(report.label) });
       expect(result).toMatchObject({ version: 1, examples: 3 });
@@ -181,7 +212,14 @@ describe('the oracle scorer (real model)', () => {
       const base = await live.score(example);
       await live.setMix([{ path: strong, scale: 0 }]);
       expect(await live.score(example)).toBe(base);
-      const mixes = [[{ path: strong, scale: 1 }, { path: gentle, scale: 0.5 }], [{ path: gentle, scale: 1 }], []];
+      const mixes = [
+        [
+          { path: strong, scale: 1 },
+          { path: gentle, scale: 0.5 },
+        ],
+        [{ path: gentle, scale: 1 }],
+        [],
+      ];
       const scores = [];
       for (const mix of mixes) {
         await live.setMix(mix);

@@ -72,7 +72,13 @@ export class Modulator {
 
   constructor(private readonly deps: ModulatorDeps) {
     this.shape = { ...networkDefaults(), levels: deps.config.levels };
-    this.prior = { levels: deps.config.levels, maxScale: deps.config.maxScale, strength: deps.config.priorStrength, defaultScale: deps.serving.defaultScale, maxActive: deps.serving.maxActive };
+    this.prior = {
+      levels: deps.config.levels,
+      maxScale: deps.config.maxScale,
+      strength: deps.config.priorStrength,
+      defaultScale: deps.serving.defaultScale,
+      maxActive: deps.serving.maxActive,
+    };
     this.store = new ModulatorStore(deps.db, deps.home, this.shape);
     this.random = deps.random ?? seededRandom(Date.now() & 0xffffffff);
   }
@@ -145,8 +151,18 @@ export class Modulator {
     if (!chosen.explored) return { ...plan, propensity: chosen.propensity };
     const adapters = plan.adapters.map((adapter, index) => ({ ...adapter, scale: scaleOf(chosen.action.levels[index]!, this.prior) }));
     const moved = adapters.find((adapter, index) => adapter.scale !== plan.adapters[index]!.scale);
-    const note = moved ? `exploring: ${moved.name} at ${moved.scale} instead of ${plan.adapters[adapters.indexOf(moved)]!.scale}` : `exploring: ${chosen.action.retrieve ? 'retrieving' : 'not retrieving'} against the plan`;
-    return { ...plan, adapters, action: chosen.action, retrieve: chosen.action.retrieve, propensity: chosen.propensity, explored: true, reasons: [...plan.reasons, note] };
+    const note = moved
+      ? `exploring: ${moved.name} at ${moved.scale} instead of ${plan.adapters[adapters.indexOf(moved)]!.scale}`
+      : `exploring: ${chosen.action.retrieve ? 'retrieving' : 'not retrieving'} against the plan`;
+    return {
+      ...plan,
+      adapters,
+      action: chosen.action,
+      retrieve: chosen.action.retrieve,
+      propensity: chosen.propensity,
+      explored: true,
+      reasons: [...plan.reasons, note],
+    };
   }
 
   report(plan: ModulatorPlan): ModulatorReport {
@@ -187,7 +203,16 @@ export class Modulator {
     };
   }
 
-  private toPlan(version: number, request: PlanRequest, candidates: readonly AdapterCandidate[], prior: number[], reasons: string[], action: Action, input: NetworkInput | null, output: NetworkOutput | null): ModulatorPlan {
+  private toPlan(
+    version: number,
+    request: PlanRequest,
+    candidates: readonly AdapterCandidate[],
+    prior: number[],
+    reasons: string[],
+    action: Action,
+    input: NetworkInput | null,
+    output: NetworkOutput | null,
+  ): ModulatorPlan {
     const adapters = candidates.map((candidate, index) => ({ ...candidate, scale: scaleOf(action.levels[index]!, this.prior), priorScale: prior[index]! }));
     const probs = output ? probabilities(output) : null;
     for (const [index, adapter] of adapters.entries()) {
@@ -196,7 +221,10 @@ export class Modulator {
       reasons.push(`${adapter.name} v${adapter.version} at ${adapter.scale} instead of the rule's ${adapter.priorScale}${confidence}`);
     }
     const ruleRetrieve = input ? input.retrievePrior > 0 : action.retrieve;
-    if (probs && action.retrieve !== ruleRetrieve) reasons.push(`${action.retrieve ? 'retrieving' : 'not retrieving'} against the rule (p ${(action.retrieve ? probs.retrieve : 1 - probs.retrieve).toFixed(2)})`);
+    if (probs && action.retrieve !== ruleRetrieve)
+      reasons.push(
+        `${action.retrieve ? 'retrieving' : 'not retrieving'} against the rule (p ${(action.retrieve ? probs.retrieve : 1 - probs.retrieve).toFixed(2)})`,
+      );
     if (action.retrieve && action.budget < this.shape.budgetLevels - 1) reasons.push(`retrieval budget ${Math.round(this.deps.config.smallBudget * 100)} %`);
     if (version === 0 && output) reasons.push('version 0: the network is still the prior');
     return {
@@ -217,9 +245,20 @@ export class Modulator {
     };
   }
 
-  private priorPlan(request: PlanRequest, candidates: readonly AdapterCandidate[], stacks: QuestionContext['stacks'], knowledge: readonly CandidateKnowledge[], why: string): ModulatorPlan {
+  private priorPlan(
+    request: PlanRequest,
+    candidates: readonly AdapterCandidate[],
+    stacks: QuestionContext['stacks'],
+    knowledge: readonly CandidateKnowledge[],
+    why: string,
+  ): ModulatorPlan {
     const { scales, reasons } = priorScales(
-      candidates.map((candidate, index) => ({ name: candidate.name, scope: candidate.scope, harmful: knowledge[index]?.harmful ?? false, harm: knowledge[index]?.harm ?? null })),
+      candidates.map((candidate, index) => ({
+        name: candidate.name,
+        scope: candidate.scope,
+        harmful: knowledge[index]?.harmful ?? false,
+        harm: knowledge[index]?.harm ?? null,
+      })),
       stacks.map((stack) => stack.name),
       this.prior,
     );

@@ -3,7 +3,21 @@ import { seededRandom } from '../../../shared/random.js';
 import { ModulatorNetwork, type NetworkInput, type NetworkOptions } from './network.js';
 import { oracleRegret, policyGradient, retrievalLoss } from './policy.js';
 
-const small: Partial<NetworkOptions> = { embedding: 12, context: 6, adapterFeatures: 5, ngramBuckets: 32, projectBuckets: 8, adapterBuckets: 8, hidden: 10, trunk: 8, adapterHidden: 6, pair: 7, levels: 3, budgetLevels: 2, seed: 3 };
+const small: Partial<NetworkOptions> = {
+  embedding: 12,
+  context: 6,
+  adapterFeatures: 5,
+  ngramBuckets: 32,
+  projectBuckets: 8,
+  adapterBuckets: 8,
+  hidden: 10,
+  trunk: 8,
+  adapterHidden: 6,
+  pair: 7,
+  levels: 3,
+  budgetLevels: 2,
+  seed: 3,
+};
 
 function randomInput(seed: number, candidates = 3): NetworkInput {
   const random = seededRandom(seed);
@@ -15,7 +29,12 @@ function randomInput(seed: number, candidates = 3): NetworkInput {
     project: 3,
     retrievePrior: 0.5,
     budgetPrior: vector(2),
-    candidates: Array.from({ length: candidates }, (_, index) => ({ features: vector(5), centroid: index === 1 ? null : vector(12), bucket: index + 2, prior: vector(3) })),
+    candidates: Array.from({ length: candidates }, (_, index) => ({
+      features: vector(5),
+      centroid: index === 1 ? null : vector(12),
+      bucket: index + 2,
+      prior: vector(3),
+    })),
   };
 }
 
@@ -74,7 +93,9 @@ describe('the modulator network', () => {
         const down = loss(network, input);
         values[index] = saved;
         const numeric = (up - down) / (2 * epsilon);
-        expect(Math.abs(numeric - gradient[index]!), `${name}[${index}]: numeric ${numeric}, analytic ${gradient[index]}`).toBeLessThan(2e-3 + 2e-2 * Math.abs(numeric));
+        expect(Math.abs(numeric - gradient[index]!), `${name}[${index}]: numeric ${numeric}, analytic ${gradient[index]}`).toBeLessThan(
+          2e-3 + 2e-2 * Math.abs(numeric),
+        );
       }
     }
   });

@@ -164,7 +164,8 @@ export class ModulatorNetwork {
     const shapes = parameterShapes(this.options);
     const names = Object.keys(shapes) as ParamName[];
     const random = seededRandom(this.options.seed);
-    const make = (fill: (name: ParamName, size: number) => Float32Array) => Object.fromEntries(names.map((name) => [name, fill(name, shapes[name][0] * shapes[name][1])])) as Record<ParamName, Float32Array>;
+    const make = (fill: (name: ParamName, size: number) => Float32Array) =>
+      Object.fromEntries(names.map((name) => [name, fill(name, shapes[name][0] * shapes[name][1])])) as Record<ParamName, Float32Array>;
     this.params =
       params ??
       make((name, size) => {
@@ -357,7 +358,7 @@ export class ModulatorNetwork {
         const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
         m[i] = mi;
         v[i] = vi;
-        w[i] = w[i]! - stepSize * mi / (Math.sqrt(vi) / root2 + 1e-8) - rate * weightDecay * w[i]!;
+        w[i] = w[i]! - (stepSize * mi) / (Math.sqrt(vi) / root2 + 1e-8) - rate * weightDecay * w[i]!;
       }
     });
     this.zeroGrad();

@@ -53,7 +53,11 @@ export function fitDefaults(): FitOptions {
  * The training loop (brain.js style: the network's `step()` apart from this loop): mini-batches of
  * oracle and retrieval examples, stopping at `steps`, the loss threshold or the abort signal.
  */
-export function fit(network: ModulatorNetwork, data: { oracle?: readonly OracleExample[]; retrieval?: readonly RetrievalExample[] }, options: Partial<FitOptions> = {}): { steps: number; loss: number } {
+export function fit(
+  network: ModulatorNetwork,
+  data: { oracle?: readonly OracleExample[]; retrieval?: readonly RetrievalExample[] },
+  options: Partial<FitOptions> = {},
+): { steps: number; loss: number } {
   const o = { ...fitDefaults(), ...options };
   const oracle = (data.oracle ?? [])
     .filter((example) => example.split === 'fit')

@@ -26,10 +26,19 @@ export interface GridJob {
 }
 
 /** nll[mix][example], measured by the worker. */
-export async function measureGrid(job: GridJob, hooks: { signal?: AbortSignal | undefined; onWorker?: ((worker: PausableWorker) => () => void) | undefined; onMeasured?: ((done: number, total: number) => void) | undefined } = {}): Promise<number[][]> {
+export async function measureGrid(
+  job: GridJob,
+  hooks: {
+    signal?: AbortSignal | undefined;
+    onWorker?: ((worker: PausableWorker) => () => void) | undefined;
+    onMeasured?: ((done: number, total: number) => void) | undefined;
+  } = {},
+): Promise<number[][]> {
   if (hooks.signal?.aborted) throw cancelled('The modulator fit was cancelled.');
   const compiled = new URL('./oracle-worker.js', import.meta.url);
-  const args = existsSync(fileURLToPath(compiled)) ? [fileURLToPath(compiled)] : ['--import', 'tsx', fileURLToPath(new URL('./oracle-worker.ts', import.meta.url))];
+  const args = existsSync(fileURLToPath(compiled))
+    ? [fileURLToPath(compiled)]
+    : ['--import', 'tsx', fileURLToPath(new URL('./oracle-worker.ts', import.meta.url))];
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let paused = false;
   const worker: PausableWorker = {
@@ -69,9 +78,11 @@ export async function measureGrid(job: GridJob, hooks: { signal?: AbortSignal | 
     });
     if (hooks.signal?.aborted) throw cancelled('The modulator fit was cancelled.');
     if (code !== 0 || failure) {
-      throw new ModulatorError('LEARNING_FAILED', `Measuring the oracle grid failed: ${failure ?? `exit ${code}: ${stderr.trim().split('\n').slice(-2).join(' | ')}`}.`, {
-        fix: 'Check that the base model and the adapters load (npllm --query …); NPLLM_LOG_LEVEL=debug shows more.',
-      });
+      throw new ModulatorError(
+        'LEARNING_FAILED',
+        `Measuring the oracle grid failed: ${failure ?? `exit ${code}: ${stderr.trim().split('\n').slice(-2).join(' | ')}`}.`,
+        { fix: 'Check that the base model and the adapters load (npllm --query …); NPLLM_LOG_LEVEL=debug shows more.' },
+      );
     }
     return nll;
   } finally {

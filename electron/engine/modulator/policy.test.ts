@@ -62,8 +62,27 @@ describe('the prior', () => {
 describe('features', () => {
   it('hash n-grams stably and survive storage unchanged', () => {
     expect(ngramBuckets('How do I write a QuerySet filter?', 1024)).toEqual(ngramBuckets('How do I write a QuerySet filter?', 1024));
-    const network = new ModulatorNetwork({ embedding: 4, context: 3, adapterFeatures: 2, ngramBuckets: 16, projectBuckets: 4, adapterBuckets: 4, hidden: 4, trunk: 4, adapterHidden: 3, pair: 3 });
-    const input = { embedding: Float32Array.from([0.1, -0.2, 0.3, 0.4]), context: Float32Array.from([1, 0, 0.5]), ngrams: [1, 2], project: 3, retrievePrior: -3, budgetPrior: Float32Array.from([0, 3]), candidates: [{ features: Float32Array.from([1, 0]), centroid: Float32Array.from([0.5, 0.5, 0, 0]), bucket: 1, prior: Float32Array.from([0, 0, 3]) }] };
+    const network = new ModulatorNetwork({
+      embedding: 4,
+      context: 3,
+      adapterFeatures: 2,
+      ngramBuckets: 16,
+      projectBuckets: 4,
+      adapterBuckets: 4,
+      hidden: 4,
+      trunk: 4,
+      adapterHidden: 3,
+      pair: 3,
+    });
+    const input = {
+      embedding: Float32Array.from([0.1, -0.2, 0.3, 0.4]),
+      context: Float32Array.from([1, 0, 0.5]),
+      ngrams: [1, 2],
+      project: 3,
+      retrievePrior: -3,
+      budgetPrior: Float32Array.from([0, 3]),
+      candidates: [{ features: Float32Array.from([1, 0]), centroid: Float32Array.from([0.5, 0.5, 0, 0]), bucket: 1, prior: Float32Array.from([0, 0, 3]) }],
+    };
     const restored = decodeInput(JSON.parse(JSON.stringify(encodeInput(input))) as ReturnType<typeof encodeInput>);
     expect(network.forward(restored).output).toEqual(network.forward(input).output);
   });
@@ -73,13 +92,29 @@ describe('off-policy evaluation', () => {
   it('estimates a better policy as better from logs of another, by IPS and doubly robust', () => {
     // Logged by a policy that retrieves at random (propensity 0.5); retrieving earns 1 when the rule said so, else −1.
     const random = seededRandom(3);
-    const network = new ModulatorNetwork({ embedding: 4, context: 64, adapterFeatures: 36, ngramBuckets: 16, projectBuckets: 4, adapterBuckets: 4, hidden: 8, trunk: 8, adapterHidden: 4, pair: 4 });
+    const network = new ModulatorNetwork({
+      embedding: 4,
+      context: 64,
+      adapterFeatures: 36,
+      ngramBuckets: 16,
+      projectBuckets: 4,
+      adapterBuckets: 4,
+      hidden: 8,
+      trunk: 8,
+      adapterHidden: 4,
+      pair: 4,
+    });
     const samples: LoggedSample[] = Array.from({ length: 400 }, () => {
       const rule = random() < 0.5;
       const context = new Float32Array(64);
       context[28] = rule ? 1 : 0;
       const action: Action = { levels: [], retrieve: random() < 0.5, budget: 1 };
-      return { input: { embedding: null, context, ngrams: [], project: null, retrievePrior: rule ? 3 : -3, budgetPrior: Float32Array.from([0, 3]), candidates: [] }, action, propensity: 0.5, reward: action.retrieve === rule ? 1 : -1 };
+      return {
+        input: { embedding: null, context, ngrams: [], project: null, retrievePrior: rule ? 3 : -3, budgetPrior: Float32Array.from([0, 3]), candidates: [] },
+        action,
+        propensity: 0.5,
+        reward: action.retrieve === rule ? 1 : -1,
+      };
     });
     const followsRule = evaluatePolicy(network, samples);
     expect(followsRule.ips!).toBeGreaterThan(0.8);

@@ -28,7 +28,9 @@ export function greedy(output: NetworkOutput): Action {
 }
 
 export function sameAction(a: Action, b: Action): boolean {
-  return a.retrieve === b.retrieve && a.budget === b.budget && a.levels.length === b.levels.length && a.levels.every((level, index) => level === b.levels[index]);
+  return (
+    a.retrieve === b.retrieve && a.budget === b.budget && a.levels.length === b.levels.length && a.levels.every((level, index) => level === b.levels[index])
+  );
 }
 
 export interface ExplorationOptions {
@@ -47,7 +49,8 @@ export interface ExplorationOptions {
 export function explore(output: NetworkOutput, options: ExplorationOptions, random: () => number): { action: Action; propensity: number; explored: boolean } {
   const base = greedy(output);
   const dims = explorableDims(output, options);
-  if (options.rate <= 0 || dims.length === 0 || random() >= options.rate) return { action: base, propensity: 1 - (dims.length ? options.rate : 0), explored: false };
+  if (options.rate <= 0 || dims.length === 0 || random() >= options.rate)
+    return { action: base, propensity: 1 - (dims.length ? options.rate : 0), explored: false };
   const dim = dims[Math.floor(random() * dims.length)]!;
   const action: Action = { levels: [...base.levels], retrieve: base.retrieve, budget: base.budget };
   if (dim === 'retrieve') {
@@ -180,7 +183,13 @@ export function budgetLoss(output: NetworkOutput, level: number, weight = 1): { 
  * clipped importance weight π(a|x)/μ(a|x) (treated as a constant), π the softmax policy the
  * network defines. Only the dimensions the action fixed get a gradient.
  */
-export function policyGradient(output: NetworkOutput, action: Action, advantage: number, weight: number, options: { retrieval: boolean; budget: boolean }): OutputGradient {
+export function policyGradient(
+  output: NetworkOutput,
+  action: Action,
+  advantage: number,
+  weight: number,
+  options: { retrieval: boolean; budget: boolean },
+): OutputGradient {
   // ∂(−w·A·log π)/∂logit_l = −w·A·(1[a = l] − π_l)
   const scale = -advantage * weight;
   const levels = output.levels.map((logits, index) => {

@@ -23,7 +23,11 @@ export interface PriorCandidate {
 }
 
 /** The scale the prior gives each candidate (in the candidates' order), with why. */
-export function priorScales(candidates: readonly PriorCandidate[], projectStacks: readonly string[], settings: PriorSettings): { scales: number[]; reasons: string[] } {
+export function priorScales(
+  candidates: readonly PriorCandidate[],
+  projectStacks: readonly string[],
+  settings: PriorSettings,
+): { scales: number[]; reasons: string[] } {
   let active = 0;
   const reasons: string[] = [];
   const scales = candidates.map((candidate) => {

@@ -50,7 +50,10 @@ export async function settledDecisions(db: Db, options: { before: Date; limit: n
 
 export async function markLearned(db: Db, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await db.update(modulatorDecisions).set({ learnedAt: new Date() }).where(inArray(modulatorDecisions.interactionId, [...ids]));
+  await db
+    .update(modulatorDecisions)
+    .set({ learnedAt: new Date() })
+    .where(inArray(modulatorDecisions.interactionId, [...ids]));
 }
 
 /** Every rewarded decision with features, newest first: the logs off-policy evaluation reads. */
@@ -112,13 +115,20 @@ export async function findVersion(db: Db, version: number): Promise<ModulatorVer
 }
 
 /** Registers a version under the modulator's lock, so concurrent registrations get distinct numbers. */
-export async function registerVersion(db: Db, row: Omit<typeof modulatorVersions.$inferInsert, 'version' | 'channel' | 'path'>, write: (version: number) => Promise<string>): Promise<ModulatorVersionRow> {
+export async function registerVersion(
+  db: Db,
+  row: Omit<typeof modulatorVersions.$inferInsert, 'version' | 'channel' | 'path'>,
+  write: (version: number) => Promise<string>,
+): Promise<ModulatorVersionRow> {
   return db.transaction(async (tx) => {
     await lockForTransaction(tx, 'npllm-modulator');
     const [next] = await tx.select({ next: sql<number>`coalesce(max(${modulatorVersions.version}), 0) + 1`.mapWith(Number) }).from(modulatorVersions);
     const version = next!.next;
     const path = await write(version);
-    const [inserted] = await tx.insert(modulatorVersions).values({ ...row, version, path, channel: 'experimental' }).returning();
+    const [inserted] = await tx
+      .insert(modulatorVersions)
+      .values({ ...row, version, path, channel: 'experimental' })
+      .returning();
     return inserted!;
   });
 }
@@ -127,19 +137,31 @@ export async function registerVersion(db: Db, row: Omit<typeof modulatorVersions
 export async function promoteVersion(db: Db, version: number, reason: string): Promise<void> {
   await db.transaction(async (tx) => {
     await lockForTransaction(tx, 'npllm-modulator');
-    await tx.update(modulatorVersions).set({ channel: 'archived', reason: `replaced by v${version}` }).where(eq(modulatorVersions.channel, 'stable'));
+    await tx
+      .update(modulatorVersions)
+      .set({ channel: 'archived', reason: `replaced by v${version}` })
+      .where(eq(modulatorVersions.channel, 'stable'));
     await tx.update(modulatorVersions).set({ channel: 'stable', reason, promotedAt: new Date() }).where(eq(modulatorVersions.version, version));
   });
 }
 
-export async function updateVersion(db: Db, version: number, change: { metrics?: ModulatorMetrics; reason?: string; channel?: ModulatorChannel }): Promise<void> {
+export async function updateVersion(
+  db: Db,
+  version: number,
+  change: { metrics?: ModulatorMetrics; reason?: string; channel?: ModulatorChannel },
+): Promise<void> {
   await db.update(modulatorVersions).set(change).where(eq(modulatorVersions.version, version));
 }
 
 /** Held-out NLL of every adapter version measured on this project (version 0 = the base), for the prior's harm rule and the features. */
 export async function projectEvaluations(db: Db, project: string): Promise<{ adapterName: string; version: number; nll: number; heldOutHash: string }[]> {
   return db
-    .select({ adapterName: learningEvaluations.adapterName, version: learningEvaluations.version, nll: learningEvaluations.nll, heldOutHash: learningEvaluations.heldOutHash })
+    .select({
+      adapterName: learningEvaluations.adapterName,
+      version: learningEvaluations.version,
+      nll: learningEvaluations.nll,
+      heldOutHash: learningEvaluations.heldOutHash,
+    })
     .from(learningEvaluations)
     .where(eq(learningEvaluations.project, project));
 }
@@ -158,14 +180,26 @@ export async function projectsCentroid(db: Db, roots: readonly string[]): Promis
   if (roots.length === 0) return null;
   const [row] = await selectRows<{ centroid: string | null }>(
     db,
-    sql`select avg(c.embedding)::text as centroid from chunks c join projects p on p.id = c.project_id where p.root in (${sql.join(roots.map((root) => sql`${root}`), sql`, `)})`,
+    sql`select avg(c.embedding)::text as centroid from chunks c join projects p on p.id = c.project_id where p.root in (${sql.join(
+      roots.map((root) => sql`${root}`),
+      sql`, `,
+    )})`,
   );
   if (!row?.centroid) return null;
-  return Float32Array.from(row.centroid.replace(/^\[|\]$/g, '').split(',').map(Number));
+  return Float32Array.from(
+    row.centroid
+      .replace(/^\[|\]$/g, '')
+      .split(',')
+      .map(Number),
+  );
 }
 
 /** Every (adapter, project) pair a registered version learned: where held-out examples exist. */
 export async function learnedPairs(db: Db): Promise<{ adapter: string; project: string }[]> {
-  const rows = await db.selectDistinct({ adapter: adapters.name, project: adapters.project }).from(adapters).where(isNotNull(adapters.project)).orderBy(asc(adapters.name), asc(adapters.project));
+  const rows = await db
+    .selectDistinct({ adapter: adapters.name, project: adapters.project })
+    .from(adapters)
+    .where(isNotNull(adapters.project))
+    .orderBy(asc(adapters.name), asc(adapters.project));
   return rows.map((row) => ({ adapter: row.adapter, project: row.project! }));
 }

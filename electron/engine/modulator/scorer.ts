@@ -64,7 +64,12 @@ export class MixScorer {
       await this.sequence.clearHistory();
     } else {
       await this.context.dispose();
-      this.context = await this.model.createContext({ contextSize: this.options.contextSize, threads: this.options.threads, sequences: 1, ...(active.length ? { lora: { adapters: active } } : {}) });
+      this.context = await this.model.createContext({
+        contextSize: this.options.contextSize,
+        threads: this.options.threads,
+        sequences: 1,
+        ...(active.length ? { lora: { adapters: active } } : {}),
+      });
       this.sequence = this.context.getSequence();
     }
     this.current = key;
@@ -78,7 +83,9 @@ export class MixScorer {
     const input = [...prompt, ...reference.slice(0, -1)];
     const first = prompt.length - 1;
     const items = input.map((token, index) =>
-      index < first ? token : ([token, { generateNext: { logits: { filter: { tokens: [reference[index - first]!], includeMax: true } }, totalLogitWeight: true } }] as const),
+      index < first
+        ? token
+        : ([token, { generateNext: { logits: { filter: { tokens: [reference[index - first]!], includeMax: true } }, totalLogitWeight: true } }] as const),
     );
     const results = await this.sequence.controlledEvaluate(items as Parameters<LlamaContextSequence['controlledEvaluate']>[0]);
     let total = 0;

@@ -67,39 +67,57 @@ export class ModulatorStore {
       throw new ModulatorError('MODULATOR_INVALID', `Modulator v${row.version}'s file ${path} cannot be read: ${(cause as Error).message}.`, { cause, fix });
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    if (sha256 !== row.sha256) throw new ModulatorError('MODULATOR_INVALID', `Modulator v${row.version}'s file ${path} changed since it was registered (SHA-256 ${sha256.slice(0, 12)}…, expected ${row.sha256.slice(0, 12)}…).`, { fix });
+    if (sha256 !== row.sha256)
+      throw new ModulatorError(
+        'MODULATOR_INVALID',
+        `Modulator v${row.version}'s file ${path} changed since it was registered (SHA-256 ${sha256.slice(0, 12)}…, expected ${row.sha256.slice(0, 12)}…).`,
+        { fix },
+      );
     let network: ModulatorNetwork;
     try {
       network = ModulatorNetwork.fromJSON(JSON.parse(bytes.toString('utf8')));
     } catch (cause) {
-      throw new ModulatorError('MODULATOR_INVALID', `Modulator v${row.version}'s file ${path} is not a usable network: ${(cause as Error).message}.`, { cause, fix });
-    }
-    const mismatch = (['levels', 'budgetLevels', 'embedding', 'context', 'adapterFeatures'] as const).find((key) => this.shape[key] !== undefined && network.options[key] !== this.shape[key]);
-    if (mismatch) {
-      throw new ModulatorError('MODULATOR_INVALID', `Modulator v${row.version} was built with ${mismatch} = ${network.options[mismatch]}, the configuration needs ${this.shape[mismatch]}.`, {
-        fix: 'Fit a new version for this configuration (npllm modulator learn), or restore the setting it was built with.',
+      throw new ModulatorError('MODULATOR_INVALID', `Modulator v${row.version}'s file ${path} is not a usable network: ${(cause as Error).message}.`, {
+        cause,
+        fix,
       });
+    }
+    const mismatch = (['levels', 'budgetLevels', 'embedding', 'context', 'adapterFeatures'] as const).find(
+      (key) => this.shape[key] !== undefined && network.options[key] !== this.shape[key],
+    );
+    if (mismatch) {
+      throw new ModulatorError(
+        'MODULATOR_INVALID',
+        `Modulator v${row.version} was built with ${mismatch} = ${network.options[mismatch]}, the configuration needs ${this.shape[mismatch]}.`,
+        { fix: 'Fit a new version for this configuration (npllm modulator learn), or restore the setting it was built with.' },
+      );
     }
     return network;
   }
 
   /** Writes the network and registers it as experimental. */
-  async save(network: ModulatorNetwork, meta: { origin: 'offline' | 'online'; parentVersion: number | null; metrics: ModulatorMetrics; reason: string | null }): Promise<ModulatorVersionRow> {
+  async save(
+    network: ModulatorNetwork,
+    meta: { origin: 'offline' | 'online'; parentVersion: number | null; metrics: ModulatorMetrics; reason: string | null },
+  ): Promise<ModulatorVersionRow> {
     const text = JSON.stringify(network.toJSON());
     const bytes = new TextEncoder().encode(text);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    return registerVersion(this.db, { origin: meta.origin, parentVersion: meta.parentVersion, sha256, params: network.parameterCount, metrics: meta.metrics, reason: meta.reason }, async (version) => {
-      // A file whose row never commits is overwritten by the next registration of that number.
-      const relative = join('modulator', `v${version}.json`);
-      const path = resolve(this.home, relative);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFileAtomic(path, [bytes]);
-      return relative;
-    });
+    return registerVersion(
+      this.db,
+      { origin: meta.origin, parentVersion: meta.parentVersion, sha256, params: network.parameterCount, metrics: meta.metrics, reason: meta.reason },
+      async (version) => {
+        // A file whose row never commits is overwritten by the next registration of that number.
+        const relative = join('modulator', `v${version}.json`);
+        const path = resolve(this.home, relative);
+        await mkdir(dirname(path), { recursive: true });
+        await writeFileAtomic(path, [bytes]);
+        return relative;
+      },
+    );
   }
 
   promote(version: number, reason: string): Promise<void> {
     return promoteVersion(this.db, version, reason);
   }
 }
-

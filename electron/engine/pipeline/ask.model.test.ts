@@ -21,7 +21,6 @@ async function openEngine(overrides: Parameters<typeof testConfig>[1] = {}): Pro
   return engine;
 }
 
-
 const question = 'Write a Python function that reverses a string';
 
 describe('ask: the critical path (real model, real PGlite)', () => {

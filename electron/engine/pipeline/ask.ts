@@ -116,7 +116,9 @@ export class AskPipeline {
     const { candidates } = this.adapterPlanner
       ? await this.guard(() => this.adapterPlanner!.candidates({ project, channel: request.adapterChannel ?? 'stable' }, identity))
       : { candidates: [] };
-    const probe = await this.guard(() => this.retriever.probe({ question: request.question, history, root: project, embedWithoutProject: candidates.length > 0 }));
+    const probe = await this.guard(() =>
+      this.retriever.probe({ question: request.question, history, root: project, embedWithoutProject: candidates.length > 0 }),
+    );
     const plan = await this.modulator.plan({
       question: request.question,
       history,
@@ -144,11 +146,20 @@ export class AskPipeline {
   }
 
   /** The plan made concrete: the adapters applied, the code retrieved, the cache key over both. */
-  private async settle(question: Pick<Question, 'started' | 'history' | 'maxTokens' | 'identity' | 'probe'>, record: Omit<Question['record'], 'cacheKey' | 'adapters' | 'retrieval'>, plan: ModulatorPlan, previous?: Question): Promise<Question> {
+  private async settle(
+    question: Pick<Question, 'started' | 'history' | 'maxTokens' | 'identity' | 'probe'>,
+    record: Omit<Question['record'], 'cacheKey' | 'adapters' | 'retrieval'>,
+    plan: ModulatorPlan,
+    previous?: Question,
+  ): Promise<Question> {
     const apply = plan.adapters.filter((adapter) => adapter.scale > 0).map(({ name, version, scale, path }) => ({ name, version, scale, path }));
     const adapters = adapterUses(apply);
     const reused = previous && previous.plan.retrieve === plan.retrieve && previous.plan.budgetFraction === plan.budgetFraction ? previous.retrieval : null;
-    const retrieval = reused ?? (plan.retrieve ? await this.retrieve(record.question, question.probe, question.history, question.maxTokens, plan) : notUsed(retrievalReasons(plan, question.probe)));
+    const retrieval =
+      reused ??
+      (plan.retrieve
+        ? await this.retrieve(record.question, question.probe, question.history, question.maxTokens, plan)
+        : notUsed(retrievalReasons(plan, question.probe)));
     const cacheKey = responseCacheKey({
       retrieved: retrieval.fingerprint,
       question: record.question,
@@ -198,7 +209,18 @@ export class AskPipeline {
     const elapsed = round(performance.now() - question.started);
     const timings: Timings = { ttftMs: elapsed, totalMs: elapsed, tokens: hit.tokens, promptTokens: 0, loadMs: 0 };
     const createdAt = new Date();
-    await this.guard(() => insertInteraction(db, { ...record, createdAt, finishedAt: createdAt, answer: hit.answer, status: 'completed', cached: true, cachedFrom: hit.interactionId, timings }));
+    await this.guard(() =>
+      insertInteraction(db, {
+        ...record,
+        createdAt,
+        finishedAt: createdAt,
+        answer: hit.answer,
+        status: 'completed',
+        cached: true,
+        cachedFrom: hit.interactionId,
+        timings,
+      }),
+    );
     await this.modulator.record(record.id, question.plan, true);
     await this.guard(() => countCacheHit(db, record.cacheKey));
     hooks.onToken?.(hit.answer);
@@ -259,7 +281,13 @@ export class AskPipeline {
       const failure = toNpllmError(error);
       const elapsed = performance.now() - question.started;
       await this.guard(() =>
-        endInteractionWithError(db, record.id, failure.code === 'CANCELLED' ? 'cancelled' : 'failed', failure.toJSON(), partial, { ttftMs: elapsed, totalMs: elapsed, tokens: 0, promptTokens: 0, loadMs: 0 }),
+        endInteractionWithError(db, record.id, failure.code === 'CANCELLED' ? 'cancelled' : 'failed', failure.toJSON(), partial, {
+          ttftMs: elapsed,
+          totalMs: elapsed,
+          tokens: 0,
+          promptTokens: 0,
+          loadMs: 0,
+        }),
       );
       throw failure;
     }
@@ -281,7 +309,13 @@ export class AskPipeline {
         await completeInteraction(tx, record.id, generation.text, timings, asPlanned ? undefined : generation.adapters);
         // A looping answer is not worth repeating: asking again gets a fresh attempt.
         if (this.config.cache.enabled && asPlanned && generation.text.trim() && generation.finishReason !== 'repetition') {
-          await storeCachedAnswer(tx, { cacheKey: record.cacheKey, interactionId: record.id, answer: generation.text, tokens: generation.tokens, modelFingerprint: question.identity.fingerprint });
+          await storeCachedAnswer(tx, {
+            cacheKey: record.cacheKey,
+            interactionId: record.id,
+            answer: generation.text,
+            tokens: generation.tokens,
+            modelFingerprint: question.identity.fingerprint,
+          });
         }
       }),
     );
@@ -313,10 +347,14 @@ export class AskPipeline {
     const needed = count(this.config.model.systemPrompt) + questionTokens + 2 * perMessageTokens + Math.min(maxTokens, minimumAnswerTokens);
     const { contextSize } = this.config.model;
     if (needed <= contextSize) return;
-    throw new RequestError('QUERY_TOO_LONG', `The question is ${questionTokens} tokens long: with the system prompt and room for an answer it needs ${needed} tokens, more than the model's context of ${contextSize}.`, {
-      fix: 'Ask about a smaller piece of code (set a project with --project so npllm retrieves what it needs), or raise model.contextSize (--context-size).',
-      details: { tokens: questionTokens, needed, contextSize },
-    });
+    throw new RequestError(
+      'QUERY_TOO_LONG',
+      `The question is ${questionTokens} tokens long: with the system prompt and room for an answer it needs ${needed} tokens, more than the model's context of ${contextSize}.`,
+      {
+        fix: 'Ask about a smaller piece of code (set a project with --project so npllm retrieves what it needs), or raise model.contextSize (--context-size).',
+        details: { tokens: questionTokens, needed, contextSize },
+      },
+    );
   }
 
   /**

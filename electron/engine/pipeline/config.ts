@@ -3,9 +3,7 @@ import { z } from 'zod';
 
 const positiveInt = z.number().int().positive();
 
-export const cacheConfigSchema = z.strictObject({
-  enabled: z.boolean(),
-});
+export const cacheConfigSchema = z.strictObject({ enabled: z.boolean() });
 
 export type CacheConfig = z.infer<typeof cacheConfigSchema>;
 

@@ -57,7 +57,11 @@ describe('recoverInterruptedAnswers', () => {
     const legacy = await pending(null);
     const mine = await pending(thisWorker);
     expect(await recoverInterruptedAnswers({ db: database.db, kind: 'pglite' })).toBe(2);
-    expect(await findInteraction(database.db, dead)).toMatchObject({ status: 'interrupted', answer: 'def reverse(s):\n    return s[', error: { code: 'GENERATION_FAILED' } });
+    expect(await findInteraction(database.db, dead)).toMatchObject({
+      status: 'interrupted',
+      answer: 'def reverse(s):\n    return s[',
+      error: { code: 'GENERATION_FAILED' },
+    });
     expect((await findInteraction(database.db, dead))!.finishedAt).not.toBeNull();
     expect(await findInteraction(database.db, legacy)).toMatchObject({ status: 'interrupted', answer: null });
     expect(await findInteraction(database.db, mine)).toMatchObject({ status: 'pending' });

@@ -20,9 +20,11 @@ export const thisWorker = `${hostname()}:${process.pid}:${Date.now().toString(36
 export async function recoverInterruptedAnswers(database: Pick<Database, 'db' | 'kind'>): Promise<number> {
   const pending = await pendingInteractions(database.db);
   const orphans = pending.filter(({ worker }) => (database.kind === 'pglite' ? worker !== thisWorker : isDeadLocalWorker(worker))).map(({ id }) => id);
-  const error = new NpllmError('GENERATION_FAILED', 'npllm stopped while answering (the process was killed or crashed); the answer is what had been streamed until then.', {
-    fix: 'Ask again.',
-  }).toJSON();
+  const error = new NpllmError(
+    'GENERATION_FAILED',
+    'npllm stopped while answering (the process was killed or crashed); the answer is what had been streamed until then.',
+    { fix: 'Ask again.' },
+  ).toJSON();
   return markInterrupted(database.db, orphans, error);
 }
 

@@ -14,10 +14,7 @@ export const ragConfigSchema = z.strictObject({
   candidates: positiveInt.max(500),
   /** Prompt tokens retrieved code may take at most (also bounded by the context window). */
   contextTokens: positiveInt,
-  gate: z.strictObject({
-    maxDistance: z.number().min(0).max(2),
-    strictDistance: z.number().min(0).max(2),
-  }),
+  gate: z.strictObject({ maxDistance: z.number().min(0).max(2), strictDistance: z.number().min(0).max(2) }),
   /** Folders the API may index or read (the CLI may use any); null = the user's home folder. */
   allowedRoots: z.array(z.string().min(1)).nullable(),
   /** Batches above 4 run slower on CPU (attention outgrows the cache) and block longer: see rag/README.md. */
@@ -33,13 +30,13 @@ export type RagConfig = z.infer<typeof ragConfigSchema>;
 
 export function ragDefaults(): RagConfig {
   return {
-  maxFileBytes: 1024 * 1024,
-  batchChunks: 64,
-  topK: 6,
-  candidates: 30,
-  contextTokens: 1500,
-  gate: { maxDistance: 0.62, strictDistance: 0.42 },
-  allowedRoots: null,
-  embedder: { model: 'all-MiniLM-L6-v2-int8', threads: 1, batchSize: 4 },
-};
+    maxFileBytes: 1024 * 1024,
+    batchChunks: 64,
+    topK: 6,
+    candidates: 30,
+    contextTokens: 1500,
+    gate: { maxDistance: 0.62, strictDistance: 0.42 },
+    allowedRoots: null,
+    embedder: { model: 'all-MiniLM-L6-v2-int8', threads: 1, batchSize: 4 },
+  };
 }

@@ -6,8 +6,10 @@ import type { ChunkHit } from './queries.js';
 function lookups(symbols: string[], paths: string[], distance: number | null): GateLookups & { embedded: number } {
   const state = {
     embedded: 0,
-    findSymbols: (names: readonly string[]) => Promise.resolve(symbols.filter((symbol) => names.some((name) => symbol === name || symbol.endsWith(`.${name}`)))),
-    findPaths: (candidates: readonly string[]) => Promise.resolve(paths.filter((path) => candidates.some((candidate) => path === candidate || path.endsWith(`/${candidate}`)))),
+    findSymbols: (names: readonly string[]) =>
+      Promise.resolve(symbols.filter((symbol) => names.some((name) => symbol === name || symbol.endsWith(`.${name}`)))),
+    findPaths: (candidates: readonly string[]) =>
+      Promise.resolve(paths.filter((path) => candidates.some((candidate) => path === candidate || path.endsWith(`/${candidate}`)))),
     nearestDistance: () => {
       state.embedded++;
       return Promise.resolve(distance);
@@ -63,7 +65,10 @@ describe('RuleBasedGate', () => {
 
   it('retrieves whatever the wording when code is very close, and never from an empty index', async () => {
     expect((await gate.decide({ question: 'Explain the refund flow', history: [] }, lookups([], [], 0.3))).retrieve).toBe(true);
-    expect(await gate.decide({ question: 'Where is it?', history: [] }, lookups([], [], null))).toEqual({ retrieve: false, reasons: ['the project index is empty'] });
+    expect(await gate.decide({ question: 'Where is it?', history: [] }, lookups([], [], null))).toEqual({
+      retrieve: false,
+      reasons: ['the project index is empty'],
+    });
   });
 });
 

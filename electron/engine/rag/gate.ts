@@ -69,7 +69,8 @@ export class RuleBasedGate implements RetrievalGate {
     const distance = await lookups.nearestDistance();
     if (distance === null) return { retrieve: false, reasons: ['the project index is empty'] };
     const shown = distance.toFixed(2);
-    if (distance <= this.options.strictDistance) return { retrieve: true, reasons: [`nearest project code is very close (distance ${shown} ≤ ${this.options.strictDistance})`] };
+    if (distance <= this.options.strictDistance)
+      return { retrieve: true, reasons: [`nearest project code is very close (distance ${shown} ≤ ${this.options.strictDistance})`] };
     const aboutProject = projectWording.test(input.question);
     if (aboutProject && distance <= this.options.maxDistance) {
       return { retrieve: true, reasons: [`asks about the project's code and the nearest chunk is close (distance ${shown} ≤ ${this.options.maxDistance})`] };
@@ -78,7 +79,9 @@ export class RuleBasedGate implements RetrievalGate {
       retrieve: false,
       reasons: [
         'names no symbol or file of the project',
-        aboutProject ? `nearest project code is too far (distance ${shown} > ${this.options.maxDistance})` : `general question (nearest project code at distance ${shown})`,
+        aboutProject
+          ? `nearest project code is too far (distance ${shown} > ${this.options.maxDistance})`
+          : `general question (nearest project code at distance ${shown})`,
       ],
     };
   }

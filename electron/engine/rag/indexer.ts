@@ -26,7 +26,10 @@ import {
 import { skipReasons, type Chunk, type Embedder, type FileReadResult, type SkipCounts, type SkipReason, type WalkEntry } from './types.js';
 
 export interface IndexerParts {
-  walk(root: string, options: { maxFileBytes: number; signal?: AbortSignal; onSkip?: (reason: SkipReason, relativePath: string, detail: string) => void }): AsyncIterable<WalkEntry>;
+  walk(
+    root: string,
+    options: { maxFileBytes: number; signal?: AbortSignal; onSkip?: (reason: SkipReason, relativePath: string, detail: string) => void },
+  ): AsyncIterable<WalkEntry>;
   read(entry: WalkEntry, options: { maxFileBytes: number; signal?: AbortSignal }): Promise<FileReadResult>;
   chunk(file: { relativePath: string; content: string }): Chunk[] | Promise<Chunk[]>;
   embedder: Embedder;

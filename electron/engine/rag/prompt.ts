@@ -10,7 +10,11 @@ import type { TokenCounter } from './types.js';
  * Best chunks first, each whole or not at all, until `budgetTokens` (counted in the answering
  * model's vocabulary) is spent; a chunk that does not fit is skipped so a smaller later one may.
  */
-export function buildContextMessage(hits: readonly ChunkHit[], budgetTokens: number, countTokens: TokenCounter): { message: ChatMessage | null; sources: RetrievalSource[] } {
+export function buildContextMessage(
+  hits: readonly ChunkHit[],
+  budgetTokens: number,
+  countTokens: TokenCounter,
+): { message: ChatMessage | null; sources: RetrievalSource[] } {
   const preamble = "Code from the user's project that may help. Refer to it by path and line numbers.";
   let remaining = budgetTokens - countTokens(preamble);
   const sections: string[] = [];

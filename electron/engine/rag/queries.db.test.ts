@@ -94,7 +94,10 @@ describe.each(backends)('retrieval store on $name', (backend) => {
     await upsertProject(database.db, { id: projectId, root: '/work/shop', embedderId: 'test' });
     await upsertProject(database.db, { id: 'p2', root: '/work/other', embedderId: 'test' });
     await replaceFiles(database, projectId, [
-      file('sale/order.py', [chunk('sale/order.py', 'SaleOrder._compute_total', 'def _compute_total(self):\n    return sum(self.lines)', 0), chunk('sale/order.py', 'SaleOrder.action_confirm', 'def action_confirm(self):\n    self.state = "sale"', 1, 5)]),
+      file('sale/order.py', [
+        chunk('sale/order.py', 'SaleOrder._compute_total', 'def _compute_total(self):\n    return sum(self.lines)', 0),
+        chunk('sale/order.py', 'SaleOrder.action_confirm', 'def action_confirm(self):\n    self.state = "sale"', 1, 5),
+      ]),
       file('utils/strings.py', [chunk('utils/strings.py', 'reverseString', 'def reverseString(s):\n    return s[::-1]', 2)]),
     ]);
     await replaceFiles(database, 'p2', [file('other.py', [chunk('other.py', 'reverseString', 'def reverseString(s): ...', 2)])]);
@@ -148,7 +151,12 @@ describe.each(backends)('retrieval store on $name', (backend) => {
   });
 
   it('re-indexes a changed file without duplicates and removes deleted files', async () => {
-    await replaceFiles(database, projectId, [file('utils/strings.py', [chunk('utils/strings.py', 'reverse_words', 'def reverse_words(s): ...', 4), chunk('utils/strings.py', 'shout', 'def shout(s): ...', 5, 3)])]);
+    await replaceFiles(database, projectId, [
+      file('utils/strings.py', [
+        chunk('utils/strings.py', 'reverse_words', 'def reverse_words(s): ...', 4),
+        chunk('utils/strings.py', 'shout', 'def shout(s): ...', 5, 3),
+      ]),
+    ]);
     expect(await projectTotals(database.db, projectId)).toEqual({ files: 2, chunks: 4 });
     expect(await findSymbols(database.db, projectId, ['reverseString'])).toEqual([]);
     await removeFiles(database, projectId, ['sale/order.py']);

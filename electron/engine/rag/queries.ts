@@ -43,7 +43,10 @@ export async function findProject(db: Db, root: string): Promise<ProjectRow | nu
 
 /** `secretRules`: the rules a new project's files are checked with; an existing project keeps its own until an index completes. */
 export async function upsertProject(db: Db, project: { id: string; root: string; embedderId: string; secretRules?: string }): Promise<void> {
-  await db.insert(projects).values(project).onConflictDoUpdate({ target: projects.id, set: { embedderId: project.embedderId } });
+  await db
+    .insert(projects)
+    .values(project)
+    .onConflictDoUpdate({ target: projects.id, set: { embedderId: project.embedderId } });
 }
 
 /** `secretRules`: the rules every file of the index has now been checked with. */
@@ -245,7 +248,10 @@ export async function searchByText(
     select to_tsquery('simple', string_agg(quote_literal(term), ' | '))
     from (
       select t.term from ${projectTerms} t
-      where t.project_id = ${projectId} and t.term in (${sql.join(terms.map((term) => sql`${term}`), sql`, `)})
+      where t.project_id = ${projectId} and t.term in (${sql.join(
+        terms.map((term) => sql`${term}`),
+        sql`, `,
+      )})
         and t.chunks <= greatest(${options.minTermChunks}::int, ${options.maxTermShare}::float8 * (select p.term_stats_chunks from ${projects} p where p.id = ${projectId}))
       order by t.chunks, t.term
       limit ${options.maxTerms}
@@ -310,7 +316,10 @@ export async function findPaths(db: Db, projectId: string, paths: readonly strin
 
 export async function chunksByIds(db: Db, ids: readonly number[]): Promise<ChunkHit[]> {
   if (ids.length === 0) return [];
-  return db.select(hitColumns).from(chunks).where(inArray(chunks.id, [...ids]));
+  return db
+    .select(hitColumns)
+    .from(chunks)
+    .where(inArray(chunks.id, [...ids]));
 }
 
 function vectorLiteral(vector: Float32Array): string {

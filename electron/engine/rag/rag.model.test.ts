@@ -78,8 +78,13 @@ describe('indexing a project', () => {
     expect(result.secretsSkipped).toBe(2);
     expect(result.chunks).toBeGreaterThanOrEqual(5);
     const symbols = await selectRows<{ symbol: string }>(engine.database.db, sql`select symbol from chunks where symbol is not null order by symbol`);
-    expect(symbols.map((row) => row.symbol)).toEqual(expect.arrayContaining(['ShopRefund._compute_refund_amount', 'ShopRefund.action_send_refund_email', 'cartTotal']));
-    const leaked = await selectRows<{ count: number }>(engine.database.db, sql`select count(*)::int as count from chunks where content like ${`%${token.slice(4, 20)}%`}`);
+    expect(symbols.map((row) => row.symbol)).toEqual(
+      expect.arrayContaining(['ShopRefund._compute_refund_amount', 'ShopRefund.action_send_refund_email', 'cartTotal']),
+    );
+    const leaked = await selectRows<{ count: number }>(
+      engine.database.db,
+      sql`select count(*)::int as count from chunks where content like ${`%${token.slice(4, 20)}%`}`,
+    );
     expect(leaked[0]?.count).toBe(0);
   });
 
@@ -94,7 +99,8 @@ describe('indexing a project', () => {
   });
 
   it('can be cancelled and resumed without duplicates', async () => {
-    for (let index = 0; index < 150; index++) write(`lib/module_${index}.py`, `def helper_${index}(value):\n    """Helper ${index}."""\n    return value * ${index}\n`);
+    for (let index = 0; index < 150; index++)
+      write(`lib/module_${index}.py`, `def helper_${index}(value):\n    """Helper ${index}."""\n    return value * ${index}\n`);
     const controller = new AbortController();
     const error = await rejection(
       engine.rag.index(project, {

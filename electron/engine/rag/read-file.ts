@@ -94,7 +94,8 @@ function decodeText(bytes: Buffer): string | { binary: string } {
   if (sample.length > 0 && control / sample.length > maxControlRatio) return { binary: 'mostly control characters' };
   const text = new TextDecoder('utf-8').decode(bytes);
   if (isUtf8(bytes)) return text;
-  const invalid = occurrences((from) => text.indexOf('\uFFFD', from), 1) - occurrences((from) => bytes.indexOf(encodedReplacement, from), encodedReplacement.length);
+  const invalid =
+    occurrences((from) => text.indexOf('\uFFFD', from), 1) - occurrences((from) => bytes.indexOf(encodedReplacement, from), encodedReplacement.length);
   if (invalid / bytes.length >= maxInvalidUtf8Ratio) return { binary: `not UTF-8 (${invalid} invalid sequences in ${bytes.length} bytes)` };
   return text;
 }

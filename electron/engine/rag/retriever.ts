@@ -74,7 +74,13 @@ export class Retriever {
    * how many tokens retrieved code may take given that counter; both are only asked for when the
    * gate decides to retrieve, so other questions never read the vocabulary.
    */
-  async prepare(input: { question: string; history: readonly ChatMessage[]; root: string | null; tokens: () => Promise<TokenCounter>; budget: (count: TokenCounter) => number }): Promise<Retrieval> {
+  async prepare(input: {
+    question: string;
+    history: readonly ChatMessage[];
+    root: string | null;
+    tokens: () => Promise<TokenCounter>;
+    budget: (count: TokenCounter) => number;
+  }): Promise<Retrieval> {
     const probe = await this.probe(input);
     if (!probe.rule.retrieve) return notUsed(probe.rule.reasons);
     return this.fetch(probe, input);
@@ -83,8 +89,26 @@ export class Retriever {
   /** Everything the decision needs, nothing retrieved yet (one embedding and one nearest-neighbour query). */
   async probe(input: { question: string; history: readonly ChatMessage[]; root: string | null; embedWithoutProject?: boolean }): Promise<RetrievalProbe> {
     const { identifiers, paths } = mentions(input.question);
-    const base = { root: input.root, project: input.root !== null, indexed: false, projectId: null, embedding: null, distances: [], identifiers: identifiers.length, paths: paths.length, symbols: 0, files: 0, namedInHistory: false, projectWording: isProjectWording(input.question) };
-    const unavailable = (reasons: string[], embedding: Float32Array | null = null): RetrievalProbe => ({ ...base, embedding, unavailable: reasons, rule: { retrieve: false, reasons } });
+    const base = {
+      root: input.root,
+      project: input.root !== null,
+      indexed: false,
+      projectId: null,
+      embedding: null,
+      distances: [],
+      identifiers: identifiers.length,
+      paths: paths.length,
+      symbols: 0,
+      files: 0,
+      namedInHistory: false,
+      projectWording: isProjectWording(input.question),
+    };
+    const unavailable = (reasons: string[], embedding: Float32Array | null = null): RetrievalProbe => ({
+      ...base,
+      embedding,
+      unavailable: reasons,
+      rule: { retrieve: false, reasons },
+    });
     const { root } = input;
     if (!root) {
       const loaded = input.embedWithoutProject ? this.loadedEmbedder() : null;
@@ -123,7 +147,11 @@ export class Retriever {
   }
 
   /** Retrieves for a probed question: vector and full-text search, fused, within the budget. */
-  async fetch(probe: RetrievalProbe, input: { question: string; tokens: () => Promise<TokenCounter>; budget: (count: TokenCounter) => number }, reasons: string[] = probe.rule.reasons): Promise<Retrieval> {
+  async fetch(
+    probe: RetrievalProbe,
+    input: { question: string; tokens: () => Promise<TokenCounter>; budget: (count: TokenCounter) => number },
+    reasons: string[] = probe.rule.reasons,
+  ): Promise<Retrieval> {
     if (probe.unavailable || !probe.projectId || !probe.embedding) return notUsed(probe.unavailable ?? reasons);
     const db = this.database.db;
     const [byVector, byText] = await Promise.all([

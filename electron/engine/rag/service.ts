@@ -32,7 +32,13 @@ export class RagService {
     private readonly config: RagConfig,
     private readonly factories: RagFactories,
   ) {
-    this.retriever = new Retriever(database, () => this.embedder(), new RuleBasedGate(config.gate), { topK: config.topK, candidates: config.candidates }, () => this.loaded);
+    this.retriever = new Retriever(
+      database,
+      () => this.embedder(),
+      new RuleBasedGate(config.gate),
+      { topK: config.topK, candidates: config.candidates },
+      () => this.loaded,
+    );
   }
 
   embedder(onProgress?: (progress: Progress) => void): Promise<Embedder> {
@@ -56,17 +62,14 @@ export class RagService {
 
   async index(path: string, hooks: { signal?: AbortSignal | undefined; onProgress?: ((progress: Progress) => void) | undefined } = {}): Promise<IndexResult> {
     const [embedder, chunker] = await Promise.all([this.embedder(hooks.onProgress), this.chunker()]);
-    return this.guard(() => indexProject(
-      this.database,
-      { walk: this.factories.walk, read: this.factories.read, chunk: (file) => chunker.chunk(file), embedder },
-      path,
-      {
+    return this.guard(() =>
+      indexProject(this.database, { walk: this.factories.walk, read: this.factories.read, chunk: (file) => chunker.chunk(file), embedder }, path, {
         maxFileBytes: this.config.maxFileBytes,
         batchChunks: this.config.batchChunks,
         signal: hooks.signal,
         onProgress: hooks.onProgress && ((progress) => hooks.onProgress!(toProgress(progress))),
-      },
-    ));
+      }),
+    );
   }
 
   /** A database lost mid-index is reported as such; committed batches stay, the next run finishes. */

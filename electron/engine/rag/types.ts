@@ -20,9 +20,7 @@ export type SkipReason = (typeof skipReasons)[number];
 
 export type SkipCounts = Record<SkipReason, number>;
 
-export type FileReadResult =
-  | { ok: true; content: string; contentHash: string }
-  | { ok: false; reason: SkipReason; detail: string };
+export type FileReadResult = { ok: true; content: string; contentHash: string } | { ok: false; reason: SkipReason; detail: string };
 
 export const chunkKinds = ['function', 'method', 'class', 'section', 'element', 'window'] as const;
 export type ChunkKind = (typeof chunkKinds)[number];

@@ -28,7 +28,6 @@ function liveHeap(): number {
   return process.memoryUsage().heapUsed;
 }
 
-
 it('walks 100,000 files in bounded memory', async ({ annotate }) => {
   const heapBefore = liveHeap();
   let peakGrowth = 0;
@@ -44,7 +43,9 @@ it('walks 100,000 files in bounded memory', async ({ annotate }) => {
     if (yielded % 10_000 === 0) peakGrowth = Math.max(peakGrowth, liveHeap() - heapBefore);
   }
   const seconds = (performance.now() - started) / 1000;
-  await annotate(`walked ${yielded + ignored} files in ${seconds.toFixed(2)} s (10 forced GCs included), peak live heap growth ${(peakGrowth / 2 ** 20).toFixed(1)} MiB`);
+  await annotate(
+    `walked ${yielded + ignored} files in ${seconds.toFixed(2)} s (10 forced GCs included), peak live heap growth ${(peakGrowth / 2 ** 20).toFixed(1)} MiB`,
+  );
 
   expect(yielded).toBe(folders * filesPerFolder * 0.9 + 1);
   expect(ignored).toBe(folders * filesPerFolder * 0.1);

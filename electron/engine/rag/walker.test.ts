@@ -100,7 +100,18 @@ describe('walkProject: ignore files', () => {
     const walked = await walk();
     expect(walked.paths).toEqual(trackedByIgnoreFixture);
     expect(walked.skipped('ignored').sort()).toEqual(
-      ['.git', 'artifacts', 'excluded-locally.txt', 'generated', 'pkg/artifacts/a.log', 'src/local-notes.md', 'src/other.log', 'src/tmp', 'tmp', 'x.log'].sort(),
+      [
+        '.git',
+        'artifacts',
+        'excluded-locally.txt',
+        'generated',
+        'pkg/artifacts/a.log',
+        'src/local-notes.md',
+        'src/other.log',
+        'src/tmp',
+        'tmp',
+        'x.log',
+      ].sort(),
     );
     expect(walked.skips).toContainEqual({ reason: 'ignored', path: 'src/local-notes.md', detail: 'src/.gitignore: local-*' });
     expect(walked.skips).toContainEqual({ reason: 'ignored', path: 'excluded-locally.txt', detail: '.git/info/exclude: excluded-locally.txt' });
@@ -169,7 +180,21 @@ describe('walkProject: ignore files', () => {
     const walked = await walk();
     expect(walked.paths).toEqual(['main.py', 'tools/env/settings.py']);
     expect(walked.skipped('binary').sort()).toEqual(
-      ['web/logo.png', 'web/font.woff2', 'models/model.gguf', 'models/model.onnx', 'data.sqlite', 'lib/native.so', 'lib/native.dll', 'bin/tool.exe', 'Main.class', 'mod.pyc', 'app.wasm', 'release.zip', 'demo.mp4'].sort(),
+      [
+        'web/logo.png',
+        'web/font.woff2',
+        'models/model.gguf',
+        'models/model.onnx',
+        'data.sqlite',
+        'lib/native.so',
+        'lib/native.dll',
+        'bin/tool.exe',
+        'Main.class',
+        'mod.pyc',
+        'app.wasm',
+        'release.zip',
+        'demo.mp4',
+      ].sort(),
     );
     expect(walked.skips).toContainEqual({ reason: 'ignored', path: 'env', detail: 'built-in: virtualenv (pyvenv.cfg)' });
     expect(walked.skips).toContainEqual({ reason: 'ignored', path: 'yarn.lock', detail: 'built-in: lock file' });
@@ -197,12 +222,26 @@ describe('walkProject and readProjectFile: secrets', () => {
       'home/.docker/config.json': '{}',
       'infra/terraform.tfvars': 'x',
       'infra/terraform.tfstate': '{}',
-      'kubeconfig': 'x',
+      kubeconfig: 'x',
     });
     const walked = await walk();
     // `.env` is both gitignored and a secret: it counts as a secret, the stronger reason.
     expect(walked.skipped('secret').sort()).toEqual(
-      ['.env', '.env.local', '.npmrc', 'deploy/id_rsa', 'deploy/server.crt', 'deploy/server.pem', 'gcp/credentials.json', 'gcp/service-account-ci.json', 'home/.aws/credentials', 'home/.docker/config.json', 'infra/terraform.tfstate', 'infra/terraform.tfvars', 'kubeconfig'].sort(),
+      [
+        '.env',
+        '.env.local',
+        '.npmrc',
+        'deploy/id_rsa',
+        'deploy/server.crt',
+        'deploy/server.pem',
+        'gcp/credentials.json',
+        'gcp/service-account-ci.json',
+        'home/.aws/credentials',
+        'home/.docker/config.json',
+        'infra/terraform.tfstate',
+        'infra/terraform.tfvars',
+        'kubeconfig',
+      ].sort(),
     );
     expect(walked.paths).toEqual(['.env.example', '.gitignore', 'config.py', 'settings.py']);
 
@@ -237,7 +276,10 @@ describe('readProjectFile', () => {
   });
 
   it('calls a file with NUL bytes binary, whatever its name', async () => {
-    plant({ 'data.txt': Buffer.concat([Buffer.from('header\n'), Buffer.from([0, 1, 2, 3]), Buffer.from('more text\n')]), 'blob': Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0]) });
+    plant({
+      'data.txt': Buffer.concat([Buffer.from('header\n'), Buffer.from([0, 1, 2, 3]), Buffer.from('more text\n')]),
+      blob: Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0]),
+    });
     const walked = await walk();
     expect(await read(entryFor(walked, 'data.txt'))).toEqual({ ok: false, reason: 'binary', detail: 'NUL byte in the first 8 KiB' });
     expect(await read(entryFor(walked, 'blob'))).toMatchObject({ ok: false, reason: 'binary' });
@@ -316,7 +358,13 @@ describe('walkProject: the file system changing and misbehaving', () => {
     const walked = await walk();
     expect(walked.paths).toEqual(['src/app.ts']);
     expect(walked.skips.map((skip) => [skip.path, skip.reason]).sort()).toEqual(
-      [['etc', 'outside-project'], ['everything', 'outside-project'], ['notes.md', 'outside-project'], ['self-proc', 'outside-project'], ['vendor-link', 'outside-project']].sort(),
+      [
+        ['etc', 'outside-project'],
+        ['everything', 'outside-project'],
+        ['notes.md', 'outside-project'],
+        ['self-proc', 'outside-project'],
+        ['vendor-link', 'outside-project'],
+      ].sort(),
     );
   });
 

@@ -195,7 +195,11 @@ export async function* walkProject(root: string, options: WalkOptions = {}): Asy
           const seenAs = walked.get(outcome);
           if (seenAs !== undefined) {
             const loops = seenAs === '' || candidate.relativePath.startsWith(`${seenAs}/`);
-            report('symlink-loop', candidate.relativePath, loops ? `leads back to ${seenAs || 'the project root'}` : `same folder as ${seenAs}, already walked`);
+            report(
+              'symlink-loop',
+              candidate.relativePath,
+              loops ? `leads back to ${seenAs || 'the project root'}` : `same folder as ${seenAs}, already walked`,
+            );
             continue;
           }
           walked.set(outcome, candidate.relativePath);
@@ -220,11 +224,7 @@ export async function* walkProject(root: string, options: WalkOptions = {}): Asy
       if (skip.reason !== 'vanished') report(skip.reason, source, `ignore file not applied: ${skip.detail}`);
       return;
     }
-    matchers.push({
-      rules: ignore({ ignoreCase }).add(text),
-      source,
-      strip: folder.relativePath === '' ? 0 : folder.relativePath.length + 1,
-    });
+    matchers.push({ rules: ignore({ ignoreCase }).add(text), source, strip: folder.relativePath === '' ? 0 : folder.relativePath.length + 1 });
   }
 
   yield* walkFolder({ absolutePath: rootPath, relativePath: '', matchers: [] });
@@ -267,10 +267,7 @@ export function isInside(root: string, path: string): boolean {
 }
 
 function pathsOf(folder: Folder, name: string): { relativePath: string; absolutePath: string } {
-  return {
-    relativePath: folder.relativePath === '' ? name : `${folder.relativePath}/${name}`,
-    absolutePath: join(folder.absolutePath, name),
-  };
+  return { relativePath: folder.relativePath === '' ? name : `${folder.relativePath}/${name}`, absolutePath: join(folder.absolutePath, name) };
 }
 
 async function followLink(link: Listed, absolutePath: string, realRoot: string): Promise<void> {
@@ -309,7 +306,7 @@ function skipByName(candidate: Candidate, matchers: readonly Matcher[], views: r
     const secret = secretFileKind(candidate.relativePath);
     if (secret) return { reason: 'secret', detail: `${secret} (by name)` };
   }
-  const builtIn = kind === 'dir' ? builtInFolders.get(name) ?? (name.endsWith('.egg-info') ? 'build output' : undefined) : builtInFiles.get(name);
+  const builtIn = kind === 'dir' ? (builtInFolders.get(name) ?? (name.endsWith('.egg-info') ? 'build output' : undefined)) : builtInFiles.get(name);
   if (builtIn) return { reason: 'ignored', detail: `built-in: ${builtIn}` };
   if (kind === 'file') {
     const lower = name.toLowerCase();
@@ -355,7 +352,12 @@ function matchersInside(folder: Candidate, matchers: readonly Matcher[], views: 
     if (at >= verdict.at) return matcher;
     const local = localPath(folder, matcher);
     if (!views[at]!.test(local).ignored) return matcher;
-    return { ...matcher, rules: ignore({ ignoreCase }).add(matcher.rules).add(`!/${literalPattern(local)}`) };
+    return {
+      ...matcher,
+      rules: ignore({ ignoreCase })
+        .add(matcher.rules)
+        .add(`!/${literalPattern(local)}`),
+    };
   });
 }
 

@@ -47,7 +47,10 @@ const truePositives: [kind: string, text: string][] = [
   // Word-like passwords are still passwords (spelled through a template so this file is not itself a secret).
   ['credentials in a URL', `engine = create_engine('postgresql://admin:${'Winter'}2024!@10.0.0.5/prod')`],
   ['credentials in a URL', `BROKER = "amqp://svc:${'hunter'}22@rabbit:5672//"`],
-  ['Slack webhook URL', `SLACK_HOOK = "https://hooks.slack.com/services/T${fakeToken(upperAndDigits, 8, 12)}/B${fakeToken(upperAndDigits, 10, 13)}/${fakeToken(alphanumeric, 24, 14)}"`],
+  [
+    'Slack webhook URL',
+    `SLACK_HOOK = "https://hooks.slack.com/services/T${fakeToken(upperAndDigits, 8, 12)}/B${fakeToken(upperAndDigits, 10, 13)}/${fakeToken(alphanumeric, 24, 14)}"`,
+  ],
   ['Discord webhook URL', `hook = "https://discord.com/api/webhooks/${fakeToken(digits, 18, 15)}/${fakeToken(base64url, 68, 16)}"`],
   ['Discord bot token', `client.run("M${fakeToken(alphanumeric, 25, 17)}.${fakeToken(base64url, 6, 18)}.${fakeToken(base64url, 38, 19)}")`],
   ['Telegram bot token', `bot = telebot.TeleBot("${fakeToken(digits, 10, 20)}:AA${fakeToken(base64url, 33, 21)}")`],
@@ -173,10 +176,21 @@ describe('secretFileKind', () => {
     expect(secretFileKind(path)).toBe(kind);
   });
 
-  it.each(['.env.example', '.env.sample', '.env.template', '.env.dist', 'src/env.ts', 'environment.py', 'keyboard.ts', 'docs/credentials.md', 'config.json', 'aws/config', 'id_rsa.pub', 'monkey.py', '.envoy.yaml'])(
-    '%s is harmless',
-    (path) => {
-      expect(secretFileKind(path)).toBeNull();
-    },
-  );
+  it.each([
+    '.env.example',
+    '.env.sample',
+    '.env.template',
+    '.env.dist',
+    'src/env.ts',
+    'environment.py',
+    'keyboard.ts',
+    'docs/credentials.md',
+    'config.json',
+    'aws/config',
+    'id_rsa.pub',
+    'monkey.py',
+    '.envoy.yaml',
+  ])('%s is harmless', (path) => {
+    expect(secretFileKind(path)).toBeNull();
+  });
 });

@@ -145,14 +145,7 @@ function randomLooking(token: string, minEntropy = 3): boolean {
  * neither a placeholder nor a UUID (ids far more often than keys).
  */
 function genericSecretValue(value: string): boolean {
-  return (
-    !/\s/.test(value) &&
-    /\d/.test(value) &&
-    /[A-Za-z]/.test(value) &&
-    !uuid.test(value) &&
-    !isPlaceholder(value) &&
-    shannonEntropy(value) >= 3.5
-  );
+  return !/\s/.test(value) && /\d/.test(value) && /[A-Za-z]/.test(value) && !uuid.test(value) && !isPlaceholder(value) && shannonEntropy(value) >= 3.5;
 }
 
 interface ContentRule {
@@ -193,11 +186,7 @@ const contentRules: readonly ContentRule[] = [
       'g',
     ),
   },
-  {
-    kind: 'AWS access key id',
-    pattern: /\b((?:AKIA|ASIA)[A-Z0-9]{16})\b/g,
-    accept: (id) => !id.endsWith('EXAMPLE'),
-  },
+  { kind: 'AWS access key id', pattern: /\b((?:AKIA|ASIA)[A-Z0-9]{16})\b/g, accept: (id) => !id.endsWith('EXAMPLE') },
   {
     kind: 'AWS secret access key',
     pattern: /aws_?secret_?access_?key["']?\s{0,8}(?::=|=>|[:=])\s{0,8}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])/gi,
@@ -231,13 +220,17 @@ const contentRules: readonly ContentRule[] = [
     pattern: /hooks\.slack\.com\/(?:services|workflows|triggers)\/(T[A-Z0-9]{6,12}\/[AB][A-Z0-9]{6,12}\/[A-Za-z0-9]{20,40})/g,
     accept: (path) => randomLooking(path.slice(path.lastIndexOf('/') + 1)),
   },
+  { kind: 'Discord webhook URL', pattern: /discord(?:app)?\.com\/api\/webhooks\/\d{17,20}\/([A-Za-z0-9_-]{60,80})/g, accept: (token) => randomLooking(token) },
   {
-    kind: 'Discord webhook URL',
-    pattern: /discord(?:app)?\.com\/api\/webhooks\/\d{17,20}\/([A-Za-z0-9_-]{60,80})/g,
-    accept: (token) => randomLooking(token),
+    kind: 'Discord bot token',
+    pattern: /\b([MNO][A-Za-z\d_-]{23,27}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,40})(?![A-Za-z\d_-])/g,
+    accept: (token) => randomLooking(token, 4),
   },
-  { kind: 'Discord bot token', pattern: /\b([MNO][A-Za-z\d_-]{23,27}\.[A-Za-z\d_-]{6}\.[A-Za-z\d_-]{27,40})(?![A-Za-z\d_-])/g, accept: (token) => randomLooking(token, 4) },
-  { kind: 'Telegram bot token', pattern: /\b(\d{8,10}:AA[A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])/g, accept: (token) => randomLooking(token.slice(token.indexOf(':') + 3)) },
+  {
+    kind: 'Telegram bot token',
+    pattern: /\b(\d{8,10}:AA[A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])/g,
+    accept: (token) => randomLooking(token.slice(token.indexOf(':') + 3)),
+  },
   { kind: 'SendGrid API key', pattern: /\b(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/g, accept: (key) => randomLooking(key.slice(3)) },
   { kind: 'Twilio API key', pattern: /\b(SK[0-9a-f]{32})\b/g, accept: (key) => randomLooking(key.slice(2)) },
   { kind: 'Mailgun API key', pattern: /\b(key-[0-9a-f]{32})\b/g, accept: (key) => randomLooking(key.slice(4)) },
@@ -252,11 +245,7 @@ const contentRules: readonly ContentRule[] = [
   { kind: 'npm token', pattern: /\b(npm_[A-Za-z0-9]{36})\b/g, accept: (token) => randomLooking(token.slice(4)) },
   // Every PyPI token is a macaroon whose base64 starts `AgE`; `pypi-` alone starts package names.
   { kind: 'PyPI token', pattern: /\b(pypi-AgE[A-Za-z0-9_-]{50,1024})/g },
-  {
-    kind: 'secret assignment',
-    pattern: new RegExp(`${assignedToSecretName}["'\`]([^"'\`\\r\\n]{20,300})["'\`]`, 'gi'),
-    accept: genericSecretValue,
-  },
+  { kind: 'secret assignment', pattern: new RegExp(`${assignedToSecretName}["'\`]([^"'\`\\r\\n]{20,300})["'\`]`, 'gi'), accept: genericSecretValue },
   {
     kind: 'secret assignment',
     // Unquoted, the value may just as well be code: `type CommaToken = CommaToken$1`,

@@ -45,7 +45,9 @@ describe('Origin', () => {
   const options = { host: '127.0.0.1', allowedOrigins: ['http://localhost:5173'] };
   it('lets programs and the same origin in, and nothing cross-site', () => {
     expect(codeOf(() => checkOrigin(request({ host: '127.0.0.1:7411' }), options))).toBeNull();
-    expect(codeOf(() => checkOrigin(request({ host: '127.0.0.1:7411', origin: 'http://127.0.0.1:7411', 'sec-fetch-site': 'same-origin' }), options))).toBeNull();
+    expect(
+      codeOf(() => checkOrigin(request({ host: '127.0.0.1:7411', origin: 'http://127.0.0.1:7411', 'sec-fetch-site': 'same-origin' }), options)),
+    ).toBeNull();
     expect(codeOf(() => checkOrigin(request({ host: '127.0.0.1:7411', origin: 'http://localhost:5173', 'sec-fetch-site': 'same-site' }), options))).toBeNull();
     expect(codeOf(() => checkOrigin(request({ host: '127.0.0.1:7411', origin: 'http://127.0.0.1:7412' }), options))).toBe('FORBIDDEN_ORIGIN');
     expect(codeOf(() => checkOrigin(request({ host: '127.0.0.1:7411', origin: 'null' }), options))).toBe('FORBIDDEN_ORIGIN');

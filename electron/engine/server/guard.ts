@@ -70,13 +70,19 @@ export function checkHost(request: IncomingMessage, options: GuardOptions): void
   const header = request.headers.host;
   const name = header === undefined ? null : hostNameOf(header);
   if (name === null) {
-    throw forbidden(`The request has ${header === undefined ? 'no' : 'a malformed'} Host header.`, 'Send "Host: 127.0.0.1:<port>" (every HTTP/1.1 client does).');
+    throw forbidden(
+      `The request has ${header === undefined ? 'no' : 'a malformed'} Host header.`,
+      'Send "Host: 127.0.0.1:<port>" (every HTTP/1.1 client does).',
+    );
   }
   const allowed = (options.allowedHosts ?? []).map((host) => host.toLowerCase());
   if (allowed.includes(name) || isLoopbackHost(name)) return;
   const bind = options.host.replace(/^\[|\]$/g, '').toLowerCase();
   if (!isLoopbackHost(bind) && (name === bind || (isWildcard(options.host) && allowed.length === 0))) return;
-  throw forbidden(`This server does not answer to the host name "${name}".`, 'Address it as 127.0.0.1 or localhost, or add the name to server.allowedHosts in the server config.');
+  throw forbidden(
+    `This server does not answer to the host name "${name}".`,
+    'Address it as 127.0.0.1 or localhost, or add the name to server.allowedHosts in the server config.',
+  );
 }
 
 /**
@@ -95,7 +101,10 @@ export function checkOrigin(request: IncomingMessage, options: GuardOptions): vo
       sameOrigin = false;
     }
     if (!sameOrigin) {
-      throw forbidden(`Requests from ${origin === 'null' ? 'an opaque origin (a sandboxed frame or a file)' : origin} may not call this API.`, 'Call the API from the UI this server serves, from a program, or add the origin to server.allowedOrigins.');
+      throw forbidden(
+        `Requests from ${origin === 'null' ? 'an opaque origin (a sandboxed frame or a file)' : origin} may not call this API.`,
+        'Call the API from the UI this server serves, from a program, or add the origin to server.allowedOrigins.',
+      );
     }
   }
   if (site !== undefined && site !== 'same-origin' && site !== 'none') {

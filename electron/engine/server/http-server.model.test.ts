@@ -26,7 +26,11 @@ afterAll(async () => {
 });
 
 function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }
 
 function sseData(text: string): string[] {
@@ -75,7 +79,14 @@ describe('HTTP server (real engine, ephemeral port)', () => {
   });
 
   it('serves OpenAI-compatible chat completions, then the repeat from the cache', async () => {
-    const body = { model: 'anything', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Write a Python function that reverses a string' }], max_tokens: 32 };
+    const body = {
+      model: 'anything',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Write a Python function that reverses a string' },
+      ],
+      max_tokens: 32,
+    };
     const first = (await (await post('/v1/chat/completions', body)).json()) as OpenAiChatResponse;
     expect(first.object).toBe('chat.completion');
     expect(first.choices[0]?.message.role).toBe('assistant');
@@ -89,7 +100,11 @@ describe('HTTP server (real engine, ephemeral port)', () => {
   });
 
   it('streams OpenAI chunks ending with [DONE]', async () => {
-    const response = await post('/v1/chat/completions', { messages: [{ role: 'user', content: [{ type: 'text', text: 'Name three sorting algorithms.' }] }], stream: true, max_tokens: 20 });
+    const response = await post('/v1/chat/completions', {
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'Name three sorting algorithms.' }] }],
+      stream: true,
+      max_tokens: 20,
+    });
     const data = sseData(await response.text());
     expect(data.at(-1)).toBe('[DONE]');
     const chunks = data.slice(0, -1).map((line) => JSON.parse(line) as OpenAiChatChunk);
@@ -120,17 +135,21 @@ describe('HTTP server (real engine, ephemeral port)', () => {
 
   it('cancels generation when the client disconnects, keeping the record', async () => {
     await new Promise<void>((resolve, reject) => {
-      const req = httpRequest(`${server.url}/api/chat/ask`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' } }, (res) => {
-        let tokens = 0;
-        res.on('data', (chunk: Buffer) => {
-          tokens += (chunk.toString().match(/"type":"token"/g) ?? []).length;
-          if (tokens >= 3) {
-            req.destroy();
-            resolve();
-          }
-        });
-        res.on('error', () => undefined);
-      });
+      const req = httpRequest(
+        `${server.url}/api/chat/ask`,
+        { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' } },
+        (res) => {
+          let tokens = 0;
+          res.on('data', (chunk: Buffer) => {
+            tokens += (chunk.toString().match(/"type":"token"/g) ?? []).length;
+            if (tokens >= 3) {
+              req.destroy();
+              resolve();
+            }
+          });
+          res.on('error', () => undefined);
+        },
+      );
       req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? undefined : reject(error)));
       req.end(JSON.stringify({ question: 'Write a very long story about a robot.', maxTokens: 400 }));
     });
@@ -171,7 +190,11 @@ describe('API key', () => {
       expect((await fetch(`${guarded.url}/health`)).status).toBe(200);
       const denied = await fetch(`${guarded.url}/api/system/health`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
       expect(denied.status).toBe(401);
-      const allowed = await fetch(`${guarded.url}/api/system/health`, { method: 'POST', body: '{}', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' } });
+      const allowed = await fetch(`${guarded.url}/api/system/health`, {
+        method: 'POST',
+        body: '{}',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      });
       expect(allowed.status).toBe(200);
     } finally {
       await guarded.close();

@@ -53,7 +53,10 @@ export async function startServer(source: EngineSource, options: ServerOptions):
       reject(
         new NpllmError('CONFIG_INVALID', `Cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}.`, {
           cause: error,
-          fix: error.code === 'EADDRINUSE' ? 'Another process uses that port: stop it or set server.port (NPLLM_PORT) to a free one.' : 'Check server.host and server.port.',
+          fix:
+            error.code === 'EADDRINUSE'
+              ? 'Another process uses that port: stop it or set server.port (NPLLM_PORT) to a free one.'
+              : 'Check server.host and server.port.',
         }),
       ),
     );
@@ -107,7 +110,9 @@ async function route(engineNow: () => Promise<Engine>, options: ServerOptions, r
   if (path.startsWith('/api/')) {
     const method = path.slice('/api/'.length);
     if (!isApiMethod(method)) {
-      throw new NpllmError('NOT_FOUND', `No API method "${method}".`, { fix: 'See shared/contract.ts for the methods: POST /api/<domain>/<action> with a JSON body.' });
+      throw new NpllmError('NOT_FOUND', `No API method "${method}".`, {
+        fix: 'See shared/contract.ts for the methods: POST /api/<domain>/<action> with a JSON body.',
+      });
     }
     requireMethod(request, 'POST');
     checkJsonBody(request);
@@ -189,7 +194,9 @@ const contentTypes: Record<string, string> = {
 };
 
 async function serveStatic(staticDir: string | null, path: string, response: ServerResponse): Promise<void> {
-  const notBuilt = new NpllmError('NOT_FOUND', `Nothing at ${path}.`, { fix: 'The web UI is served once it is built (npm run build); the API lives under /api/ and /v1/.' });
+  const notBuilt = new NpllmError('NOT_FOUND', `Nothing at ${path}.`, {
+    fix: 'The web UI is served once it is built (npm run build); the API lives under /api/ and /v1/.',
+  });
   if (!staticDir) throw notBuilt;
   const root = normalize(staticDir);
   let file = normalize(join(root, path));

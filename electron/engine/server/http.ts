@@ -69,4 +69,3 @@ export function sendError(response: ServerResponse, error: unknown): void {
   }
   sendJson(response, failure.status, { error: failure.toJSON() });
 }
-

@@ -35,7 +35,9 @@ export async function handleChatCompletions(engine: Engine, body: unknown, reque
   }));
   const last = messages.at(-1);
   if (last?.role !== 'user') {
-    throw new RequestError('REQUEST_INVALID', 'The last message must come from the user.', { fix: 'End "messages" with {"role":"user","content":"your question"}.' });
+    throw new RequestError('REQUEST_INVALID', 'The last message must come from the user.', {
+      fix: 'End "messages" with {"role":"user","content":"your question"}.',
+    });
   }
   const maxTokens = parsed.data.max_completion_tokens ?? parsed.data.max_tokens;
   const ask = {
@@ -59,7 +61,11 @@ export async function handleChatCompletions(engine: Engine, body: unknown, reque
       created,
       model: result.model,
       choices: [{ index: 0, message: { role: 'assistant', content: result.answer }, finish_reason: openAiFinishReason(result.finishReason) }],
-      usage: { prompt_tokens: result.timings.promptTokens, completion_tokens: result.timings.tokens, total_tokens: result.timings.promptTokens + result.timings.tokens },
+      usage: {
+        prompt_tokens: result.timings.promptTokens,
+        completion_tokens: result.timings.tokens,
+        total_tokens: result.timings.promptTokens + result.timings.tokens,
+      },
       npllm: { interactionId: result.interactionId, cached: result.cached },
     };
     return sendJson(response, 200, completion);
@@ -80,7 +86,11 @@ export async function handleChatCompletions(engine: Engine, body: unknown, reque
     stream.send(chunk({ content: text }, null));
   };
   try {
-    const result = await engine.api.call('chat/ask', ask, { caller: 'http', signal: abort.signal, onEvent: (event) => event.type === 'token' && sendToken(event.text) });
+    const result = await engine.api.call('chat/ask', ask, {
+      caller: 'http',
+      signal: abort.signal,
+      onEvent: (event) => event.type === 'token' && sendToken(event.text),
+    });
     if (!stream.started) stream.send(chunk({ role: 'assistant' }, null));
     stream.send(chunk({}, openAiFinishReason(result.finishReason), { npllm: { interactionId: result.interactionId, cached: result.cached } }));
   } catch (error) {

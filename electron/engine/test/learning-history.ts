@@ -12,7 +12,17 @@ const { shop, crm, pos, hr } = seededProjects;
 
 export const seededAt = (day: number, hour = 10) => new Date(Date.UTC(2026, 2, day, hour));
 
-function adapterRow(version: number, change: { channel: 'experimental' | 'stable' | 'archived'; project: string | null; parentVersion: number | null; trainingRunId: string; reason: string; promotedAt: Date | null }) {
+function adapterRow(
+  version: number,
+  change: {
+    channel: 'experimental' | 'stable' | 'archived';
+    project: string | null;
+    parentVersion: number | null;
+    trainingRunId: string;
+    reason: string;
+    promotedAt: Date | null;
+  },
+) {
   return {
     name: 'odoo',
     version,
@@ -30,7 +40,12 @@ function adapterRow(version: number, change: { channel: 'experimental' | 'stable
   };
 }
 
-function runRow(id: string, project: string, day: number, outcome: { status: 'completed' | 'failed'; version: number | null; promoted: boolean | null; reason: string | null; adapterName?: string }) {
+function runRow(
+  id: string,
+  project: string,
+  day: number,
+  outcome: { status: 'completed' | 'failed'; version: number | null; promoted: boolean | null; reason: string | null; adapterName?: string },
+) {
   const failed = outcome.status === 'failed';
   return {
     id,
@@ -53,7 +68,16 @@ function runRow(id: string, project: string, day: number, outcome: { status: 'co
 }
 
 function evaluations(version: number, values: Record<string, number>, runId: string | null) {
-  return Object.entries(values).map(([project, nll]) => ({ adapterName: 'odoo', version, project, nll, tokens: 900, heldOutHash: `held-out:${project}`, runId, measuredAt: seededAt(version + 1, 12) }));
+  return Object.entries(values).map(([project, nll]) => ({
+    adapterName: 'odoo',
+    version,
+    project,
+    nll,
+    tokens: 900,
+    heldOutHash: `held-out:${project}`,
+    runId,
+    measuredAt: seededAt(version + 1, 12),
+  }));
 }
 
 /**
@@ -62,17 +86,45 @@ function evaluations(version: number, values: Record<string, number>, runId: str
  */
 export async function seedLearningHistory(db: Db): Promise<void> {
   await insertTrainingRun(db, runRow('run-1', shop, 1, { status: 'completed', version: 1, promoted: true, reason: 'held-out NLL improved on /work/shop' }));
-  await insertTrainingRun(db, runRow('run-2', crm, 2, { status: 'completed', version: 2, promoted: true, reason: 'improved, earlier projects within tolerance' }));
-  await insertTrainingRun(db, runRow('run-3', pos, 3, { status: 'completed', version: 3, promoted: true, reason: 'improved, earlier projects within tolerance' }));
+  await insertTrainingRun(
+    db,
+    runRow('run-2', crm, 2, { status: 'completed', version: 2, promoted: true, reason: 'improved, earlier projects within tolerance' }),
+  );
+  await insertTrainingRun(
+    db,
+    runRow('run-3', pos, 3, { status: 'completed', version: 3, promoted: true, reason: 'improved, earlier projects within tolerance' }),
+  );
   await insertTrainingRun(db, runRow('run-4', hr, 4, { status: 'failed', version: null, promoted: null, reason: null }));
-  await insertTrainingRun(db, runRow('run-5', hr, 5, { status: 'completed', version: 4, promoted: false, reason: 'kept experimental: /work/crm worsened by 3%' }));
+  await insertTrainingRun(
+    db,
+    runRow('run-5', hr, 5, { status: 'completed', version: 4, promoted: false, reason: 'kept experimental: /work/crm worsened by 3%' }),
+  );
   await insertTrainingRun(db, runRow('run-d1', '/work/blog', 6, { status: 'failed', version: null, promoted: null, reason: null, adapterName: 'django' }));
 
-  await insertAdapter(db, adapterRow(1, { channel: 'archived', project: shop, parentVersion: null, trainingRunId: 'run-1', reason: 'replaced by v2', promotedAt: seededAt(1, 11) }));
+  await insertAdapter(
+    db,
+    adapterRow(1, { channel: 'archived', project: shop, parentVersion: null, trainingRunId: 'run-1', reason: 'replaced by v2', promotedAt: seededAt(1, 11) }),
+  );
   // No project of its own: the training run's is used.
-  await insertAdapter(db, adapterRow(2, { channel: 'archived', project: null, parentVersion: 1, trainingRunId: 'run-2', reason: 'replaced by v3', promotedAt: seededAt(2, 11) }));
-  await insertAdapter(db, adapterRow(3, { channel: 'stable', project: pos, parentVersion: 2, trainingRunId: 'run-3', reason: 'promoted', promotedAt: seededAt(3, 11) }));
-  await insertAdapter(db, adapterRow(4, { channel: 'experimental', project: hr, parentVersion: 3, trainingRunId: 'run-5', reason: 'kept experimental: /work/crm worsened by 3%', promotedAt: null }));
+  await insertAdapter(
+    db,
+    adapterRow(2, { channel: 'archived', project: null, parentVersion: 1, trainingRunId: 'run-2', reason: 'replaced by v3', promotedAt: seededAt(2, 11) }),
+  );
+  await insertAdapter(
+    db,
+    adapterRow(3, { channel: 'stable', project: pos, parentVersion: 2, trainingRunId: 'run-3', reason: 'promoted', promotedAt: seededAt(3, 11) }),
+  );
+  await insertAdapter(
+    db,
+    adapterRow(4, {
+      channel: 'experimental',
+      project: hr,
+      parentVersion: 3,
+      trainingRunId: 'run-5',
+      reason: 'kept experimental: /work/crm worsened by 3%',
+      promotedAt: null,
+    }),
+  );
 
   await upsertEvaluations(db, [
     ...evaluations(0, { [shop]: 2.0, [crm]: 4.0, [pos]: 1.0, [hr]: 2.5 }, null),

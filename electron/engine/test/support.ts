@@ -3,7 +3,22 @@
  * model cache (filled by `npm run fetch-models`) so tests never download twice.
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, closeSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  closeSync,
+  constants,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,7 +74,16 @@ export function testConfig(home: string, overrides: ConfigOverrides = {}): Confi
 
 /** Environment for spawning the CLI in a test. */
 export function testEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: home, NPLLM_HOME: home, NPLLM_MODELS_DIR: fixtureModelsDir, NPLLM_MODEL_NAME: tinyModel.id, NPLLM_THREADS: '1', NPLLM_MODULATOR_EXPLORATION: '0', ...extra };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env['PATH'],
+    HOME: home,
+    NPLLM_HOME: home,
+    NPLLM_MODELS_DIR: fixtureModelsDir,
+    NPLLM_MODEL_NAME: tinyModel.id,
+    NPLLM_THREADS: '1',
+    NPLLM_MODULATOR_EXPLORATION: '0',
+    ...extra,
+  };
   return env;
 }
 
@@ -75,7 +99,8 @@ export interface NativePostgres {
  */
 export async function startNativePostgres(): Promise<NativePostgres> {
   const installed = join(sharedCacheDir, 'pgserver');
-  if (!existsSync(join(installed, 'pgserver', 'pginstall', 'bin', 'postgres'))) throw new Error('The native PostgreSQL fixture is missing: run "node scripts/fetch-test-postgres.mjs".');
+  if (!existsSync(join(installed, 'pgserver', 'pginstall', 'bin', 'postgres')))
+    throw new Error('The native PostgreSQL fixture is missing: run "node scripts/fetch-test-postgres.mjs".');
   const dir = mkdtempSync(join(tmpdir(), 'npllm-pg-'));
   const asRoot = process.getuid?.() === 0;
   // The shared cache may sit in a home `nobody` cannot enter (/root is 0700): under root the

@@ -240,9 +240,7 @@ export const fakeElectron = {
       return Promise.resolve(new Response('file', { status: 200 }));
     },
   },
-  nativeImage: {
-    createFromDataURL: (dataUrl: string) => ({ dataUrl, resize: (size: { width: number; height: number }) => ({ dataUrl, size }) }),
-  },
+  nativeImage: { createFromDataURL: (dataUrl: string) => ({ dataUrl, resize: (size: { width: number; height: number }) => ({ dataUrl, size }) }) },
   globalShortcut: new FakeGlobalShortcut(),
   dialog: {
     showOpenDialog(owner: unknown, options?: unknown): Promise<{ canceled: boolean; filePaths: string[] }> {

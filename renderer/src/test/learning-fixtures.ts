@@ -49,8 +49,24 @@ export const learningStatsFixture: LearningStats = {
       bwt: -0.05,
       bwtVersion: 2,
       runs: [
-        learningRun('run-3', { project: '/work/pos', startedAt: '2026-03-03T10:00:00.000Z', version: 3, promoted: false, reason: 'kept experimental: /work/crm worsened by 3%', lossCurve: [2.2, 1.8, 1.5, 1.4] }),
-        learningRun('run-f', { project: '/work/pos', status: 'failed', version: null, promoted: null, reason: null, lossCurve: [2.3], stats: null, error: { name: 'LearningError', code: 'INTERNAL', message: 'The trainer stopped.', fix: 'Run it again.' } }),
+        learningRun('run-3', {
+          project: '/work/pos',
+          startedAt: '2026-03-03T10:00:00.000Z',
+          version: 3,
+          promoted: false,
+          reason: 'kept experimental: /work/crm worsened by 3%',
+          lossCurve: [2.2, 1.8, 1.5, 1.4],
+        }),
+        learningRun('run-f', {
+          project: '/work/pos',
+          status: 'failed',
+          version: null,
+          promoted: null,
+          reason: null,
+          lossCurve: [2.3],
+          stats: null,
+          error: { name: 'LearningError', code: 'INTERNAL', message: 'The trainer stopped.', fix: 'Run it again.' },
+        }),
         learningRun('run-2', { project: '/work/crm', startedAt: '2026-03-02T10:00:00.000Z', version: 2 }),
         learningRun('run-1'),
       ],
@@ -62,7 +78,12 @@ export const idleLearner: LearnerStatus = { state: 'idle', current: null, queue:
 
 export const runningLearner: LearnerStatus = {
   state: 'running',
-  current: { project: '/work/hr', adapter: 'odoo', runId: 'run-4', progress: { task: 'learning', label: 'Training step 12 of 40', fraction: 0.3, done: false } },
+  current: {
+    project: '/work/hr',
+    adapter: 'odoo',
+    runId: 'run-4',
+    progress: { task: 'learning', label: 'Training step 12 of 40', fraction: 0.3, done: false },
+  },
   queue: ['/work/blog'],
   last: null,
   lastError: null,

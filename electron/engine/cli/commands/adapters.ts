@@ -58,7 +58,18 @@ function describeAdapters(items: readonly AdapterRecord[]): string {
   const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
   const rows = [
     ['name', 'version', 'channel', 'scope', 'rank', 'alpha', 'size', 'created', 'promoted', 'reason'],
-    ...items.map((item) => [item.name, `v${item.version}`, item.channel, item.scope, String(item.rank), String(item.alpha), megabytes(item.bytes), item.createdAt.slice(0, 16).replace('T', ' '), item.promotedAt?.slice(0, 16).replace('T', ' ') ?? '–', item.reason ?? '']),
+    ...items.map((item) => [
+      item.name,
+      `v${item.version}`,
+      item.channel,
+      item.scope,
+      String(item.rank),
+      String(item.alpha),
+      megabytes(item.bytes),
+      item.createdAt.slice(0, 16).replace('T', ' '),
+      item.promotedAt?.slice(0, 16).replace('T', ' ') ?? '–',
+      item.reason ?? '',
+    ]),
   ];
   return table(rows, () => false);
 }

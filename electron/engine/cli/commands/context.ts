@@ -45,11 +45,18 @@ function runConfirm(path: string, options: CliOptions & { stack?: string[]; yes?
       const proposal = await session.call('context/detect', { path: resolve(path) });
       process.stderr.write(`${describeStacks(proposal.root, proposal.stacks)}\n`);
       const answer = await ask('Confirm these stacks? [Y]es, or type the ones to keep (name[@version] …): ');
-      if (answer.trim() && !/^y(es)?$/i.test(answer.trim())) choice = answer.trim().split(/[\s,]+/).map(parseStackChoice);
+      if (answer.trim() && !/^y(es)?$/i.test(answer.trim()))
+        choice = answer
+          .trim()
+          .split(/[\s,]+/)
+          .map(parseStackChoice);
     }
     const profile = await session.call('context/confirm', { path: resolve(path), ...(choice ? { stacks: choice } : {}) });
     if (options.json) printJson(profile);
-    else process.stderr.write(`[npllm] ${profile.root}: profile version ${profile.version} stored (${profile.stacks.map((stack) => `${stack.name}${stack.version ? ` ${stack.version}` : ''}`).join(', ')})\n`);
+    else
+      process.stderr.write(
+        `[npllm] ${profile.root}: profile version ${profile.version} stored (${profile.stacks.map((stack) => `${stack.name}${stack.version ? ` ${stack.version}` : ''}`).join(', ')})\n`,
+      );
   });
 }
 
@@ -71,6 +78,9 @@ function describeStacks(root: string, stacks: readonly DetectedStack[]): string 
   if (stacks.length === 0) return `${root}: no known stack detected (not a project, or one npllm does not know yet)`;
   return [
     `${root}:`,
-    ...stacks.map((stack) => `  ${stack.name}${stack.version ? ` ${stack.version}` : ''} (${Math.round(stack.confidence * 100)}%): ${stack.evidence.slice(0, 3).join('; ')}`),
+    ...stacks.map(
+      (stack) =>
+        `  ${stack.name}${stack.version ? ` ${stack.version}` : ''} (${Math.round(stack.confidence * 100)}%): ${stack.evidence.slice(0, 3).join('; ')}`,
+    ),
   ].join('\n');
 }

@@ -35,6 +35,8 @@ function runFeedback(interactionId: string, event: string, options: FeedbackOpti
     });
     if (options.json) return printJson(ack);
     const reward = ack.reward.reward === null ? 'none yet' : ack.reward.reward.toFixed(3);
-    process.stderr.write(`[npllm] ${ack.duplicate ? 'already recorded' : 'recorded'} ${event} for ${interactionId} · reward ${reward} from ${ack.reward.events} event(s)\n`);
+    process.stderr.write(
+      `[npllm] ${ack.duplicate ? 'already recorded' : 'recorded'} ${event} for ${interactionId} · reward ${reward} from ${ack.reward.events} event(s)\n`,
+    );
   });
 }

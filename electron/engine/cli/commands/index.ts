@@ -25,12 +25,20 @@ async function runIndex(path: string, options: CliOptions & { watch?: boolean })
     const first = await indexOnce(session, resolve(path), options.json === true);
     if (!options.watch) return;
     process.stderr.write('[npllm] watching for changes (Ctrl+C to stop)\n');
-    await watchProject(first, () => indexOnce(session, first, options.json === true).then(() => undefined, (error: unknown) => void reportError(toNpllmError(error), false)), {
-      debounceMs: 750,
-      pollMs: 30_000,
-      signal: session.signal,
-      onFallback: (reason) => process.stderr.write(`[npllm] file events unavailable (${reason}); re-indexing every 30 s instead\n`),
-    });
+    await watchProject(
+      first,
+      () =>
+        indexOnce(session, first, options.json === true).then(
+          () => undefined,
+          (error: unknown) => void reportError(toNpllmError(error), false),
+        ),
+      {
+        debounceMs: 750,
+        pollMs: 30_000,
+        signal: session.signal,
+        onFallback: (reason) => process.stderr.write(`[npllm] file events unavailable (${reason}); re-indexing every 30 s instead\n`),
+      },
+    );
   });
 }
 

@@ -30,7 +30,9 @@ function runLearn(options: LearnOptions): Promise<number> {
       const { adapter, version, channel, nllBefore, nllAfter, promoted, reason, ...rest } = result;
       return printJson({ adapter, version, channel, nllBefore, nllAfter, promoted, reason, ...rest });
     }
-    const rows = Object.keys(result.nllBefore).map((project) => `  ${project}: ${result.nllBefore[project]!.toFixed(3)} → ${result.nllAfter[project]?.toFixed(3) ?? '–'}`);
+    const rows = Object.keys(result.nllBefore).map(
+      (project) => `  ${project}: ${result.nllBefore[project]!.toFixed(3)} → ${result.nllAfter[project]?.toFixed(3) ?? '–'}`,
+    );
     process.stdout.write(
       `${result.adapter} v${result.version} (${result.channel}, from ${result.parentVersion ? `v${result.parentVersion}` : 'the base model'}): ${result.reason}\n` +
         `held-out NLL before → after:\n${rows.join('\n')}\n` +

@@ -30,10 +30,20 @@ function runList(options: CliOptions): Promise<number> {
   return withSession(options, {}, async (session) => {
     const { items } = await session.call('models/list', {});
     // The documented --json shape: exactly these keys, in this order.
-    if (options.json) return printJson(items.map(({ id, name, sizeBytes, licence, installed, default: isDefault }) => ({ id, name, sizeBytes, licence, installed, default: isDefault })));
+    if (options.json)
+      return printJson(
+        items.map(({ id, name, sizeBytes, licence, installed, default: isDefault }) => ({ id, name, sizeBytes, licence, installed, default: isDefault })),
+      );
     const rows = [
       ['id', 'name', 'size', 'licence', 'installed', 'default'],
-      ...items.map((item) => [item.id, item.name, `${(item.sizeBytes / 1e9).toFixed(2)} GB`, item.licence, item.installed ? 'yes' : 'no', item.default ? '*' : '']),
+      ...items.map((item) => [
+        item.id,
+        item.name,
+        `${(item.sizeBytes / 1e9).toFixed(2)} GB`,
+        item.licence,
+        item.installed ? 'yes' : 'no',
+        item.default ? '*' : '',
+      ]),
     ];
     process.stdout.write(`${table(rows, (column) => column === 2)}\n`);
   });

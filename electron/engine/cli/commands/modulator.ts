@@ -43,10 +43,15 @@ function runStatus(options: CliOptions): Promise<number> {
 
 function runLearn(options: LearnOptions): Promise<number> {
   return withSession(options, {}, async (session) => {
-    const result = await session.call('modulator/learn', { ...(options.project ? { project: resolve(options.project) } : {}), ...(options.steps ? { steps: options.steps } : {}) });
+    const result = await session.call('modulator/learn', {
+      ...(options.project ? { project: resolve(options.project) } : {}),
+      ...(options.steps ? { steps: options.steps } : {}),
+    });
     if (options.json) return printJson(result);
     const gap = (value: number | null | undefined) => (value === null || value === undefined ? '–' : `${(value * 100).toFixed(2)} %`);
-    process.stdout.write(`modulator v${result.version} (${result.channel}) on ${result.examples} held-out examples: ${result.reason}\noracle gap ${gap(result.before.oracleGap)} → ${gap(result.after.oracleGap)}\n`);
+    process.stdout.write(
+      `modulator v${result.version} (${result.channel}) on ${result.examples} held-out examples: ${result.reason}\noracle gap ${gap(result.before.oracleGap)} → ${gap(result.after.oracleGap)}\n`,
+    );
   });
 }
 
@@ -58,13 +63,33 @@ function describeStatus(status: ModulatorStatus): string {
     `online: ${status.online.learned} rewarded decisions learned, ${status.online.pending} waiting${status.fallback ? `\nfalling back to the prior: ${status.fallback}` : ''}`,
   ];
   if (status.versions.length) {
-    lines.push('', table([['version', 'channel', 'origin', 'gap', 'reason'], ...status.versions.map((row) => [`v${row.version}`, row.channel, row.origin, row.metrics.oracleGap === null || row.metrics.oracleGap === undefined ? '–' : `${(row.metrics.oracleGap * 100).toFixed(2)} %`, row.reason ?? ''])], () => false));
+    lines.push(
+      '',
+      table(
+        [
+          ['version', 'channel', 'origin', 'gap', 'reason'],
+          ...status.versions.map((row) => [
+            `v${row.version}`,
+            row.channel,
+            row.origin,
+            row.metrics.oracleGap === null || row.metrics.oracleGap === undefined ? '–' : `${(row.metrics.oracleGap * 100).toFixed(2)} %`,
+            row.reason ?? '',
+          ]),
+        ],
+        () => false,
+      ),
+    );
   }
   if (status.recent.length) {
     lines.push('', 'recent decisions:');
     for (const decision of status.recent.slice(0, 10)) {
-      const scales = Object.entries(decision.scales).map(([name, scale]) => `${name} ${scale}`).join(', ') || 'no adapter';
-      lines.push(`  ${decision.createdAt.slice(0, 19).replace('T', ' ')}  v${decision.version}  ${scales}; ${decision.retrieve ? 'retrieve' : 'no retrieval'}${decision.explored ? ' (explored)' : ''}${decision.reward === null ? '' : `  reward ${decision.reward.toFixed(2)}`}  ${JSON.stringify(decision.question.slice(0, 60))}`);
+      const scales =
+        Object.entries(decision.scales)
+          .map(([name, scale]) => `${name} ${scale}`)
+          .join(', ') || 'no adapter';
+      lines.push(
+        `  ${decision.createdAt.slice(0, 19).replace('T', ' ')}  v${decision.version}  ${scales}; ${decision.retrieve ? 'retrieve' : 'no retrieval'}${decision.explored ? ' (explored)' : ''}${decision.reward === null ? '' : `  reward ${decision.reward.toFixed(2)}`}  ${JSON.stringify(decision.question.slice(0, 60))}`,
+      );
     }
   }
   return lines.join('\n');

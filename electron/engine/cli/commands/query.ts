@@ -55,7 +55,10 @@ async function readStdin(): Promise<string> {
   for await (const chunk of process.stdin as AsyncIterable<Buffer>) chunks.push(chunk);
   const bytes = Buffer.concat(chunks);
   // Decoding would turn the bad bytes into U+FFFD: the question asked would not be the one sent.
-  if (!isUtf8(bytes)) throw new RequestError('QUERY_INVALID', 'The question read from stdin is not UTF-8 text.', { fix: 'Pipe a UTF-8 text file into --query - (not a binary file).' });
+  if (!isUtf8(bytes))
+    throw new RequestError('QUERY_INVALID', 'The question read from stdin is not UTF-8 text.', {
+      fix: 'Pipe a UTF-8 text file into --query - (not a binary file).',
+    });
   return bytes.toString('utf8');
 }
 
@@ -77,7 +80,9 @@ function jsonResult(result: AskResponse) {
 
 function describeResult(result: AskResponse): string {
   const source = result.cached ? `cached answer (first given in interaction ${result.cachedFrom}; the model did not run)` : `${result.model}`;
-  const speed = result.cached ? `${result.timings.totalMs} ms` : `${result.timings.tokens} tokens, first after ${Math.round(result.timings.ttftMs)} ms, ${(result.timings.totalMs / 1000).toFixed(1)} s in all`;
+  const speed = result.cached
+    ? `${result.timings.totalMs} ms`
+    : `${result.timings.tokens} tokens, first after ${Math.round(result.timings.ttftMs)} ms, ${(result.timings.totalMs / 1000).toFixed(1)} s in all`;
   const cut = { stop: '', length: ' (cut at --max-tokens)', repetition: ' (stopped: the model was repeating itself)' }[result.finishReason];
   const adapters = result.adapters.length ? ` · adapters ${result.adapters.map((adapter) => `${adapter.name} v${adapter.version}`).join(', ')}` : '';
   return `[npllm] ${source}${adapters} · ${speed}${cut} · interaction ${result.interactionId}`;

@@ -57,7 +57,10 @@ export async function runServer(options: CliOptions): Promise<number> {
       const where = apiKey.created ? `a new key was written to ${apiKey.file}` : `the key is in ${apiKey.file}`;
       logger.log('info', `the server can be reached from other machines, so every API call needs "Authorization: Bearer <key>": ${where}`);
     }
-    logger.log('info', `server listening on ${server.url} (model ${engine.model.displayName}, ${engine.model.threads} thread(s), database ${engine.database.kind} at ${engine.database.location})`);
+    logger.log(
+      'info',
+      `server listening on ${server.url} (model ${engine.model.displayName}, ${engine.model.threads} thread(s), database ${engine.database.kind} at ${engine.database.location})`,
+    );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);

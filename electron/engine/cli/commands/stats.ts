@@ -14,10 +14,15 @@ type StatsOptions = CliOptions & { days?: number; learning?: boolean; adapter?: 
 export function register(program: Command): void {
   program
     .command('stats')
-    .description('behaviour metrics: acceptance, regenerations, frustration, reward, cache hits, retrieval, latency; with --learning, what the adapters learned and forgot')
+    .description(
+      'behaviour metrics: acceptance, regenerations, frustration, reward, cache hits, retrieval, latency; with --learning, what the adapters learned and forgot',
+    )
     .option('-p, --project <path>', 'one project only')
     .option('--days <n>', 'days of history (default 30)', integer('--days', 1, 3650))
-    .option('--learning', 'learning metrics instead: held-out NLL of every adapter version on every project, gain over the base model, backward transfer, latest runs')
+    .option(
+      '--learning',
+      'learning metrics instead: held-out NLL of every adapter version on every project, gain over the base model, backward transfer, latest runs',
+    )
     .option('--adapter <name>', 'with --learning: one adapter only')
     .option('--runs <n>', `with --learning: latest runs listed per adapter (default ${defaultLearningRuns})`, integer('--runs', 1))
     .option('--json', 'print one JSON object')
@@ -30,12 +35,18 @@ export function register(program: Command): void {
 function runStats(options: StatsOptions): Promise<number> {
   return withSession(options, {}, async (session) => {
     if (options.learning) {
-      const stats = await session.call('stats/learning', { ...(options.adapter !== undefined ? { adapter: options.adapter } : {}), ...(options.runs !== undefined ? { runs: options.runs } : {}) });
+      const stats = await session.call('stats/learning', {
+        ...(options.adapter !== undefined ? { adapter: options.adapter } : {}),
+        ...(options.runs !== undefined ? { runs: options.runs } : {}),
+      });
       if (options.json) printJson(stats);
       else process.stdout.write(`${describeLearningStats(stats)}\n`);
       return;
     }
-    const stats = await session.call('stats/behaviour', { ...(options.project !== undefined ? { project: resolve(options.project) } : {}), ...(options.days !== undefined ? { days: options.days } : {}) });
+    const stats = await session.call('stats/behaviour', {
+      ...(options.project !== undefined ? { project: resolve(options.project) } : {}),
+      ...(options.days !== undefined ? { days: options.days } : {}),
+    });
     if (options.json) printJson(stats);
     else process.stdout.write(`${describeStats(stats)}\n`);
   });
@@ -44,14 +55,26 @@ function runStats(options: StatsOptions): Promise<number> {
 function describeStats(stats: BehaviourStats): string {
   const percent = (value: number | null) => (value === null ? '–' : `${Math.round(value * 100)}%`);
   const number = (value: number | null, digits = 2) => (value === null ? '–' : value.toFixed(digits));
-  const row = (label: string, metrics: BehaviourMetrics) =>
-    [label, String(metrics.interactions), percent(metrics.acceptanceRate), percent(metrics.regenerateRate), percent(metrics.frustrationRate), number(metrics.meanReward), percent(metrics.cacheHitRate), percent(metrics.retrievalRate), number(metrics.latencyMs.ttftP50, 0), number(metrics.latencyMs.totalP95, 0)];
+  const row = (label: string, metrics: BehaviourMetrics) => [
+    label,
+    String(metrics.interactions),
+    percent(metrics.acceptanceRate),
+    percent(metrics.regenerateRate),
+    percent(metrics.frustrationRate),
+    number(metrics.meanReward),
+    percent(metrics.cacheHitRate),
+    percent(metrics.retrievalRate),
+    number(metrics.latencyMs.ttftP50, 0),
+    number(metrics.latencyMs.totalP95, 0),
+  ];
   const rows = [
     ['', 'asked', 'accepted', 'regenerated', 'frustrated', 'reward', 'cache hits', 'retrieval', 'TTFT p50 ms', 'total p95 ms'],
     row('all', stats.overall),
     ...stats.projects.map((project) => row(project.project ?? '(no project)', project)),
   ];
-  const recent = stats.recentRewards.slice(0, 5).map((item) => `  ${item.reward >= 0 ? '+' : ''}${item.reward.toFixed(2)}  ${item.question.slice(0, 60).replace(/\s+/g, ' ')}  (${item.interactionId})`);
+  const recent = stats.recentRewards
+    .slice(0, 5)
+    .map((item) => `  ${item.reward >= 0 ? '+' : ''}${item.reward.toFixed(2)}  ${item.question.slice(0, 60).replace(/\s+/g, ' ')}  (${item.interactionId})`);
   return [table(rows, (column) => column > 0), ...(recent.length ? ['', 'latest rewards:', ...recent] : [])].join('\n');
 }
 
@@ -62,16 +85,31 @@ function describeLearningStats(stats: LearningStats): string {
 
 function describeAdapterLearning(stats: AdapterLearningStats): string {
   const names = shortProjectNames(stats.projects);
-  const label = (row: AdapterLearningStats['versions'][number]) => [`v${row.version}`, row.channel, row.project === null ? '' : (names.get(row.project) ?? row.project)];
+  const label = (row: AdapterLearningStats['versions'][number]) => [
+    `v${row.version}`,
+    row.channel,
+    row.project === null ? '' : (names.get(row.project) ?? row.project),
+  ];
   const percent = (value: number | null) => (value === null ? '–' : `${value > 0 ? '+' : ''}${(value * 100).toFixed(1)}%`);
   const header = ['version', 'channel', 'learned', ...stats.projects.map((project) => names.get(project)!)];
-  const nll = table([header, ...stats.versions.map((row, index) => [...label(row), ...stats.nll[index]!.map((value) => (value === null ? '–' : value.toFixed(3)))])], (column) => column >= 3);
-  const gain = table([header, ...stats.versions.slice(1).map((row, index) => [...label(row), ...stats.gain[index + 1]!.map(percent)])], (column) => column >= 3);
-  const bwt = stats.bwtVersion === null ? 'no version learned a project yet' : `${stats.bwt === null ? '– (needs two projects learned and measured)' : percent(stats.bwt)} at v${stats.bwtVersion} (mean change of gain on earlier projects since they were learned; below 0 is forgetting)`;
+  const nll = table(
+    [header, ...stats.versions.map((row, index) => [...label(row), ...stats.nll[index]!.map((value) => (value === null ? '–' : value.toFixed(3)))])],
+    (column) => column >= 3,
+  );
+  const gain = table(
+    [header, ...stats.versions.slice(1).map((row, index) => [...label(row), ...stats.gain[index + 1]!.map(percent)])],
+    (column) => column >= 3,
+  );
+  const bwt =
+    stats.bwtVersion === null
+      ? 'no version learned a project yet'
+      : `${stats.bwt === null ? '– (needs two projects learned and measured)' : percent(stats.bwt)} at v${stats.bwtVersion} (mean change of gain on earlier projects since they were learned; below 0 is forgetting)`;
   const legend = stats.projects.filter((project) => names.get(project) !== project).map((project) => `${names.get(project)} = ${project}`);
   return [
     stats.adapter,
-    ...(stats.projects.length === 0 ? ['  no held-out evaluations yet'] : [...(legend.length ? [`projects: ${legend.join(' · ')}`] : []), '', 'held-out NLL (lower is better):', nll, '', 'gain over the base model:', gain]),
+    ...(stats.projects.length === 0
+      ? ['  no held-out evaluations yet']
+      : [...(legend.length ? [`projects: ${legend.join(' · ')}`] : []), '', 'held-out NLL (lower is better):', nll, '', 'gain over the base model:', gain]),
     '',
     `BWT: ${bwt}`,
     '',

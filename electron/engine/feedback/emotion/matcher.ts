@@ -3,7 +3,19 @@
  * consecutive words wins, and its words are not matched again ("nao era isso" is one frustration
  * phrase, not a negated "era isso").
  */
-import { complaintOpeners, contrasts, fillers, infoOpeners, intensifiers, lexicon, negators, ptSlang, resolvers, stopwords, type LexiconEntry } from './lexicon.js';
+import {
+  complaintOpeners,
+  contrasts,
+  fillers,
+  infoOpeners,
+  intensifiers,
+  lexicon,
+  negators,
+  ptSlang,
+  resolvers,
+  stopwords,
+  type LexiconEntry,
+} from './lexicon.js';
 import type { Language, Token } from './types.js';
 
 interface Pattern {
@@ -42,7 +54,8 @@ const prefixKeyLength = 3;
 for (const compiled of lexicon.map(compile)) {
   const first = compiled.patterns[0]!;
   if (first.match === 'suffix' || first.match === 'any') throw new Error(`emotion lexicon: "${compiled.entry.phrase}" cannot start with a wildcard word.`);
-  if (first.match === 'prefix' && first.text.length < prefixKeyLength) throw new Error(`emotion lexicon: the prefix in "${compiled.entry.phrase}" needs ${prefixKeyLength} letters.`);
+  if (first.match === 'prefix' && first.text.length < prefixKeyLength)
+    throw new Error(`emotion lexicon: the prefix in "${compiled.entry.phrase}" needs ${prefixKeyLength} letters.`);
   const [index, key] = first.match === 'exact' ? [byFirstWord, first.text] : [byFirstPrefix, first.text.slice(0, prefixKeyLength)];
   const list = index.get(key) ?? [];
   list.push(compiled);
@@ -73,7 +86,7 @@ function matchAt(compiled: CompiledEntry, tokens: readonly Token[], start: numbe
 export function findHits(tokens: readonly Token[], language: Language): Hit[] {
   const hits: Hit[] = [];
   const usable = (compiled: CompiledEntry) => !compiled.entry.onlyInLang || compiled.entry.lang === language;
-  for (let start = 0; start < tokens.length; ) {
+  for (let start = 0; start < tokens.length;) {
     const token = tokens[start]!;
     // Each list is sorted longest first, so its first match is its longest.
     const exact = byFirstWord.get(token.text)?.find((compiled) => usable(compiled) && matchAt(compiled, tokens, start));
@@ -84,7 +97,15 @@ export function findHits(tokens: readonly Token[], language: Language): Hit[] {
       continue;
     }
     const end = start + found.patterns.length;
-    hits.push({ entry: found.entry, start, end, text: tokens.slice(start, end).map((t) => t.text).join(' ') });
+    hits.push({
+      entry: found.entry,
+      start,
+      end,
+      text: tokens
+        .slice(start, end)
+        .map((t) => t.text)
+        .join(' '),
+    });
     start = end;
   }
   return hits;
@@ -92,7 +113,13 @@ export function findHits(tokens: readonly Token[], language: Language): Hit[] {
 
 const vocabulary = new Set<string>([
   ...lexicon.flatMap((entry) => entry.phrase.split(' ').filter((word) => !word.includes('*'))),
-  ...stopwords.en, ...stopwords.pt, ...negators, ...resolvers, ...intensifiers, ...contrasts, ...fillers,
+  ...stopwords.en,
+  ...stopwords.pt,
+  ...negators,
+  ...resolvers,
+  ...intensifiers,
+  ...contrasts,
+  ...fillers,
   ...[...infoOpeners, ...complaintOpeners].flatMap((opener) => opener.split(' ')),
 ]);
 

@@ -71,7 +71,9 @@ describe('scoreEmotion', () => {
     expect(repeated.label).toBe('frustration');
     expect(repeated.cues).toContain('repeated-question');
     expect(label('how do I sort a dictionary by its values in Python?')).toBe('neutral');
-    expect(label('como ler um csv no pandas pulando a primeira linha', 'como faço pra ler um arquivo csv com pandas pulando a primeira linha?')).toBe('frustration');
+    expect(label('como ler um csv no pandas pulando a primeira linha', 'como faço pra ler um arquivo csv com pandas pulando a primeira linha?')).toBe(
+      'frustration',
+    );
     const followUp = scoreEmotion('how do I reverse a string in python', { previous: 'how do I reverse a list in python' });
     expect(followUp.label).toBe('neutral');
     expect(followUp.cues).not.toContain('repeated-question');
@@ -90,7 +92,10 @@ describe('scoreEmotion', () => {
     // Harsh words inside a fence are code, not mood.
     expect(label('add logging to this:\n```\nif err: raise SystemError("useless garbage")\n```')).toBe('neutral');
     // An unfenced stack trace is code too.
-    expect(scoreEmotion("Error: Cannot find module 'express'\n    at Function.Module._resolveFilename (node:internal/modules/cjs/loader:1039:15)\nstill happening").cues).toContain('error-output');
+    expect(
+      scoreEmotion("Error: Cannot find module 'express'\n    at Function.Module._resolveFilename (node:internal/modules/cjs/loader:1039:15)\nstill happening")
+        .cues,
+    ).toContain('error-output');
   });
 
   it('does not count technical words inside a how-to question or request as frustration', () => {
@@ -190,9 +195,7 @@ describe('the development set (bench/emotion-dev.jsonl)', () => {
   });
 
   it.each(['en', 'pt'] as const)('keeps frustration F1 ≥ 0.85 in %s (regression guard)', (lang) => {
-    const pairs = examples
-      .filter((e) => e.lang === lang)
-      .map((e) => ({ truth: e.label, predicted: label(e.text, e.previous) }));
+    const pairs = examples.filter((e) => e.lang === lang).map((e) => ({ truth: e.label, predicted: label(e.text, e.previous) }));
     expect(classMetrics(confusionMatrix(pairs)).frustration.f1).toBeGreaterThanOrEqual(0.85);
   });
 });

@@ -3,7 +3,19 @@
  * satisfaction or neither, in English and Brazilian Portuguese. Lexicon plus features, every
  * step named in `cues`; README.md beside this file has the algorithm and its numbers.
  */
-import { acronyms, complaintOpeners, contrasts, fillers, infoOpeners, intensifiers, negators, rejections, resolvers, stopwords, type Polarity } from './lexicon.js';
+import {
+  acronyms,
+  complaintOpeners,
+  contrasts,
+  fillers,
+  infoOpeners,
+  intensifiers,
+  negators,
+  rejections,
+  resolvers,
+  stopwords,
+  type Polarity,
+} from './lexicon.js';
 import { guessLanguage } from './language.js';
 import { findHits, type Hit } from './matcher.js';
 import { contentWords, questionSimilarity } from './repetition.js';
@@ -92,9 +104,7 @@ export function scoreEmotion(message: string, context: { previous?: string } = {
   const text = prepareText(message);
   const raw = tokenizeLines(text.proseLines);
   const previous = context.previous?.trim() ? previousTokens(context.previous) : undefined;
-  const language = guessLanguage(raw, text.proseLines.join('\n'), () =>
-    previous ? guessLanguage(previous.raw, previous.prose, () => undefined) : undefined,
-  );
+  const language = guessLanguage(raw, text.proseLines.join('\n'), () => (previous ? guessLanguage(previous.raw, previous.prose, () => undefined) : undefined));
   const tokens = normalizeTokens(raw, language);
   const hits = findHits(tokens, language);
   const consumed = new Set(hits.flatMap((hit) => range(hit.start, hit.end)));
@@ -161,7 +171,10 @@ export function scoreEmotion(message: string, context: { previous?: string } = {
   const questionMarks = Math.max(0, ...terminals.map((t) => t.split('?').length - 1));
   const interrobang = terminals.some((t) => t.includes('?!') || t.includes('!?'));
   if (interrobang || questionMarks >= 2) {
-    const amount = Math.max(interrobang ? tuning.interrobang : 0, questionMarks >= 3 ? tuning.tripleQuestionMark : questionMarks >= 2 ? tuning.doubleQuestionMark : 0);
+    const amount = Math.max(
+      interrobang ? tuning.interrobang : 0,
+      questionMarks >= 3 ? tuning.tripleQuestionMark : questionMarks >= 2 ? tuning.doubleQuestionMark : 0,
+    );
     features('frustration', amount, interrobang ? 'interrobang' : 'repeated-punctuation');
     failure = true;
   }
@@ -170,7 +183,9 @@ export function scoreEmotion(message: string, context: { previous?: string } = {
     failure = true;
   }
   const rejection = commaPieces(tokens).find(
-    (piece) => piece.some((t) => rejections.has(t.text)) && piece.every((t) => t.kind === 'word' && (rejections.has(t.text) || fillers.has(t.text) || t.text === '<laugh>')),
+    (piece) =>
+      piece.some((t) => rejections.has(t.text)) &&
+      piece.every((t) => t.kind === 'word' && (rejections.has(t.text) || fillers.has(t.text) || t.text === '<laugh>')),
   );
   if (rejection) {
     features('frustration', rejection.some((t) => t.caps || t.stretched) ? tuning.rejection * tuning.emphasis : tuning.rejection, 'rejection', 0);
@@ -185,7 +200,14 @@ export function scoreEmotion(message: string, context: { previous?: string } = {
   if (persistence.length > 0) {
     const strongest = persistence.reduce((best, hit) => (hit.entry.weight > best.entry.weight ? hit : best));
     const amount = strongest.entry.weight + tuning.extraPersistence * (persistence.length - 1) + (failure ? tuning.persistenceWithFailure : 0);
-    evidence.push({ polarity: 'frustration', amount, start: strongest.start, end: strongest.end, cue: `persistence:${[...new Set(persistence.map((hit) => hit.text))].join(',')}`, flippable: false });
+    evidence.push({
+      polarity: 'frustration',
+      amount,
+      start: strongest.start,
+      end: strongest.end,
+      cue: `persistence:${[...new Set(persistence.map((hit) => hit.text))].join(',')}`,
+      flippable: false,
+    });
     if (failure) cues.push('persistence+failure');
   }
 
@@ -388,4 +410,3 @@ function range(start: number, end: number): number[] {
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
-

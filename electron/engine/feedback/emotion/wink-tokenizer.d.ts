@@ -1,8 +1,21 @@
 /** wink-tokenizer 5 ships no types; this is the part of its API the emotion scorer uses. */
 declare module 'wink-tokenizer' {
   export type WinkTag =
-    | 'word' | 'punctuation' | 'emoji' | 'emoticon' | 'number' | 'ordinal' | 'url' | 'email' | 'mention'
-    | 'hashtag' | 'quoted_phrase' | 'currency' | 'symbol' | 'time' | 'alien';
+    | 'word'
+    | 'punctuation'
+    | 'emoji'
+    | 'emoticon'
+    | 'number'
+    | 'ordinal'
+    | 'url'
+    | 'email'
+    | 'mention'
+    | 'hashtag'
+    | 'quoted_phrase'
+    | 'currency'
+    | 'symbol'
+    | 'time'
+    | 'alien';
   export interface WinkToken {
     value: string;
     tag: WinkTag;

@@ -8,7 +8,10 @@ import { chunkerDefaults, createChunker, detectLanguage, type Chunker } from './
 function expectFaithful(content: string, chunks: Chunk[]): void {
   const lines = content.split('\n');
   for (const chunk of chunks) {
-    const expected = lines.slice(chunk.startLine - 1, chunk.endLine).join('\n').replace(/\r$/, '');
+    const expected = lines
+      .slice(chunk.startLine - 1, chunk.endLine)
+      .join('\n')
+      .replace(/\r$/, '');
     if (chunk.content !== expected) expect(chunk.startLine === chunk.endLine && expected.includes(chunk.content)).toBe(true);
     expect(chunk.contentHash).toBe(createHash('sha256').update(chunk.content).digest('hex'));
   }
@@ -32,8 +35,11 @@ describe('chunker', () => {
   afterAll(() => chunker.dispose());
 
   it('detects the language from the extension', () => {
-    expect(['a/b.py', 'x.JSX', 'lib.d.ts', 'App.tsx', 'views/a.xml', 'tsconfig.json', 'ci.yml', 'README.md', 'notes.txt', 'Makefile', '.env', 'dir.v2/file']
-      .map(detectLanguage)).toEqual(['python', 'javascript', 'typescript', 'tsx', 'xml', 'json', 'yaml', 'markdown', 'text', 'text', 'text', 'text']);
+    expect(
+      ['a/b.py', 'x.JSX', 'lib.d.ts', 'App.tsx', 'views/a.xml', 'tsconfig.json', 'ci.yml', 'README.md', 'notes.txt', 'Makefile', '.env', 'dir.v2/file'].map(
+        detectLanguage,
+      ),
+    ).toEqual(['python', 'javascript', 'typescript', 'tsx', 'xml', 'json', 'yaml', 'markdown', 'text', 'text', 'text', 'text']);
   });
 
   it('gives nothing for empty and blank files, and for files of imports alone', () => {
@@ -86,7 +92,14 @@ describe('chunker', () => {
     const chunks = chunker.chunk({ relativePath: 'huge.py', content });
     expect(chunks.every((chunk) => chunk.symbol === 'huge' && chunk.kind === 'function')).toBe(true);
     expect(chunks.map((chunk) => [chunk.startLine, chunk.endLine])).toEqual([
-      [1, 60], [51, 110], [101, 160], [151, 210], [201, 260], [251, 310], [301, 360], [351, 403],
+      [1, 60],
+      [51, 110],
+      [101, 160],
+      [151, 210],
+      [201, 260],
+      [251, 310],
+      [301, 360],
+      [351, 403],
     ]);
     expectFaithful(content, chunks);
   });
@@ -106,7 +119,11 @@ describe('chunker', () => {
     const content = Array.from({ length: 4000 }, (_, index) => `function f${index}(a){return a+${index}}`).join(';') + ';const s="' + '😀'.repeat(6000) + '";';
     const chunks = chunker.chunk({ relativePath: 'dist/app.min.js', content });
     expect(chunks.length).toBeGreaterThan(10);
-    expect(chunks.every((chunk) => chunk.kind === 'window' && chunk.startLine === 1 && chunk.endLine === 1 && chunk.content.length <= chunkerDefaults().maxChunkChars)).toBe(true);
+    expect(
+      chunks.every(
+        (chunk) => chunk.kind === 'window' && chunk.startLine === 1 && chunk.endLine === 1 && chunk.content.length <= chunkerDefaults().maxChunkChars,
+      ),
+    ).toBe(true);
     expect(content.startsWith(chunks[0]?.content ?? '-')).toBe(true);
     expect(content.endsWith(chunks.at(-1)?.content ?? '-')).toBe(true);
     for (const chunk of chunks) expect(chunk.content).not.toMatch(/^[\uDC00-\uDFFF]|[\uD800-\uDBFF]$/);
@@ -116,7 +133,9 @@ describe('chunker', () => {
   it('only windows files above maxParseChars', async () => {
     const small = await createChunker({ maxParseChars: 20 });
     try {
-      expect(small.chunk({ relativePath: 'partner.py', content: model }).map((chunk) => [chunk.kind, chunk.startLine, chunk.endLine])).toEqual([['window', 1, 8]]);
+      expect(small.chunk({ relativePath: 'partner.py', content: model }).map((chunk) => [chunk.kind, chunk.startLine, chunk.endLine])).toEqual([
+        ['window', 1, 8],
+      ]);
     } finally {
       small.dispose();
     }
@@ -142,7 +161,10 @@ describe('chunker', () => {
   });
 
   it('rejects impossible options with a fix', async () => {
-    await expect(createChunker({ windowLines: 10, windowOverlap: 10 })).rejects.toMatchObject({ code: 'CONFIG_INVALID', fix: expect.stringContaining('windowOverlap') });
+    await expect(createChunker({ windowLines: 10, windowOverlap: 10 })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      fix: expect.stringContaining('windowOverlap'),
+    });
     await expect(createChunker({ maxChunkLines: 0 })).rejects.toBeInstanceOf(NpllmError);
   });
 

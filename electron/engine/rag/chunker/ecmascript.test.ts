@@ -109,7 +109,9 @@ describe('JavaScript and TypeScript chunks', () => {
     ]);
     expect(chunks.every((chunk) => chunk.language === 'typescript')).toBe(true);
     const byStart = new Map(chunks.map((chunk) => [chunk.startLine, chunk.content]));
-    expect(byStart.get(6)).toBe('/** Total price of the items, in cents. */\nexport const total = (items: Item[]): number => items.reduce((sum, item) => sum + item.price, 0);');
+    expect(byStart.get(6)).toBe(
+      '/** Total price of the items, in cents. */\nexport const total = (items: Item[]): number => items.reduce((sum, item) => sum + item.price, 0);',
+    );
     expect(byStart.get(19)).toBe(`/**
  * A shopping cart that keeps its lines sorted.
  */
@@ -142,7 +144,8 @@ export class Cart {
   });
 
   it('still finds the valid definitions around a syntax error', () => {
-    const content = 'export function ok1() { return 1; }\nfunction broken( { return 2;\nexport class K {\n  m() { return 3; }\n}\nexport const ok2 = () => 4;\n';
+    const content =
+      'export function ok1() { return 1; }\nfunction broken( { return 2;\nexport class K {\n  m() { return 3; }\n}\nexport const ok2 = () => 4;\n';
     const symbols = chunker.chunk({ relativePath: 'broken.ts', content }).map((chunk) => chunk.symbol);
     expect(symbols).toEqual(expect.arrayContaining(['ok1', 'K', 'K.m', 'ok2']));
   });

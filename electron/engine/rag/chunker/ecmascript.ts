@@ -1,7 +1,14 @@
 import type { Node } from 'web-tree-sitter';
 import { lastRowOf, leadingFirstRow, markRows, type Leading, type Outline, type Unit } from './outline.js';
 
-const functionTypes = new Set(['function_declaration', 'generator_function_declaration', 'function_expression', 'function', 'generator_function', 'arrow_function']);
+const functionTypes = new Set([
+  'function_declaration',
+  'generator_function_declaration',
+  'function_expression',
+  'function',
+  'generator_function',
+  'arrow_function',
+]);
 const classTypes = new Set(['class_declaration', 'abstract_class_declaration', 'class']);
 /** Named shapes a reader looks up like a class; `type` aliases stay with the module's code. */
 const typeShapeTypes = new Set(['interface_declaration', 'enum_declaration']);
@@ -84,11 +91,18 @@ function membersOf(body: Node, owner: string | null): Unit[] {
   const units: Unit[] = [];
   for (const member of body.namedChildren) {
     const isMethod = member.type === 'method_definition';
-    const isFunctionField = (member.type === 'public_field_definition' || member.type === 'field_definition') && holdsFunction(member.childForFieldName('value'));
+    const isFunctionField =
+      (member.type === 'public_field_definition' || member.type === 'field_definition') && holdsFunction(member.childForFieldName('value'));
     if (!isMethod && !isFunctionField) continue;
     const name = (member.childForFieldName('name') ?? member.childForFieldName('property'))?.text;
     if (!name) continue;
-    units.push({ kind: 'method', symbol: owner ? `${owner}.${name}` : name, firstRow: leadingFirstRow(member, leading), lastRow: lastRowOf(member), children: [] });
+    units.push({
+      kind: 'method',
+      symbol: owner ? `${owner}.${name}` : name,
+      firstRow: leadingFirstRow(member, leading),
+      lastRow: lastRowOf(member),
+      children: [],
+    });
   }
   return units;
 }

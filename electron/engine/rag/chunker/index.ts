@@ -93,8 +93,12 @@ function chunkFile(file: SourceFile, settings: ChunkerOptions, parsers: Readonly
     const { definitions, leftovers } = piecesOf(source, outliners[language](tree.rootNode, source), leftoverKinds[language] ?? 'window');
     const chunks = [
       ...definitions.flatMap((piece) => {
-        const oversized = piece.lastRow - piece.firstRow + 1 > settings.maxChunkLines || source.rowEnd(piece.lastRow) - source.rowStart(piece.firstRow) > settings.maxChunkChars;
-        return oversized ? windowPiece(source, target, piece, settings) : [makeChunk(target, piece.kind, piece.symbol, piece.firstRow, piece.lastRow, source.rows(piece.firstRow, piece.lastRow))];
+        const oversized =
+          piece.lastRow - piece.firstRow + 1 > settings.maxChunkLines ||
+          source.rowEnd(piece.lastRow) - source.rowStart(piece.firstRow) > settings.maxChunkChars;
+        return oversized
+          ? windowPiece(source, target, piece, settings)
+          : [makeChunk(target, piece.kind, piece.symbol, piece.firstRow, piece.lastRow, source.rows(piece.firstRow, piece.lastRow))];
       }),
       ...leftovers.flatMap((piece) => windowPiece(source, target, piece, settings)),
     ];
@@ -107,11 +111,17 @@ function chunkFile(file: SourceFile, settings: ChunkerOptions, parsers: Readonly
 function checkOptions(options: ChunkerOptions): void {
   const positive = (name: keyof ChunkerOptions): void => {
     if (!Number.isInteger(options[name]) || options[name] < 1) {
-      throw new NpllmError('CONFIG_INVALID', `Chunker option ${name} must be a positive integer, got ${options[name]}.`, { fix: `Set ${name} to a whole number above 0, or leave it out for ${chunkerDefaults()[name]}.` });
+      throw new NpllmError('CONFIG_INVALID', `Chunker option ${name} must be a positive integer, got ${options[name]}.`, {
+        fix: `Set ${name} to a whole number above 0, or leave it out for ${chunkerDefaults()[name]}.`,
+      });
     }
   };
   (['maxChunkLines', 'maxChunkChars', 'windowLines', 'maxParseChars'] as const).forEach(positive);
   if (!Number.isInteger(options.windowOverlap) || options.windowOverlap < 0 || options.windowOverlap >= options.windowLines) {
-    throw new NpllmError('CONFIG_INVALID', `Chunker option windowOverlap must be a whole number from 0 to windowLines - 1 (${options.windowLines - 1}), got ${options.windowOverlap}.`, { fix: 'Lower windowOverlap or raise windowLines.' });
+    throw new NpllmError(
+      'CONFIG_INVALID',
+      `Chunker option windowOverlap must be a whole number from 0 to windowLines - 1 (${options.windowLines - 1}), got ${options.windowOverlap}.`,
+      { fix: 'Lower windowOverlap or raise windowLines.' },
+    );
   }
 }

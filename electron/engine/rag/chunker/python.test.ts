@@ -84,7 +84,9 @@ describe('python chunks', () => {
 
     weight = fields.Float(compute='_compute_weight', store=True)
     carrier_id = fields.Many2one('delivery.carrier')`);
-    expect(compute?.content).toMatch(/^ {4}@api\.depends\('order_line\.product_id', 'order_line\.product_uom_qty'\)\n {4}def _compute_weight\(self\):\n {8}"""Sum of the lines' weights, in kg."""/);
+    expect(compute?.content).toMatch(
+      /^ {4}@api\.depends\('order_line\.product_id', 'order_line\.product_uom_qty'\)\n {4}def _compute_weight\(self\):\n {8}"""Sum of the lines' weights, in kg."""/,
+    );
     expect(action?.content.split('\n')[0]).toBe('    # Called from the button on the form view.');
     expect(chunks.at(-2)?.content).toBe(`@api.model
 async def refresh_rates(env):
@@ -101,7 +103,8 @@ async def refresh_rates(env):
   });
 
   it('still finds the valid definitions around a syntax error', () => {
-    const content = 'def good_one(a):\n    return a\n\ndef broken(:\n    return (1,\n\nclass Fine:\n    def m(self):\n        return 1\n\ndef good_two():\n    pass\n';
+    const content =
+      'def good_one(a):\n    return a\n\ndef broken(:\n    return (1,\n\nclass Fine:\n    def m(self):\n        return 1\n\ndef good_two():\n    pass\n';
     const symbols = chunker.chunk({ relativePath: 'broken.py', content }).map((chunk) => chunk.symbol);
     expect(symbols).toEqual(expect.arrayContaining(['good_one', 'Fine', 'Fine.m', 'good_two']));
   });

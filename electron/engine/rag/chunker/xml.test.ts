@@ -50,12 +50,16 @@ describe('XML chunks', () => {
       ['element', 'report_weight', 25, 29, 'xml'],
       ['element', 'function', 30, 30, 'xml'],
     ]);
-    expect(chunks[0]?.content.split('\n').slice(0, 2)).toEqual(['        <!-- Form: adds the weight next to the customer. -->', '        <record id="view_order_form_weight" model="ir.ui.view">']);
+    expect(chunks[0]?.content.split('\n').slice(0, 2)).toEqual([
+      '        <!-- Form: adds the weight next to the customer. -->',
+      '        <record id="view_order_form_weight" model="ir.ui.view">',
+    ]);
     expect(chunks[1]?.content).toBe(saleViews.split('\n').slice(15, 20).join('\n'));
   });
 
   it('cuts any other XML at the children of its root element', () => {
-    const pom = '<project>\n  <modelVersion>4.0.0</modelVersion>\n  <dependencies>\n    <dependency><artifactId>junit</artifactId></dependency>\n  </dependencies>\n</project>\n';
+    const pom =
+      '<project>\n  <modelVersion>4.0.0</modelVersion>\n  <dependencies>\n    <dependency><artifactId>junit</artifactId></dependency>\n  </dependencies>\n</project>\n';
     expect(chunker.chunk({ relativePath: 'pom.xml', content: pom }).map((chunk) => [chunk.symbol, chunk.startLine, chunk.endLine])).toEqual([
       ['modelVersion', 2, 2],
       ['dependencies', 3, 5],
@@ -63,7 +67,8 @@ describe('XML chunks', () => {
   });
 
   it('keeps the well-formed records of a broken file and the broken one as a window', () => {
-    const content = '<odoo>\n  <record id="a" model="x">\n    <field name="n">v</field>\n  </record>\n  <record id="b" model="x">\n    <field name="n">v\n  </record>\n  <record id="c" model="x"/>\n</odoo>\n';
+    const content =
+      '<odoo>\n  <record id="a" model="x">\n    <field name="n">v</field>\n  </record>\n  <record id="b" model="x">\n    <field name="n">v\n  </record>\n  <record id="c" model="x"/>\n</odoo>\n';
     const chunks = chunker.chunk({ relativePath: 'broken.xml', content });
     expect(chunks.filter((chunk) => chunk.kind === 'element').map((chunk) => chunk.symbol)).toEqual(['a', 'c']);
     expect(chunks.find((chunk) => chunk.kind === 'window' && chunk.content.includes('id="b"'))).toBeDefined();

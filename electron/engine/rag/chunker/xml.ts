@@ -27,7 +27,12 @@ export function xmlOutline(root: Node): Outline {
  */
 function salvagedElements(node: Node): Unit[] {
   return node.children.flatMap((child) => {
-    if (child.type === 'element') return tagName(child) === 'data' ? contentOf(child).filter((inner) => inner.type === 'element').map(elementUnit) : [elementUnit(child)];
+    if (child.type === 'element')
+      return tagName(child) === 'data'
+        ? contentOf(child)
+            .filter((inner) => inner.type === 'element')
+            .map(elementUnit)
+        : [elementUnit(child)];
     return child.type === 'ERROR' || child.type === 'content' ? salvagedElements(child) : [];
   });
 }
@@ -48,7 +53,13 @@ function rootChildren(rootElement: Node, ignorableRows: Set<number>): Unit[] {
 }
 
 function elementUnit(element: Node): Unit {
-  return { kind: 'element', symbol: attribute(element, 'id') ?? tagName(element), firstRow: leadingFirstRow(element, leading), lastRow: lastRowOf(element), children: [] };
+  return {
+    kind: 'element',
+    symbol: attribute(element, 'id') ?? tagName(element),
+    firstRow: leadingFirstRow(element, leading),
+    lastRow: lastRowOf(element),
+    children: [],
+  };
 }
 
 function contentOf(element: Node): Node[] {

@@ -72,12 +72,22 @@ describe('MiniLmEmbedder', () => {
     const vectors = await embedder.embed(references.map((reference) => reference.text));
     references.forEach((reference, index) => {
       const head = Array.from(vectors[index]!.subarray(0, 8));
-      head.forEach((value, component) => expect(value, `${JSON.stringify(reference.text.slice(0, 30))}[${component}]`).toBeCloseTo(reference.head[component]!, 5));
+      head.forEach((value, component) =>
+        expect(value, `${JSON.stringify(reference.text.slice(0, 30))}[${component}]`).toBeCloseTo(reference.head[component]!, 5),
+      );
     });
   });
 
   it('is deterministic, and batching, sorting and batch size do not change a vector', async () => {
-    const texts = [manyLines, 'short', 'def add(a, b):\n    return a + b', 'SELECT id FROM users', 'x'.repeat(40), 'short', 'interface Point { x: number; y: number }'];
+    const texts = [
+      manyLines,
+      'short',
+      'def add(a, b):\n    return a + b',
+      'SELECT id FROM users',
+      'x'.repeat(40),
+      'short',
+      'interface Point { x: number; y: number }',
+    ];
     const batched = new MiniLmEmbedder({ modelDir, batchSize: 3 });
     try {
       const first = await batched.embed(texts);
@@ -102,7 +112,11 @@ describe('MiniLmEmbedder', () => {
   });
 
   it('puts a question nearer the code that answers it than unrelated code', async () => {
-    const [question, answer, unrelated] = await embedder.embed(['how to reverse a string in python', 'def reverse(s): return s[::-1]', 'SELECT * FROM orders WHERE total > 100']);
+    const [question, answer, unrelated] = await embedder.embed([
+      'how to reverse a string in python',
+      'def reverse(s): return s[::-1]',
+      'SELECT * FROM orders WHERE total > 100',
+    ]);
     expect(cosine(question!, answer!)).toBeGreaterThan(cosine(question!, unrelated!));
   });
 

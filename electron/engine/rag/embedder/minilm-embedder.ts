@@ -49,10 +49,16 @@ export class MiniLmEmbedder implements Embedder {
     const loaded = await loading;
     const rows = texts.map((text) => encodeTruncated(loaded.tokenizer, text, loaded.maxTokens));
     const vectors = new Array<Float32Array>(texts.length);
-    for (const batch of batchesByLength(rows.map((row) => row.length), this.options.batchSize)) {
+    for (const batch of batchesByLength(
+      rows.map((row) => row.length),
+      this.options.batchSize,
+    )) {
       throwIfCancelled(signal);
       if (this.loading !== loading) throw cancelled('The embedder was disposed while it was embedding.');
-      const pooled = await this.run(loaded, batch.map((index) => rows[index]!));
+      const pooled = await this.run(
+        loaded,
+        batch.map((index) => rows[index]!),
+      );
       batch.forEach((index, row) => (vectors[index] = pooled[row]!));
     }
     return vectors;
@@ -107,7 +113,11 @@ export class MiniLmEmbedder implements Embedder {
     }
     const expected = [rows.length, paddedLength, this.dimensions];
     if (hidden?.type !== 'float32' || hidden.dims.join() !== expected.join()) {
-      throw invalid(this.options.modelDir, 'model.onnx', `its output "${loaded.outputName}" is ${hidden?.type ?? 'missing'} [${hidden?.dims.join(', ') ?? ''}], expected float32 [${expected.join(', ')}]`);
+      throw invalid(
+        this.options.modelDir,
+        'model.onnx',
+        `its output "${loaded.outputName}" is ${hidden?.type ?? 'missing'} [${hidden?.dims.join(', ') ?? ''}], expected float32 [${expected.join(', ')}]`,
+      );
     }
     return meanPoolNormalize(hidden.data as Float32Array, lengths, paddedLength, this.dimensions);
   }
@@ -121,7 +131,11 @@ async function loadModel({ modelDir, threads }: MiniLmOptions): Promise<Loaded> 
   const pooling = poolingConfig as Record<string, unknown>;
   const poolingModes = Object.keys(pooling).filter((key) => key.startsWith('pooling_mode_') && pooling[key] === true);
   if (poolingModes.join() !== 'pooling_mode_mean_tokens' || pooling['word_embedding_dimension'] !== miniLm.dimensions) {
-    throw invalid(modelDir, 'pooling_config.json', `it asks for ${poolingModes.join(' + ') || 'no'} pooling of ${String(pooling['word_embedding_dimension'])} dimensions; this embedder does mean pooling of ${miniLm.dimensions}`);
+    throw invalid(
+      modelDir,
+      'pooling_config.json',
+      `it asks for ${poolingModes.join(' + ') || 'no'} pooling of ${String(pooling['word_embedding_dimension'])} dimensions; this embedder does mean pooling of ${miniLm.dimensions}`,
+    );
   }
   const maxTokens = (sentenceConfig as Record<string, unknown>)['max_seq_length'];
   if (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 3) {
@@ -204,7 +218,8 @@ function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw cancelled('Embedding was cancelled.');
 }
 
-const refetchFix = (modelDir: string) => `Delete ${modelDir} and run npllm again: it downloads the embedding model anew on next use (in a checkout, "npm run fetch-models" does it).`;
+const refetchFix = (modelDir: string) =>
+  `Delete ${modelDir} and run npllm again: it downloads the embedding model anew on next use (in a checkout, "npm run fetch-models" does it).`;
 
 function missing(modelDir: string, name: MiniLmFileName, cause: unknown): ModelError {
   return new ModelError('MODEL_NOT_FOUND', `The embedding model file ${join(modelDir, name)} is missing.`, { cause, fix: refetchFix(modelDir) });

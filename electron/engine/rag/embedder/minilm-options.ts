@@ -23,9 +23,10 @@ export function checkMiniLmOptions(options: MiniLmOptions): MiniLmOptions {
   for (const key of ['threads', 'batchSize'] as const) {
     const value = options[key];
     if (!Number.isInteger(value) || value < 1) {
-      throw new ConfigError('CONFIG_INVALID', `The embedder's ${key} must be a whole number of at least 1, not ${value}.`, { fix: `Set rag.embedder.${key} to 1 or more.` });
+      throw new ConfigError('CONFIG_INVALID', `The embedder's ${key} must be a whole number of at least 1, not ${value}.`, {
+        fix: `Set rag.embedder.${key} to 1 or more.`,
+      });
     }
   }
   return options;
 }
-

@@ -72,7 +72,8 @@ describe('WorkerEmbedder', () => {
   it("reports a broken model from the worker with the model's error and fix", async () => {
     const damaged = join(home.home, 'damaged');
     mkdirSync(damaged);
-    for (const name of ['tokenizer.json', 'tokenizer_config.json', 'sentence_bert_config.json', 'pooling_config.json'] as const) copyFileSync(join(modelDir, name), join(damaged, name));
+    for (const name of ['tokenizer.json', 'tokenizer_config.json', 'sentence_bert_config.json', 'pooling_config.json'] as const)
+      copyFileSync(join(modelDir, name), join(damaged, name));
     writeFileSync(join(damaged, 'model.onnx'), 'not an onnx file');
     const embedder = new WorkerEmbedder({ modelDir: damaged });
     try {

@@ -17,8 +17,7 @@ import { miniLm } from './minilm-files.js';
 import { checkMiniLmOptions, miniLmDefaults, type MiniLmOptions } from './minilm-options.js';
 
 export type HostRequest =
-  | { type: 'embed'; id: number; key: string; options: MiniLmOptions; texts: readonly string[] }
-  | { type: 'release'; id: number; key: string };
+  { type: 'embed'; id: number; key: string; options: MiniLmOptions; texts: readonly string[] } | { type: 'release'; id: number; key: string };
 export type HostReply = { id: number; vectors: Float32Array[]; error?: undefined } | { id: number; error: SerializedError; vectors?: undefined };
 
 /** Texts per message: cancelling waits for one message at most (~0.5 s of chunks). */
