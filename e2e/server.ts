@@ -44,7 +44,9 @@ export function startNpllmServer(extraEnv: Record<string, string> = {}, setup: S
     : { NPLLM_MODEL_NAME: testModel.name, NPLLM_THREADS: String(testModel.threads), NPLLM_MAX_TOKENS: String(testModel.maxTokens) };
   const server = spawn(process.execPath, [join(repo, 'bin/npllm.js'), 'serve', '--port', '0'], {
     cwd: repo,
-    env: { PATH: process.env['PATH'], HOME: home, NPLLM_HOME: home, NPLLM_MODELS_DIR: modelsDir, ...modelEnv, ...extraEnv },
+    // No exploration: the modulator would otherwise flip one answer in ten (retrieval off, an adapter
+    // a level away), and a test that asks about project code would see no sources by chance.
+    env: { PATH: process.env['PATH'], HOME: home, NPLLM_HOME: home, NPLLM_MODELS_DIR: modelsDir, NPLLM_MODULATOR_EXPLORATION: '0', ...modelEnv, ...extraEnv },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const kill = async () => {
