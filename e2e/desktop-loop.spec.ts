@@ -317,7 +317,8 @@ test('the same screens in Portuguese (for the pt-BR guide)', async () => {
   await page.reload();
   await expect(page.getByTestId('chat-tab')).toHaveText('Chat');
   await expect(page.getByTestId('learning-tab')).toHaveText('Aprendizado');
-  await page.getByTestId('conversation-list').locator('.conversation-open').first().click();
+  // The newest conversation is the general question Esc stopped; the one about refunds has sources.
+  await page.getByTestId('conversation-list').locator('[data-testid="conversation-item"]', { hasText: 'Refund rules' }).locator('.conversation-open').click();
   await expect(page.getByTestId('answer').first().getByTestId('sources')).toContainText('Fontes');
   await screenshot(page, 'answer-with-sources');
   await screenshot(page, 'conversations');
