@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, isNull, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, isNull, ne, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { feedbackEvents, interactions, rewards } from '../db/schema.js';
 
@@ -60,17 +60,18 @@ function sameClient(clientId: string | null) {
   return clientId === null ? isNull(interactions.clientId) : eq(interactions.clientId, clientId);
 }
 
-/** The latest answered interaction of a conversation (and its client) since `since`: what a new message of it follows up. */
-export async function latestInConversation(
+/** The same client's latest answered interaction since `since` (this one excluded) that also meets `conditions`. */
+async function latestAnswered(
   db: Db,
-  options: { conversationId: string; clientId: string | null; since: Date; excludeId: string },
+  options: { clientId: string | null; since: Date; excludeId: string },
+  ...conditions: (SQL | undefined)[]
 ): Promise<{ id: string; question: string } | null> {
   const rows = await db
     .select({ id: interactions.id, question: interactions.question })
     .from(interactions)
     .where(
       and(
-        eq(interactions.conversationId, options.conversationId),
+        ...conditions,
         sameClient(options.clientId),
         eq(interactions.status, 'completed'),
         gte(interactions.createdAt, options.since),
@@ -82,29 +83,27 @@ export async function latestInConversation(
   return rows[0] ?? null;
 }
 
+/** The latest answered interaction of a conversation (and its client) since `since`: what a new message of it follows up. */
+export function latestInConversation(
+  db: Db,
+  options: { conversationId: string; clientId: string | null; since: Date; excludeId: string },
+): Promise<{ id: string; question: string } | null> {
+  return latestAnswered(db, options, eq(interactions.conversationId, options.conversationId));
+}
+
 /**
  * The interaction a conversation's history ends with: the same client's latest answered question
  * whose answer (and, when the history has it, question) the client sent back as its last turns.
  */
-export async function answeredInHistory(
+export function answeredInHistory(
   db: Db,
   options: { answer: string; question: string | null; clientId: string | null; since: Date; excludeId: string },
 ): Promise<{ id: string; question: string } | null> {
-  const rows = await db
-    .select({ id: interactions.id, question: interactions.question })
-    .from(interactions)
-    .where(
-      and(
-        gte(interactions.createdAt, options.since),
-        sameClient(options.clientId),
-        eq(interactions.status, 'completed'),
-        // Clients trim what they send back; the text is otherwise the answer as given.
-        sql`btrim(${interactions.answer}, ${blank}) = btrim(${options.answer}, ${blank})`,
-        options.question === null ? undefined : sql`btrim(${interactions.question}, ${blank}) = btrim(${options.question}, ${blank})`,
-        ne(interactions.id, options.excludeId),
-      ),
-    )
-    .orderBy(desc(interactions.createdAt), desc(interactions.id))
-    .limit(1);
-  return rows[0] ?? null;
+  return latestAnswered(
+    db,
+    options,
+    // Clients trim what they send back; the text is otherwise the answer as given.
+    sql`btrim(${interactions.answer}, ${blank}) = btrim(${options.answer}, ${blank})`,
+    options.question === null ? undefined : sql`btrim(${interactions.question}, ${blank}) = btrim(${options.question}, ${blank})`,
+  );
 }
