@@ -1,6 +1,6 @@
 /** The corpora bench:learning learns: A (OCA Odoo addons from PyPI), B (ESLint rule modules), C (the control: CPython asyncio). */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../electron/engine/base/paths.js';
 import { sharedCacheDir } from '../electron/engine/test/support.js';
@@ -53,8 +53,40 @@ function treeBytes(dir: string): number {
   );
 }
 
-/** The corpora in fixed folders under the scratch folder (the held-out split hashes the path, so every seed sees the same split). */
+/**
+ * The corpora in one fixed folder (the held-out split hashes the path, so every seed and every
+ * invocation sees the same split). Built beside it and renamed into place, and reused while its
+ * stamp matches: invocations running one seed each at the same time share it read-only.
+ */
 export function corpora(root: string, filesB: number): Projects {
+  const projects = { a: join(root, 'odoo-addons'), b: join(root, 'eslint-rules'), c: join(root, 'asyncio') };
+  const eslintVersion = (JSON.parse(readFileSync(join(packageRoot, 'node_modules', 'eslint', 'package.json'), 'utf8')) as { version: string }).version;
+  const stamp = JSON.stringify({ filesB, odooAddons, eslintVersion, python: pythonDir() });
+  const stampFile = join(root, '.complete');
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return projects;
+  const building = mkdtempSync(`${root}.building-`);
+  build(building, filesB);
+  writeFileSync(join(building, '.complete'), stamp);
+  rmSync(root, { recursive: true, force: true });
+  try {
+    renameSync(building, root);
+  } catch (error) {
+    // Another invocation renamed its identical build into place first.
+    rmSync(building, { recursive: true, force: true });
+    if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) throw error;
+  }
+  return projects;
+}
+
+function pythonDir(): string {
+  const python = readdirSync('/usr/lib')
+    .filter((name) => /^python3\.\d+$/.test(name))
+    .sort()[0];
+  if (!python) throw new Error('No /usr/lib/python3.* for the control corpus: install python3.');
+  return join('/usr/lib', python);
+}
+
+function build(root: string, filesB: number): void {
   const a = join(root, 'odoo-addons');
   const b = join(root, 'eslint-rules');
   const c = join(root, 'asyncio');
@@ -70,11 +102,7 @@ export function corpora(root: string, filesB: number): Projects {
   for (const file of rules.filter((_, index) => index % every === 0).slice(0, filesB)) cpSync(join(ruleDir, file), join(b, 'lib', 'rules', file));
   writeFileSync(join(b, 'package.json'), JSON.stringify({ name: 'eslint-rules', version: '1.0.0', main: 'lib/rules/index.js' }));
   // The control: Python like A, unrelated to Odoo, about A's size.
-  const python = readdirSync('/usr/lib')
-    .filter((name) => /^python3\.\d+$/.test(name))
-    .sort()[0];
-  if (!python) throw new Error('No /usr/lib/python3.* for the control corpus: install python3.');
-  const asyncio = join('/usr/lib', python, 'asyncio');
+  const asyncio = join(pythonDir(), 'asyncio');
   const budget = treeBytes(a);
   let used = 0;
   mkdirSync(join(c, 'asyncio'), { recursive: true });
@@ -86,7 +114,6 @@ export function corpora(root: string, filesB: number): Projects {
     used += statSync(join(asyncio, file)).size;
   }
   writeFileSync(join(c, 'pyproject.toml'), '[project]\nname = "asyncio-copy"\nversion = "0.1"\n');
-  return { a, b, c };
 }
 
 /** The content-addressed score cache (learning/held-out.ts) is valid in any home: share it across seeds and runs. */
@@ -95,6 +122,13 @@ export function mergeScores(from: string, to: string): void {
   mkdirSync(to, { recursive: true });
   for (const file of readdirSync(from).filter((name) => name.endsWith('.json'))) {
     const read = (path: string) => (existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {});
-    writeFileSync(join(to, file), JSON.stringify({ ...read(join(to, file)), ...read(join(from, file)) }));
+    writeAtomically(join(to, file), JSON.stringify({ ...read(join(to, file)), ...read(join(from, file)) }));
   }
+}
+
+/** Concurrent invocations share the caches: a reader never sees half a file (a lost update only costs a recomputed score). */
+export function writeAtomically(path: string, text: string): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, path);
 }

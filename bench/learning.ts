@@ -19,7 +19,9 @@
  *       [--replay 0.25] [--files-b 40] [--parts DIR] [--skip-serving] [--out bench/results]
  *
  * `--parts DIR` keeps each seed's result in DIR/seed-N.json and skips seeds already there, so a long
- * run can be split into invocations (each under the heavy-run lock) and summarised at the end. The
+ * run can be split into invocations and summarised at the end; invocations of different seeds may
+ * run at the same time (one trainer thread each: on 2 cores, more work per second than one
+ * invocation with 2 threads), sharing the corpora and the caches. The
  * base model's scores and completions are cached in <shared cache>/bench-learning (they are the
  * same for every seed). The last stdout line is the JSON summary; plots go to learning.png.
  *
@@ -28,7 +30,7 @@
  * Corpus C (control): CPython's asyncio package (/usr/lib/python3.*), cut to A's size.
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -44,7 +46,7 @@ import { fixtureModelsDir, sharedCacheDir } from '../electron/engine/test/suppor
 import { completeFunctions, pickFunctions, pythonFunctions, type CompletionScore, type HeldOutFunction } from './learning-completion.js';
 import { loadAverage, positiveIntFlag, progress, round, table } from './measure.js';
 import { heatmapSvg, lineChartSvg, savePng } from './plot.js';
-import { corpora, mergeScores, type Projects } from './learning-corpora.js';
+import { corpora, mergeScores, writeAtomically, type Projects } from './learning-corpora.js';
 import { rssWatcher, servingWhileTraining } from './learning-serving.js';
 import {
   collect,
@@ -247,7 +249,7 @@ async function baseCompletion(completer: Completer, functions: HeldOutFunction[]
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as CompletionSummary;
   const summary = await completer.complete(null, functions);
   mkdirSync(benchCache, { recursive: true });
-  writeFileSync(file, JSON.stringify(summary));
+  writeAtomically(file, JSON.stringify(summary));
   return summary;
 }
 
@@ -255,7 +257,6 @@ async function main(): Promise<void> {
   const started = Date.now();
   // Fixed folders: the held-out split hashes the project's path, so every invocation sees the same split and the score cache stays valid.
   const corpusRoot = join(tmpdir(), 'npllm-bench-learning-corpora');
-  rmSync(corpusRoot, { recursive: true, force: true });
   const projects = corpora(corpusRoot, filesB);
   const scratch = mkdtempSync(join(tmpdir(), 'npllm-bench-learning-'));
   const partsDir = flags.parts;
@@ -291,7 +292,7 @@ async function main(): Promise<void> {
       results.push(result);
       if (part) {
         mkdirSync(dirname(part), { recursive: true });
-        writeFileSync(part, JSON.stringify(result));
+        writeAtomically(part, JSON.stringify(result));
       }
     }
     const completionBase = functions ? await baseCompletion(completer, functions) : null;

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Builds npllm-train (electron/engine/learning/native) against the llama.cpp source node-llama-cpp
 // ships as a git bundle, patched with native/llama.cpp.patch. Idempotent: the result is cached in
-// .cache/trainer/<llama.cpp tag>-<hash of sources, patch, bundle commit and flavour>/bin/npllm-train
-// (llama.cpp itself is built in .cache/trainer/work-<hash without npllm-train.cpp>/) and
-// .cache/trainer/manifest.json names the binary last built.
+// the machine-wide cache (scripts/shared-cache.mjs: ~/.cache/npllm, outside the clone, so a fresh
+// clone's CI finds it again instead of compiling llama.cpp for minutes) as
+// trainer/<llama.cpp tag>-<hash of sources, patch, bundle commit and flavour>/bin/npllm-train
+// (llama.cpp itself is built in trainer/work-<hash without npllm-train.cpp>/), and the clone's
+// .cache/trainer/manifest.json names the binary this clone uses.
 //
 //   node scripts/build-trainer.mjs [--native] [--force] [--jobs N] [--verify [--verify-model M] [--verify-threads N]]
 //
@@ -18,6 +20,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sharedCacheDir } from './shared-cache.mjs';
@@ -27,7 +30,11 @@ const nativeDir = join(root, 'electron/engine/learning/native');
 const nativeSources = ['CMakeLists.txt', 'npllm-train.cpp', 'llama.cpp.patch'];
 const llamaDir = join(root, 'node_modules/node-llama-cpp/llama');
 const bundlePath = join(llamaDir, 'gitRelease.bundle');
-const cacheRoot = join(root, '.cache/trainer');
+const cacheRoot = join(sharedCacheDir, 'trainer');
+const cloneDir = join(root, '.cache/trainer');
+const manifestPath = join(cloneDir, 'manifest.json');
+// Other clones on the machine may use other keys: only the oldest of more than this many builds of a flavour are removed.
+const keptBuilds = 4;
 // bump when the build recipe below changes in a way that must invalidate cached binaries
 const recipeVersion = 1;
 
@@ -145,16 +152,54 @@ function hashOf(bundle, options, files) {
   return hash.digest('hex').slice(0, 12);
 }
 
-// Cache entries of other keys with the same flavour are superseded by this build.
+// The cache is shared by every clone on the machine, each possibly at another key: of a flavour's
+// binaries (and, separately, llama.cpp builds) the newest `keptBuilds` stay, the older ones go.
 function pruneStale(keepDirs, flavour) {
-  for (const name of readdirSync(cacheRoot)) {
-    const path = join(cacheRoot, name);
-    if (keepDirs.includes(path) || !statSync(path).isDirectory()) continue;
-    const infoFile = join(path, name.startsWith('work-') ? 'work-info.json' : 'build-info.json');
-    if (!existsSync(infoFile)) continue;
-    if (JSON.parse(readFileSync(infoFile, 'utf8')).flavour !== flavour) continue;
-    log(`removing superseded ${path}`);
-    rmSync(path, { recursive: true, force: true });
+  const entries = readdirSync(cacheRoot)
+    .map((name) => ({ name, path: join(cacheRoot, name) }))
+    .filter(({ path }) => !keepDirs.includes(path) && statSync(path).isDirectory())
+    .map((entry) => ({ ...entry, info: join(entry.path, entry.name.startsWith('work-') ? 'work-info.json' : 'build-info.json') }))
+    .filter(({ info }) => existsSync(info) && JSON.parse(readFileSync(info, 'utf8')).flavour === flavour)
+    .map((entry) => ({ ...entry, mtime: statSync(entry.info).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const work of [false, true]) {
+    for (const entry of entries.filter(({ name }) => name.startsWith('work-') === work).slice(keptBuilds - 1)) {
+      log(`removing superseded ${entry.path}`);
+      rmSync(entry.path, { recursive: true, force: true });
+    }
+  }
+}
+
+// Two clones (a CI run beside a developer's build) must not compile into one folder at once.
+async function withBuildLock(work) {
+  mkdirSync(cacheRoot, { recursive: true });
+  const lock = join(cacheRoot, 'build.lock');
+  for (let waited = 0; ; waited++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(lock, 'utf8'));
+      let alive = false;
+      try {
+        process.kill(holder, 0);
+        alive = Number.isInteger(holder) && holder > 0;
+      } catch {
+        alive = false;
+      }
+      if (!alive) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (waited % 30 === 0) log(`waiting for another build of the trainer (pid ${holder})`);
+      await sleep(1000);
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(lock, { force: true });
   }
 }
 
@@ -181,12 +226,24 @@ async function build(options) {
   const infoFile = join(dir, 'build-info.json');
   const flavour = options.native ? 'native' : 'portable';
 
+  mkdirSync(cloneDir, { recursive: true });
   if (!options.force && existsSync(binary) && existsSync(infoFile)) {
     log(`up to date: ${binary}`);
-    writeJsonAtomic(join(cacheRoot, 'manifest.json'), { ...JSON.parse(readFileSync(infoFile, 'utf8')), binary });
+    writeJsonAtomic(manifestPath, { ...JSON.parse(readFileSync(infoFile, 'utf8')), binary });
     return binary;
   }
+  return withBuildLock(async () => {
+    // Another clone may have built it while this one waited.
+    if (!options.force && existsSync(binary) && existsSync(infoFile)) {
+      log(`built meanwhile: ${binary}`);
+      writeJsonAtomic(manifestPath, { ...JSON.parse(readFileSync(infoFile, 'utf8')), binary });
+      return binary;
+    }
+    return compile({ options, bundle, key, dir, workDir, binary, infoFile, flavour });
+  });
+}
 
+async function compile({ options, bundle, key, dir, workDir, binary, infoFile, flavour }) {
   const started = Date.now();
   const src = join(workDir, 'llama.cpp');
   const buildDir = join(workDir, 'build');
@@ -244,7 +301,7 @@ async function build(options) {
     buildSeconds: Math.round((Date.now() - started) / 1000),
   };
   writeJsonAtomic(infoFile, info);
-  writeJsonAtomic(join(cacheRoot, 'manifest.json'), { ...info, binary });
+  writeJsonAtomic(manifestPath, { ...info, binary });
   pruneStale([dir, workDir], flavour);
   log(`built ${binary} in ${info.buildSeconds} s (${(statSync(binary).size / 1e6).toFixed(1)} MB)`);
   return binary;
@@ -335,7 +392,7 @@ async function verify(binary, options) {
   if (!jsonDir || !existsSync(join(jsonDir, 'decoder.py'))) {
     throw new BuildError('verification data (/usr/lib/python3.*/json/*.py) not found', 'install python3 or skip --verify');
   }
-  const work = join(cacheRoot, 'verify');
+  const work = join(cloneDir, 'verify');
   mkdirSync(work, { recursive: true });
   const trainFile = join(work, 'train.txt');
   const heldOutFile = join(work, 'heldout.txt');
