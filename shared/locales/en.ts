@@ -86,6 +86,15 @@ export const en = {
     previousAnswer: 'Previous answer',
     nextAnswer: 'Next answer',
   },
+  meta: {
+    tokens_one: '{{count, number}} token',
+    tokens_other: '{{count, number}} tokens',
+    ttft: 'ttft {{time}}',
+    total: 'total {{time}}',
+    load: 'model load {{time}}',
+    cut: 'cut at max tokens',
+    repeating: 'stopped: the model was repeating itself',
+  },
   copy: {
     idle: 'Copy',
     copied: 'Copied',

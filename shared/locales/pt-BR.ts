@@ -88,6 +88,15 @@ export const ptBR: Catalogue = {
     previousAnswer: 'Resposta anterior',
     nextAnswer: 'Próxima resposta',
   },
+  meta: {
+    tokens_one: '{{count, number}} token',
+    tokens_other: '{{count, number}} tokens',
+    ttft: 'primeiro token em {{time}}',
+    total: 'total {{time}}',
+    load: 'carregamento do modelo {{time}}',
+    cut: 'cortada no limite de tokens',
+    repeating: 'interrompida: o modelo estava se repetindo',
+  },
   copy: {
     idle: 'Copiar',
     copied: 'Copiado',
