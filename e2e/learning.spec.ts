@@ -103,7 +103,7 @@ test('the Learning tab shows the adapters, the forgetting matrix, the BWT, the l
   // BWT: what shared/learning-metrics.ts computes for the seeded cells, formatted as the view does.
   const bwt = odoo.getByTestId('learning-bwt');
   await expect(bwt).toHaveAttribute('data-value', String(expected.bwt));
-  await expect(bwt).toHaveText(`BWT ${formatPercent(expected.bwt)} at v${expected.bwtVersion}`);
+  await expect(bwt).toHaveText(`BWT ${formatPercent(expected.bwt, 'en')} at v${expected.bwtVersion}`);
   await expect(bwt).toHaveText('BWT -7.5% at v3');
   await expect(bwt).toHaveClass(/\bbad\b/);
 
@@ -130,8 +130,8 @@ test('the Learning tab shows the adapters, the forgetting matrix, the BWT, the l
       expect(nll, `v${row.version} on ${project}`).toBe(seededNll[row.version]![project] ?? null);
       const cell = matrix.locator(`[data-testid="matrix-cell"][data-version="${row.version}"][data-project="${project}"]`);
       await expect(cell).toHaveAttribute('data-nll', nll === null ? '' : String(nll));
-      await expect(cell.locator('.nll')).toHaveText(formatNll(nll));
-      if (row.version > 0) await expect(cell.getByTestId('matrix-gain')).toHaveText(formatPercent(expected.gain[rowIndex]![column] ?? null));
+      await expect(cell.locator('.nll')).toHaveText(formatNll(nll, 'en'));
+      if (row.version > 0) await expect(cell.getByTestId('matrix-gain')).toHaveText(formatPercent(expected.gain[rowIndex]![column] ?? null, 'en'));
     }
   }
   // Spot checks against the seeded numbers written out by hand.

@@ -163,6 +163,7 @@ describe('App', () => {
     );
     expect(byTestId('error')?.dataset['code']).toBe('QUERY_TOO_LONG');
     expect(byTestId('error-message')?.textContent).toBe('The question has 40000 characters; the limit is 32000.');
+    expect(byTestId('error-title')?.textContent).toBe('The question is too long');
     expect(byTestId('error-fix')?.textContent).toContain('Ask about a smaller piece of code.');
   });
 

@@ -17,6 +17,7 @@ import { LearningView } from './Learning.js';
 import type { LearningStore } from './learning-store.js';
 import { ContextCardView, ProjectPanel } from './Projects.js';
 import { droppedPath, type ProjectsStore } from './projects-store.js';
+import { errorText } from './ui-error.js';
 import { SettingsView } from './Settings.js';
 import type { ChatStore } from './store.js';
 import type { ApiKeyStore, Transport } from './transport.js';
@@ -214,15 +215,18 @@ function IndexBanner({ store }: { store: ProjectsStore }) {
   if (entries.length === 0) return null;
   return (
     <div className="index-banner" data-testid="index-progress">
-      {entries.map(([root, each]) => (
-        <div key={root} className={each.error ? 'error' : 'progress'} data-root={root} data-state={each.error ? 'failed' : 'running'}>
-          <span>
-            {root.split(/[\\/]/).pop()}: {each.error ? t('index.failed', { message: each.error.message }) : each.progress?.label || t('index.starting')}
-          </span>
-          {each.progress && (each.progress.fraction === null ? <progress /> : <progress max={1} value={each.progress.fraction} />)}
-          {each.error?.fix && <span className="muted"> {each.error.fix}</span>}
-        </div>
-      ))}
+      {entries.map(([root, each]) => {
+        const failure = each.error ? errorText(each.error, t) : null;
+        return (
+          <div key={root} className={failure ? 'error' : 'progress'} data-root={root} data-state={failure ? 'failed' : 'running'}>
+            <span>
+              {root.split(/[\\/]/).pop()}: {failure ? t('index.failed', { message: failure.message }) : each.progress?.label || t('index.starting')}
+            </span>
+            {each.progress && (each.progress.fraction === null ? <progress /> : <progress max={1} value={each.progress.fraction} />)}
+            {failure?.fix && <span className="muted"> {failure.fix}</span>}
+          </div>
+        );
+      })}
     </div>
   );
 }

@@ -187,7 +187,8 @@ function ProjectTable({
   percent: (value: number | null) => string;
   ms: (value: number | null) => string;
 }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const language = i18n.language;
   return (
     <div className="table-scroll">
       <table className="runs" data-testid="behaviour-projects">
@@ -207,7 +208,7 @@ function ProjectTable({
           {rows.map((row) => (
             <tr key={row.project ?? '(none)'} data-testid="behaviour-project" data-project={row.project ?? ''}>
               <td title={row.project ?? undefined}>{row.project ? row.project.split(/[\\/]/).pop() : t('projects.none')}</td>
-              <td className="number">{row.interactions}</td>
+              <td className="number">{formatNumber(row.interactions, language)}</td>
               <td className="number">{percent(row.acceptanceRate)}</td>
               <td className="number">{percent(row.regenerateRate)}</td>
               <td className="number">{percent(row.frustrationRate)}</td>

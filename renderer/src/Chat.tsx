@@ -198,7 +198,7 @@ function Turn({
 }
 
 function AttemptFooter({ attempt }: { attempt: Attempt }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   return (
     <>
       {attempt.result && (
@@ -208,7 +208,7 @@ function AttemptFooter({ attempt }: { attempt: Attempt }) {
               {t('chat.cached')}
             </span>
           )}
-          {describeResult(attempt.result).map((part) => (
+          {describeResult(attempt.result, t, i18n.language).map((part) => (
             <span key={part}>{part}</span>
           ))}
         </footer>

@@ -6,29 +6,12 @@ import { useStore } from 'zustand';
 import type { AdapterLearningStats, LearnerStatus, LearningRunRecord } from '../../shared/contract.js';
 import type { SerializedError } from '../../shared/errors.js';
 import { shortProjectNames } from '../../shared/learning-metrics.js';
-import { formatDuration } from '../../shared/format.js';
-import { describeLearner, formatNll, formatPercent, lossChart, nllShade, runDurationMs, runOutcome } from './learning-format.js';
+import { ErrorBox } from './ErrorBox.js';
+import { formatNll, formatPercent, learnerStateKey, lossChart, nllShade, runDurationMs, runOutcomeKey } from './learning-format.js';
 import type { LearningStore } from './learning-store.js';
 import { ModulatorPanel } from './ModulatorPanel.js';
-import { formatDateTime } from './locale-format.js';
-
-/** A translated string, with the English helper's text when the catalogue has no key for it. */
-function Text({ k, values = {}, fallback }: { k: string; values?: Record<string, string>; fallback?: string }) {
-  const { t } = useTranslation();
-  return <>{t(k, { ...values, ...(fallback === undefined ? {} : { defaultValue: fallback }) })}</>;
-}
-
-function learnerKey(status: LearnerStatus): string {
-  if (status.current)
-    return status.state === 'paused' ? (status.current.adapter ? 'pausedInto' : 'paused') : status.current.adapter ? 'learningInto' : 'learning';
-  return status.state === 'paused' ? 'pausedIdle' : 'idle';
-}
-
-function outcomeKey(run: LearningRunRecord): string {
-  if (run.status !== 'completed') return run.status;
-  if (run.version === null) return 'noVersion';
-  return run.promoted ? 'promoted' : 'keptExperimental';
-}
+import { formatDateTime, formatDuration, formatFixed } from './locale-format.js';
+import { errorText } from './ui-error.js';
 
 /** Runs whose loss curves the chart draws: more lines than this turn into noise. */
 const chartedRuns = 5;
@@ -52,7 +35,7 @@ export function LearningView({ store, transport, project }: { store: LearningSto
           {t('learning.refresh')}
         </button>
       </div>
-      {statsError && <Failure error={statsError} testId="learning-error" />}
+      {statsError && <ErrorBox error={statsError} testId="learning-error" />}
       {!stats && !statsError && (
         <p className="placeholder" data-testid="learning-loading">
           {t('learning.loading')}
@@ -76,16 +59,20 @@ export function LearningView({ store, transport, project }: { store: LearningSto
 }
 
 function LearnerPanel({ store }: { store: LearningStore }) {
+  const { t } = useTranslation();
   const learner = useStore(store, (state) => state.learner);
   const error = useStore(store, (state) => state.learnerError);
   if (!learner) {
-    return error ? (
-      <div className="learner bad" data-testid="learner-status" data-state="unavailable" title={error.fix}>
-        <span data-testid="learner-status-error">Learner status unavailable: {error.message}</span>
-      </div>
-    ) : (
-      <div className="learner" data-testid="learner-status" data-state="unknown">
-        <Text k="learning.asking" />
+    if (!error)
+      return (
+        <div className="learner" data-testid="learner-status" data-state="unknown">
+          {t('learning.asking')}
+        </div>
+      );
+    const { message, fix } = errorText(error, t);
+    return (
+      <div className="learner bad" data-testid="learner-status" data-state="unavailable" title={fix}>
+        <span data-testid="learner-status-error">{t('learning.unavailable', { message })}</span>
       </div>
     );
   }
@@ -99,15 +86,15 @@ function LearnerDetails({ learner, stale }: { learner: LearnerStatus; stale: Ser
   const name = (project: string) => names.get(project) ?? project;
   const progress = learner.current?.progress;
   const last = learner.last;
+  const staleText = stale ? errorText(stale, t) : null;
   return (
     <div className={`learner ${learner.state}`} data-testid="learner-status" data-state={learner.state}>
       <span className="dot" />
       <span data-testid="learner-state" title={learner.current?.project}>
-        <Text
-          k={`learning.state.${learnerKey(learner)}`}
-          values={{ project: learner.current ? name(learner.current.project) : '', adapter: learner.current?.adapter ?? '' }}
-          fallback={describeLearner(learner, name)}
-        />
+        {t(`learning.state.${learnerStateKey(learner)}`, {
+          project: learner.current ? name(learner.current.project) : '',
+          adapter: learner.current?.adapter ?? '',
+        })}
       </span>
       {progress && !progress.done && (
         <span className="learner-progress" data-testid="learner-progress">
@@ -117,31 +104,28 @@ function LearnerDetails({ learner, stale }: { learner: LearnerStatus; stale: Ser
       )}
       {learner.queue.length > 0 && (
         <span data-testid="learner-queue" title={learner.queue.join('\n')}>
-          <Text k="learning.queued" values={{ projects: learner.queue.map(name).join(', ') }} />
+          {t('learning.queued', { projects: learner.queue.map(name).join(', ') })}
         </span>
       )}
       {last && (
         <span data-testid="learner-last" data-promoted={last.promoted}>
-          <Text
-            k="learning.last"
-            values={{
-              adapter: `${last.adapter}${last.version === null ? '' : ` v${last.version}`}`,
-              outcome: t(
-                last.promoted ? 'learning.outcome.promoted' : last.version === null ? 'learning.outcome.notRegistered' : 'learning.outcome.keptExperimental',
-              ),
-            }}
-          />
+          {t('learning.last', {
+            adapter: `${last.adapter}${last.version === null ? '' : ` v${last.version}`}`,
+            outcome: t(
+              last.promoted ? 'learning.outcome.promoted' : last.version === null ? 'learning.outcome.notRegistered' : 'learning.outcome.keptExperimental',
+            ),
+          })}
           {last.reason ? ` (${last.reason})` : ''}
         </span>
       )}
       {learner.lastError && (
         <span className="learner-error" data-testid="learner-last-error" title={learner.lastError.fix}>
-          <Text k="learning.lastFailure" values={{ message: learner.lastError.message }} />
+          {t('learning.lastFailure', { message: learner.lastError.message })}
         </span>
       )}
-      {stale && (
-        <span className="learner-error" data-testid="learner-status-error" title={stale.fix}>
-          (not updating: {stale.message})
+      {staleText && (
+        <span className="learner-error" data-testid="learner-status-error" title={staleText.fix}>
+          {t('learning.stale', { message: staleText.message })}
         </span>
       )}
     </div>
@@ -149,7 +133,8 @@ function LearnerDetails({ learner, stale }: { learner: LearnerStatus; stale: Ser
 }
 
 function AdapterPanel({ stats, actions }: { stats: AdapterLearningStats; actions: ReactNode }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
+  const bwt = formatPercent(stats.bwt, i18n.language);
   const names = useMemo(() => shortProjectNames([...stats.projects, ...stats.runs.map((run) => run.project)]), [stats]);
   const name = (project: string) => names.get(project) ?? project;
   return (
@@ -163,13 +148,12 @@ function AdapterPanel({ stats, actions }: { stats: AdapterLearningStats; actions
           data-value={stats.bwt ?? ''}
           title={t('learning.bwtTitle')}
         >
-          BWT {formatPercent(stats.bwt)}
-          {stats.bwtVersion === null ? '' : ` at v${stats.bwtVersion}`}
+          {stats.bwtVersion === null ? t('learning.bwt', { value: bwt }) : t('learning.bwtAt', { value: bwt, version: stats.bwtVersion })}
         </span>
       </header>
       {stats.projects.length === 0 ? (
         <p className="muted" data-testid="forgetting-matrix-empty">
-          No held-out evaluations yet.
+          {t('learning.noEvaluations')}
         </p>
       ) : (
         <ForgettingMatrix stats={stats} name={name} />
@@ -182,7 +166,7 @@ function AdapterPanel({ stats, actions }: { stats: AdapterLearningStats; actions
 
 /** Held-out NLL of every version on every project, coloured per column (lower is greener), with the gain over the base. */
 function ForgettingMatrix({ stats, name }: { stats: AdapterLearningStats; name: (project: string) => string }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const columns = stats.projects.map((_, column) => stats.nll.map((row) => row[column] ?? null));
   return (
     <div className="table-scroll">
@@ -203,7 +187,7 @@ function ForgettingMatrix({ stats, name }: { stats: AdapterLearningStats; name: 
           {stats.versions.map((row, rowIndex) => (
             <tr key={row.version} data-testid="matrix-row" data-version={row.version} data-channel={row.channel}>
               <th scope="row">
-                v{row.version} <span className={`channel ${row.channel}`}>{row.channel}</span>
+                v{row.version} <span className={`channel ${row.channel}`}>{t(`learning.channel.${row.channel}`)}</span>
               </th>
               <td className="learned" title={row.project ?? undefined}>
                 {row.project === null ? '' : name(row.project)}
@@ -222,10 +206,10 @@ function ForgettingMatrix({ stats, name }: { stats: AdapterLearningStats; name: 
                     data-nll={nll ?? ''}
                     style={shade ? { background: shade } : undefined}
                   >
-                    <span className="nll">{formatNll(nll)}</span>
+                    <span className="nll">{formatNll(nll, i18n.language)}</span>
                     {row.version > 0 && (
                       <span className="gain" data-testid="matrix-gain">
-                        {formatPercent(gain)}
+                        {formatPercent(gain, i18n.language)}
                       </span>
                     )}
                   </td>
@@ -240,26 +224,27 @@ function ForgettingMatrix({ stats, name }: { stats: AdapterLearningStats; name: 
 }
 
 function LossChart({ runs, name }: { runs: readonly LearningRunRecord[]; name: (project: string) => string }) {
+  const { t, i18n } = useTranslation();
   const chart = lossChart(runs, {
     width: 480,
     height: 160,
     margin: 14,
     count: chartedRuns,
-    label: (run) => `${run.version === null ? run.status : `v${run.version}`} ${name(run.project)}`,
+    label: (run) => `${run.version === null ? t(`learning.outcome.${runOutcomeKey(run)}`) : `v${run.version}`} ${name(run.project)}`,
   });
   if (chart.lines.length === 0) return null;
   return (
     <figure className="loss-chart">
-      <svg viewBox={`0 0 ${chart.width} ${chart.height}`} role="img" aria-label="Training loss per step of the latest runs" data-testid="loss-chart">
+      <svg viewBox={`0 0 ${chart.width} ${chart.height}`} role="img" aria-label={t('learning.lossChart')} data-testid="loss-chart">
         <rect x={0} y={0} width={chart.width} height={chart.height} className="plot" />
         <text x={4} y={12} className="axis">
-          {chart.top.toFixed(2)}
+          {formatFixed(chart.top, i18n.language, 2)}
         </text>
         <text x={4} y={chart.height - 4} className="axis">
-          {chart.bottom.toFixed(2)}
+          {formatFixed(chart.bottom, i18n.language, 2)}
         </text>
         <text x={chart.width - 4} y={chart.height - 4} className="axis" textAnchor="end">
-          {chart.steps} steps
+          {t('learning.steps', { count: chart.steps })}
         </text>
         {chart.lines.map((line) => (
           <polyline key={line.runId} points={line.points} stroke={line.color} fill="none" strokeWidth={2} data-testid="loss-line" data-run-id={line.runId}>
@@ -268,7 +253,7 @@ function LossChart({ runs, name }: { runs: readonly LearningRunRecord[]; name: (
         ))}
       </svg>
       <figcaption>
-        loss per step:{' '}
+        {t('learning.lossLegend')}{' '}
         {chart.lines.map((line) => (
           <span key={line.runId} className="legend">
             <span className="swatch" style={{ background: line.color }} /> {line.label}
@@ -306,10 +291,10 @@ function RunList({ runs, name }: { runs: readonly LearningRunRecord[]; name: (pr
                 <td title={run.project}>{name(run.project)}</td>
                 <td>{run.version === null ? '–' : `v${run.version}`}</td>
                 <td className={`outcome ${run.status === 'failed' ? 'bad' : run.promoted ? 'ok' : ''}`} data-testid="learning-run-outcome">
-                  {t(`learning.outcome.${outcomeKey(run)}`, { defaultValue: runOutcome(run) })}
+                  {t(`learning.outcome.${runOutcomeKey(run)}`)}
                 </td>
-                <td className="number">{formatDuration(runDurationMs(run))}</td>
-                <td className="number">{speed === undefined ? '–' : speed.toFixed(1)}</td>
+                <td className="number">{formatDuration(runDurationMs(run), i18n.language)}</td>
+                <td className="number">{speed === undefined ? '–' : formatFixed(speed, i18n.language, 1)}</td>
                 <td className="reason" data-testid="learning-run-reason" title={run.error?.fix}>
                   {run.reason ?? run.error?.message ?? ''}
                 </td>
@@ -318,20 +303,6 @@ function RunList({ runs, name }: { runs: readonly LearningRunRecord[]; name: (pr
           })}
         </tbody>
       </table>
-    </div>
-  );
-}
-
-function Failure({ error, testId }: { error: SerializedError; testId: string }) {
-  const { t } = useTranslation();
-  return (
-    <div className="error" role="alert" data-testid={testId} data-code={error.code}>
-      <strong>{error.message}</strong>
-      {error.fix && (
-        <p>
-          <span className="label">{t('error.fix')}</span> {error.fix}
-        </p>
-      )}
     </div>
   );
 }

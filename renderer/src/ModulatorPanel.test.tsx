@@ -1,9 +1,15 @@
 import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
+import { I18nextProvider } from 'react-i18next';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ModulatorStatus } from '../../shared/contract.js';
 import { NpllmError } from '../../shared/errors.js';
+import { createI18n } from './i18n.js';
 import { ModulatorPanel } from './ModulatorPanel.js';
+
+// Each new instance becomes react-i18next's default: the Portuguese one is only given through its provider.
+const portuguese = createI18n('pt-BR');
+createI18n('en');
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -79,9 +85,10 @@ const status: ModulatorStatus = {
 
 const byTestId = (id: string) => container.querySelector<HTMLElement>(`[data-testid="${id}"]`);
 
-async function show(load: () => Promise<ModulatorStatus>) {
+async function show(load: () => Promise<ModulatorStatus>, inPortuguese = false) {
+  const panel = <ModulatorPanel load={load} />;
   await act(async () => {
-    root.render(<ModulatorPanel load={load} />);
+    root.render(inPortuguese ? <I18nextProvider i18n={portuguese}>{panel}</I18nextProvider> : panel);
     await new Promise((resolve) => setTimeout(resolve, 0));
   });
 }
@@ -123,5 +130,30 @@ describe('the modulator panel', () => {
     await show(() => Promise.reject(new NpllmError('INTERNAL', 'engine gone')));
     expect(byTestId('modulator-panel')!.dataset['state']).toBe('unavailable');
     expect(byTestId('modulator-message')!.textContent).toMatch(/engine gone/);
+  });
+
+  it('speaks Portuguese, with its numbers and dates', async () => {
+    await show(() => Promise.resolve({ ...status, enabled: false, fallback: 'the file changed' }), true);
+    expect(byTestId('modulator-panel')!.querySelector('h2')!.textContent).toMatch(/^Modulador v2 Atualizar$/);
+    expect(byTestId('modulator-gap')!.textContent).toBe('1,23 %');
+    expect(byTestId('modulator-summary')!.textContent).toBe(
+      '2.236.150 parâmetros · lacuna em relação ao oráculo 1,23 % · escalas 0 / 0,5 / 1 · explorando 10 % das respostas novas · ' +
+        '41 recompensas aprendidas, 3 aguardando · desativado',
+    );
+    expect(byTestId('modulator-fallback')!.textContent).toBe('Respondendo com as regras: the file changed');
+    expect([...byTestId('modulator-versions')!.querySelectorAll('th')].map((header) => header.textContent)).toEqual([
+      'versão',
+      'canal',
+      'origem',
+      'lacuna do oráculo',
+      'motivo',
+    ]);
+    expect(byTestId('modulator-version-row')!.textContent).toContain('estável');
+    const decision = byTestId('modulator-decision')!;
+    expect(decision.textContent).toContain('odoo 1; node 0,5 (exploração)');
+    expect(decision.textContent).toContain('sim');
+    expect(decision.textContent).toContain('0,46');
+    // pt-BR writes dates day/month/year.
+    expect(decision.querySelector('td')!.textContent).toMatch(/^\d{2}\/12\/2026/);
   });
 });

@@ -3,6 +3,7 @@ import { useStore } from 'zustand';
 import { useTranslation } from 'react-i18next';
 import type { ProjectSummary } from '../../shared/contract.js';
 import { ErrorBox } from './ErrorBox.js';
+import { projectOutcomeKey } from './learning-format.js';
 import { formatDateTime, formatNumber, formatPercentValue } from './locale-format.js';
 import type { ProjectsStore } from './projects-store.js';
 
@@ -114,13 +115,17 @@ function ProjectItem({
         ? t('projects.indexed', { chunks: formatNumber(project.index.chunks, i18n.language) })
         : t('projects.notIndexed');
   const learning = project.learning;
+  const outcome = learning.lastOutcome === null ? null : projectOutcomeKey(learning.lastOutcome);
+  const outcomeText = outcome
+    ? `${outcome.version === null ? '' : `v${outcome.version} `}${t(`learning.outcome.${outcome.key}`)}`
+    : (learning.lastOutcome ?? '');
   const learningState =
     learning.state === 'running'
       ? t('projects.learningRunning')
       : learning.state === 'queued'
         ? t('projects.learningQueued')
         : learning.state === 'learned'
-          ? t('projects.learned', { outcome: learning.lastOutcome ?? '', when: learning.lastRunAt ? formatDateTime(learning.lastRunAt, i18n.language) : '' })
+          ? t('projects.learned', { outcome: outcomeText, when: learning.lastRunAt ? formatDateTime(learning.lastRunAt, i18n.language) : '' })
           : t('projects.neverLearned');
   return (
     <button

@@ -289,7 +289,7 @@ export function SettingsView({ transport, apiKeys, onUiChange, onReloading }: Se
               <input
                 type="text"
                 data-testid="settings-database-url"
-                placeholder="postgres://user:password@host:5432/npllm"
+                placeholder={t('settings.databaseUrlPlaceholder')}
                 spellCheck={false}
                 value={draft.databaseUrl}
                 onChange={(event) => update({ databaseUrl: event.target.value })}

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { AskResponse } from '../../shared/contract.js';
-import { describeResult, formatMs, splitCodeFences, splitInlineCode } from './format.js';
+import { describeResult, splitCodeFences, splitInlineCode } from './format.js';
+import { createI18n } from './i18n.js';
+import { formatMilliseconds } from './locale-format.js';
+
+const en = createI18n('en');
+const ptBR = createI18n('pt-BR');
 
 describe('splitCodeFences', () => {
   it('separates prose from fenced code and keeps the language', () => {
@@ -39,15 +44,27 @@ describe('describeResult', () => {
   };
 
   it('lists model, tokens, ttft, total, load time and a cut answer', () => {
-    expect(describeResult(result)).toEqual(['SmolLM2', '48 tokens', 'ttft 240 ms', 'total 2.5 s', 'model load 1.4 s', 'cut at max tokens']);
+    expect(describeResult(result, en.t, 'en')).toEqual(['SmolLM2', '48 tokens', 'ttft 240 ms', 'total 2.5 s', 'model load 1.4 s', 'cut at max tokens']);
+  });
+
+  it('says it in Portuguese, with a decimal comma', () => {
+    expect(describeResult({ ...result, finishReason: 'repetition', timings: { ...result.timings, tokens: 1 } }, ptBR.t, 'pt-BR')).toEqual([
+      'SmolLM2',
+      '1 token',
+      'primeiro token em 240 ms',
+      'total 2,5 s',
+      'carregamento do modelo 1,4 s',
+      'interrompida: o modelo estava se repetindo',
+    ]);
   });
 
   it('leaves out what did not happen', () => {
-    expect(describeResult({ ...result, finishReason: 'stop', timings: { ...result.timings, loadMs: 0 } })).toHaveLength(4);
+    expect(describeResult({ ...result, finishReason: 'stop', timings: { ...result.timings, loadMs: 0 } }, en.t, 'en')).toHaveLength(4);
   });
 
-  it('formats milliseconds for people', () => {
-    expect([formatMs(3.2), formatMs(999), formatMs(12_345)]).toEqual(['3 ms', '999 ms', '12.3 s']);
+  it('formats milliseconds for people, in their language', () => {
+    expect([3.2, 999, 999.7, 12_345].map((ms) => formatMilliseconds(ms, 'en'))).toEqual(['3 ms', '999 ms', '1 s', '12.3 s']);
+    expect(formatMilliseconds(1500, 'pt-BR')).toBe('1,5 s');
   });
 });
 

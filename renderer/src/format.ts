@@ -1,5 +1,7 @@
 /** Presentation helpers for answers, kept free of React so they are tested directly. */
+import type { TFunction } from 'i18next';
 import type { AskResponse } from '../../shared/contract.js';
+import { formatMilliseconds } from './locale-format.js';
 
 export type Segment = { kind: 'text'; text: string } | { kind: 'code'; text: string; language: string };
 
@@ -32,21 +34,21 @@ export function splitCodeFences(answer: string): Segment[] {
   return segments;
 }
 
-export function formatMs(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-/** The meta line under an answer: what produced it and how fast. */
-export function describeResult(result: AskResponse): string[] {
+/**
+ * The meta line under an answer: what produced it and how fast, in the reader's language (`t`
+ * and `language` from i18next, passed in so this stays free of React).
+ */
+export function describeResult(result: AskResponse, t: TFunction, language: string): string[] {
   const { timings } = result;
+  const time = (ms: number) => formatMilliseconds(ms, language);
   return [
     result.model,
-    `${timings.tokens} tokens`,
-    `ttft ${formatMs(timings.ttftMs)}`,
-    `total ${formatMs(timings.totalMs)}`,
-    ...(timings.loadMs > 0 ? [`model load ${formatMs(timings.loadMs)}`] : []),
-    ...(result.finishReason === 'length' ? ['cut at max tokens'] : []),
-    ...(result.finishReason === 'repetition' ? ['stopped: the model was repeating itself'] : []),
+    t('meta.tokens', { count: timings.tokens }),
+    t('meta.ttft', { time: time(timings.ttftMs) }),
+    t('meta.total', { time: time(timings.totalMs) }),
+    ...(timings.loadMs > 0 ? [t('meta.load', { time: time(timings.loadMs) })] : []),
+    ...(result.finishReason === 'length' ? [t('meta.cut')] : []),
+    ...(result.finishReason === 'repetition' ? [t('meta.repeating')] : []),
   ];
 }
 

@@ -1,19 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { describeLearner, formatPercent, lossChart, nllShade, runDurationMs, runOutcome } from './learning-format.js';
+import { formatNll, formatPercent, learnerStateKey, lossChart, nllShade, projectOutcomeKey, runDurationMs, runOutcomeKey } from './learning-format.js';
 import { idleLearner, learningRun, runningLearner } from './test/learning-fixtures.js';
 
 describe('learning formats', () => {
-  it('formats percentages and outcomes', () => {
-    expect(formatPercent(0.25)).toBe('+25.0%');
-    expect(formatPercent(-0.075)).toBe('-7.5%');
-    expect(formatPercent(-0.0001)).toBe('0.0%');
-    expect(formatPercent(null)).toBe('–');
+  it("formats percentages and NLL in the reader's language, and outcomes", () => {
+    expect(formatPercent(0.25, 'en')).toBe('+25.0%');
+    expect(formatPercent(-0.075, 'en')).toBe('-7.5%');
+    expect(formatPercent(-0.0001, 'en')).toBe('0.0%');
+    expect(formatPercent(null, 'en')).toBe('–');
+    expect(formatPercent(-0.075, 'pt-BR')).toBe('-7,5%');
+    expect([formatNll(0.85, 'en'), formatNll(0.85, 'pt-BR'), formatNll(null, 'pt-BR')]).toEqual(['0.850', '0,850', '–']);
     expect(runDurationMs(learningRun('a'))).toBe(108_600);
     expect(runDurationMs(learningRun('b', { stats: null }))).toBe(109_000);
     expect(runDurationMs(learningRun('c', { stats: null, finishedAt: null }))).toBeNull();
-    expect(runOutcome(learningRun('a'))).toBe('promoted');
-    expect(runOutcome(learningRun('b', { promoted: false }))).toBe('kept experimental');
-    expect(runOutcome(learningRun('c', { status: 'failed' }))).toBe('failed');
+    expect(runOutcomeKey(learningRun('a'))).toBe('promoted');
+    expect(runOutcomeKey(learningRun('b', { promoted: false }))).toBe('keptExperimental');
+    expect(runOutcomeKey(learningRun('c', { status: 'failed' }))).toBe('failed');
+    expect(runOutcomeKey(learningRun('d', { version: null }))).toBe('noVersion');
   });
 
   it('shades the lowest NLL of a column green and the highest red, nothing without a comparison', () => {
@@ -46,10 +49,19 @@ describe('learning formats', () => {
     expect(lossChart([], { width: 100, height: 50, margin: 10, count: 5, label: (run) => run.id }).lines).toEqual([]);
   });
 
-  it('describes the learner in one line', () => {
-    const name = (project: string) => project.split('/').at(-1)!;
-    expect(describeLearner(idleLearner, name)).toBe('idle');
-    expect(describeLearner(runningLearner, name)).toBe('learning hr into odoo');
-    expect(describeLearner({ ...runningLearner, state: 'paused' }, name)).toBe('paused: learning hr into odoo');
+  it('names what the learner is doing', () => {
+    expect(learnerStateKey(idleLearner)).toBe('idle');
+    expect(learnerStateKey({ ...idleLearner, state: 'paused' })).toBe('pausedIdle');
+    expect(learnerStateKey(runningLearner)).toBe('learningInto');
+    expect(learnerStateKey({ ...runningLearner, state: 'paused' })).toBe('pausedInto');
+    expect(learnerStateKey({ ...runningLearner, current: { ...runningLearner.current!, adapter: null } })).toBe('learning');
+  });
+
+  it("reads the engine's outcome of a project, and leaves wording it does not know alone", () => {
+    expect(projectOutcomeKey('v3 promoted')).toEqual({ key: 'promoted', version: '3' });
+    expect(projectOutcomeKey('v12 kept experimental')).toEqual({ key: 'keptExperimental', version: '12' });
+    expect(projectOutcomeKey('no version')).toEqual({ key: 'noVersion', version: null });
+    expect(projectOutcomeKey('failed')).toEqual({ key: 'failed', version: null });
+    expect(projectOutcomeKey('v3 merged somewhere')).toBeNull();
   });
 });

@@ -1,15 +1,14 @@
 /** Presentation helpers for the learning dashboard, kept free of React so they are tested directly. */
 import type { LearnerStatus, LearningRunRecord } from '../../shared/contract.js';
+import { formatChange, formatFixed } from './locale-format.js';
 
-/** A signed percentage with one decimal (`+25.0%`); `–` for an unknown value. */
-export function formatPercent(value: number | null): string {
-  if (value === null || !Number.isFinite(value)) return '–';
-  const percent = (value * 100).toFixed(1);
-  return `${value > 0 ? '+' : ''}${percent === '-0.0' ? '0.0' : percent}%`;
+/** A signed percentage with one decimal in the reader's language (`+25.0%`, pt-BR `+25,0%`); `–` for an unknown value. */
+export function formatPercent(value: number | null, language: string): string {
+  return value === null || !Number.isFinite(value) ? '–' : formatChange(value, language);
 }
 
-export function formatNll(value: number | null): string {
-  return value === null ? '–' : value.toFixed(3);
+export function formatNll(value: number | null, language: string): string {
+  return value === null ? '–' : formatFixed(value, language, 3);
 }
 
 /** The trainer's own measure when it has one; the wall clock otherwise (a failed run has no stats). */
@@ -19,10 +18,31 @@ export function runDurationMs(run: LearningRunRecord): number | null {
   return run.finishedAt === null ? null : Date.parse(run.finishedAt) - Date.parse(run.startedAt);
 }
 
-export function runOutcome(run: LearningRunRecord): string {
+/** How a run ended, as a key of `learning.outcome`. */
+export function runOutcomeKey(run: LearningRunRecord): string {
   if (run.status !== 'completed') return run.status;
-  if (run.version === null) return 'no version';
-  return run.promoted ? 'promoted' : 'kept experimental';
+  if (run.version === null) return 'noVersion';
+  return run.promoted ? 'promoted' : 'keptExperimental';
+}
+
+const engineOutcomes = new Map([
+  ['promoted', 'promoted'],
+  ['kept experimental', 'keptExperimental'],
+  ['no version', 'noVersion'],
+  ['running', 'running'],
+  ['failed', 'failed'],
+  ['cancelled', 'cancelled'],
+]);
+
+/**
+ * A project's latest outcome comes from the engine as English text (`v3 promoted`, `v3 kept
+ * experimental`, `no version`, a run's status): its key of `learning.outcome` and the version it
+ * names, or null for wording this app does not know (shown as the engine wrote it).
+ */
+export function projectOutcomeKey(outcome: string): { key: string; version: string | null } | null {
+  const match = /^(?:v(\d+) )?(.+)$/.exec(outcome);
+  const key = match ? engineOutcomes.get(match[2]!) : undefined;
+  return key ? { key, version: match![1] ?? null } : null;
 }
 
 /**
@@ -102,11 +122,11 @@ export function lossChart(
   };
 }
 
-/** One line about the background learner, for the status strip of the dashboard. */
-export function describeLearner(status: LearnerStatus, name: (project: string) => string): string {
+/** What the background learner is doing, as a key of `learning.state`. */
+export function learnerStateKey(status: LearnerStatus): string {
   if (status.current) {
-    const what = `learning ${name(status.current.project)}${status.current.adapter ? ` into ${status.current.adapter}` : ''}`;
-    return status.state === 'paused' ? `paused: ${what}` : what;
+    const into = status.current.adapter ? 'Into' : '';
+    return status.state === 'paused' ? `paused${into}` : `learning${into}`;
   }
-  return status.state === 'paused' ? 'paused' : 'idle';
+  return status.state === 'paused' ? 'pausedIdle' : 'idle';
 }

@@ -237,6 +237,7 @@ export function httpTransport(fetchImpl: typeof fetch, apiKeys?: ApiKeyStore): T
     }
     throw new NpllmError('INTERNAL', 'The server ended the answer stream without a result.', {
       fix: 'Ask again; if it keeps happening, look at the server log.',
+      details: { i18n: { message: 'transport.noResult', fix: 'transport.noResultFix' } },
     });
   }
 }
@@ -248,5 +249,6 @@ async function responseError(response: Response): Promise<NpllmError> {
   const status = response.statusText ? `${response.status} ${response.statusText}` : String(response.status);
   return new NpllmError('INTERNAL', `The server answered ${status}.`, {
     fix: 'Check that this page is served by "npllm serve" and that the server is up to date.',
+    details: { i18n: { message: 'transport.status', fix: 'transport.statusFix', values: { status } } },
   });
 }
