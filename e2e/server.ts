@@ -26,6 +26,8 @@ export interface ServerSetup {
   settingsFile?: boolean;
   /** An existing data folder (a restart); a fresh one otherwise. */
   home?: string;
+  /** A YAML config file's text, written into the data folder and given to `serve --config`. */
+  config?: string;
 }
 
 /** What the browser tests run with: the tiny model answers fastest, one thread, short answers. */
@@ -42,7 +44,9 @@ export function startNpllmServer(extraEnv: Record<string, string> = {}, setup: S
   const modelEnv = setup.settingsFile
     ? {}
     : { NPLLM_MODEL_NAME: testModel.name, NPLLM_THREADS: String(testModel.threads), NPLLM_MAX_TOKENS: String(testModel.maxTokens) };
-  const server = spawn(process.execPath, [join(repo, 'bin/npllm.js'), 'serve', '--port', '0'], {
+  const configFile = join(home, 'npllm.yaml');
+  if (setup.config) writeFileSync(configFile, setup.config);
+  const server = spawn(process.execPath, [join(repo, 'bin/npllm.js'), 'serve', '--port', '0', ...(setup.config ? ['--config', configFile] : [])], {
     cwd: repo,
     // No exploration: the modulator would otherwise flip one answer in ten (retrieval off, an adapter
     // a level away), and a test that asks about project code would see no sources by chance.
