@@ -5,6 +5,7 @@
  * that version and rolls it back, each confirmed, and the tab follows the engine's channels. The
  * judge is set so that no version earns promotion on its own (minImprovement 10 nats): every
  * version stays experimental until the person promotes it, which makes the flow deterministic.
+ * Then a crash and a restart on the same data folder: the conversation and the versions remain.
  * Training is bounded by steps (10 of 64 tokens on the tiny model), never by time.
  */
 import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -131,4 +132,28 @@ test('learning again continues from it; promoting v2 and rolling back restores v
   const listed = (await (await page.request.post('/api/adapters/list', { data: {} })).json()) as { items: { version: number; channel: string }[] };
   expect(listed.items.filter((adapter) => adapter.channel === 'stable').map((adapter) => adapter.version)).toEqual([1]);
   await screenshot(page, 'learning-rollback');
+});
+
+test('the next day: after the engine stops and starts again, the conversation and the learned versions are still there', async () => {
+  await page.getByTestId('chat-tab').click();
+  await page.getByTestId('chat-input').fill('What does shlex.split do?');
+  await page.getByTestId('chat-input').press('Enter');
+  await expect(page.getByTestId('answer').first()).toHaveAttribute('data-status', 'done');
+  await expect(page.getByTestId('conversation-list').getByTestId('conversation-item')).toHaveCount(1);
+
+  // A crash, not a clean stop: what the app showed must have been stored before it was shown.
+  await server.kill();
+  server = await startNpllmServer({}, { config, home: server.home });
+  await page.goto(server.url);
+  await page.locator(`[data-testid="project-item"][data-root="${project}"]`).click();
+  const conversation = page.getByTestId('conversation-list').getByTestId('conversation-item');
+  await expect(conversation).toHaveCount(1);
+  await expect(conversation.getByTestId('conversation-title')).toHaveText('What does shlex.split do?');
+  await conversation.locator('.conversation-open').click();
+  await expect(page.getByTestId('answer').first()).toHaveAttribute('data-status', 'done');
+  await expect(page.getByTestId('question-text')).toHaveText('What does shlex.split do?');
+
+  await page.getByTestId('learning-tab').click();
+  await expect(adapterCard().getByTestId('learning-run')).toHaveCount(2);
+  await expect(adapterCard().locator('[data-testid="matrix-row"][data-version="1"]')).toHaveAttribute('data-channel', 'stable');
 });
