@@ -22,7 +22,12 @@ export function LearningView({ store, transport, project }: { store: LearningSto
   const stats = useStore(store, (state) => state.stats);
   const statsError = useStore(store, (state) => state.statsError);
   const loading = useStore(store, (state) => state.statsLoading);
-  const { open, refreshStats } = store.getState();
+  const { open, refreshStats, refreshLearner } = store.getState();
+  // After a run the person started, the learner strip shows its end at once, not at the next poll.
+  const afterRun = () => {
+    void refreshStats();
+    void refreshLearner();
+  };
 
   useEffect(() => open(), [open]);
 
@@ -30,7 +35,7 @@ export function LearningView({ store, transport, project }: { store: LearningSto
     <section className="learning" data-testid="learning-view" aria-busy={loading}>
       <div className="learning-toolbar">
         <LearnerPanel store={store} />
-        {transport && <LearnNow transport={transport} project={project ?? null} onDone={() => void refreshStats()} />}
+        {transport && <LearnNow transport={transport} project={project ?? null} onDone={afterRun} />}
         <button type="button" className="ghost small" data-testid="learning-refresh" onClick={() => void refreshStats()} disabled={loading}>
           {t('learning.refresh')}
         </button>
