@@ -170,6 +170,17 @@ function pruneStale(keepDirs, flavour) {
   }
 }
 
+// A pid that exists, even one this user may not signal (EPERM), holds its lock.
+function running(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
 // Two clones (a CI run beside a developer's build) must not compile into one folder at once.
 async function withBuildLock(work) {
   mkdirSync(cacheRoot, { recursive: true });
@@ -181,14 +192,7 @@ async function withBuildLock(work) {
     } catch (error) {
       if (error.code !== 'EEXIST') throw error;
       const holder = Number(readFileSync(lock, 'utf8'));
-      let alive = false;
-      try {
-        process.kill(holder, 0);
-        alive = Number.isInteger(holder) && holder > 0;
-      } catch {
-        alive = false;
-      }
-      if (!alive) {
+      if (!running(holder)) {
         rmSync(lock, { force: true });
         continue;
       }
@@ -227,20 +231,17 @@ async function build(options) {
   const flavour = options.native ? 'native' : 'portable';
 
   mkdirSync(cloneDir, { recursive: true });
-  if (!options.force && existsSync(binary) && existsSync(infoFile)) {
-    log(`up to date: ${binary}`);
+  // A build already in the shared cache (another clone's, or this one's before) is only named in this clone's manifest.
+  const reuse = (how) => {
+    if (options.force || !existsSync(binary) || !existsSync(infoFile)) return null;
+    log(`${how}: ${binary}`);
     writeJsonAtomic(manifestPath, { ...JSON.parse(readFileSync(infoFile, 'utf8')), binary });
     return binary;
-  }
-  return withBuildLock(async () => {
-    // Another clone may have built it while this one waited.
-    if (!options.force && existsSync(binary) && existsSync(infoFile)) {
-      log(`built meanwhile: ${binary}`);
-      writeJsonAtomic(manifestPath, { ...JSON.parse(readFileSync(infoFile, 'utf8')), binary });
-      return binary;
-    }
-    return compile({ options, bundle, key, dir, workDir, binary, infoFile, flavour });
-  });
+  };
+  return (
+    reuse('up to date') ??
+    withBuildLock(() => reuse('built meanwhile by another clone') ?? compile({ options, bundle, key, dir, workDir, binary, infoFile, flavour }))
+  );
 }
 
 async function compile({ options, bundle, key, dir, workDir, binary, infoFile, flavour }) {
