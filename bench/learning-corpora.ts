@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../electron/engine/base/paths.js';
+import { pythonStdlib } from '../electron/engine/test/python-stdlib.js';
 import { sharedCacheDir } from '../electron/engine/test/support.js';
 export interface Projects {
   a: string;
@@ -61,7 +62,7 @@ function treeBytes(dir: string): number {
 export function corpora(root: string, filesB: number): Projects {
   const projects = { a: join(root, 'odoo-addons'), b: join(root, 'eslint-rules'), c: join(root, 'asyncio') };
   const eslintVersion = (JSON.parse(readFileSync(join(packageRoot, 'node_modules', 'eslint', 'package.json'), 'utf8')) as { version: string }).version;
-  const stamp = JSON.stringify({ filesB, odooAddons, eslintVersion, python: pythonDir() });
+  const stamp = JSON.stringify({ filesB, odooAddons, eslintVersion, python: pythonStdlib('the control corpus') });
   const stampFile = join(root, '.complete');
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return projects;
   const building = mkdtempSync(`${root}.building-`);
@@ -76,14 +77,6 @@ export function corpora(root: string, filesB: number): Projects {
     if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) throw error;
   }
   return projects;
-}
-
-function pythonDir(): string {
-  const python = readdirSync('/usr/lib')
-    .filter((name) => /^python3\.\d+$/.test(name))
-    .sort()[0];
-  if (!python) throw new Error('No /usr/lib/python3.* for the control corpus: install python3.');
-  return join('/usr/lib', python);
 }
 
 function build(root: string, filesB: number): void {
@@ -102,7 +95,7 @@ function build(root: string, filesB: number): void {
   for (const file of rules.filter((_, index) => index % every === 0).slice(0, filesB)) cpSync(join(ruleDir, file), join(b, 'lib', 'rules', file));
   writeFileSync(join(b, 'package.json'), JSON.stringify({ name: 'eslint-rules', version: '1.0.0', main: 'lib/rules/index.js' }));
   // The control: Python like A, unrelated to Odoo, about A's size.
-  const asyncio = join(pythonDir(), 'asyncio');
+  const asyncio = join(pythonStdlib('the control corpus'), 'asyncio');
   const budget = treeBytes(a);
   let used = 0;
   mkdirSync(join(c, 'asyncio'), { recursive: true });

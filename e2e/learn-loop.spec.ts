@@ -8,9 +8,10 @@
  * Then a crash and a restart on the same data folder: the conversation and the versions remain.
  * Training is bounded by steps (10 of 64 tokens on the tiny model), never by time.
  */
-import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
+import { pythonStdlib } from '../electron/engine/test/python-stdlib.js';
 import { screenshot } from './screenshots.js';
 import { startNpllmServer, type NpllmServer } from './server.js';
 
@@ -35,14 +36,11 @@ const config = `learning:
 
 /** A pure-Python project of a few thousand lines: some of CPython's own modules. */
 function writeProject(root: string): void {
-  const python = readdirSync('/usr/lib')
-    .filter((name) => /^python3\.\d+$/.test(name))
-    .sort()[0];
-  if (!python) throw new Error('No /usr/lib/python3.*: install python3 (the learning e2e test copies its modules).');
+  const stdlib = pythonStdlib('the learning e2e test (it copies its modules)');
   mkdirSync(join(root, 'textkit'), { recursive: true });
   writeFileSync(join(root, 'pyproject.toml'), '[project]\nname = "textkit"\nversion = "0.1.0"\n');
   for (const file of ['csv.py', 'textwrap.py', 'shlex.py', 'fnmatch.py', 'glob.py', 'string.py', 'difflib.py', 'calendar.py', 'gettext.py', 'netrc.py'])
-    cpSync(join('/usr/lib', python, file), join(root, 'textkit', file));
+    cpSync(join(stdlib, file), join(root, 'textkit', file));
 }
 
 test.beforeAll(async ({ browser }) => {
