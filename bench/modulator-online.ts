@@ -5,7 +5,8 @@
  * with what they dislike but never say — the Odoo-trained `user` adapter speaking outside Odoo
  * projects. Accepted answers earn the reward an insert earns, rejected ones a regeneration's. The
  * product's own pieces decide and learn: bounded exploration, the off-policy update on a working
- * copy, and promotion between sessions only when doubly robust OPE says the copy is better.
+ * copy, and promotion between sessions only when doubly robust OPE on the logs and the oracle gap on
+ * the held-out examples both say the copy is better (the product's rule, modulator/judge.ts).
  */
 import { decodeInput } from '../electron/engine/modulator/features.js';
 import { judge } from '../electron/engine/modulator/judge.js';
@@ -111,7 +112,7 @@ export function simulate(
       const verdict = judge(
         working.network,
         stable,
-        { oracle: [], logs },
+        { oracle: examples, logs },
         { minLogged: config.minLoggedDecisions, gapTolerance: 0.002, rewardTolerance: 0.01 },
       );
       if (verdict.promote) {

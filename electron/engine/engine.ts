@@ -125,10 +125,11 @@ export class Engine {
         // The UI follows a background run through learning/status; the log keeps how each one ended.
         onProgress: (progress) => progress.done && logger.log('info', `background learning: ${progress.label}`),
         // New adapter versions change what the best mix is: the modulator refits to them.
-        onLearned: (result, project) => {
+        onLearned: async (result, project, hooks) => {
           if (!config.modulator.enabled || !config.modulator.learnAfterConsolidation || result.version === null) return;
-          this.modulatorLearner
-            .learn({ project }, { signal: this.background.signal })
+          const signal = hooks.signal ? AbortSignal.any([hooks.signal, this.background.signal]) : this.background.signal;
+          await this.modulatorLearner
+            .learn({ project }, { signal, onProgress: hooks.onProgress })
             .catch((error: unknown) => logger.log('warn', `modulator refit after learning ${project} failed: ${toNpllmError(error).message}`));
         },
       },

@@ -30,6 +30,7 @@ export const modulatorMetricsSchema = z
     dr: z.number().nullable().optional().describe('Doubly robust estimate of the mean reward on logged decisions.'),
     logged: z.number().optional(),
     examples: z.number().optional(),
+    awaiting: z.boolean().optional().describe('Kept experimental only for want of logged answers: judged again once there are enough.'),
   })
   .loose();
 export type ModulatorMetrics = z.infer<typeof modulatorMetricsSchema>;

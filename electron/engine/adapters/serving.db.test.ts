@@ -3,7 +3,7 @@
  * the project's confirmed stacks, channel choice, limits, and broken or foreign adapters left out
  * (logged once, listed for health) instead of failing the question.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { contextVector } from '../../../shared/context-vector.js';
@@ -168,5 +168,29 @@ describe('AdapterServing.plan', () => {
     expect(names(limited)).toEqual(['odoo@1', 'python@1']);
     expect(limited.skipped).toEqual([expect.objectContaining({ name: 'user-style', code: 'LIMIT' })]);
     expect(await newServing({ maxActive: 0 }).plan({ project: '/work/erp', channel: 'stable' }, identity)).toEqual({ apply: [], skipped: [] });
+  });
+});
+
+describe('AdapterServing.candidates (what the modulator chooses among)', () => {
+  it("offers every servable version in the project's stack order, and leaves out one whose file disappeared, saying why, without failing", async () => {
+    await stableAdapter('user-style', 'user');
+    await stableAdapter('odoo', 'odoo');
+    const gone = await stableAdapter('python-style', 'python');
+    const before = await serving.candidates({ project: '/work/erp', channel: 'stable' }, identity);
+    // Confirmed order (odoo, then python), then the user's own; the modulator gives each its scale.
+    expect(before.candidates.map((candidate) => `${candidate.name}@${candidate.version}:${candidate.scope}`)).toEqual([
+      'odoo@1:odoo',
+      'python-style@1:python',
+      'user-style@1:user',
+    ]);
+    expect(before.skipped).toEqual([]);
+
+    rmSync(store.fileOf(gone));
+    const after = await serving.candidates({ project: '/work/erp', channel: 'stable' }, identity);
+    expect(after.candidates.map((candidate) => candidate.name)).toEqual(['odoo', 'user-style']);
+    expect(after.skipped.map((skipped) => [skipped.name, skipped.code])).toEqual([['python-style', 'ADAPTER_NOT_FOUND']]);
+    expect(warnings.join('\n')).toMatch(
+      /adapter python-style v1 left out of answers: The adapter file .*v1\.gguf does not exist\. Fix: .*npllm adapters rollback NAME/,
+    );
   });
 });

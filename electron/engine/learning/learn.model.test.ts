@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AdapterRecord, AskResponse, LearningRunRecord, LearningStats, LearnResult } from '../../../shared/contract.js';
+import type { AdapterRecord, AskResponse, LearningRunRecord, LearningStats, LearnResult, ModulatorStatus } from '../../../shared/contract.js';
 import type { SerializedError } from '../../../shared/errors.js';
 import { cliPath, lastJson, runNpllm, type CliRun } from '../test/cli.js';
 import { packageRoot } from '../base/paths.js';
@@ -135,6 +135,19 @@ describe('npllm learn (real CLI, model, trainer and PGlite)', () => {
       // The run's scratch folder is gone, and so is the lock.
       expect(readdirSync(join(home.home, 'learning', 'runs'))).toEqual([]);
       expect(existsSync(join(home.home, 'learning', 'python', 'lock'))).toBe(false);
+
+      // The modulator refit to the new version within the same command (learnAfterConsolidation):
+      // the oracle of A's held-out examples measured and a fit registered, judged on them; with no
+      // answers logged yet it cannot be promoted, whatever the oracle says (8 steps of a tiny model
+      // may leave the gap as it was).
+      expect(learned.stderr).toMatch(/Measuring the oracle for .*jsonlib: 3 mixes × \d+ examples/);
+      const modulator = await npllm(['modulator', 'status', '--json']);
+      expect(modulator.code, modulator.stderr).toBe(0);
+      const status = lastJson<ModulatorStatus>(modulator);
+      expect(status).toMatchObject({ version: 0, channel: 'prior', oracleGap: null });
+      expect(status.versions).toEqual([expect.objectContaining({ version: 1, origin: 'offline', channel: 'experimental' })]);
+      expect(status.versions[0]!.reason).toMatch(/^kept experimental: .*oracle gap [\d.]+ % → [\d.]+ % on \d+ held-out examples/);
+      expect(status.versions[0]!.metrics.examples).toBeGreaterThan(0);
 
       const asked = await npllm(['--query', 'What does JSONDecoder.raw_decode return?', '-p', projectA, '--json', '--max-tokens', '4']);
       expect(asked.code, asked.stderr).toBe(0);

@@ -20,8 +20,15 @@ export interface SchedulerOptions {
   log?: (level: LogLevel, message: string) => void;
   /** Every progress report of a background run (the UI's learning status). */
   onProgress?: (progress: Progress) => void;
-  /** After each completed consolidation (the modulator refits to the new adapter version). */
-  onLearned?: (result: LearnResult, project: string) => void;
+  /**
+   * After each completed consolidation (the modulator refits to the new adapter version). A
+   * requested run waits for it and passes its caller's progress and signal; a background run does not.
+   */
+  onLearned?: (
+    result: LearnResult,
+    project: string,
+    hooks: { signal?: AbortSignal | undefined; onProgress?: ((progress: Progress) => void) | undefined },
+  ) => Promise<void> | void;
 }
 
 interface Job {
@@ -135,8 +142,10 @@ export class LearningScheduler {
         this.last = result;
         this.lastError = null;
         this.options.log?.('info', `learned ${job.request.project}: ${result.adapter} v${result.version} ${result.reason}`);
+        const refit = this.options.onLearned?.(result, job.request.project, job.background ? {} : { signal, onProgress: job.hooks.onProgress });
+        // Whoever asked for the run sees the modulator refit to it before the answer (npllm learn, Learn now).
+        if (!job.background) await refit;
         job.resolve(result);
-        this.options.onLearned?.(result, job.request.project);
       } catch (error) {
         const failure = toNpllmError(error);
         this.lastError = failure.toJSON();

@@ -1,15 +1,19 @@
 /**
- * Whether a new modulator version may serve: it must be better than the stable one on some
- * evidence — the held-out oracle gap, or the doubly robust estimate of its reward on logged
- * interactions — and worse on none (modulator/README.md "Promotion").
+ * Whether a new modulator version may serve (modulator/README.md "Promotion"): both kinds of
+ * evidence must say it is better than the stable one — the doubly robust estimate of its reward on
+ * the user's logged answers, and the oracle gap on held-out examples of the learned projects. A
+ * version without enough logged answers yet waits (`awaiting`) and is judged again once they exist.
+ * The oracle is waived only where it cannot speak: no project learned, so no adapter mix to measure.
  */
 import type { ModulatorMetrics } from '../../../shared/contract.js';
 import type { ModulatorNetwork } from './network.js';
 import { oracleMetrics, type OracleExample } from './offline.js';
-import { evaluatePolicy, RewardModel, type LoggedSample } from './ope.js';
+import { drDifference, evaluatePolicy, RewardModel, type LoggedSample } from './ope.js';
 
 export interface Verdict {
   promote: boolean;
+  /** Kept only because fewer than `minLogged` answers are logged: judge it again when there are more. */
+  awaiting: boolean;
   reason: string;
   before: ModulatorMetrics;
   after: ModulatorMetrics;
@@ -38,22 +42,33 @@ export function judge(
   const before: ModulatorMetrics = { ...oracleBefore, ips: valueBefore.ips, dr: valueBefore.dr, logged: valueBefore.logged };
   const after: ModulatorMetrics = { ...oracleAfter, ips: valueAfter.ips, dr: valueAfter.dr, logged: valueAfter.logged };
 
-  const better: string[] = [];
   const worse: string[] = [];
+  const better: string[] = [];
+  const unproven: string[] = [];
   if (oracleBefore.oracleGap !== null && oracleAfter.oracleGap !== null) {
     const shown = `oracle gap ${pct(oracleBefore.oracleGap)} → ${pct(oracleAfter.oracleGap)} on ${oracleAfter.examples} held-out examples`;
     if (oracleAfter.oracleGap < oracleBefore.oracleGap - 1e-4) better.push(shown);
     else if (oracleAfter.oracleGap > oracleBefore.oracleGap + options.gapTolerance) worse.push(shown);
+    else unproven.push(shown);
   }
-  if (valueAfter.logged >= options.minLogged && valueBefore.dr !== null && valueAfter.dr !== null) {
-    const shown = `doubly robust reward ${valueBefore.dr.toFixed(3)} → ${valueAfter.dr.toFixed(3)} on ${valueAfter.logged} logged answers (IPS ${fmt(valueBefore.ips)} → ${fmt(valueAfter.ips)})`;
-    if (valueAfter.dr > valueBefore.dr + 1e-4) better.push(shown);
-    else if (valueAfter.dr < valueBefore.dr - options.rewardTolerance) worse.push(shown);
+  const awaiting = valueAfter.logged < options.minLogged || valueBefore.dr === null || valueAfter.dr === null;
+  if (!awaiting) {
+    const difference = drDifference(candidate, stable, evidence.logs, rewardModel)!;
+    const shown = `doubly robust reward ${valueBefore.dr!.toFixed(3)} → ${valueAfter.dr!.toFixed(3)} (±${difference.standardError.toFixed(3)}) on ${valueAfter.logged} logged answers (IPS ${fmt(valueBefore.ips)} → ${fmt(valueAfter.ips)})`;
+    // Higher by more than one standard error of the paired difference: not a rise the logs' noise explains.
+    if (difference.mean > Math.max(1e-4, difference.standardError)) better.push(shown);
+    else if (valueAfter.dr! < valueBefore.dr! - options.rewardTolerance) worse.push(shown);
+    else unproven.push(shown);
   }
-  if (worse.length) return { promote: false, reason: `kept experimental: worse on ${worse.join('; ')}`, before, after };
-  if (better.length) return { promote: true, reason: `promoted: better on ${better.join('; ')}`, before, after };
-  const missing = evidence.logs.length < options.minLogged ? ` (rewards count from ${options.minLogged} logged answers; ${evidence.logs.length} so far)` : '';
-  return { promote: false, reason: `kept experimental: not better than the stable version on any evidence${missing}`, before, after };
+  const verdict = (promote: boolean, waiting: boolean, reason: string): Verdict => ({ promote, awaiting: waiting, reason, before, after });
+  if (worse.length) return verdict(false, false, `kept experimental: worse on ${worse.join('; ')}`);
+  if (unproven.length)
+    return verdict(false, false, `kept experimental: not better on ${unproven.join('; ')}${better.length ? ` (better on ${better.join('; ')})` : ''}`);
+  if (awaiting) {
+    const so = better.length ? `better on ${better.join('; ')}, ` : '';
+    return verdict(false, true, `kept experimental: ${so}waiting for ${options.minLogged} logged answers to check it on rewards (${valueAfter.logged} so far)`);
+  }
+  return verdict(true, false, `promoted: better on ${better.join('; ')}`);
 }
 
 function pct(value: number): string {

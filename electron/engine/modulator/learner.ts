@@ -18,7 +18,7 @@ import type { Db } from '../db/client.js';
 import type { ModulatorConfig } from './config.js';
 import { decodeInput, encodeInput, type ProbeSignals, type StoredInput } from './features.js';
 import { buildInput, type AdapterCandidate } from './inputs.js';
-import { judge } from './judge.js';
+import { judge, type Verdict } from './judge.js';
 import type { Modulator } from './modulator.js';
 import type { ModulatorNetwork } from './network.js';
 import { fit, fullGrid, type OracleExample } from './offline.js';
@@ -34,6 +34,7 @@ import {
   markLearned,
   recentDecisions,
   settledDecisions,
+  updateVersion,
   type RewardedDecision,
 } from './queries.js';
 
@@ -125,7 +126,35 @@ export class ModulatorLearner {
       this.sinceVersion = 0;
       await this.propose(this.working.network.clone(), 'online', this.working.parent);
     }
+    if (applied > 0) await this.rejudge();
     return applied;
+  }
+
+  /**
+   * The newest version kept only for want of logged answers (an offline fit on a young install) is
+   * judged again once the answers exist, instead of waiting for the next fit.
+   */
+  async rejudge(): Promise<ModulatorLearnResult | null> {
+    const versions = await listVersions(this.deps.db);
+    const stable = versions.find((row) => row.channel === 'stable');
+    const waiting = versions.find((row) => row.channel === 'experimental' && row.metrics.awaiting === true && (!stable || row.version > stable.version));
+    if (!waiting) return null;
+    const logs = await this.logs();
+    if (logs.length < this.config.minLoggedDecisions) return null;
+    let network: ModulatorNetwork;
+    try {
+      network = await this.deps.modulator.store.read(waiting);
+    } catch (error) {
+      await updateVersion(this.deps.db, waiting.version, { metrics: { ...waiting.metrics, awaiting: false }, reason: toNpllmError(error).message });
+      return null;
+    }
+    const examples = await this.oracleExamples();
+    const verdict = this.verdict(network, (await this.deps.modulator.servingVersion()).network, examples, logs);
+    await updateVersion(this.deps.db, waiting.version, {
+      metrics: { ...verdict.after, examples: examples.length, awaiting: verdict.awaiting },
+      reason: verdict.reason,
+    });
+    return this.settle(waiting.version, waiting.origin, verdict, examples.length);
   }
 
   /** One off-policy REINFORCE step; false (and nothing changes) when the sample or the step is unusable. */
@@ -201,31 +230,36 @@ export class ModulatorLearner {
     oracle?: readonly OracleExample[],
   ): Promise<ModulatorLearnResult> {
     const examples = oracle ?? (await this.oracleExamples());
-    const logs = (await loggedDecisions(this.deps.db, 5000)).map(toSample).filter((sample): sample is LoggedSample => sample !== null);
-    const stable = (await this.deps.modulator.servingVersion()).network;
-    const verdict = judge(
-      network,
-      stable,
-      { oracle: examples, logs },
-      { minLogged: this.config.minLoggedDecisions, gapTolerance: 0.002, rewardTolerance: 0.01 },
-    );
+    const verdict = this.verdict(network, (await this.deps.modulator.servingVersion()).network, examples, await this.logs());
     const row = await this.deps.modulator.store.save(network, {
       origin,
       parentVersion: parent || null,
-      metrics: { ...verdict.after, examples: examples.length },
+      metrics: { ...verdict.after, examples: examples.length, awaiting: verdict.awaiting },
       reason: verdict.reason,
     });
+    return this.settle(row.version, origin, verdict, examples.length);
+  }
+
+  private async logs(): Promise<LoggedSample[]> {
+    return (await loggedDecisions(this.deps.db, 5000)).map(toSample).filter((sample): sample is LoggedSample => sample !== null);
+  }
+
+  private verdict(network: ModulatorNetwork, stable: ModulatorNetwork, examples: readonly OracleExample[], logs: readonly LoggedSample[]): Verdict {
+    return judge(network, stable, { oracle: examples, logs }, { minLogged: this.config.minLoggedDecisions, gapTolerance: 0.002, rewardTolerance: 0.01 });
+  }
+
+  private async settle(version: number, origin: 'offline' | 'online', verdict: Verdict, examples: number): Promise<ModulatorLearnResult> {
     if (verdict.promote) {
-      await this.deps.modulator.store.promote(row.version, verdict.reason);
+      await this.deps.modulator.store.promote(version, verdict.reason);
       this.deps.modulator.invalidate();
     }
-    this.deps.log?.('info', `modulator v${row.version} (${origin}): ${verdict.reason}`);
+    this.deps.log?.('info', `modulator v${version} (${origin}): ${verdict.reason}`);
     return {
-      version: row.version,
+      version,
       channel: verdict.promote ? 'stable' : 'experimental',
       promoted: verdict.promote,
       reason: verdict.reason,
-      examples: examples.length,
+      examples,
       before: verdict.before,
       after: verdict.after,
     };

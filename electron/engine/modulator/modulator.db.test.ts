@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { contextVector } from '../../../shared/context-vector.js';
+import { seededRandom } from '../../../shared/random.js';
 import { insertProfile } from '../context/queries.js';
 import { ContextService } from '../context/service.js';
 import { insertInteraction } from '../data-collection/queries.js';
@@ -39,8 +40,9 @@ function stack(name: string) {
   return { name, version: null, confidence: 1, evidence: [] };
 }
 
-function modulator(config: Partial<ModulatorConfig> = {}): Modulator {
+function modulator(config: Partial<ModulatorConfig> = {}, random?: () => number): Modulator {
   return new Modulator({
+    ...(random ? { random } : {}),
     db: database.db,
     home: home.home,
     config: { ...modulatorDefaults(), ...config },
@@ -183,8 +185,8 @@ describe('recording and learning', () => {
     expect(status.recent[0]).toMatchObject({ interactionId: 'int-1', reward: 0.8, scales: { odoo: expect.any(Number) } });
   });
 
-  it('fits offline to the oracle, promotes the fit only because its held-out gap is smaller, and then plans with it', async () => {
-    const planner = modulator();
+  /** Held-out examples whose best mix is odoo at half, mine off, react full (the rule says 1, 1, 0), and a learner over them. */
+  function oracleLearner(planner: Modulator): ModulatorLearner {
     const grid = fullGrid(3, 3);
     const examples: OracleExample[] = Array.from({ length: 12 }, (_, index) => {
       const built = buildInput(
@@ -208,22 +210,62 @@ describe('recording and learning', () => {
     });
     mkdirSync(join(home.home, 'modulator'), { recursive: true });
     writeFileSync(join(home.home, 'modulator', 'oracle.json'), JSON.stringify(examples));
-    const learner = new ModulatorLearner({
+    return new ModulatorLearner({
       db: database.db,
       home: home.home,
       modulator: planner,
       environment: { heldOut: () => Promise.resolve(null) } as never,
       busy: () => false,
     });
+  }
+
+  /** Answers planned by `planner` (exploring), logged and rewarded by `rewardOf(odoo, mine, react)` in levels 0–2, settled. */
+  async function logAnswers(planner: Modulator, prefix: string, rewardOf: (levels: number[]) => number): Promise<void> {
+    for (let index = 0; index < 40; index++) {
+      const plan = planner.explore(await planner.plan(request(`How do I change the widget number ${index}?`)));
+      await interaction(`${prefix}-${index}`);
+      await planner.record(`${prefix}-${index}`, plan, false);
+      const reward = Math.max(-1, Math.min(1, rewardOf(plan.adapters.map((adapter) => adapter.scale * 2))));
+      await storeReward(database.db, { interactionId: `${prefix}-${index}`, reward, components: {}, events: 1 });
+    }
+    await database.db.execute("update modulator_decisions set created_at = now() - interval '1 hour'");
+  }
+
+  it('fits offline to the oracle, keeps the fit waiting until logged answers exist, promotes it once their rewards agree, and then plans with it', async () => {
+    // A fixed exploration sequence: the logged actions, and so the verdict, are the same every run.
+    const planner = modulator({ exploration: 0.5, minLoggedDecisions: 30, versionEvery: 100_000 }, seededRandom(11));
+    const learner = oracleLearner(planner);
     const result = await learner.learn({ steps: 300 });
-    expect(result).toMatchObject({ version: 1, channel: 'stable', promoted: true });
-    expect(result.reason).toMatch(/oracle gap/);
+    // Better on the oracle, but no answers logged yet: the fit may not serve before rewards agree.
+    expect(result).toMatchObject({ version: 1, channel: 'experimental', promoted: false });
+    expect(result.reason).toMatch(/better on oracle gap .*waiting for 30 logged answers .*\(0 so far\)/);
     expect(result.after.oracleGap!).toBeLessThan(result.before.oracleGap!);
-    expect((await listVersions(database.db))[0]).toMatchObject({ version: 1, channel: 'stable', origin: 'offline' });
+    expect((await listVersions(database.db))[0]).toMatchObject({ version: 1, channel: 'experimental', origin: 'offline', metrics: { awaiting: true } });
+    expect((await planner.plan(request())).version).toBe(0);
+
+    // 40 answers under the prior (half of them exploring one step away); the user's rewards favour
+    // the oracle's mix over the rule's.
+    await logAnswers(planner, 'agree', ([odoo, mine, react]) => 0.6 - 0.25 * Math.abs(odoo! - 1) - 0.25 * mine! + 0.2 * react!);
+    expect(await learner.learnOnline()).toBeGreaterThan(30);
+    const promoted = await listVersions(database.db);
+    expect(promoted.find((row) => row.version === 1)).toMatchObject({ channel: 'stable', metrics: { awaiting: false } });
+    expect(promoted.find((row) => row.version === 1)!.reason).toMatch(/^promoted: better on oracle gap .*; doubly robust reward .* on 40 logged answers/);
     const plan = await planner.plan(request('How do I change the widget number 3?'));
     expect(plan.version).toBe(1);
     expect(plan.adapters.map((adapter) => adapter.scale)).toEqual([0.5, 0, 1]);
     expect(JSON.parse(readFileSync(join(home.home, 'modulator', 'v1.json'), 'utf8'))).toMatchObject({ kind: 'npllm-modulator' });
     expect((await learner.status()).oracleGap).toBeCloseTo(result.after.oracleGap!, 6);
+  });
+
+  it('keeps an offline fit experimental when the logged rewards favour the rule it moved away from', async () => {
+    const planner = modulator({ exploration: 0.5, minLoggedDecisions: 30, versionEvery: 100_000 }, seededRandom(11));
+    const learner = oracleLearner(planner);
+    expect(await learner.learn({ steps: 300 })).toMatchObject({ version: 1, channel: 'experimental' });
+    await logAnswers(planner, 'disagree', ([odoo, mine, react]) => 0.2 + 0.2 * odoo! + 0.2 * mine! - 0.3 * react!);
+    expect(await learner.learnOnline()).toBeGreaterThan(30);
+    const [row] = await listVersions(database.db);
+    expect(row).toMatchObject({ version: 1, channel: 'experimental', metrics: { awaiting: false } });
+    expect(row!.reason).toMatch(/^kept experimental: worse on doubly robust reward/);
+    expect((await planner.plan(request())).version).toBe(0);
   });
 });

@@ -44,6 +44,29 @@ export function evaluatePolicy(network: ModulatorNetwork, samples: readonly Logg
 }
 
 /**
+ * The doubly robust reward difference candidate − reference, sample by sample, as a mean and its
+ * standard error: a promotion on rewards must clear the noise of the logs, not just be higher.
+ */
+export function drDifference(
+  candidate: ModulatorNetwork,
+  reference: ModulatorNetwork,
+  samples: readonly LoggedSample[],
+  rewardModel: RewardModel,
+): { mean: number; standardError: number } | null {
+  if (samples.length < 2) return null;
+  const differences = samples.map((sample) => drTerm(candidate, sample, rewardModel) - drTerm(reference, sample, rewardModel));
+  const mean = differences.reduce((sum, value) => sum + value, 0) / differences.length;
+  const variance = differences.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (differences.length - 1);
+  return { mean, standardError: Math.sqrt(variance / differences.length) };
+}
+
+function drTerm(network: ModulatorNetwork, sample: LoggedSample, rewardModel: RewardModel): number {
+  const chosen = greedy(network.forward(sample.input).output);
+  const weight = sameAction(chosen, sample.action) ? 1 / Math.max(sample.propensity, 1e-3) : 0;
+  return rewardModel.predict(sample.input, chosen) + weight * (sample.reward - rewardModel.predict(sample.input, sample.action));
+}
+
+/**
  * r̂(x, a) = θ·φ(x, a): the retrieval choice crossed with what predicts whether retrieval helps,
  * and the scales crossed with what predicts whether an adapter helps (matching stack, user,
  * measured harm and gain, similarity to its centroid), averaged over candidates.
