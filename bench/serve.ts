@@ -131,7 +131,8 @@ async function run(config: Config): Promise<void> {
   const { path } = await engine.model.identify();
   const bareLoadStart = performance.now();
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
-  const bareModel = await llama.loadModel({ modelPath: path });
+  // Read like the engine reads it (model.mmap), so both hold the same weights the same way.
+  const bareModel = await llama.loadModel({ modelPath: path, useMmap: config.model.mmap });
   const context = await bareModel.createContext({ contextSize: config.model.contextSize, threads, sequences: 1 });
   const sequence: LlamaContextSequence = context.getSequence();
   const bareLoadMs = performance.now() - bareLoadStart;

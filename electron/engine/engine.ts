@@ -150,6 +150,7 @@ export class Engine {
       temperature: config.model.temperature,
       systemPrompt: config.model.systemPrompt,
       adapterSlots: config.model.adapterSlots,
+      mmap: config.model.mmap,
       log: (level, message) => logger.log(level, message),
     });
     // Checking and fingerprinting the model file overlaps the database opening, so even the first

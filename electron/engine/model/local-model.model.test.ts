@@ -1,4 +1,4 @@
-import { copyFileSync, openSync, closeSync, ftruncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, openSync, closeSync, ftruncateSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureModelPath, fixtureModelsDir, rejection, tempHome, tinyModel, type TempHome } from '../test/support.js';
@@ -54,6 +54,20 @@ describe('LocalModel (real SmolLM2-135M)', () => {
     expect(result.ttftMs).toBeGreaterThan(0);
     expect(result.totalMs).toBeGreaterThanOrEqual(result.ttftMs);
     expect(result.loadMs).toBeGreaterThan(0);
+  });
+
+  it('reads the weights into memory by default (model.mmap false) and maps the file only when asked', async () => {
+    // The default model was loaded by the test above; the GGUF must not be among this process's mappings.
+    const mapped = () => readFileSync('/proc/self/maps', 'utf8').includes(fixtureModelPath);
+    expect(model.isLoaded).toBe(true);
+    expect(mapped()).toBe(false);
+    const mapping = new LocalModel({ ...options, mmap: true });
+    try {
+      await mapping.generate({ messages: [{ role: 'user', content: 'Say hi.' }], maxTokens: 2 });
+      expect(mapped()).toBe(true);
+    } finally {
+      await mapping.dispose();
+    }
   });
 
   it('stops at maxTokens and says so', async () => {

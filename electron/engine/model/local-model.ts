@@ -45,6 +45,8 @@ export interface LocalModelOptions {
    * match a recent one reuses that mix's sequence, and so its evaluated system prompt.
    */
   adapterSlots?: number;
+  /** model.mmap: map the file instead of reading it (default false: see model/config.ts). */
+  mmap?: boolean;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -233,6 +235,7 @@ export class LocalModel {
       const llama = await this.llama();
       model = await llama.loadModel({
         modelPath: path,
+        useMmap: this.options.mmap ?? false,
         onLoadProgress: (fraction) => onProgress?.({ task: 'model-load', label: `Loading ${name}`, fraction, done: false }),
       });
       const { context, applied } = await this.createContext(model, this.wanted);
