@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LlamaContextSequence } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { freshLora, writeLoraAdapter } from '../adapters/gguf-writer.js';
@@ -234,6 +235,35 @@ describe('the oracle scorer (real model)', () => {
     } finally {
       await live.dispose();
       await fresh.dispose();
+    }
+  });
+
+  it("scores the true NLL: −log p(reference) from the model's full next-token distribution, also where the reference is not the likeliest token", async () => {
+    const scorer = await MixScorer.open({ modelPath: fixtureModelPath, contextSize: 512, threads: 1 });
+    try {
+      await scorer.setMix([{ path: strong, scale: 1 }]);
+      const prompt = scorer.tokenize('def mean(values):\n    # The arithmetic mean.\n');
+      const reference = scorer.tokenize('    total = sum(values)\n    return total / len(values)\n');
+      const scored = await scorer.score({ prompt, reference });
+      // The same positions through the whole distribution node-llama-cpp returns.
+      const sequence = (scorer as unknown as { sequence: LlamaContextSequence }).sequence;
+      await sequence.clearHistory();
+      const input = [...prompt, ...reference.slice(0, -1)];
+      const first = prompt.length - 1;
+      const out = await sequence.controlledEvaluate(
+        input.map((token, index) => (index < first ? token : ([token, { generateNext: { probabilities: true } }] as const))),
+      );
+      let sum = 0;
+      let notArgmax = 0;
+      reference.forEach((token, j) => {
+        const probabilities = out[first + j]!.next!.probabilities!;
+        sum -= Math.log(probabilities.get(token)!);
+        if (Math.max(...probabilities.values()) > probabilities.get(token)!) notArgmax++;
+      });
+      expect(notArgmax).toBeGreaterThan(0);
+      expect(scored).toBeCloseTo(sum / reference.length, 3);
+    } finally {
+      await scorer.dispose();
     }
   });
 });

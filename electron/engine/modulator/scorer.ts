@@ -83,10 +83,15 @@ export class MixScorer {
     await this.sequence.clearHistory();
     const input = [...prompt, ...reference.slice(0, -1)];
     const first = prompt.length - 1;
+    // NLL = logsumexp − target = max + log Σ exp(l − max) − target, so the max logit must be among
+    // those returned. node-llama-cpp 3.22's `includeMax` adds it only when it is already in the
+    // filter (so a target that is not the argmax was scored against its own logit: NLL 0.56 where
+    // the full distribution gives 1.88); the greedy sampler's selected token is the argmax, and
+    // `includeSelected` returns it.
     const items = input.map((token, index) =>
       index < first
         ? token
-        : ([token, { generateNext: { logits: { filter: { tokens: [reference[index - first]!], includeMax: true } }, totalLogitWeight: true } }] as const),
+        : ([token, { generateNext: { logits: { filter: { tokens: [reference[index - first]!], includeSelected: true } }, totalLogitWeight: true } }] as const),
     );
     const results = await this.sequence.controlledEvaluate(items as Parameters<LlamaContextSequence['controlledEvaluate']>[0]);
     let total = 0;
