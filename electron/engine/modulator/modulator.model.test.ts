@@ -256,7 +256,7 @@ describe('the oracle scorer (real model)', () => {
       let sum = 0;
       let notArgmax = 0;
       reference.forEach((token, j) => {
-        const probabilities = out[first + j]!.next!.probabilities!;
+        const probabilities = out[first + j]!.next.probabilities!;
         sum -= Math.log(probabilities.get(token)!);
         if (Math.max(...probabilities.values()) > probabilities.get(token)!) notArgmax++;
       });
