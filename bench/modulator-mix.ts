@@ -145,6 +145,8 @@ export async function measureGrid(
     .digest('hex');
   const saved = existsSync(options.file) ? (JSON.parse(readFileSync(options.file, 'utf8')) as { key: string; nll: number[][] }) : null;
   const nll = saved?.key === key ? saved.nll : [];
+  // Mixes measured by an earlier run: the time per mix (for the estimate) counts only this run's.
+  const resumed = nll.length;
   const started = performance.now();
   let tokens = 0;
   for (let mix = nll.length; mix < grid.length; mix++) {
@@ -160,7 +162,7 @@ export async function measureGrid(
     writeFileSync(options.file, JSON.stringify({ key, nll }));
     const seconds = (performance.now() - started) / 1000;
     progress(
-      `grid: mix ${mix + 1}/${grid.length} [${grid[mix]!.join(' ')}], ${round(tokens / seconds)} tokens/s, about ${round(((grid.length - mix - 1) * seconds) / Math.max(1, mix + 1 - (saved?.key === key ? saved.nll.length : 0)) / 60)} min left`,
+      `grid: mix ${mix + 1}/${grid.length} [${grid[mix]!.join(' ')}], ${round(tokens / seconds)} tokens/s, about ${round(((grid.length - mix - 1) * seconds) / (mix + 1 - resumed) / 60)} min left`,
     );
   }
   return { grid, nll };

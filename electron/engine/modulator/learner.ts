@@ -60,6 +60,8 @@ export interface LearnerDeps {
 }
 
 const offlineLearningRate = 0.01;
+/** The oracle file's scorer: 2 since `scorer.ts` returns the true NLL (README "The oracle"); other files are measured again. */
+const oracleScorer = 2;
 
 export class ModulatorLearner {
   private working: { network: ModulatorNetwork; parent: number } | null = null;
@@ -346,16 +348,22 @@ export class ModulatorLearner {
   }
 
   async oracleExamples(): Promise<OracleExample[]> {
+    let stored: unknown;
     try {
-      return JSON.parse(await readFile(this.oraclePath(), 'utf8')) as OracleExample[];
+      stored = JSON.parse(await readFile(this.oraclePath(), 'utf8'));
     } catch {
       return [];
     }
+    if (typeof stored === 'object' && stored !== null && (stored as { scorer?: unknown }).scorer === oracleScorer)
+      return (stored as { examples: OracleExample[] }).examples;
+    // Written before the scorer measured the true NLL (a bare array): those numbers ranked mixes wrongly.
+    this.deps.log?.('info', 'modulator: held-out examples measured by an older scorer are dropped; the next fit measures them again');
+    return [];
   }
 
   private async saveOracle(examples: readonly OracleExample[]): Promise<void> {
     await mkdir(dirname(this.oraclePath()), { recursive: true });
-    await writeFileAtomic(this.oraclePath(), [new TextEncoder().encode(JSON.stringify(examples))]);
+    await writeFileAtomic(this.oraclePath(), [new TextEncoder().encode(JSON.stringify({ scorer: oracleScorer, examples }))]);
   }
 
   async status(): Promise<ModulatorStatus> {

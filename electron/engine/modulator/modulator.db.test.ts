@@ -209,7 +209,7 @@ describe('recording and learning', () => {
       };
     });
     mkdirSync(join(home.home, 'modulator'), { recursive: true });
-    writeFileSync(join(home.home, 'modulator', 'oracle.json'), JSON.stringify(examples));
+    writeFileSync(join(home.home, 'modulator', 'oracle.json'), JSON.stringify({ scorer: 2, examples }));
     return new ModulatorLearner({
       db: database.db,
       home: home.home,
@@ -267,5 +267,15 @@ describe('recording and learning', () => {
     expect(row).toMatchObject({ version: 1, channel: 'experimental', metrics: { awaiting: false } });
     expect(row!.reason).toMatch(/^kept experimental: worse on doubly robust reward/);
     expect((await planner.plan(request())).version).toBe(0);
+  });
+
+  it('drops held-out examples an older scorer measured (a bare array), so a fit never ranks mixes on the false NLL', async () => {
+    const planner = modulator();
+    const learner = oracleLearner(planner);
+    const current = await learner.oracleExamples();
+    expect(current).toHaveLength(12);
+    writeFileSync(join(home.home, 'modulator', 'oracle.json'), JSON.stringify(current));
+    expect(await learner.oracleExamples()).toEqual([]);
+    await expect(learner.learn({ steps: 10 })).rejects.toMatchObject({ code: 'MODULATOR_NO_DATA' });
   });
 });
