@@ -236,6 +236,16 @@ async function main(): Promise<void> {
         `Scale change (${ttftModel}, context ${switching.contextSize}, ${switching.adapterSlots} slots): unchanged TTFT ${switching.ttftSameMs} ms; new mix on the live context ${switching.switchLiveMs} ms → TTFT ${switching.ttftNewMixMs} ms; back to a held mix ${switching.switchBackMs} ms → TTFT ${switching.ttftBackMs} ms; new context ${switching.switchNewContextMs} ms → TTFT ${switching.ttftAfterNewContextMs} ms\n`,
       );
     }
+    // The issue's one number: what the modulator adds to a time to first token, the plan (p95) plus
+    // the scale change — to a mix a slot holds (the usual case) and to a mix none holds (the system
+    // prompt is evaluated again under the new scales).
+    const switched = results.switch as Awaited<ReturnType<typeof switchCost>> | undefined;
+    results.addedTtftMs = switched
+      ? {
+          heldMix: round(plan.planP95Ms + Math.max(0, switched.ttftBackMs - switched.ttftSameMs), 1),
+          newMix: round(plan.planP95Ms + Math.max(0, switched.ttftNewMixMs - switched.ttftSameMs), 1),
+        }
+      : null;
     results.load = { start: loadAtStart, end: loadAverage() };
     const summary = {
       withinTwoPercent: mixes.report.withinTwoPercent,
