@@ -53,7 +53,7 @@ export function judge(
   }
   const awaiting = valueAfter.logged < options.minLogged || valueBefore.dr === null || valueAfter.dr === null;
   if (!awaiting) {
-    const difference = drDifference(candidate, stable, evidence.logs, rewardModel)!;
+    const difference = drDifference(valueAfter, valueBefore)!;
     const shown = `doubly robust reward ${valueBefore.dr!.toFixed(3)} → ${valueAfter.dr!.toFixed(3)} (±${difference.standardError.toFixed(3)}) on ${valueAfter.logged} logged answers (IPS ${fmt(valueBefore.ips)} → ${fmt(valueAfter.ips)})`;
     // Higher by more than one standard error of the paired difference: not a rise the logs' noise explains.
     if (difference.mean > Math.max(1e-4, difference.standardError)) better.push(shown);

@@ -22,15 +22,18 @@ export interface PolicyValue {
   /** Logged decisions where the candidate would have acted as logged. */
   matched: number;
   logged: number;
+  /** Each logged decision's doubly robust term (their mean is `dr`), for paired comparisons. */
+  drTerms: number[];
 }
 
 /** The value of `network`'s greedy policy on `samples`; nulls without samples. */
 export function evaluatePolicy(network: ModulatorNetwork, samples: readonly LoggedSample[], rewardModel: RewardModel = RewardModel.fit(samples)): PolicyValue {
-  if (samples.length === 0) return { ips: null, snips: null, dr: null, matched: 0, logged: 0 };
+  if (samples.length === 0) return { ips: null, snips: null, dr: null, matched: 0, logged: 0, drTerms: [] };
   let ips = 0;
   let weights = 0;
   let dr = 0;
   let matched = 0;
+  const drTerms: number[] = [];
   for (const sample of samples) {
     const chosen = greedy(network.forward(sample.input).output);
     const match = sameAction(chosen, sample.action);
@@ -38,32 +41,25 @@ export function evaluatePolicy(network: ModulatorNetwork, samples: readonly Logg
     if (match) matched++;
     ips += weight * sample.reward;
     weights += weight;
-    dr += rewardModel.predict(sample.input, chosen) + weight * (sample.reward - rewardModel.predict(sample.input, sample.action));
+    const term = rewardModel.predict(sample.input, chosen) + weight * (sample.reward - rewardModel.predict(sample.input, sample.action));
+    drTerms.push(term);
+    dr += term;
   }
-  return { ips: ips / samples.length, snips: weights > 0 ? ips / weights : null, dr: dr / samples.length, matched, logged: samples.length };
+  return { ips: ips / samples.length, snips: weights > 0 ? ips / weights : null, dr: dr / samples.length, matched, logged: samples.length, drTerms };
 }
 
 /**
  * The doubly robust reward difference candidate − reference, sample by sample, as a mean and its
  * standard error: a promotion on rewards must clear the noise of the logs, not just be higher.
+ * Both values must come from the same logs (`evaluatePolicy` on each network).
  */
-export function drDifference(
-  candidate: ModulatorNetwork,
-  reference: ModulatorNetwork,
-  samples: readonly LoggedSample[],
-  rewardModel: RewardModel,
-): { mean: number; standardError: number } | null {
-  if (samples.length < 2) return null;
-  const differences = samples.map((sample) => drTerm(candidate, sample, rewardModel) - drTerm(reference, sample, rewardModel));
-  const mean = differences.reduce((sum, value) => sum + value, 0) / differences.length;
-  const variance = differences.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (differences.length - 1);
-  return { mean, standardError: Math.sqrt(variance / differences.length) };
-}
-
-function drTerm(network: ModulatorNetwork, sample: LoggedSample, rewardModel: RewardModel): number {
-  const chosen = greedy(network.forward(sample.input).output);
-  const weight = sameAction(chosen, sample.action) ? 1 / Math.max(sample.propensity, 1e-3) : 0;
-  return rewardModel.predict(sample.input, chosen) + weight * (sample.reward - rewardModel.predict(sample.input, sample.action));
+export function drDifference(candidate: PolicyValue, reference: PolicyValue): { mean: number; standardError: number } | null {
+  const n = candidate.drTerms.length;
+  if (n < 2 || reference.drTerms.length !== n) return null;
+  const differences = candidate.drTerms.map((term, index) => term - reference.drTerms[index]!);
+  const mean = differences.reduce((sum, value) => sum + value, 0) / n;
+  const variance = differences.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (n - 1);
+  return { mean, standardError: Math.sqrt(variance / n) };
 }
 
 /**
