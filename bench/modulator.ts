@@ -28,9 +28,10 @@ import { learningThreads } from '../electron/engine/learning/consolidate.js';
 import { findCatalogueEntry } from '../electron/engine/model/catalogue.js';
 import { defaults as networkDefaults } from '../electron/engine/modulator/network.js';
 import { MixScorer } from '../electron/engine/modulator/scorer.js';
+import { pythonStdlib } from '../electron/engine/test/python-stdlib.js';
 import { fixtureModelsDir } from '../electron/engine/test/support.js';
 import { corpora } from './modulator-corpora.js';
-import { networkCost, planCost, switchCost } from './modulator-cost.js';
+import { networkCost, planCost, switchCost, type SwitchCost } from './modulator-cost.js';
 import { evaluateMixes, heldOutExamples, measureGrid, trainAdapters } from './modulator-mix.js';
 import { simulate } from './modulator-online.js';
 import { evaluateRetrieval, label, questions, type LabelledQuestion } from './modulator-retrieval.js';
@@ -134,7 +135,8 @@ async function main(): Promise<void> {
       }
       progress('indexing the retrieval project');
       await engine.rag.index(project);
-      const stdlib = readdirSync('/usr/lib/python3.11')
+      const python = pythonStdlib("the retrieval benchmark's general questions");
+      const stdlib = readdirSync(python)
         .filter((file) =>
           [
             'textwrap.py',
@@ -151,7 +153,7 @@ async function main(): Promise<void> {
             'pprint.py',
           ].includes(file),
         )
-        .map((file) => join('/usr/lib/python3.11', file));
+        .map((file) => join(python, file));
       const labelsFile = join(cache, `retrieval-${perKind}.json`);
       const items = questions(
         readdirSync(project, { recursive: true, withFileTypes: true })
@@ -220,8 +222,9 @@ async function main(): Promise<void> {
       `\nCost: forward p50 ${cost.forwardP50Ms} / p95 ${cost.forwardP95Ms} ms, online update p50 ${cost.updateP50Ms} / p95 ${cost.updateP95Ms} ms, plan p50 ${plan.planP50Ms} / p95 ${plan.planP95Ms} ms, ${cost.params} parameters\n`,
     );
     await scorer.dispose();
+    let switching: SwitchCost | null = null;
     if (!skip.has('ttft')) {
-      const switching = await switchCost({
+      switching = await switchCost({
         modelId: ttftModel,
         modelsDir,
         scratch,
@@ -239,11 +242,10 @@ async function main(): Promise<void> {
     // The issue's one number: what the modulator adds to a time to first token, the plan (p95) plus
     // the scale change — to a mix a slot holds (the usual case) and to a mix none holds (the system
     // prompt is evaluated again under the new scales).
-    const switched = results.switch as Awaited<ReturnType<typeof switchCost>> | undefined;
-    results.addedTtftMs = switched
+    results.addedTtftMs = switching
       ? {
-          heldMix: round(plan.planP95Ms + Math.max(0, switched.ttftBackMs - switched.ttftSameMs), 1),
-          newMix: round(plan.planP95Ms + Math.max(0, switched.ttftNewMixMs - switched.ttftSameMs), 1),
+          heldMix: round(plan.planP95Ms + Math.max(0, switching.ttftBackMs - switching.ttftSameMs), 1),
+          newMix: round(plan.planP95Ms + Math.max(0, switching.ttftNewMixMs - switching.ttftSameMs), 1),
         }
       : null;
     results.load = { start: loadAtStart, end: loadAverage() };

@@ -15,6 +15,7 @@ import type { AdapterRecord, AskResponse, LearningRunRecord, LearningStats, Lear
 import type { SerializedError } from '../../../shared/errors.js';
 import { cliPath, lastJson, runNpllm, type CliRun } from '../test/cli.js';
 import { packageRoot } from '../base/paths.js';
+import { pythonStdlib } from '../test/python-stdlib.js';
 import { tempHome, testEnv, type TempHome } from '../test/support.js';
 import { trainerBinary } from './native-trainer.js';
 
@@ -94,8 +95,9 @@ beforeAll(() => {
     config,
     'learning:\n  ctx: 64\n  heldOutWindows: 6\n  evalGroups: 3\n  importanceWindows: 4\n  threads: 1\n  minImprovement: 0\n  significance: 0\n',
   );
-  const json = ['__init__.py', 'decoder.py', 'encoder.py', 'scanner.py', 'tool.py'].map((file) => `/usr/lib/python3.11/json/${file}`);
-  const email = ['parser.py', 'feedparser.py', 'charset.py', 'encoders.py'].map((file) => `/usr/lib/python3.11/email/${file}`);
+  const python = pythonStdlib('the projects this test learns');
+  const json = ['__init__.py', 'decoder.py', 'encoder.py', 'scanner.py', 'tool.py'].map((file) => join(python, 'json', file));
+  const email = ['parser.py', 'feedparser.py', 'charset.py', 'encoders.py'].map((file) => join(python, 'email', file));
   projectA = project('jsonlib', json, '[project]\nname = "jsonlib"\nversion = "0.1"\n');
   projectB = project('maillib', email, '[project]\nname = "maillib"\nversion = "0.1"\n');
 });
@@ -258,7 +260,8 @@ describe('npllm learn (real CLI, model, trainer and PGlite)', () => {
   );
 
   it('refuses a project without a confirmed context, naming npllm context confirm', async () => {
-    const unconfirmed = project('unconfirmed', ['/usr/lib/python3.11/json/decoder.py', '/usr/lib/python3.11/json/scanner.py'], '[project]\nname = "x"\n');
+    const json = join(pythonStdlib('the projects this test learns'), 'json');
+    const unconfirmed = project('unconfirmed', [join(json, 'decoder.py'), join(json, 'scanner.py')], '[project]\nname = "x"\n');
     const run = await npllm(learnArgs(unconfirmed));
     expect(run.code).toBe(2);
     expect(errorOf(run)).toMatchObject({ code: 'REQUEST_INVALID' });

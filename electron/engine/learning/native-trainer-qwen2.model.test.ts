@@ -12,6 +12,7 @@ import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectAdapter, metadataString, readBaseModelShapes, readGgufHeader } from '../adapters/gguf.js';
 import { findCatalogueEntry } from '../model/catalogue.js';
+import { pythonStdlib } from '../test/python-stdlib.js';
 import { defaultModelPath, fixtureModelPath, fixtureModelsDir, rejection, tempHome, type TempHome } from '../test/support.js';
 import { evalArgs, TrainerProcess, trainArgs, trainerBinary, type TrainerEvent } from './native-trainer.js';
 
@@ -29,7 +30,7 @@ let trainStart: Extract<TrainerEvent, { type: 'start' }>;
 beforeAll(async () => {
   home = tempHome('npllm-trainer-qwen2-');
   binary = trainerBinary();
-  text = readFileSync('/usr/lib/python3.11/json/decoder.py', 'utf8').slice(0, 1500);
+  text = readFileSync(join(pythonStdlib('the text both sides score'), 'json', 'decoder.py'), 'utf8').slice(0, 1500);
   textFile = join(home.home, 'decoder.txt');
   writeFileSync(textFile, text);
   adapter = join(home.home, 'qwen2.gguf');

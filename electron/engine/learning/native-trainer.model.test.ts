@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspectAdapter, readBaseModelShapes } from '../adapters/gguf.js';
+import { pythonStdlib } from '../test/python-stdlib.js';
 import { fixtureModelPath, rejection, tempHome, type TempHome } from '../test/support.js';
 import { evalArgs, TrainerProcess, trainArgs, trainerBinary, type TrainerEvent } from './native-trainer.js';
 
@@ -21,7 +22,7 @@ beforeAll(() => {
   binary = trainerBinary();
   train = join(home.home, 'train.txt');
   // About 700 tokens: 10 windows of 64.
-  writeFileSync(train, readFileSync('/usr/lib/python3.11/json/encoder.py', 'utf8').slice(0, 2500));
+  writeFileSync(train, readFileSync(join(pythonStdlib('the training text'), 'json', 'encoder.py'), 'utf8').slice(0, 2500));
 });
 
 afterAll(() => home.cleanup());
